@@ -1,0 +1,134 @@
+# ics2hubspot — plain Makefile (git/redis style).
+#   make                 build ./ics2hubspot
+#   make test            every suite, then again under ASan+UBSan
+#   make demo            import samples/ into the local sandbox and show what was created
+#   make bench           benchmarks (figures, not pass/fail)
+#   make SANITIZE=address,undefined   sanitizer build
+#   make install PREFIX=/usr/local DESTDIR=
+
+PKGS      = libical libcurl libcjson yaml-0.1 sqlite3 icu-i18n
+DEB_PKGS  = libical-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libsqlite3-dev libicu-dev \
+            pkg-config
+TEST_DEBS = python3 python3-recurring-ical-events python3-jsonschema time sqlite3 curl
+PREFIX   ?= /usr/local
+BINDIR    = $(PREFIX)/bin
+DATADIR   = $(PREFIX)/share/ics2hubspot
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Wshadow -Wcast-qual -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wold-style-definition -Wwrite-strings -Wpointer-arith -Wvla \
+            -Wundef -Wimplicit-fallthrough -fno-common
+ifeq ($(DEVELOPER),1)
+WARN     += -Werror
+endif
+
+BUILD    ?= build/default
+ifneq ($(SANITIZE),)
+BUILD     = build/sanitize
+SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-sanitize-recover=$(SANITIZE) -fno-omit-frame-pointer
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -pedantic $(WARN) $(CFLAGS) \
+              $(SAN_FLAGS) $(PKG_CFLAGS) -Iimporter -I$(BUILD) -DDATADIR='"$(DATADIR)"'
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+LIBS        = $(PKG_LIBS) -lm
+
+SRCS      := $(wildcard importer/*.c)
+OBJS      := $(patsubst importer/%.c,$(BUILD)/%.o,$(SRCS))
+LIB_OBJS  := $(filter-out $(BUILD)/main.o,$(OBJS))
+UNIT_SRCS := $(wildcard tests/unit/t-*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+GEN_HDRS  := $(BUILD)/default_mapping.h $(BUILD)/winzones.h
+
+ifeq ($(SANITIZE),)
+BIN = ics2hubspot
+else
+BIN = $(BUILD)/ics2hubspot
+endif
+
+.PHONY: all deps test test-deps unit e2e test-one-build demo bench install clean format check-format
+.DELETE_ON_ERROR:
+
+all: deps $(BIN)
+
+# Install the Debian -dev packages when one is missing (as root), else say how.
+deps:
+	@if ! pkg-config --exists $(PKGS) 2>/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing build dependencies: $(DEB_PKGS)"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); } >/dev/null || exit 1; \
+		else \
+			echo "missing libraries; run: sudo apt-get install -y $(DEB_PKGS)" >&2; exit 1; \
+		fi; \
+	fi
+
+$(BIN): $(OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(BUILD)/%.o: importer/%.c importer/*.h $(GEN_HDRS) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD):
+	@mkdir -p $(BUILD)/tests
+
+# The default mapping is compiled in, so the binary works without mappings/ installed.
+$(BUILD)/default_mapping.h: mappings/default.yaml | $(BUILD)
+	@{ echo '/* generated from mappings/default.yaml */'; \
+	   echo 'static const char default_mapping_yaml[] ='; \
+	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	   echo ';'; } > $@
+
+# Outlook display-name time zones (CLDR windowsZones.xml, see importer/winzones.tsv).
+$(BUILD)/winzones.h: importer/winzones.tsv | $(BUILD)
+	@{ echo '/* generated from importer/winzones.tsv */'; \
+	   grep -v '^#' $< | awk -F'\t' 'NF==3 { gsub(/"/, "\\\"", $$1); printf "{\"%s\", \"%s\", \"%s\"},\n", $$1, $$2, $$3 }'; } > $@
+
+$(BUILD)/tests/t-%: tests/unit/t-%.c tests/unit/test.h $(LIB_OBJS) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
+
+# ---- tests -------------------------------------------------------------------------------
+test-deps:
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then echo "installing test dependencies:$$missing"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } >/dev/null || exit 1; \
+		else echo "missing test packages; run: sudo apt-get install -y$$missing" >&2; exit 1; fi; \
+	fi
+	@tests/contract/setup.sh
+
+# One pass over every suite with the current build flags.
+test-one-build: all $(UNIT_BINS)
+	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) tests/run-all.sh $(UNIT_BINS)
+
+test: deps test-deps
+	$(MAKE) --no-print-directory DEVELOPER=1 test-one-build
+	$(MAKE) --no-print-directory DEVELOPER=1 SANITIZE=address,undefined test-one-build
+
+unit: all $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do $$t || exit 1; done
+
+e2e: all
+	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
+
+demo: all
+	@tests/demo.sh
+
+bench: all
+	@bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/mappings
+	install -m 755 ics2hubspot $(DESTDIR)$(BINDIR)/ics2hubspot
+	install -m 644 mappings/*.yaml $(DESTDIR)$(DATADIR)/mappings/
+
+clean:
+	rm -rf build ics2hubspot tests/tmp
+
+format:
+	clang-format -i importer/*.c importer/*.h tests/unit/*.c tests/unit/*.h
+
+check-format:
+	clang-format --dry-run -Werror importer/*.c importer/*.h tests/unit/*.c tests/unit/*.h

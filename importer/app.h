@@ -1,0 +1,50 @@
+/* app: the options the command line gives, and the commands main.c dispatches to. */
+#ifndef APP_H
+#define APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct app_options {
+	const char *mapping;    /* -m FILE, or NULL for the built-in default */
+	bool has_since, has_until;
+	int64_t since, until;
+	const char *default_tz; /* --default-tz */
+	bool dry_run;           /* -n */
+	const char *api_base;   /* --api-base, else HUBSPOT_API_BASE, else https://api.hubapi.com */
+	const char *token_file; /* --token-file, else HUBSPOT_ACCESS_TOKEN */
+	const char *report;     /* --report FILE */
+	const char *state;      /* --state FILE, else the default path */
+	bool no_state;          /* --no-state: no local state (one-off import) */
+	int rate_max;           /* --rate N/10s */
+	int rate_interval_ms;
+	bool force;             /* --force: let the safety valves pass */
+	bool json;              /* --json (check, state list) */
+	bool remote;            /* check --remote */
+	int limit;              /* check: how many occurrences to preview */
+	long run_id;            /* state undo --run N */
+	char **associate;       /* --associate TYPE:ID (repeatable) */
+	size_t nassociate;
+	char **args;            /* positional arguments (calendars, or state subcommand + args) */
+	size_t nargs;
+};
+
+/* Each returns an exit code (util.h enum exit_code). */
+int cmd_import(const struct app_options *o);
+int cmd_expand(const struct app_options *o);
+int cmd_check(const struct app_options *o);
+int cmd_state(const struct app_options *o);
+
+/*
+ * The access token: the contents of --token-file (first line, trimmed) or
+ * $HUBSPOT_ACCESS_TOKEN. NULL with a message when neither is there.
+ */
+char *app_token(const struct app_options *o);
+struct ics_options;
+/* The expansion window and zone options for ics_read(). */
+void app_ics_options(const struct app_options *o, struct ics_options *io);
+/* --api-base, else $HUBSPOT_API_BASE, else https://api.hubapi.com (borrowed). */
+const char *app_api_base(const struct app_options *o);
+
+#endif

@@ -1,0 +1,33 @@
+/* calendar: turn a CALENDAR argument (path, '-', https:// or webcal:// URL) into a readable file. */
+#ifndef CALENDAR_H
+#define CALENDAR_H
+
+#include <stdbool.h>
+
+/* What the state remembers of a feed between runs (ETag, Last-Modified, content hash). */
+struct feed_info {
+	char *etag;
+	char *last_modified;
+	char *content_hash;
+};
+void feed_info_release(struct feed_info *fi);
+
+struct calendar {
+	char *source;  /* the argument as given (a URL may be secret: never print it) */
+	char *display; /* what messages show: the path, or the URL with its path redacted */
+	char *path;    /* a file ics_read() can open ("-" for stdin) */
+	bool is_url;
+	bool not_modified;  /* the server said 304 for the feed_info given */
+	struct feed_info fresh; /* the feed's new ETag/Last-Modified (URLs) */
+	char *tmp_path;     /* downloaded copy, removed by calendar_close() */
+};
+
+/*
+ * Open a calendar source. URLs are downloaded to a temporary file (0600),
+ * conditionally when `known` carries an ETag or Last-Modified. Returns 0, or
+ * -1 with a message naming the (redacted) source.
+ */
+int calendar_open(struct calendar *cal, const char *source, const struct feed_info *known);
+void calendar_close(struct calendar *cal);
+
+#endif

@@ -1,0 +1,125 @@
+/* commands: expand, check and the shared option helpers (token, API base, calendars). */
+#include "app.h"
+#include "calendar.h"
+#include "ics.h"
+#include "mapping.h"
+#include "preview.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+char *app_token(const struct app_options *o)
+{
+	const char *env = getenv("HUBSPOT_ACCESS_TOKEN");
+	char *text;
+
+	if (o->token_file) {
+		if (file_read_all(o->token_file, &text, NULL))
+			return NULL;
+		text[strcspn(text, "\r\n")] = '\0';
+		str_trim(text);
+		if (!*text) {
+			free(text);
+			error("the token file '%s' is empty", o->token_file);
+			return NULL;
+		}
+		return text;
+	}
+	if (env && *env)
+		return xstrdup(env);
+	error("no access token: set HUBSPOT_ACCESS_TOKEN or pass --token-file FILE");
+	return NULL;
+}
+
+const char *app_api_base(const struct app_options *o)
+{
+	const char *env = getenv("HUBSPOT_API_BASE");
+
+	if (o->api_base)
+		return o->api_base;
+	if (env && *env)
+		return env;
+	return "https://api.hubapi.com";
+}
+
+void app_ics_options(const struct app_options *o, struct ics_options *io)
+{
+	memset(io, 0, sizeof(*io));
+	io->has_since = o->has_since;
+	io->since = o->since;
+	io->has_until = o->has_until;
+	io->until = o->until;
+	io->default_tz = o->default_tz;
+}
+
+static int print_occurrence(const struct occurrence *occ, void *data)
+{
+	cJSON *j = occurrence_to_json(occ);
+	char *text = cJSON_PrintUnformatted(j);
+
+	(void)data;
+	fputs(text, stdout);
+	fputc('\n', stdout);
+	cJSON_free(text);
+	cJSON_Delete(j);
+	return 0;
+}
+
+int cmd_expand(const struct app_options *o)
+{
+	struct ics_options io;
+	size_t read_ok = 0;
+	bool partial = false;
+
+	if (!o->nargs) {
+		error("expand: no calendar given");
+		return EXIT_USAGE;
+	}
+	app_ics_options(o, &io);
+	for (size_t i = 0; i < o->nargs; i++) {
+		struct ics_stats st = {0};
+		struct calendar cal;
+
+		if (calendar_open(&cal, o->args[i], NULL)) {
+			partial = true;
+			continue;
+		}
+		if (ics_read(cal.path, cal.display, cal.source, &io, print_occurrence, NULL, &st)) {
+			partial = true;
+		} else {
+			read_ok++;
+			if (st.bad_events)
+				partial = true;
+		}
+		ics_stats_release(&st);
+		calendar_close(&cal);
+	}
+	fflush(stdout);
+	ics_global_cleanup();
+	if (!read_ok)
+		return EXIT_USAGE;
+	return partial ? EXIT_PARTIAL : EXIT_DONE;
+}
+
+int cmd_check(const struct app_options *o)
+{
+	struct mapping *m = mapping_load(o->mapping);
+	struct ics_options io;
+	int rc;
+
+	if (!m)
+		return EXIT_USAGE;
+	app_ics_options(o, &io);
+	rc = preview_run(m, (const char *const *)o->args, o->nargs, &io, o->json, o->limit, stdout);
+	mapping_free(m);
+	ics_global_cleanup();
+	return rc;
+}
+
+int cmd_state(const struct app_options *o)
+{
+	(void)o;
+	error("state: not wired yet");
+	return EXIT_USAGE;
+}

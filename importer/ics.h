@@ -1,0 +1,49 @@
+/* ics: read .ics calendars with libical and expand them into occurrences. */
+#ifndef ICS_H
+#define ICS_H
+
+#include "meeting.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ics_options {
+	bool has_since, has_until;
+	int64_t since, until; /* window [since, until): an occurrence is in it when it starts in it */
+	const char *default_tz; /* --default-tz (IANA or Windows name), or NULL */
+	long max_per_series;    /* cap on occurrences per series (0 = the built-in default) */
+};
+
+/* What one calendar gave; filled by ics_read(). */
+struct ics_stats {
+	long events;       /* VEVENTs read */
+	long occurrences;  /* occurrences passed to the callback */
+	long warnings;     /* warnings printed (each names file, line and UID) */
+	long bad_events;   /* VEVENTs that could not be used at all (no DTSTART, ...) */
+	char *calendar_name; /* X-WR-CALNAME, or NULL */
+	char *content_hash;  /* hex hash of the bytes read (for "feed unchanged") */
+};
+void ics_stats_release(struct ics_stats *st);
+
+/*
+ * Called once per occurrence, in no particular order. The occurrence is
+ * borrowed: copy what you keep. Return 0 to go on, -1 to stop reading.
+ */
+typedef int (*ics_occurrence_fn)(const struct occurrence *occ, void *data);
+
+/*
+ * Read the calendar at `path` (a file, or "-" for stdin; URLs are fetched by the
+ * caller into a file first) and call `fn` for every occurrence in the window.
+ * `display` is the name shown in messages (the redacted URL for a feed), and
+ * `source` is stored in each occurrence's `source`.
+ * Memory stays bounded whatever the number of events.
+ * Returns 0 when the calendar was read (possibly with warnings and bad events,
+ * counted in *st), -1 when it could not be read at all (message printed).
+ */
+int ics_read(const char *path, const char *display, const char *source,
+	     const struct ics_options *opt, ics_occurrence_fn fn, void *data, struct ics_stats *st);
+
+/* Free libical's global caches (built-in zones); call once at exit. */
+void ics_global_cleanup(void);
+
+#endif

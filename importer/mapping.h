@@ -1,0 +1,68 @@
+/* mapping: the YAML mapping file (libyaml), compiled once, applied to every occurrence. */
+#ifndef MAPPING_H
+#define MAPPING_H
+
+#include "meeting.h"
+
+#include <stdbool.h>
+
+struct mapping; /* opaque, compiled */
+
+/* What to do with a meeting whose event disappeared from the calendar. */
+enum on_removed {
+	ON_REMOVED_ARCHIVE,
+	ON_REMOVED_CANCEL,
+	ON_REMOVED_KEEP,
+};
+
+/* Contact association options (associations.contacts in the mapping). */
+struct mapping_contacts {
+	bool enabled;
+	bool include_organizer;
+	bool skip_resources;
+	bool include_declined;
+	bool create_missing;
+	char **exclude_domains;
+	size_t nexclude_domains;
+};
+
+/*
+ * Load and compile a mapping. `path` NULL means the built-in default
+ * (mappings/default.yaml as installed, compiled into the binary).
+ * On error prints "FILE:LINE:COL: what was expected" and returns NULL.
+ */
+struct mapping *mapping_load(const char *path);
+void mapping_free(struct mapping *m);
+const char *mapping_path(const struct mapping *m); /* for messages */
+
+/*
+ * Map one occurrence into *out (meeting_release() it afterwards). Fills key,
+ * uid, recurrence_id, start, summary, source, where, cancelled, properties
+ * (strings only, empty values omitted), owner_email, contact_emails,
+ * company_domains and static associations; or skip_reason when a filter
+ * skips it (properties may then be NULL). Returns 0, or -1 on an error
+ * that affects only this occurrence (message printed, skip_reason set).
+ */
+int mapping_apply(const struct mapping *m, const struct occurrence *occ, struct meeting *out);
+
+enum on_removed mapping_on_removed(const struct mapping *m);
+const struct mapping_contacts *mapping_contacts(const struct mapping *m);
+/*
+ * The property whose template is `{{ organizer.owner_id }}` (usually
+ * hubspot_owner_id), or NULL. The owner id is looked up after mapping (owners
+ * API, by meeting->owner_email) and set into that property.
+ */
+const char *mapping_owner_property(const struct mapping *m);
+bool mapping_wants_companies(const struct mapping *m); /* associations.companies */
+/*
+ * The meeting property that carries the occurrence key, so that a create whose
+ * answer was lost can be found again by search (mapping key `identity_property`,
+ * default "ics2hubspot_key", a custom single-line text property). mapping_apply
+ * sets it in every meeting's properties.
+ */
+const char *mapping_identity_property(const struct mapping *m);
+
+/* The meeting properties HubSpot defines (the known list), NULL-terminated. */
+extern const char *const mapping_known_properties[];
+
+#endif

@@ -1,0 +1,357 @@
+/* meeting: the data model shared by every module — occurrences and mapped meetings. */
+#include "meeting.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void attendee_release(struct attendee *a)
+{
+	if (!a)
+		return;
+	free(a->email);
+	free(a->name);
+	free(a->partstat);
+	free(a->role);
+	free(a->cutype);
+	memset(a, 0, sizeof(*a));
+}
+
+void occurrence_release(struct occurrence *o)
+{
+	if (!o)
+		return;
+	free(o->uid);
+	free(o->tz);
+	free(o->summary);
+	free(o->description);
+	free(o->location);
+	free(o->url);
+	free(o->conference_url);
+	free(o->status);
+	free(o->class_);
+	free(o->transp);
+	free(o->busy_status);
+	free(o->categories);
+	free(o->calendar_name);
+	attendee_release(&o->organizer);
+	for (size_t i = 0; i < o->nattendees; i++)
+		attendee_release(&o->attendees[i]);
+	free(o->attendees);
+	for (size_t i = 0; i < o->nx; i++) {
+		free(o->x[i].name);
+		free(o->x[i].value);
+	}
+	free(o->x);
+	free(o->source);
+	free(o->file);
+	memset(o, 0, sizeof(*o));
+}
+
+static void attendee_copy(struct attendee *d, const struct attendee *s)
+{
+	d->email = xstrdup(s->email);
+	d->name = xstrdup(s->name);
+	d->partstat = xstrdup(s->partstat);
+	d->role = xstrdup(s->role);
+	d->cutype = xstrdup(s->cutype);
+}
+
+void occurrence_copy(struct occurrence *d, const struct occurrence *s)
+{
+	*d = *s;
+	d->uid = xstrdup(s->uid);
+	d->tz = xstrdup(s->tz);
+	d->summary = xstrdup(s->summary);
+	d->description = xstrdup(s->description);
+	d->location = xstrdup(s->location);
+	d->url = xstrdup(s->url);
+	d->conference_url = xstrdup(s->conference_url);
+	d->status = xstrdup(s->status);
+	d->class_ = xstrdup(s->class_);
+	d->transp = xstrdup(s->transp);
+	d->busy_status = xstrdup(s->busy_status);
+	d->categories = xstrdup(s->categories);
+	d->calendar_name = xstrdup(s->calendar_name);
+	attendee_copy(&d->organizer, &s->organizer);
+	d->attendees = s->nattendees ? xcalloc(s->nattendees, sizeof(*d->attendees)) : NULL;
+	for (size_t i = 0; i < s->nattendees; i++)
+		attendee_copy(&d->attendees[i], &s->attendees[i]);
+	d->x = s->nx ? xcalloc(s->nx, sizeof(*d->x)) : NULL;
+	for (size_t i = 0; i < s->nx; i++) {
+		d->x[i].name = xstrdup(s->x[i].name);
+		d->x[i].value = xstrdup(s->x[i].value);
+	}
+	d->source = xstrdup(s->source);
+	d->file = xstrdup(s->file);
+}
+
+char *occurrence_key(const struct occurrence *o)
+{
+	char buf[32];
+	int y;
+	unsigned m, d;
+	int64_t t = o->recurrence_id;
+	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	int64_t secs = t - days * 86400;
+
+	if (!o->has_recurrence_id)
+		return xstrdup(o->uid);
+	civil_from_days(days, &y, &m, &d);
+	if (o->recurrence_id_all_day)
+		snprintf(buf, sizeof(buf), "%04d%02u%02u", y, m, d);
+	else
+		snprintf(buf, sizeof(buf), "%04d%02u%02uT%02u%02u%02uZ", y, m, d,
+			 (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
+	return xasprintf("%s#%s", o->uid, buf);
+}
+
+const char *occurrence_x(const struct occurrence *o, const char *name)
+{
+	for (size_t i = 0; i < o->nx; i++)
+		if (!strcasecmp(o->x[i].name, name))
+			return o->x[i].value;
+	return NULL;
+}
+
+void occurrence_format_time(const struct occurrence *o, int64_t t, char *buf, size_t n)
+{
+	if (o->all_day)
+		time_format_date(t, buf, n);
+	else
+		time_format_utc(t, buf, n);
+}
+
+static void add_str(cJSON *obj, const char *name, const char *value)
+{
+	if (value)
+		cJSON_AddStringToObject(obj, name, value);
+	else
+		cJSON_AddNullToObject(obj, name);
+}
+
+static cJSON *attendee_json(const struct attendee *a)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	add_str(j, "email", a->email);
+	add_str(j, "name", a->name);
+	add_str(j, "partstat", a->partstat);
+	add_str(j, "role", a->role);
+	add_str(j, "cutype", a->cutype);
+	return j;
+}
+
+cJSON *occurrence_to_json(const struct occurrence *o)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON *arr;
+	char buf[32];
+	char *where;
+
+	add_str(j, "uid", o->uid);
+	if (o->has_recurrence_id) {
+		if (o->recurrence_id_all_day)
+			time_format_date(o->recurrence_id, buf, sizeof(buf));
+		else
+			time_format_utc(o->recurrence_id, buf, sizeof(buf));
+		cJSON_AddStringToObject(j, "recurrence_id", buf);
+	} else {
+		cJSON_AddNullToObject(j, "recurrence_id");
+	}
+	occurrence_format_time(o, o->start, buf, sizeof(buf));
+	cJSON_AddStringToObject(j, "start", buf);
+	occurrence_format_time(o, o->end, buf, sizeof(buf));
+	cJSON_AddStringToObject(j, "end", buf);
+	cJSON_AddBoolToObject(j, "all_day", o->all_day);
+	add_str(j, "summary", o->summary);
+	add_str(j, "status", o->status ? o->status : "CONFIRMED");
+	add_str(j, "tz", o->tz);
+	where = xasprintf("%s:%d", o->file ? o->file : "?", o->line);
+	cJSON_AddStringToObject(j, "source", where);
+	free(where);
+	add_str(j, "location", o->location);
+	add_str(j, "description", o->description);
+	add_str(j, "url", o->url);
+	add_str(j, "conference_url", o->conference_url);
+	add_str(j, "class", o->class_);
+	add_str(j, "transp", o->transp);
+	add_str(j, "busy_status", o->busy_status);
+	add_str(j, "categories", o->categories);
+	cJSON_AddNumberToObject(j, "sequence", o->sequence);
+	add_str(j, "calendar_name", o->calendar_name);
+	if (o->organizer.email || o->organizer.name)
+		cJSON_AddItemToObject(j, "organizer", attendee_json(&o->organizer));
+	else
+		cJSON_AddNullToObject(j, "organizer");
+	arr = cJSON_AddArrayToObject(j, "attendees");
+	for (size_t i = 0; i < o->nattendees; i++)
+		cJSON_AddItemToArray(arr, attendee_json(&o->attendees[i]));
+	return j;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void meeting_release(struct meeting *m)
+{
+	if (!m)
+		return;
+	free(m->key);
+	free(m->uid);
+	free(m->recurrence_id);
+	free(m->start);
+	free(m->summary);
+	free(m->source);
+	free(m->where);
+	free(m->skip_reason);
+	cJSON_Delete(m->properties);
+	free(m->owner_email);
+	free_strv(m->contact_emails, m->ncontact_emails);
+	free_strv(m->company_domains, m->ncompany_domains);
+	for (size_t i = 0; i < m->nassocs; i++) {
+		free(m->assocs[i].id);
+		free(m->assocs[i].ref);
+	}
+	free(m->assocs);
+	memset(m, 0, sizeof(*m));
+}
+
+void meeting_add_assoc(struct meeting *m, enum assoc_kind kind, const char *id, const char *ref)
+{
+	for (size_t i = 0; i < m->nassocs; i++)
+		if (m->assocs[i].kind == kind && id && m->assocs[i].id && !strcmp(m->assocs[i].id, id))
+			return;
+	m->assocs = xrealloc(m->assocs, (m->nassocs + 1) * sizeof(*m->assocs));
+	m->assocs[m->nassocs].kind = kind;
+	m->assocs[m->nassocs].id = xstrdup(id);
+	m->assocs[m->nassocs].ref = xstrdup(ref);
+	m->nassocs++;
+}
+
+static const struct {
+	const char *name;
+	int type_id;
+} assoc_kinds[] = {
+	[ASSOC_CONTACT] = {"contact", 200},
+	[ASSOC_COMPANY] = {"company", 188},
+	[ASSOC_DEAL] = {"deal", 212},
+	[ASSOC_TICKET] = {"ticket", 226},
+};
+
+int assoc_type_id(enum assoc_kind kind)
+{
+	return assoc_kinds[kind].type_id;
+}
+
+const char *assoc_kind_name(enum assoc_kind kind)
+{
+	return assoc_kinds[kind].name;
+}
+
+int assoc_kind_parse(const char *name, enum assoc_kind *out)
+{
+	for (size_t i = 0; i < sizeof(assoc_kinds) / sizeof(assoc_kinds[0]); i++) {
+		size_t n = strlen(assoc_kinds[i].name);
+
+		/* accept "deal" and "deals" */
+		if (!strcasecmp(name, assoc_kinds[i].name) ||
+		    (!strncasecmp(name, assoc_kinds[i].name, n) && !strcasecmp(name + n, "s"))) {
+			*out = (enum assoc_kind)i;
+			return 0;
+		}
+	}
+	if (!strcasecmp(name, "companies")) {
+		*out = ASSOC_COMPANY;
+		return 0;
+	}
+	return -1;
+}
+
+static int assoc_cmp(const void *a, const void *b)
+{
+	const struct assoc *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return (int)x->kind - (int)y->kind;
+	return strcmp(x->id ? x->id : "", y->id ? y->id : "");
+}
+
+cJSON *meeting_associations_json(const struct meeting *m)
+{
+	cJSON *arr = cJSON_CreateArray();
+	struct assoc *sorted = NULL;
+
+	if (m->nassocs) {
+		sorted = xmalloc(m->nassocs * sizeof(*sorted));
+		memcpy(sorted, m->assocs, m->nassocs * sizeof(*sorted));
+		qsort(sorted, m->nassocs, sizeof(*sorted), assoc_cmp);
+	}
+	for (size_t i = 0; i < m->nassocs; i++) {
+		cJSON *a, *to, *types, *t;
+
+		if (!sorted[i].id)
+			continue;
+		a = cJSON_CreateObject();
+		to = cJSON_AddObjectToObject(a, "to");
+		cJSON_AddStringToObject(to, "id", sorted[i].id);
+		types = cJSON_AddArrayToObject(a, "types");
+		t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "associationCategory", "HUBSPOT_DEFINED");
+		cJSON_AddNumberToObject(t, "associationTypeId", assoc_type_id(sorted[i].kind));
+		cJSON_AddItemToArray(types, t);
+		cJSON_AddItemToArray(arr, a);
+	}
+	free(sorted);
+	return arr;
+}
+
+static int prop_cmp(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+
+	return strcmp(x->string, y->string);
+}
+
+uint64_t meeting_hash(const struct meeting *m)
+{
+	uint64_t h = HASH64_SEED;
+	size_t n = 0, i = 0;
+	const cJSON *p;
+	const cJSON **props;
+	cJSON *assocs;
+	char *text;
+
+	cJSON_ArrayForEach(p, m->properties)
+		n++;
+	props = xmalloc((n ? n : 1) * sizeof(*props));
+	cJSON_ArrayForEach(p, m->properties)
+		props[i++] = p;
+	qsort(props, n, sizeof(*props), prop_cmp);
+	for (i = 0; i < n; i++) {
+		const char *v = cJSON_GetStringValue(props[i]);
+
+		h = hash64(props[i]->string, strlen(props[i]->string) + 1, h);
+		h = hash64(v ? v : "", v ? strlen(v) + 1 : 1, h);
+	}
+	free(props);
+	assocs = meeting_associations_json(m);
+	text = cJSON_PrintUnformatted(assocs);
+	h = hash64(text, strlen(text), h);
+	cJSON_free(text);
+	cJSON_Delete(assocs);
+	return h;
+}
+
+char *meeting_trace_id(const struct meeting *m)
+{
+	char hex[17];
+
+	hash64_hex(hash64(m->key, strlen(m->key), HASH64_SEED), hex, sizeof(hex));
+	return xasprintf("i2h-%s", hex);
+}

@@ -1,0 +1,316 @@
+/* report: what a run did to every occurrence — the summary line and the --report JSON. */
+#include "report.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct report {
+	char *path;
+	FILE *spool; /* one JSON object per line, "occurrences" in arrival order */
+	long entries;
+	long counts[OUTCOME__COUNT];
+	cJSON *notes;
+	cJSON *calendars;
+	cJSON *unmapped_organizers; /* object used as a set */
+	cJSON *unmatched_attendees;
+	long nunmatched;
+};
+
+static const char *const outcome_names[OUTCOME__COUNT] = {
+	[OUTCOME_CREATED] = "created",     [OUTCOME_UPDATED] = "updated",
+	[OUTCOME_UNCHANGED] = "unchanged", [OUTCOME_ARCHIVED] = "archived",
+	[OUTCOME_SKIPPED] = "skipped",     [OUTCOME_FAILED] = "failed",
+	[OUTCOME_PLANNED] = "planned",
+};
+
+const char *outcome_name(enum outcome o)
+{
+	return outcome_names[o];
+}
+
+struct report *report_new(const char *path)
+{
+	struct report *r = xcalloc(1, sizeof(*r));
+
+	r->path = xstrdup(path);
+	if (path) {
+		r->spool = tmpfile();
+		if (!r->spool)
+			error_errno("cannot create a temporary file for the report");
+	}
+	r->notes = cJSON_CreateArray();
+	r->calendars = cJSON_CreateArray();
+	r->unmapped_organizers = cJSON_CreateObject();
+	r->unmatched_attendees = cJSON_CreateObject();
+	return r;
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	if (r->spool)
+		fclose(r->spool);
+	cJSON_Delete(r->notes);
+	cJSON_Delete(r->calendars);
+	cJSON_Delete(r->unmapped_organizers);
+	cJSON_Delete(r->unmatched_attendees);
+	free(r->path);
+	free(r);
+}
+
+static void add_opt(cJSON *o, const char *name, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static void spool_entry(struct report *r, cJSON *e)
+{
+	char *text;
+
+	if (r->spool) {
+		text = cJSON_PrintUnformatted(e);
+		fputs(text, r->spool);
+		fputc('\n', r->spool);
+		cJSON_free(text);
+	}
+	cJSON_Delete(e);
+	r->entries++;
+}
+
+void report_add(struct report *r, const struct meeting *m, enum outcome outcome,
+		const char *hubspot_id, const char *action, const char *reason,
+		const char *category)
+{
+	cJSON *e;
+
+	r->counts[outcome]++;
+	if (!r->spool)
+		return;
+	e = cJSON_CreateObject();
+	add_opt(e, "key", m->key);
+	add_opt(e, "uid", m->uid);
+	add_opt(e, "recurrence_id", m->recurrence_id);
+	add_opt(e, "start", m->start);
+	add_opt(e, "summary", m->summary);
+	add_opt(e, "source", m->where);
+	cJSON_AddStringToObject(e, "outcome", outcome_names[outcome]);
+	if (action)
+		cJSON_AddStringToObject(e, "action", action);
+	add_opt(e, "hubspot_id", hubspot_id);
+	add_opt(e, "reason", reason);
+	if (category)
+		cJSON_AddStringToObject(e, "category", category);
+	spool_entry(r, e);
+}
+
+void report_add_key(struct report *r, const char *key, const char *source, enum outcome outcome,
+		    const char *hubspot_id, const char *action, const char *reason)
+{
+	cJSON *e;
+	char *shown;
+
+	r->counts[outcome]++;
+	if (!r->spool)
+		return;
+	shown = source_redact(source);
+	e = cJSON_CreateObject();
+	add_opt(e, "key", key);
+	add_opt(e, "source", shown);
+	cJSON_AddStringToObject(e, "outcome", outcome_names[outcome]);
+	if (action)
+		cJSON_AddStringToObject(e, "action", action);
+	add_opt(e, "hubspot_id", hubspot_id);
+	add_opt(e, "reason", reason);
+	spool_entry(r, e);
+	free(shown);
+}
+
+void report_note(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	cJSON_AddItemToArray(r->notes, cJSON_CreateString(text));
+	free(text);
+}
+
+static void set_add(cJSON *set, const char *key)
+{
+	if (key && !cJSON_GetObjectItemCaseSensitive(set, key))
+		cJSON_AddTrueToObject(set, key);
+}
+
+void report_unmapped_organizer(struct report *r, const char *email)
+{
+	set_add(r->unmapped_organizers, email);
+}
+
+void report_unmatched_attendee(struct report *r, const char *email)
+{
+	set_add(r->unmatched_attendees, email);
+}
+
+void report_calendar(struct report *r, const char *display, long events, long occurrences,
+		     long warnings, long bad_events, bool ok)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(c, "calendar", display);
+	cJSON_AddBoolToObject(c, "read", ok);
+	cJSON_AddNumberToObject(c, "events", (double)events);
+	cJSON_AddNumberToObject(c, "occurrences", (double)occurrences);
+	cJSON_AddNumberToObject(c, "warnings", (double)warnings);
+	cJSON_AddNumberToObject(c, "bad_events", (double)bad_events);
+	cJSON_AddItemToArray(r->calendars, c);
+}
+
+long report_count(const struct report *r, enum outcome o)
+{
+	return r->counts[o];
+}
+
+static cJSON *set_keys(const cJSON *set)
+{
+	cJSON *arr = cJSON_CreateArray();
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, set)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(it->string));
+	return arr;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int report_write(struct report *r, bool dry_run)
+{
+	cJSON *head, *totals;
+	char *text, *tmp;
+	char line[8192];
+	struct sbuf sb = SBUF_INIT;
+	int fd, rc = -1;
+	bool first = true;
+
+	if (!r->path)
+		return 0;
+	if (!r->spool)
+		return error("cannot write the report '%s'", r->path);
+	head = cJSON_CreateObject();
+	cJSON_AddStringToObject(head, "tool", PROGRAM_NAME);
+	cJSON_AddBoolToObject(head, "dry_run", dry_run);
+	totals = cJSON_AddObjectToObject(head, "totals");
+	for (int i = 0; i < OUTCOME__COUNT; i++)
+		if (i != OUTCOME_PLANNED || dry_run)
+			cJSON_AddNumberToObject(totals, outcome_names[i], (double)r->counts[i]);
+	cJSON_AddItemToObject(head, "calendars", cJSON_Duplicate(r->calendars, 1));
+	cJSON_AddItemToObject(head, "notes", cJSON_Duplicate(r->notes, 1));
+	cJSON_AddItemToObject(head, "unmapped_organizers", set_keys(r->unmapped_organizers));
+	cJSON_AddItemToObject(head, "unmatched_attendees", set_keys(r->unmatched_attendees));
+	cJSON_AddArrayToObject(head, "occurrences");
+	text = cJSON_PrintUnformatted(head);
+	cJSON_Delete(head);
+	/* The spooled entries go inside the (empty) "occurrences" array at the end. */
+	sbuf_add(&sb, text, strlen(text) - 2);
+	cJSON_free(text);
+
+	tmp = xasprintf("%s.tmp.%ld", r->path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0) {
+		error_errno("cannot create '%s'", tmp);
+		goto out;
+	}
+	if (write_all(fd, sb.buf, sb.len))
+		goto werr;
+	fflush(r->spool);
+	rewind(r->spool);
+	while (fgets(line, sizeof(line), r->spool)) {
+		size_t n = strlen(line);
+		bool whole = n && line[n - 1] == '\n';
+
+		if (whole && first)
+			first = false;
+		else if (whole && write_all(fd, ",", 1))
+			goto werr;
+		if (write_all(fd, line, whole ? n - 1 : n))
+			goto werr;
+		/* a line longer than the buffer continues in the next fgets */
+		while (!whole && fgets(line, sizeof(line), r->spool)) {
+			n = strlen(line);
+			whole = n && line[n - 1] == '\n';
+			if (write_all(fd, line, whole ? n - 1 : n))
+				goto werr;
+		}
+	}
+	if (write_all(fd, "]}\n", 3))
+		goto werr;
+	/* Complete or absent: sync before the rename. */
+	if (fsync(fd) < 0)
+		goto werr;
+	close(fd);
+	fd = -1;
+	if (rename(tmp, r->path) < 0) {
+		error_errno("cannot rename '%s' to '%s'", tmp, r->path);
+		goto out;
+	}
+	fseek(r->spool, 0, SEEK_END);
+	rc = 0;
+	goto out;
+werr:
+	error_errno("cannot write '%s'", tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	sbuf_release(&sb);
+	return rc;
+}
+
+void report_print_summary(const struct report *r, FILE *f, bool dry_run)
+{
+	const cJSON *n;
+	size_t unmapped = (size_t)cJSON_GetArraySize(r->unmapped_organizers);
+	size_t unmatched = (size_t)cJSON_GetArraySize(r->unmatched_attendees);
+
+	if (dry_run)
+		fprintf(f, "%s: dry run: %ld planned, %ld unchanged, %ld skipped (nothing sent)\n",
+			PROGRAM_NAME, r->counts[OUTCOME_PLANNED], r->counts[OUTCOME_UNCHANGED],
+			r->counts[OUTCOME_SKIPPED]);
+	else
+		fprintf(f,
+			"%s: %ld created, %ld updated, %ld unchanged, %ld archived, %ld skipped, "
+			"%ld failed\n",
+			PROGRAM_NAME, r->counts[OUTCOME_CREATED], r->counts[OUTCOME_UPDATED],
+			r->counts[OUTCOME_UNCHANGED], r->counts[OUTCOME_ARCHIVED],
+			r->counts[OUTCOME_SKIPPED], r->counts[OUTCOME_FAILED]);
+	if (unmapped || unmatched)
+		fprintf(f, "%s: %zu organizer(s) with no HubSpot owner, %zu attendee(s) with no contact%s\n",
+			PROGRAM_NAME, unmapped, unmatched, r->path ? " (listed in the report)" : "");
+	cJSON_ArrayForEach(n, r->notes)
+		fprintf(f, "%s: note: %s\n", PROGRAM_NAME, n->valuestring);
+}

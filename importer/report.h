@@ -1,0 +1,60 @@
+/* report: what a run did to every occurrence — the summary line and the --report JSON. */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include "meeting.h"
+#include "util.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum outcome {
+	OUTCOME_CREATED,
+	OUTCOME_UPDATED,
+	OUTCOME_UNCHANGED,
+	OUTCOME_ARCHIVED,
+	OUTCOME_SKIPPED,
+	OUTCOME_FAILED,
+	OUTCOME_PLANNED, /* --dry-run: what would be done is in `action` */
+	OUTCOME__COUNT,
+};
+
+struct report;
+
+/*
+ * `path` is the --report file or NULL. Entries are spooled to a temporary
+ * file as they come (memory stays flat for a million occurrences) and the
+ * report is assembled by report_write().
+ */
+struct report *report_new(const char *path);
+void report_free(struct report *r);
+
+/*
+ * One occurrence's outcome. Strings are copied. `action` is the planned
+ * action for dry runs ("create", "update", ...) or NULL; `reason` says why it
+ * was skipped or failed (HubSpot's message), `category` HubSpot's category.
+ */
+void report_add(struct report *r, const struct meeting *m, enum outcome outcome,
+		const char *hubspot_id, const char *action, const char *reason,
+		const char *category);
+/* An entry with no meeting (a removal known only from the state). */
+void report_add_key(struct report *r, const char *key, const char *source, enum outcome outcome,
+		    const char *hubspot_id, const char *action, const char *reason);
+/* A run-level note ("feed came back empty: nothing removed", "daily limit reached"). */
+void report_note(struct report *r, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Organizer e-mails with no HubSpot owner, and attendees with no contact. */
+void report_unmapped_organizer(struct report *r, const char *email);
+void report_unmatched_attendee(struct report *r, const char *email);
+/* Calendar-level counts. */
+void report_calendar(struct report *r, const char *display, long events, long occurrences,
+		     long warnings, long bad_events, bool ok);
+
+long report_count(const struct report *r, enum outcome o);
+const char *outcome_name(enum outcome o);
+
+/* Write the JSON report file given to report_new (0600, atomically); 0 when none. */
+int report_write(struct report *r, bool dry_run);
+/* One summary line (two with notes) on stderr, for people and for cron logs. */
+void report_print_summary(const struct report *r, FILE *f, bool dry_run);
+
+#endif

@@ -1,0 +1,655 @@
+/* util: messages, allocation that never fails, growable strings, times. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int util_verbosity = 1;
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap, const char *suffix)
+{
+	struct sbuf sb = SBUF_INIT;
+	char *body = xvasprintf(fmt, ap);
+
+	sbuf_addf(&sb, "%s: %s%s%s\n", PROGRAM_NAME, prefix, body, suffix ? suffix : "");
+	fputs(sb.buf, stderr);
+	free(body);
+	sbuf_release(&sb);
+}
+
+int error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap, NULL);
+	va_end(ap);
+	return -1;
+}
+
+int error_errno(const char *fmt, ...)
+{
+	int saved = errno;
+	char suffix[256];
+	va_list ap;
+
+	snprintf(suffix, sizeof(suffix), ": %s", strerror(saved));
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap, suffix);
+	va_end(ap);
+	errno = saved;
+	return -1;
+}
+
+void warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (util_verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (util_verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vmsg("", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void verbose(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (util_verbosity < 2)
+		return;
+	va_start(ap, fmt);
+	vmsg("", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("fatal: ", fmt, ap, NULL);
+	va_end(ap);
+	exit(code);
+}
+
+void util_bug(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: BUG at %s:%d: ", PROGRAM_NAME, file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+static NORETURN void oom(void)
+{
+	fputs(PROGRAM_NAME ": fatal: out of memory\n", stderr);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		oom();
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	return s ? xstrndup(s, strlen(s)) : NULL;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p;
+
+	if (!s)
+		return NULL;
+	p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+	char *p;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		BUG("bad format '%s'", fmt);
+	p = xmalloc((size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	p = xvasprintf(fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void xgrow(void *arr_p, size_t *cap, size_t need, size_t size)
+{
+	void **arr = arr_p;
+	size_t n;
+
+	if (need <= *cap)
+		return;
+	n = *cap ? *cap * 2 : 8;
+	while (n < need)
+		n *= 2;
+	*arr = xrealloc(*arr, n * size);
+	*cap = n;
+}
+
+void sbuf_init(struct sbuf *sb)
+{
+	sb->cap = 64;
+	sb->len = 0;
+	sb->buf = xmalloc(sb->cap);
+	sb->buf[0] = '\0';
+}
+
+void sbuf_release(struct sbuf *sb)
+{
+	free(sb->buf);
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+}
+
+void sbuf_reset(struct sbuf *sb)
+{
+	if (!sb->buf)
+		sbuf_init(sb);
+	sb->len = 0;
+	sb->buf[0] = '\0';
+}
+
+static void sbuf_reserve(struct sbuf *sb, size_t extra)
+{
+	if (!sb->buf)
+		sbuf_init(sb);
+	if (sb->len + extra + 1 <= sb->cap)
+		return;
+	while (sb->len + extra + 1 > sb->cap)
+		sb->cap *= 2;
+	sb->buf = xrealloc(sb->buf, sb->cap);
+}
+
+void sbuf_add(struct sbuf *sb, const void *data, size_t n)
+{
+	sbuf_reserve(sb, n);
+	memcpy(sb->buf + sb->len, data, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
+void sbuf_adds(struct sbuf *sb, const char *s)
+{
+	sbuf_add(sb, s, strlen(s));
+}
+
+void sbuf_addc(struct sbuf *sb, char c)
+{
+	sbuf_add(sb, &c, 1);
+}
+
+void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list ap, cp;
+	int n;
+
+	va_start(ap, fmt);
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		BUG("bad format '%s'", fmt);
+	sbuf_reserve(sb, (size_t)n);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	sb->len += (size_t)n;
+	va_end(ap);
+}
+
+char *sbuf_detach(struct sbuf *sb)
+{
+	char *p;
+
+	if (!sb->buf)
+		sbuf_init(sb);
+	p = sb->buf;
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+	return p;
+}
+
+bool str_starts_with_ci(const char *s, const char *prefix)
+{
+	return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_ends_with(const char *s, const char *suffix)
+{
+	size_t a, b;
+
+	if (!s)
+		return false;
+	a = strlen(s);
+	b = strlen(suffix);
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+char *str_lower(char *s)
+{
+	for (char *p = s; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return s;
+}
+
+char *str_trim(char *s)
+{
+	size_t n;
+	char *p = s;
+
+	if (!s)
+		return s;
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	n = strlen(p);
+	while (n && isspace((unsigned char)p[n - 1]))
+		n--;
+	memmove(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+char *email_normalize(const char *cal_address)
+{
+	char *e;
+
+	if (!cal_address)
+		return NULL;
+	while (isspace((unsigned char)*cal_address))
+		cal_address++;
+	if (str_starts_with_ci(cal_address, "mailto:"))
+		cal_address += strlen("mailto:");
+	e = str_lower(str_trim(xstrdup(cal_address)));
+	if (!*e || !strchr(e, '@') || e[0] == '@' || str_ends_with(e, "@")) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+const char *email_domain(const char *email)
+{
+	const char *at = email ? strrchr(email, '@') : NULL;
+
+	return at && at[1] ? at + 1 : NULL;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 when it is not valid. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t n;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+bool utf8_sanitize(const char *s, char **out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct sbuf sb = SBUF_INIT;
+	bool valid = true;
+
+	sbuf_init(&sb);
+	while (*p) {
+		size_t n = utf8_seq(p);
+
+		if (n) {
+			sbuf_add(&sb, p, n);
+			p += n;
+		} else {
+			sbuf_adds(&sb, "\xef\xbf\xbd");
+			valid = false;
+			p++;
+		}
+	}
+	*out = sbuf_detach(&sb);
+	return valid;
+}
+
+/* Howard Hinnant's civil-date algorithms. */
+int64_t days_from_civil(int y, unsigned m, unsigned d)
+{
+	int64_t yy = (int64_t)y - (m <= 2);
+	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+	unsigned yoe = (unsigned)(yy - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	int64_t era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+void time_format_utc(int64_t t, char *buf, size_t n)
+{
+	int64_t days = floor_div(t, 86400);
+	int64_t secs = t - days * 86400;
+	int y;
+	unsigned m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	snprintf(buf, n, "%04d-%02u-%02uT%02u:%02u:%02uZ", y, m, d, (unsigned)(secs / 3600),
+		 (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
+}
+
+void time_format_date(int64_t t, char *buf, size_t n)
+{
+	int y;
+	unsigned m, d;
+
+	civil_from_days(floor_div(t, 86400), &y, &m, &d);
+	snprintf(buf, n, "%04d-%02u-%02u", y, m, d);
+}
+
+static int take_digits(const char **s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*s)[i]))
+			return -1;
+		v = v * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	*out = v;
+	return 0;
+}
+
+int time_parse_utc(const char *s, int64_t *out)
+{
+	int y, mo, d, h = 0, mi = 0, se = 0;
+	bool sep;
+
+	if (!s || take_digits(&s, 4, &y))
+		return -1;
+	sep = *s == '-';
+	if (sep)
+		s++;
+	if (take_digits(&s, 2, &mo))
+		return -1;
+	if (sep && *s++ != '-')
+		return -1;
+	if (take_digits(&s, 2, &d))
+		return -1;
+	if (*s == 'T' || *s == 't' || *s == ' ') {
+		s++;
+		if (take_digits(&s, 2, &h))
+			return -1;
+		if (sep && *s == ':')
+			s++;
+		if (take_digits(&s, 2, &mi))
+			return -1;
+		if (*s == ':' || (!sep && isdigit((unsigned char)*s))) {
+			if (*s == ':')
+				s++;
+			if (take_digits(&s, 2, &se))
+				return -1;
+		}
+		if (*s == 'Z' || *s == 'z')
+			s++;
+	}
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return -1;
+	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+	return 0;
+}
+
+int64_t time_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int64_t time_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+uint64_t hash64(const void *data, size_t n, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = seed;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+void hash64_hex(uint64_t h, char *buf, size_t n)
+{
+	snprintf(buf, n, "%016llx", (unsigned long long)h);
+}
+
+bool source_is_url(const char *source)
+{
+	return str_starts_with_ci(source, "http://") || str_starts_with_ci(source, "https://") ||
+	       str_starts_with_ci(source, "webcal://");
+}
+
+char *source_redact(const char *source)
+{
+	const char *scheme_end, *host, *host_end, *at;
+
+	if (!source_is_url(source))
+		return xstrdup(source);
+	scheme_end = strstr(source, "://");
+	host = scheme_end + 3;
+	host_end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(host_end - host));
+	if (at)
+		host = at + 1;
+	if (!*host_end)
+		return xasprintf("%.*s%.*s", (int)(scheme_end + 3 - source), source,
+				 (int)(host_end - host), host);
+	return xasprintf("%.*s%.*s/…", (int)(scheme_end + 3 - source), source,
+			 (int)(host_end - host), host);
+}
+
+int file_read_all(const char *path, char **out, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	struct sbuf sb = SBUF_INIT;
+	char chunk[65536];
+	size_t n;
+
+	if (!f)
+		return error_errno("cannot open '%s'", path);
+	sbuf_init(&sb);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		sbuf_add(&sb, chunk, n);
+	if (ferror(f)) {
+		error_errno("cannot read '%s'", path);
+		if (f != stdin)
+			fclose(f);
+		sbuf_release(&sb);
+		return -1;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (len)
+		*len = sb.len;
+	*out = sbuf_detach(&sb);
+	return 0;
+}
+
+FILE *file_create_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	fchmod(fd, 0600);
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+int file_write_atomic(const char *path, const char *data, size_t len)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	size_t off = 0;
+
+	if (fd < 0) {
+		error_errno("cannot create '%s'", tmp);
+		free(tmp);
+		return -1;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			error_errno("cannot write '%s'", tmp);
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	/* The report must be complete or absent: flush before the rename. */
+	if (fsync(fd) < 0) {
+		error_errno("cannot sync '%s'", tmp);
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		error_errno("cannot rename '%s' to '%s'", tmp, path);
+		goto fail;
+	}
+	free(tmp);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}

@@ -1,0 +1,147 @@
+/* util: messages, allocation that never fails, growable strings, times. */
+#ifndef UTIL_H
+#define UTIL_H
+
+/*
+ * Ownership rule for the whole importer: a returned `char *` or `struct X *`
+ * belongs to the caller; a returned `const char *` is borrowed and lives as
+ * long as its parent. Functions named *_take() consume their argument. Every
+ * *_free() accepts NULL.
+ */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PROGRAM_NAME "ics2hubspot"
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#define NORETURN          __attribute__((noreturn))
+#else
+#define PRINTF_LIKE(f, a)
+#define NORETURN
+#endif
+
+/* Exit codes (documented in README.md). */
+enum exit_code {
+	EXIT_DONE = 0,      /* everything done */
+	EXIT_PARTIAL = 1,   /* some occurrences failed or were unreadable, the rest done */
+	EXIT_USAGE = 2,     /* usage, mapping or calendar unreadable */
+	EXIT_REFUSED = 3,   /* HubSpot refused us: auth, scopes, daily limit, retries exhausted */
+	EXIT_LOCKED = 4,    /* another run holds the state lock */
+};
+
+/* Verbosity: 0 = quiet (-q), 1 = normal, 2 = verbose (-v). */
+extern int util_verbosity;
+
+/* "ics2hubspot: error: ..." on stderr; returns -1 so callers can `return error(...)`. */
+int error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Like error(), followed by ": strerror(errno)". */
+int error_errno(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* "ics2hubspot: warning: ..." on stderr (silenced by -q). */
+void warning(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Plain informational line on stderr (silenced by -q). */
+void info(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Only with -v. */
+void verbose(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* "ics2hubspot: fatal: ..." and exit(code). Only main.c and OOM use it. */
+NORETURN void die(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
+#define BUG(...) util_bug(__FILE__, __LINE__, __VA_ARGS__)
+NORETURN void util_bug(const char *file, int line, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+/* Allocation: aborts with "fatal: out of memory" instead of returning NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);          /* NULL stays NULL */
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
+/* Grow *arr (of *cap elements of size `size`) so that index `need-1` fits. */
+void xgrow(void *arr_p, size_t *cap, size_t need, size_t size);
+#define XGROW(arr, cap, need) xgrow(&(arr), &(cap), (need), sizeof(*(arr)))
+/* free() then NULL. */
+#define FREE_NULL(p)                                                                               \
+	do {                                                                                       \
+		free(p);                                                                           \
+		(p) = NULL;                                                                        \
+	} while (0)
+
+/* A growable NUL-terminated string (git's strbuf). */
+struct sbuf {
+	char *buf; /* always NUL-terminated once initialised */
+	size_t len;
+	size_t cap;
+};
+#define SBUF_INIT {NULL, 0, 0}
+void sbuf_init(struct sbuf *sb);
+void sbuf_release(struct sbuf *sb);
+void sbuf_reset(struct sbuf *sb);
+void sbuf_add(struct sbuf *sb, const void *data, size_t n);
+void sbuf_adds(struct sbuf *sb, const char *s);
+void sbuf_addc(struct sbuf *sb, char c);
+void sbuf_addf(struct sbuf *sb, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Hand the buffer to the caller (never NULL) and re-initialise sb. */
+char *sbuf_detach(struct sbuf *sb);
+
+/* String helpers. */
+bool str_starts_with_ci(const char *s, const char *prefix);
+bool str_ends_with(const char *s, const char *suffix);
+/* Lower-case ASCII in place; returns s. */
+char *str_lower(char *s);
+/* Trim ASCII white space in place; returns s. */
+char *str_trim(char *s);
+/*
+ * Normalise a calendar address to a bare e-mail: strip "mailto:" in any case,
+ * trim, lower-case. Returns NULL when nothing that looks like an address is left.
+ */
+char *email_normalize(const char *cal_address);
+/* Domain part of a normalised e-mail (borrowed pointer into it), or NULL. */
+const char *email_domain(const char *email);
+/* Repair invalid UTF-8 by replacing bad bytes with U+FFFD; returns true when s was valid. */
+bool utf8_sanitize(const char *s, char **out);
+
+/* Times. All instants are seconds since the epoch, UTC. */
+/* "2024-03-01T09:30:00Z" into buf (at least 21 bytes). */
+void time_format_utc(int64_t t, char *buf, size_t n);
+/* "2024-03-01" (the UTC date of t) into buf (at least 11 bytes). */
+void time_format_date(int64_t t, char *buf, size_t n);
+/*
+ * Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]" (also without separators,
+ * "20240301T093000Z"), always as UTC. Returns 0, or -1 when malformed.
+ */
+int time_parse_utc(const char *s, int64_t *out);
+/* Days since 1970-01-01 for a civil date, and back (proleptic Gregorian). */
+int64_t days_from_civil(int y, unsigned m, unsigned d);
+void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d);
+/* Wall-clock time now (seconds) and a monotonic clock in milliseconds. */
+int64_t time_now(void);
+int64_t time_mono_ms(void);
+void sleep_ms(int64_t ms);
+
+/* 64-bit FNV-1a: content hashes for change detection (not security). */
+uint64_t hash64(const void *data, size_t n, uint64_t seed);
+#define HASH64_SEED 0xcbf29ce484222325ULL
+/* hash64 as 16 lower-case hex digits into buf (at least 17 bytes). */
+void hash64_hex(uint64_t h, char *buf, size_t n);
+
+/*
+ * Print form of a calendar source: local paths as given, URLs with the path and
+ * query replaced by "/…" (Google's secret addresses live in the path), and no
+ * user:password. Returns a new string.
+ */
+char *source_redact(const char *source);
+/* True for http://, https:// and webcal:// sources. */
+bool source_is_url(const char *source);
+
+/* Read a whole file (or "-" for stdin) into *out (NUL-terminated). */
+int file_read_all(const char *path, char **out, size_t *len);
+/* Create (truncate) a file readable by its owner only (0600). */
+FILE *file_create_private(const char *path);
+/* Write a whole file atomically: tmp (0600) + fsync + rename. */
+int file_write_atomic(const char *path, const char *data, size_t len);
+
+#endif

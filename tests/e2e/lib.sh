@@ -1,0 +1,102 @@
+# lib.sh — shared by every tests/e2e/t*.sh (git's test-lib, condensed).
+# Provides: $BIN $ROOT $TRASH $SHARED, start_sandbox, sandbox_get, sandbox_post,
+# test_expect_success, test_done. See /tests/e2e/README.md.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+: "${BIN:=$ROOT/ics2hubspot}"
+PY=/usr/bin/python3
+# The read-only reference material lives beside the repository (CI copies shared/ there).
+if [ -d "$ROOT/../shared" ]; then SHARED=$(cd "$ROOT/../shared" && pwd); else SHARED=/work/shared; fi
+export BIN ROOT SHARED PY
+
+TEST_NAME=$(basename "$0" .sh)
+TRASH="$ROOT/tests/tmp/$TEST_NAME.$$"
+rm -rf "$TRASH"
+mkdir -p "$TRASH"
+cd "$TRASH" || exit 1
+
+test_count=0
+test_failures=0
+SANDBOX_PID=
+EXTRA_PIDS=
+
+cleanup() {
+	if [ -n "$SANDBOX_PID" ]; then
+		kill "$SANDBOX_PID" 2>/dev/null
+		wait "$SANDBOX_PID" 2>/dev/null
+	fi
+	for p in $EXTRA_PIDS; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	if [ "$test_failures" = 0 ]; then
+		cd "$ROOT" && rm -rf "$TRASH"
+	else
+		echo "# scratch directory kept: $TRASH" >&2
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_sandbox [sandbox.py options...]: a fresh HubSpot stand-in on 127.0.0.1.
+start_sandbox() {
+	if [ -n "$SANDBOX_PID" ]; then
+		kill "$SANDBOX_PID" 2>/dev/null
+		wait "$SANDBOX_PID" 2>/dev/null
+	fi
+	rm -f "$TRASH/sandbox.port"
+	"$PY" "$ROOT/tests/sandbox/sandbox.py" --port 0 --port-file "$TRASH/sandbox.port" \
+		--log "$TRASH/sandbox.log" "$@" >"$TRASH/sandbox.out" 2>&1 &
+	SANDBOX_PID=$!
+	for _ in $(seq 1 100); do
+		[ -s "$TRASH/sandbox.port" ] && break
+		sleep 0.1
+	done
+	if [ ! -s "$TRASH/sandbox.port" ]; then
+		echo "sandbox did not start:" >&2
+		cat "$TRASH/sandbox.out" >&2
+		exit 1
+	fi
+	SANDBOX_PORT=$(cat "$TRASH/sandbox.port")
+	SANDBOX_URL="http://127.0.0.1:$SANDBOX_PORT"
+	HUBSPOT_API_BASE=$SANDBOX_URL
+	HUBSPOT_ACCESS_TOKEN=test-token
+	export SANDBOX_PORT SANDBOX_URL HUBSPOT_API_BASE HUBSPOT_ACCESS_TOKEN
+}
+
+# Track a background helper (a feed server, Prism...) so it is stopped at exit.
+track_pid() {
+	EXTRA_PIDS="$EXTRA_PIDS $1"
+}
+
+sandbox_get() {
+	curl -sS --fail "$SANDBOX_URL$1"
+}
+
+sandbox_post() {
+	curl -sS --fail -H 'Content-Type: application/json' -d "$2" "$SANDBOX_URL$1"
+}
+
+# jget FILE EXPR — evaluate a Python expression over the JSON in FILE ('-' = stdin) bound to `d`.
+jget() {
+	"$PY" "$ROOT/tests/e2e/jget.py" "$@"
+}
+
+# test_expect_success 'description' 'commands' — the commands run with set -e.
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if (set -e; eval "$2") >"$TRASH/test.out" 2>&1; then
+		echo "ok $test_count - $1"
+	else
+		test_failures=$((test_failures + 1))
+		echo "not ok $test_count - $1"
+		sed 's/^/#   /' "$TRASH/test.out" | tail -n 40
+	fi
+}
+
+test_done() {
+	echo "# $TEST_NAME: $((test_count - test_failures)) passed, $test_failures failed"
+	[ "$test_failures" = 0 ]
+	exit $?
+}

@@ -1,0 +1,97 @@
+/* Unit tests for importer/util.c */
+#include "test.h"
+#include "util.h"
+
+#include <stdlib.h>
+
+static void test_times(void)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} table[] = {
+		{"2024-03-01", "2024-03-01T00:00:00Z"},
+		{"2024-03-01T09:30", "2024-03-01T09:30:00Z"},
+		{"2024-03-01T09:30:15Z", "2024-03-01T09:30:15Z"},
+		{"20240301T093015Z", "2024-03-01T09:30:15Z"},
+		{"1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z"},
+		{"2000-02-29", "2000-02-29T00:00:00Z"},
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		int64_t t;
+
+		CHECK_INT(time_parse_utc(table[i].in, &t), 0);
+		time_format_utc(t, buf, sizeof(buf));
+		CHECK_STR(buf, table[i].out);
+	}
+	{
+		int64_t t;
+
+		CHECK_INT(time_parse_utc("2024-13-01", &t), -1);
+		CHECK_INT(time_parse_utc("yesterday", &t), -1);
+		CHECK_INT(time_parse_utc("2024-03-01T09:30:00+01:00", &t), -1);
+	}
+}
+
+static void test_email(void)
+{
+	char *e = email_normalize("  MAILTO:John.Doe@Example.COM ");
+
+	CHECK_STR(e, "john.doe@example.com");
+	CHECK_STR(email_domain(e), "example.com");
+	free(e);
+	CHECK(email_normalize("mailto:") == NULL);
+	CHECK(email_normalize("not-an-address") == NULL);
+}
+
+static void test_redact(void)
+{
+	char *r = source_redact("https://user:pw@calendar.google.com/calendar/ical/secret/basic.ics");
+
+	CHECK_STR(r, "https://calendar.google.com/…");
+	free(r);
+	r = source_redact("webcal://example.com");
+	CHECK_STR(r, "webcal://example.com");
+	free(r);
+	r = source_redact("samples/google.ics");
+	CHECK_STR(r, "samples/google.ics");
+	free(r);
+}
+
+static void test_utf8(void)
+{
+	char *out;
+
+	CHECK(utf8_sanitize("caf\xc3\xa9", &out));
+	CHECK_STR(out, "caf\xc3\xa9");
+	free(out);
+	CHECK(!utf8_sanitize("caf\xe9!", &out));
+	CHECK_STR(out, "caf\xef\xbf\xbd!");
+	free(out);
+}
+
+static void test_sbuf(void)
+{
+	struct sbuf sb = SBUF_INIT;
+	char *s;
+
+	for (int i = 0; i < 1000; i++)
+		sbuf_addf(&sb, "%d,", i);
+	CHECK(sb.len > 3000);
+	s = sbuf_detach(&sb);
+	CHECK(!strncmp(s, "0,1,2,", 6));
+	free(s);
+	CHECK(sb.buf == NULL);
+}
+
+int main(void)
+{
+	test_times();
+	test_email();
+	test_redact();
+	test_utf8();
+	test_sbuf();
+	return TEST_DONE();
+}
