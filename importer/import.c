@@ -64,6 +64,7 @@ static int on_occurrence(const struct occurrence *occ, void *data)
 		meeting_release(&m);
 		return 0;
 	}
+	meeting_fill_contact_names(&m, occ);
 	for (size_t i = 0; i < r->nstatics; i++)
 		meeting_add_assoc(&m, r->statics[i].kind, r->statics[i].id, r->statics[i].ref);
 	XGROW(r->ms, r->cap, r->n + 1);
@@ -145,8 +146,13 @@ static void merge_duplicates(struct run *r)
 				keep->contact_emails =
 					xrealloc(keep->contact_emails,
 						 (keep->ncontact_emails + 1) * sizeof(char *));
-				keep->contact_emails[keep->ncontact_emails++] =
+				keep->contact_names =
+					xrealloc(keep->contact_names,
+						 (keep->ncontact_emails + 1) * sizeof(char *));
+				keep->contact_emails[keep->ncontact_emails] =
 					xstrdup(m->contact_emails[j]);
+				keep->contact_names[keep->ncontact_emails++] =
+					xstrdup(m->contact_names ? m->contact_names[j] : NULL);
 			}
 			for (size_t j = 0; j < m->ncompany_domains; j++) {
 				if (has_str(keep->company_domains, keep->ncompany_domains,

@@ -89,10 +89,15 @@ static const struct option long_options[] = {
 };
 
 /* Misuse of the command line: say what, then where to look (curl's helpf). */
-static NORETURN void usage_error(const char *fmt, const char *arg)
+static NORETURN void usage_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+static void usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "%s: ", PROGRAM_NAME);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\n%s: try '%s --help' for more information\n", PROGRAM_NAME,
 		PROGRAM_NAME);
 	exit(EXIT_USAGE);
@@ -114,13 +119,13 @@ static int parse_rate(const char *s, int *max, int *interval_ms)
 	return 0;
 }
 
-static long parse_long(const char *s, const char *what)
+static long parse_long(const char *s, const char *option)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
 
 	if (!*s || *end || v < 0)
-		usage_error(what, s);
+		usage_error("%s: '%s' is not a number", option, s);
 	return v;
 }
 
@@ -203,10 +208,10 @@ int main(int argc, char **argv)
 			o.remote = true;
 			break;
 		case OPT_LIMIT:
-			o.limit = (int)parse_long(optarg, "--limit: '%s' is not a number");
+			o.limit = (int)parse_long(optarg, "--limit");
 			break;
 		case OPT_RUN:
-			o.run_id = parse_long(optarg, "--run: '%s' is not a run number");
+			o.run_id = parse_long(optarg, "--run");
 			break;
 		case 'q':
 			util_verbosity = 0;

@@ -62,6 +62,16 @@ bool mapping_wants_companies(const struct mapping *m); /* associations.companies
  */
 const char *mapping_identity_property(const struct mapping *m);
 
+/*
+ * check --remote: given the answer of GET /crm/v3/properties/meetings
+ * ({"results": [{name, type, options[{value}], modificationMetadata}]}),
+ * check that every mapped property (and the identity property) exists and is
+ * writable in the portal, and that the enumeration values the mapping can
+ * send (map values, literal values and defaults) are options there. Prints
+ * one error per problem; returns 0 when all is well, else -1.
+ */
+int mapping_check_remote_properties(const struct mapping *m, const cJSON *properties_response);
+
 /* The meeting properties HubSpot defines (the known list), NULL-terminated. */
 extern const char *const mapping_known_properties[];
 

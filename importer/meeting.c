@@ -212,6 +212,8 @@ void meeting_release(struct meeting *m)
 	free(m->skip_reason);
 	cJSON_Delete(m->properties);
 	free(m->owner_email);
+	if (m->contact_names)
+		free_strv(m->contact_names, m->ncontact_emails);
 	free_strv(m->contact_emails, m->ncontact_emails);
 	free_strv(m->company_domains, m->ncompany_domains);
 	for (size_t i = 0; i < m->nassocs; i++) {
@@ -220,6 +222,24 @@ void meeting_release(struct meeting *m)
 	}
 	free(m->assocs);
 	memset(m, 0, sizeof(*m));
+}
+
+void meeting_fill_contact_names(struct meeting *m, const struct occurrence *occ)
+{
+	if (m->contact_names || !m->ncontact_emails)
+		return;
+	m->contact_names = xcalloc(m->ncontact_emails, sizeof(char *));
+	for (size_t i = 0; i < m->ncontact_emails; i++) {
+		const char *name = NULL;
+
+		for (size_t j = 0; j < occ->nattendees && !name; j++)
+			if (occ->attendees[j].email &&
+			    !strcmp(occ->attendees[j].email, m->contact_emails[i]))
+				name = occ->attendees[j].name;
+		if (!name && occ->organizer.email && !strcmp(occ->organizer.email, m->contact_emails[i]))
+			name = occ->organizer.name;
+		m->contact_names[i] = xstrdup(name);
+	}
 }
 
 void meeting_add_assoc(struct meeting *m, enum assoc_kind kind, const char *id, const char *ref)

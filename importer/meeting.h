@@ -117,6 +117,7 @@ struct meeting {
 	char *owner_email; /* organizer e-mail when the mapping asks for an owner, else NULL */
 	char **contact_emails; /* attendees to associate as contacts (normalised) */
 	size_t ncontact_emails;
+	char **contact_names; /* CN of each contact_emails[i] (NULL when unknown), or NULL */
 	char **company_domains; /* domains to associate as companies */
 	size_t ncompany_domains;
 	struct assoc *assocs; /* resolved and static associations */
@@ -124,6 +125,8 @@ struct meeting {
 };
 
 void meeting_release(struct meeting *m);
+/* Fill m->contact_names from the occurrence's attendees and organizer. */
+void meeting_fill_contact_names(struct meeting *m, const struct occurrence *occ);
 void meeting_add_assoc(struct meeting *m, enum assoc_kind kind, const char *id, const char *ref);
 /* HUBSPOT_DEFINED association type id meeting -> kind (200, 188, 212, 226). */
 int assoc_type_id(enum assoc_kind kind);

@@ -1,4 +1,5 @@
-/* state: the local sync state (SQLite) — what was created in HubSpot, per calendar and occurrence. */
+/* state: the local sync state (SQLite) — what was created in HubSpot, per calendar and occurrence.
+ */
 #ifndef STATE_H
 #define STATE_H
 
@@ -29,12 +30,12 @@ struct state; /* opaque: an open database + its lock */
 
 /* Status of an occurrence row (column occurrences.status). */
 enum state_status {
-	STATE_PENDING,   /* a create was (maybe) sent; not confirmed: resolve before creating again */
-	STATE_CREATED,   /* exists in HubSpot as hubspot_id, with content hash `hash` */
-	STATE_FAILED,    /* the last create/update failed (last_error); hubspot_id kept if known */
-	STATE_ARCHIVED,  /* removed from the calendar; archived in HubSpot */
+	STATE_PENDING, /* a create was (maybe) sent; not confirmed: resolve before creating again */
+	STATE_CREATED, /* exists in HubSpot as hubspot_id, with content hash `hash` */
+	STATE_FAILED, /* the last create/update failed (last_error); hubspot_id kept if known */
+	STATE_ARCHIVED, /* removed from the calendar; archived in HubSpot */
 	STATE_CANCELLED, /* removed from the calendar; hs_meeting_outcome set to CANCELED */
-	STATE_KEPT,      /* removed from the calendar; left as is in HubSpot (on_removed: keep) */
+	STATE_KEPT, /* removed from the calendar; left as is in HubSpot (on_removed: keep) */
 };
 #define STATE_NSTATUS 6
 
@@ -44,19 +45,19 @@ int state_status_parse(const char *name, enum state_status *out);
 
 /* One row of table occurrences: the state of (source, key). Strings may be NULL. */
 struct state_row {
-	char *key;           /* occurrence_key(): "UID" or "UID#RECURRENCE-ID" */
-	char *source;        /* calendar source as given (redact before printing) */
+	char *key; /* occurrence_key(): "UID" or "UID#RECURRENCE-ID" */
+	char *source; /* calendar source as given (redact before printing) */
 	char *uid;
 	char *recurrence_id;
-	char *start;         /* meeting->start: "2024-03-01T09:30:00Z" or "2024-03-01" */
-	char *hubspot_id;    /* HubSpot meeting id once known */
-	char *hash;          /* meeting_hash() as 16 hex digits (hash64_hex) of what HubSpot holds */
+	char *start; /* meeting->start: "2024-03-01T09:30:00Z" or "2024-03-01" */
+	char *hubspot_id; /* HubSpot meeting id once known */
+	char *hash; /* meeting_hash() as 16 hex digits (hash64_hex) of what HubSpot holds */
 	enum state_status status;
-	char *trace_id;      /* objectWriteTraceId of the last create sent */
-	int64_t first_seen;  /* epoch seconds */
+	char *trace_id; /* objectWriteTraceId of the last create sent */
+	int64_t first_seen; /* epoch seconds */
 	int64_t last_seen;
-	long created_run;    /* run that sent the create, 0 when none */
-	long changed_run;    /* run that last changed the row's meeting or status, 0 when none */
+	long created_run; /* run that sent the create, 0 when none */
+	long changed_run; /* run that last changed the row's meeting or status, 0 when none */
 	char *last_error;
 };
 void state_row_release(struct state_row *r);
@@ -107,13 +108,13 @@ int state_txn_commit(struct state *st);
 
 /* Record a new run (status "running"). `sources`: e.g. sources joined by
  * newlines (redacted by the caller); `argv_summary`: options, never the token. */
-int state_begin_run(struct state *st, const char *sources, const char *argv_summary,
-		    long *run_id);
+int state_begin_run(struct state *st, const char *sources, const char *argv_summary, long *run_id);
 
 struct state_run_counts {
 	long created, updated, archived, failed;
 };
-/* Close run `run_id`: finished_at = now, counts, status ("done", "partial", "failed", "dry-run"). */
+/* Close run `run_id`: finished_at = now, counts, status ("done", "partial", "failed", "dry-run").
+ */
 int state_finish_run(struct state *st, long run_id, const struct state_run_counts *c,
 		     const char *status);
 
@@ -135,7 +136,7 @@ struct state_feed {
 	char *etag;
 	char *last_modified;
 	char *content_hash;
-	int64_t last_run;     /* 0 when never */
+	int64_t last_run; /* 0 when never */
 	int64_t last_success; /* 0 when never */
 };
 void state_feed_release(struct state_feed *f);
@@ -227,9 +228,9 @@ int state_confirm(struct state *st, long run_id, const struct meeting *m, const 
 int state_resolve(struct state *st, long run_id, const char *source, const char *key,
 		  const char *hubspot_id);
 /* A create or update of `m` failed: status failed, last_error = message (the id is kept). */
-int state_mark_failed(struct state *st, long run_id, const struct meeting *m,
-		      const char *message);
-/* Row (source, key) left the calendar and was handled: `status` is STATE_ARCHIVED, _CANCELLED or _KEPT. */
+int state_mark_failed(struct state *st, long run_id, const struct meeting *m, const char *message);
+/* Row (source, key) left the calendar and was handled: `status` is STATE_ARCHIVED, _CANCELLED or
+ * _KEPT. */
 int state_mark_removed(struct state *st, long run_id, const char *source, const char *key,
 		       enum state_status status);
 /* Delete every row and the feed info of `source`. Returns the number of rows deleted, or -1. */
@@ -239,8 +240,9 @@ long state_forget_source(struct state *st, const char *source);
 
 /*
  * TEST ONLY (mbsync's -Ts<N>): when the environment variable
- * ICS2HUBSPOT_ABORT_AFTER=N is set, the process dies with _exit(137) — as a
- * kill -9 would, no cleanup — right after the N-th durable step. state.c
+ * ICS2HUBSPOT_ABORT_AFTER=N is set, the process kills itself with SIGKILL
+ * (exit status 137 in the shell; no cleanup, as kill -9) right after the N-th
+ * durable step. state.c
  * calls this after every committed transaction; the batcher calls it after
  * every HTTP request. `what` names the step (printed on stderr when dying).
  * A no-op when the variable is unset. Returns the number of steps so far.

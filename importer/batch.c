@@ -1,0 +1,1026 @@
+/* batch: submit meetings to HubSpot in batches of at most 100, accounting for every input. */
+#include "batch.h"
+
+#include "util.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define DEFAULT_IDENTITY      "ics2hubspot_key"
+#define MAX_INPUTS            100
+#define DEFAULT_MAX_BODY      (3u * 1024 * 1024)
+#define DEFAULT_RESOLVE_TRIES 4
+#define DEFAULT_RESOLVE_DELAY 2000
+#define MAX_CREATE_SENDS      3  /* ambiguous creates of one meeting before giving up */
+#define SEARCH_KEYS           50 /* keys per search: each may add a lower-case variant (≤100 values) */
+#define SEARCH_LIMIT          200
+
+#define PATH_CREATE  "/crm/v3/objects/meetings/batch/create"
+#define PATH_UPDATE  "/crm/v3/objects/meetings/batch/update"
+#define PATH_ARCHIVE "/crm/v3/objects/meetings/batch/archive"
+#define PATH_SEARCH  "/crm/v3/objects/meetings/search"
+
+enum op {
+	OP_CREATE,
+	OP_UPDATE,
+	OP_ARCHIVE,
+	OP_SEARCH,
+};
+
+/* Why a search job looks meetings up. */
+enum origin {
+	ORIGIN_UNKNOWN,     /* the create's answer was lost: re-create what is missing */
+	ORIGIN_UNACCOUNTED, /* HubSpot answered but did not mention them: never re-create */
+};
+
+struct item {
+	struct meeting *m; /* NULL for archive */
+	const char *key;   /* identity value (meeting->key) */
+	const char *hs_id; /* update/archive: the HubSpot id */
+	char *trace;       /* objectWriteTraceId */
+	cJSON *input;      /* the batch input object */
+	size_t len;        /* its serialised size */
+	int sends;
+	bool settled;
+	char *found_id; /* search scratch */
+};
+
+struct job {
+	enum op op;
+	size_t *idx; /* into run->items */
+	size_t n;
+	enum origin origin; /* OP_SEARCH */
+	int tries;          /* OP_SEARCH: searches done */
+	char *after;        /* OP_SEARCH: next page */
+	char *why;          /* OP_SEARCH: the ambiguity being resolved */
+	int64_t not_before;
+	struct job *next;
+};
+
+struct run {
+	struct hs_client *c;
+	const struct batch_options *o;
+	const char *identity;
+	struct item *items;
+	size_t nitems;
+	struct job *ready;
+	size_t inflight;
+	bool stopped;
+	enum hs_result stop;
+	int resolve_tries;
+	int64_t resolve_delay_ms;
+	size_t max_inputs, max_body;
+};
+
+static struct batch_progress progress;
+static size_t progress_read;
+static int64_t progress_last_ms;
+static bool progress_drawn;
+
+const char *batch_status_name(enum batch_status s)
+{
+	switch (s) {
+	case BATCH_CREATED:
+		return "created";
+	case BATCH_FOUND:
+		return "found";
+	case BATCH_UPDATED:
+		return "updated";
+	case BATCH_ARCHIVED:
+		return "archived";
+	case BATCH_FAILED:
+		return "failed";
+	case BATCH_NOT_SENT:
+		break;
+	}
+	return "not sent";
+}
+
+/* ---- progress ----------------------------------------------------------------------------- */
+
+const struct batch_progress *batch_progress_get(void)
+{
+	return &progress;
+}
+
+void batch_progress_set_read(size_t n)
+{
+	progress_read = n;
+}
+
+void batch_progress_end(void)
+{
+	if (progress_drawn) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		progress_drawn = false;
+	}
+}
+
+/*
+ * One progress line: redrawn in place on a terminal (at most 5 times a
+ * second), a plain line every 10 seconds otherwise, nothing with -q.
+ */
+static void progress_show(struct hs_client *c, bool force)
+{
+	bool tty = isatty(2) && util_verbosity < 2;
+	int64_t now = time_mono_ms();
+	size_t done = progress.created + progress.found + progress.updated + progress.archived +
+		      progress.failed + progress.not_sent;
+	double secs = (double)(now - progress.started_ms) / 1000.0;
+	struct sbuf sb = SBUF_INIT;
+
+	if (util_verbosity < 1)
+		return;
+	if (!force && now - progress_last_ms < (tty ? 200 : 10000))
+		return;
+	if (!tty && force)
+		return;
+	progress_last_ms = now;
+	if (progress_read)
+		sbuf_addf(&sb, "read %zu, ", progress_read);
+	sbuf_addf(&sb, "sent %zu/%zu, created %zu", progress.sent, progress.total,
+		  progress.created + progress.found);
+	if (progress.updated)
+		sbuf_addf(&sb, ", updated %zu", progress.updated);
+	if (progress.archived)
+		sbuf_addf(&sb, ", archived %zu", progress.archived);
+	sbuf_addf(&sb, ", failed %zu, %.1f req/s", progress.failed, hs_client_rate(c));
+	if (done && done < progress.total && secs > 1) {
+		double eta = (double)(progress.total - done) * secs / (double)done;
+
+		sbuf_addf(&sb, ", ETA %dm%02ds", (int)eta / 60, (int)eta % 60);
+	}
+	if (tty) {
+		fprintf(stderr, "\r\033[K%s", sb.buf);
+		fflush(stderr);
+		progress_drawn = true;
+	} else {
+		info("%s", sb.buf);
+	}
+	sbuf_release(&sb);
+}
+
+/* ---- items and jobs ----------------------------------------------------------------------- */
+
+static int env_int(const char *name, int dflt)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return dflt;
+	n = strtol(v, &end, 10);
+	return *end || n <= 0 || n > INT_MAX ? dflt : (int)n;
+}
+
+static void run_init(struct run *r, struct hs_client *c, const struct batch_options *o, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	r->o = o;
+	r->identity = o && o->identity_property ? o->identity_property : DEFAULT_IDENTITY;
+	r->items = xcalloc(n ? n : 1, sizeof(*r->items));
+	r->nitems = n;
+	r->resolve_tries = o && o->resolve_tries > 0
+				   ? o->resolve_tries
+				   : env_int("ICS2HUBSPOT_RESOLVE_TRIES", DEFAULT_RESOLVE_TRIES);
+	r->resolve_delay_ms = o && o->resolve_delay_ms > 0
+				      ? o->resolve_delay_ms
+				      : env_int("ICS2HUBSPOT_RESOLVE_DELAY_MS", DEFAULT_RESOLVE_DELAY);
+	r->max_inputs = (size_t)(o && o->max_inputs > 0
+					 ? o->max_inputs
+					 : env_int("ICS2HUBSPOT_BATCH_SIZE", MAX_INPUTS));
+	if (r->max_inputs > MAX_INPUTS)
+		r->max_inputs = MAX_INPUTS;
+	r->max_body = o && o->max_body_bytes ? o->max_body_bytes : DEFAULT_MAX_BODY;
+	if (!progress.started_ms)
+		progress.started_ms = time_mono_ms();
+	progress.total += n;
+}
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	free(j->idx);
+	free(j->after);
+	free(j->why);
+	free(j);
+}
+
+static void run_release(struct run *r)
+{
+	while (r->ready) {
+		struct job *n = r->ready->next;
+
+		job_free(r->ready);
+		r->ready = n;
+	}
+	for (size_t i = 0; i < r->nitems; i++) {
+		free(r->items[i].trace);
+		free(r->items[i].found_id);
+		cJSON_Delete(r->items[i].input);
+	}
+	free(r->items);
+}
+
+static struct job *job_new(enum op op, const size_t *idx, size_t n)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+
+	j->op = op;
+	j->idx = xmalloc((n ? n : 1) * sizeof(*j->idx));
+	memcpy(j->idx, idx, n * sizeof(*idx));
+	j->n = n;
+	return j;
+}
+
+static void job_push(struct run *r, struct job *j, bool front)
+{
+	struct job **pp = &r->ready;
+
+	if (front) {
+		j->next = r->ready;
+		r->ready = j;
+		return;
+	}
+	while (*pp)
+		pp = &(*pp)->next;
+	j->next = NULL;
+	*pp = j;
+}
+
+/* Exactly one result per input: report it and count it. */
+static void settle(struct run *r, struct item *it, enum batch_status st, const char *id,
+		   const char *message, const char *category)
+{
+	struct batch_result res;
+
+	if (it->settled)
+		return;
+	it->settled = true;
+	switch (st) {
+	case BATCH_CREATED:
+		progress.created++;
+		break;
+	case BATCH_FOUND:
+		progress.found++;
+		break;
+	case BATCH_UPDATED:
+		progress.updated++;
+		break;
+	case BATCH_ARCHIVED:
+		progress.archived++;
+		break;
+	case BATCH_FAILED:
+		progress.failed++;
+		break;
+	case BATCH_NOT_SENT:
+		progress.not_sent++;
+		break;
+	}
+	if (st == BATCH_FAILED && util_verbosity >= 2)
+		verbose("'%s' failed: %s", it->key ? it->key : it->hs_id, message ? message : "");
+	if (!r->o || !r->o->on_result)
+		return;
+	res.m = it->m;
+	res.id = id ? id : (st == BATCH_ARCHIVED || st == BATCH_UPDATED ? it->hs_id : NULL);
+	res.status = st;
+	res.message = message;
+	res.category = category;
+	r->o->on_result(&res, r->o->data);
+}
+
+/* Group item indexes [0, n) into jobs within the input count and body size caps. */
+static void chunk(struct run *r, enum op op)
+{
+	size_t *idx = xmalloc((r->nitems ? r->nitems : 1) * sizeof(*idx));
+	size_t n = 0, bytes = 0;
+
+	for (size_t i = 0; i < r->nitems; i++) {
+		struct item *it = &r->items[i];
+
+		if (it->settled)
+			continue;
+		if (it->len + 32 > r->max_body) {
+			char *msg = xasprintf("the request for this meeting would be %zu bytes, more "
+					      "than HubSpot accepts",
+					      it->len);
+
+			settle(r, it, BATCH_FAILED, NULL, msg, "VALIDATION_ERROR");
+			free(msg);
+			continue;
+		}
+		if (n && (n == r->max_inputs || bytes + it->len + 1 > r->max_body)) {
+			job_push(r, job_new(op, idx, n), false);
+			n = bytes = 0;
+		}
+		idx[n++] = i;
+		bytes += it->len + 1;
+	}
+	if (n)
+		job_push(r, job_new(op, idx, n), false);
+	free(idx);
+}
+
+/* The job's item whose identity value (or, failing that, trace id) this is. */
+static struct item *item_by_key(struct run *r, struct job *j, const char *key, bool ci)
+{
+	if (!key)
+		return NULL;
+	for (size_t k = 0; k < j->n; k++) {
+		struct item *it = &r->items[j->idx[k]];
+
+		if (it->key && (ci ? !strcasecmp(it->key, key) : !strcmp(it->key, key)))
+			return it;
+	}
+	return NULL;
+}
+
+static struct item *item_by_trace(struct run *r, struct job *j, const char *trace)
+{
+	if (!trace)
+		return NULL;
+	for (size_t k = 0; k < j->n; k++)
+		if (r->items[j->idx[k]].trace && !strcmp(r->items[j->idx[k]].trace, trace))
+			return &r->items[j->idx[k]];
+	return NULL;
+}
+
+static struct item *item_by_id(struct run *r, struct job *j, const char *id)
+{
+	if (!id)
+		return NULL;
+	for (size_t k = 0; k < j->n; k++)
+		if (r->items[j->idx[k]].hs_id && !strcmp(r->items[j->idx[k]].hs_id, id))
+			return &r->items[j->idx[k]];
+	return NULL;
+}
+
+static const char *json_str(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* First string of error.context[name] (an array of strings). */
+static const char *context_first(const cJSON *err, const char *name)
+{
+	const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(err, "context");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ctx, name);
+
+	if (cJSON_IsArray(v))
+		v = cJSON_GetArrayItem(v, 0);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ---- request bodies ----------------------------------------------------------------------- */
+
+static cJSON *inputs_body(struct run *r, const struct job *j)
+{
+	cJSON *body = cJSON_CreateObject();
+	cJSON *inputs = cJSON_AddArrayToObject(body, "inputs");
+
+	for (size_t k = 0; k < j->n; k++)
+		cJSON_AddItemReferenceToArray(inputs, r->items[j->idx[k]].input);
+	return body;
+}
+
+/*
+ * Search body for the job's unsettled keys. HubSpot wants lower-case values
+ * for IN on strings; a key with upper case is also sent as is, so that a
+ * case-sensitive store matches too.
+ */
+static cJSON *search_body(struct run *r, const struct job *j)
+{
+	cJSON *body = cJSON_CreateObject();
+	cJSON *groups = cJSON_AddArrayToObject(body, "filterGroups");
+	cJSON *group = cJSON_CreateObject(), *filters, *filter, *values, *props;
+
+	cJSON_AddItemToArray(groups, group);
+	filters = cJSON_AddArrayToObject(group, "filters");
+	filter = cJSON_CreateObject();
+	cJSON_AddItemToArray(filters, filter);
+	cJSON_AddStringToObject(filter, "propertyName", r->identity);
+	cJSON_AddStringToObject(filter, "operator", "IN");
+	values = cJSON_AddArrayToObject(filter, "values");
+	for (size_t k = 0; k < j->n; k++) {
+		const char *key = r->items[j->idx[k]].key;
+		char *low = str_lower(xstrdup(key));
+
+		cJSON_AddItemToArray(values, cJSON_CreateString(low));
+		if (strcmp(low, key))
+			cJSON_AddItemToArray(values, cJSON_CreateString(key));
+		free(low);
+	}
+	cJSON_AddArrayToObject(body, "sorts");
+	props = cJSON_AddArrayToObject(body, "properties");
+	cJSON_AddItemToArray(props, cJSON_CreateString(r->identity));
+	cJSON_AddNumberToObject(body, "limit", SEARCH_LIMIT);
+	cJSON_AddStringToObject(body, "after", j->after ? j->after : "0");
+	return body;
+}
+
+/* ---- the loop ----------------------------------------------------------------------------- */
+
+static void stop_run(struct run *r, enum hs_result why, const char *message)
+{
+	if (r->stopped)
+		return;
+	r->stopped = true;
+	r->stop = why;
+	batch_progress_end();
+	if (why == HS_DAILY_LIMIT)
+		error("%s; stopping: meetings not sent yet are left for the next run, which will "
+		      "continue where this one stopped",
+		      message ? message : "HubSpot's daily API limit is reached");
+	else
+		error("%s; stopping", message ? message : hs_result_name(why));
+}
+
+/* A job the run will not send any more. */
+static void abandon(struct run *r, struct job *j)
+{
+	for (size_t k = 0; k < j->n; k++) {
+		struct item *it = &r->items[j->idx[k]];
+
+		if (j->op == OP_SEARCH)
+			settle(r, it, BATCH_FAILED, NULL,
+			       "may have been created (the answer was lost); the run stopped before "
+			       "it could be checked",
+			       NULL);
+		else
+			settle(r, it, BATCH_NOT_SENT, NULL, "not sent: the run stopped", NULL);
+	}
+	job_free(j);
+}
+
+static void dispatch(struct run *r, struct job *j)
+{
+	cJSON *body;
+	const char *path = PATH_SEARCH;
+	bool idempotent = true;
+
+	switch (j->op) {
+	case OP_CREATE:
+		if (r->o && r->o->on_pending) {
+			struct meeting **ms = xmalloc(j->n * sizeof(*ms));
+			int rc;
+
+			for (size_t k = 0; k < j->n; k++)
+				ms[k] = r->items[j->idx[k]].m;
+			rc = r->o->on_pending(ms, j->n, r->o->data);
+			free(ms);
+			if (rc < 0) {
+				stop_run(r, HS_FAILED, "cannot record the meetings about to be created");
+				abandon(r, j);
+				return;
+			}
+		}
+		path = PATH_CREATE;
+		idempotent = false;
+		break;
+	case OP_UPDATE:
+		path = PATH_UPDATE;
+		break;
+	case OP_ARCHIVE:
+		path = PATH_ARCHIVE;
+		break;
+	case OP_SEARCH:
+		break;
+	}
+	if (j->op == OP_SEARCH) {
+		body = search_body(r, j);
+	} else {
+		body = inputs_body(r, j);
+		for (size_t k = 0; k < j->n; k++)
+			if (r->items[j->idx[k]].sends++ == 0)
+				progress.sent++;
+	}
+	hs_submit(r->c, "POST", path, body, idempotent, j);
+	cJSON_Delete(body);
+	r->inflight++;
+}
+
+/* Split a job refused as a whole into halves; a single input fails with the message. */
+static void bisect(struct run *r, struct job *j, const struct hs_response *resp)
+{
+	size_t half = j->n / 2;
+
+	if (j->n == 1) {
+		settle(r, &r->items[j->idx[0]], BATCH_FAILED, NULL, resp->message, resp->category);
+		return;
+	}
+	verbose("HubSpot refused a batch of %zu (%s); splitting it to find the bad inputs", j->n,
+		resp->message ? resp->message : "");
+	job_push(r, job_new(j->op, j->idx + half, j->n - half), true);
+	job_push(r, job_new(j->op, j->idx, half), true);
+}
+
+/* Queue a search for the job's unsettled items. */
+static void resolve_later(struct run *r, struct job *j, enum origin origin, int tries,
+			  const char *why)
+{
+	size_t *idx = xmalloc(j->n * sizeof(*idx)), n = 0;
+
+	for (size_t k = 0; k < j->n; k++)
+		if (!r->items[j->idx[k]].settled)
+			idx[n++] = j->idx[k];
+	for (size_t s = 0; s < n; s += SEARCH_KEYS) {
+		struct job *sj = job_new(OP_SEARCH, idx + s, n - s < SEARCH_KEYS ? n - s : SEARCH_KEYS);
+
+		sj->origin = origin;
+		sj->tries = tries;
+		sj->why = xstrdup(why);
+		if (tries > 0)
+			sj->not_before = time_mono_ms() + r->resolve_delay_ms * (1LL << (tries - 1));
+		job_push(r, sj, false);
+	}
+	free(idx);
+}
+
+/* A create/update/archive answered 2xx: account for every input. */
+static void handle_ok(struct run *r, struct job *j, const struct hs_response *resp)
+{
+	const cJSON *res, *err;
+	char *first_err = NULL;
+
+	if (j->op == OP_ARCHIVE) {
+		/* 204 (or 200/207): gone is gone, including ids HubSpot did not know. */
+		for (size_t k = 0; k < j->n; k++)
+			settle(r, &r->items[j->idx[k]], BATCH_ARCHIVED, NULL, NULL, NULL);
+		return;
+	}
+	cJSON_ArrayForEach(res, cJSON_GetObjectItemCaseSensitive(resp->body, "results"))
+	{
+		const char *id = json_str(res, "id");
+		const cJSON *props = cJSON_GetObjectItemCaseSensitive(res, "properties");
+		struct item *it = NULL;
+
+		if (!id)
+			continue;
+		if (j->op == OP_CREATE) {
+			const char *key = json_str(props, r->identity);
+
+			it = item_by_key(r, j, key, false);
+			if (!it)
+				it = item_by_key(r, j, key, true);
+			if (!it)
+				it = item_by_trace(r, j, json_str(res, "objectWriteTraceId"));
+		} else {
+			it = item_by_id(r, j, id);
+		}
+		if (it)
+			settle(r, it, j->op == OP_CREATE ? BATCH_CREATED : BATCH_UPDATED, id, NULL,
+			       NULL);
+	}
+	cJSON_ArrayForEach(err, cJSON_GetObjectItemCaseSensitive(resp->body, "errors"))
+	{
+		const char *msg = json_str(err, "message");
+		const char *cat = json_str(err, "category");
+		struct item *it = item_by_trace(r, j, context_first(err, "objectWriteTraceId"));
+		const cJSON *ids, *id;
+
+		if (it) {
+			settle(r, it, BATCH_FAILED, NULL, msg, cat);
+			continue;
+		}
+		/* OBJECT_NOT_FOUND on update lists the ids in context.ids. */
+		ids = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(err, "context"),
+						       "ids");
+		if (j->op == OP_UPDATE && cJSON_IsArray(ids)) {
+			cJSON_ArrayForEach(id, ids)
+			{
+				if (cJSON_IsString(id) && (it = item_by_id(r, j, id->valuestring)))
+					settle(r, it, BATCH_FAILED, NULL, msg, cat);
+			}
+			continue;
+		}
+		if (!first_err && msg)
+			first_err = xasprintf("%s%s%s", cat ? cat : "", cat ? ": " : "", msg);
+	}
+	for (size_t k = 0; k < j->n; k++) {
+		struct item *it = &r->items[j->idx[k]];
+		char *why;
+
+		if (it->settled)
+			continue;
+		if (j->op == OP_UPDATE) {
+			why = xasprintf("HubSpot answered HTTP %ld but did not confirm this update%s%s",
+					resp->status, first_err ? ": " : "",
+					first_err ? first_err : "");
+			settle(r, it, BATCH_FAILED, NULL, why, NULL);
+			free(why);
+		}
+	}
+	if (j->op == OP_CREATE) {
+		size_t missing = 0;
+
+		for (size_t k = 0; k < j->n; k++)
+			missing += !r->items[j->idx[k]].settled;
+		if (missing) {
+			char *why = xasprintf("HubSpot answered HTTP %ld without a result for %zu of "
+					      "%zu inputs%s%s",
+					      resp->status, missing, j->n, first_err ? ": " : "",
+					      first_err ? first_err : "");
+
+			warning("%s; looking them up", why);
+			resolve_later(r, j, ORIGIN_UNACCOUNTED, 0, why);
+			free(why);
+		}
+	}
+	free(first_err);
+}
+
+/* Lowest numeric id first: the oldest record of duplicates. */
+static bool id_older(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	return la != lb ? la < lb : strcmp(a, b) < 0;
+}
+
+static void handle_search(struct run *r, struct job *j, enum hs_result res,
+			  const struct hs_response *resp)
+{
+	const cJSON *hit, *next;
+	const char *after;
+	size_t missing = 0;
+
+	if (res != HS_OK) {
+		char *msg = xasprintf("may have been created (%s), but looking it up failed: %s",
+				      j->why ? j->why : "outcome unknown",
+				      resp->message ? resp->message : hs_result_name(res));
+
+		for (size_t k = 0; k < j->n; k++)
+			settle(r, &r->items[j->idx[k]], BATCH_FAILED, NULL, msg, resp->category);
+		free(msg);
+		if (res == HS_AUTH || res == HS_DAILY_LIMIT || res == HS_FAILED)
+			stop_run(r, res, resp->message);
+		return;
+	}
+	cJSON_ArrayForEach(hit, cJSON_GetObjectItemCaseSensitive(resp->body, "results"))
+	{
+		const char *id = json_str(hit, "id");
+		const char *key = json_str(cJSON_GetObjectItemCaseSensitive(hit, "properties"),
+					   r->identity);
+		struct item *it = item_by_key(r, j, key, false);
+
+		if (!it)
+			it = item_by_key(r, j, key, true);
+		if (!it || !id)
+			continue;
+		if (it->found_id && strcmp(it->found_id, id)) {
+			warning("HubSpot holds several meetings for '%s' (ids %s and %s); using the "
+				"oldest",
+				it->key, it->found_id, id);
+			if (!id_older(id, it->found_id))
+				continue;
+		}
+		free(it->found_id);
+		it->found_id = xstrdup(id);
+	}
+	next = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(resp->body, "paging"), "next");
+	after = json_str(next, "after");
+	if (after && *after) {
+		/* More matches (duplicates): read the next page of the same search. */
+		struct job *more = job_new(OP_SEARCH, j->idx, j->n);
+
+		more->origin = j->origin;
+		more->tries = j->tries;
+		more->why = xstrdup(j->why);
+		more->after = xstrdup(after);
+		job_push(r, more, true);
+		return;
+	}
+	for (size_t k = 0; k < j->n; k++) {
+		struct item *it = &r->items[j->idx[k]];
+		char *msg;
+
+		if (!it->found_id) {
+			missing++;
+			continue;
+		}
+		msg = xasprintf("%s; found in HubSpot by %s, not created again",
+				j->why ? j->why : "outcome unknown", r->identity);
+		settle(r, it, BATCH_FOUND, it->found_id, msg, NULL);
+		free(msg);
+	}
+	if (!missing)
+		return;
+	if (j->tries + 1 < r->resolve_tries) {
+		/* Search is eventually consistent: look again later before concluding. */
+		resolve_later(r, j, j->origin, j->tries + 1, j->why);
+		return;
+	}
+	if (j->origin == ORIGIN_UNACCOUNTED) {
+		char *msg = xasprintf("%s; not found in HubSpot either", j->why);
+
+		for (size_t k = 0; k < j->n; k++)
+			settle(r, &r->items[j->idx[k]], BATCH_FAILED, NULL, msg, NULL);
+		free(msg);
+		return;
+	}
+	/* Surely not stored: create those again (a bounded number of times). */
+	size_t *idx = xmalloc(j->n * sizeof(*idx)), n = 0;
+
+	for (size_t k = 0; k < j->n; k++) {
+		struct item *it = &r->items[j->idx[k]];
+
+		if (it->settled)
+			continue;
+		if (it->sends >= MAX_CREATE_SENDS) {
+			char *msg = xasprintf("%s, %d times; not found in HubSpot; giving up", j->why,
+					      it->sends);
+
+			settle(r, it, BATCH_FAILED, NULL, msg, NULL);
+			free(msg);
+			continue;
+		}
+		idx[n++] = j->idx[k];
+	}
+	if (n) {
+		verbose("%zu meetings not found after an unanswered create; sending them again", n);
+		job_push(r, job_new(OP_CREATE, idx, n), true);
+	}
+	free(idx);
+}
+
+static void handle(struct run *r, struct job *j, enum hs_result res,
+		   const struct hs_response *resp)
+{
+	if (j->op == OP_SEARCH) {
+		handle_search(r, j, res, resp);
+		return;
+	}
+	switch (res) {
+	case HS_OK:
+		handle_ok(r, j, resp);
+		break;
+	case HS_CLIENT_ERROR:
+		if (resp->status == 400 || resp->status == 409 || resp->status == 413 ||
+		    resp->status == 422) {
+			bisect(r, j, resp);
+			break;
+		}
+		for (size_t k = 0; k < j->n; k++)
+			settle(r, &r->items[j->idx[k]], BATCH_FAILED, NULL, resp->message,
+			       resp->category);
+		break;
+	case HS_UNKNOWN_OUTCOME: {
+		char *why = xasprintf("a create got no reliable answer (%s)",
+				      resp->message ? resp->message : "no answer");
+
+		warning("%s; looking up its %zu meetings before sending any again", why, j->n);
+		resolve_later(r, j, ORIGIN_UNKNOWN, 0, why);
+		free(why);
+		break;
+	}
+	case HS_AUTH:
+	case HS_DAILY_LIMIT:
+	case HS_FAILED:
+		/*
+		 * Refused before processing (401/403/429), or never delivered: a
+		 * create that may have been processed ends HS_UNKNOWN_OUTCOME, not
+		 * here. An update or archive that exhausted its retries after
+		 * being sent may have been applied: it failed (a re-run repeats it).
+		 */
+		for (size_t k = 0; k < j->n; k++)
+			settle(r, &r->items[j->idx[k]],
+			       j->op == OP_CREATE || !resp->sent || res != HS_FAILED
+				       ? BATCH_NOT_SENT
+				       : BATCH_FAILED,
+			       NULL, resp->message, resp->category);
+		stop_run(r, res, resp->message);
+		break;
+	}
+}
+
+static enum hs_result run_loop(struct run *r)
+{
+	int parallel = hs_client_parallel(r->c);
+
+	for (;;) {
+		int64_t now = time_mono_ms(), next_ready = INT64_MAX;
+		struct job **pp = &r->ready;
+		void *tag;
+		enum hs_result res;
+		struct hs_response resp;
+
+		while (*pp) {
+			struct job *j = *pp;
+
+			if (r->stopped) {
+				*pp = j->next;
+				abandon(r, j);
+				continue;
+			}
+			if (j->not_before > now) {
+				if (j->not_before < next_ready)
+					next_ready = j->not_before;
+				pp = &j->next;
+				continue;
+			}
+			if (r->inflight >= (size_t)parallel)
+				break;
+			*pp = j->next;
+			dispatch(r, j);
+		}
+		if (!r->inflight) {
+			if (!r->ready)
+				break;
+			if (next_ready != INT64_MAX)
+				sleep_ms(next_ready - now);
+			continue;
+		}
+		if (!hs_next(r->c, next_ready == INT64_MAX ? 1000 : (long)(next_ready - now), &tag,
+			     &res, &resp)) {
+			progress_show(r->c, false);
+			continue;
+		}
+		r->inflight--;
+		handle(r, tag, res, &resp);
+		job_free(tag);
+		hs_response_release(&resp);
+		progress_show(r->c, false);
+	}
+	for (size_t i = 0; i < r->nitems; i++)
+		if (!r->items[i].settled)
+			settle(r, &r->items[i], r->stopped ? BATCH_NOT_SENT : BATCH_FAILED, NULL,
+			       "not accounted for", NULL);
+	progress_show(r->c, true);
+	return r->stopped ? r->stop : HS_OK;
+}
+
+/* ---- entry points ------------------------------------------------------------------------- */
+
+static void item_measure(struct item *it)
+{
+	char *text = cJSON_PrintUnformatted(it->input);
+
+	it->len = text ? strlen(text) : 0;
+	cJSON_free(text);
+}
+
+enum hs_result batch_create(struct hs_client *c, struct meeting **ms, size_t n,
+			    const struct batch_options *o)
+{
+	struct run r;
+	enum hs_result ret;
+
+	run_init(&r, c, o, n);
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &r.items[i];
+		cJSON *props;
+
+		it->m = ms[i];
+		it->key = ms[i]->key;
+		it->trace = meeting_trace_id(ms[i]);
+		it->input = cJSON_CreateObject();
+		props = ms[i]->properties ? cJSON_Duplicate(ms[i]->properties, true)
+					  : cJSON_CreateObject();
+		/* The identity travels with every create: it is how results are matched. */
+		if (!cJSON_GetObjectItemCaseSensitive(props, r.identity))
+			cJSON_AddStringToObject(props, r.identity, ms[i]->key);
+		cJSON_AddItemToObject(it->input, "properties", props);
+		cJSON_AddItemToObject(it->input, "associations", meeting_associations_json(ms[i]));
+		cJSON_AddStringToObject(it->input, "objectWriteTraceId", it->trace);
+		item_measure(it);
+	}
+	chunk(&r, OP_CREATE);
+	ret = run_loop(&r);
+	run_release(&r);
+	return ret;
+}
+
+enum hs_result batch_update(struct hs_client *c, struct meeting **ms, char *const *ids, size_t n,
+			    const struct batch_options *o)
+{
+	struct run r;
+	enum hs_result ret;
+
+	run_init(&r, c, o, n);
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &r.items[i];
+
+		it->m = ms[i];
+		it->key = ms[i]->key;
+		it->hs_id = ids[i];
+		it->trace = meeting_trace_id(ms[i]);
+		it->input = cJSON_CreateObject();
+		cJSON_AddStringToObject(it->input, "id", ids[i]);
+		cJSON_AddItemToObject(it->input, "properties",
+				      ms[i]->properties ? cJSON_Duplicate(ms[i]->properties, true)
+							: cJSON_CreateObject());
+		cJSON_AddStringToObject(it->input, "objectWriteTraceId", it->trace);
+		item_measure(it);
+	}
+	chunk(&r, OP_UPDATE);
+	ret = run_loop(&r);
+	run_release(&r);
+	return ret;
+}
+
+enum hs_result batch_archive(struct hs_client *c, char *const *ids, size_t n,
+			     const struct batch_options *o)
+{
+	struct run r;
+	enum hs_result ret;
+
+	run_init(&r, c, o, n);
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &r.items[i];
+
+		it->hs_id = ids[i];
+		it->input = cJSON_CreateObject();
+		cJSON_AddStringToObject(it->input, "id", ids[i]);
+		item_measure(it);
+	}
+	chunk(&r, OP_ARCHIVE);
+	ret = run_loop(&r);
+	run_release(&r);
+	return ret;
+}
+
+enum hs_result batch_find_by_identity(struct hs_client *c, const char *identity_property,
+				      char *const *keys, size_t n, char **ids_out)
+{
+	struct batch_options o;
+	struct run r;
+	enum hs_result ret = HS_OK;
+
+	memset(&o, 0, sizeof(o));
+	o.identity_property = identity_property;
+	run_init(&r, c, &o, n);
+	progress.total -= n; /* lookups are not inputs */
+	for (size_t i = 0; i < n; i++) {
+		r.items[i].key = keys[i];
+		ids_out[i] = NULL;
+	}
+	for (size_t s = 0; s < n && ret == HS_OK; s += SEARCH_KEYS) {
+		size_t idx[SEARCH_KEYS], m = n - s < SEARCH_KEYS ? n - s : SEARCH_KEYS;
+		struct job *j;
+
+		for (size_t k = 0; k < m; k++)
+			idx[k] = s + k;
+		j = job_new(OP_SEARCH, idx, m);
+		while (j) {
+			struct hs_response resp;
+			cJSON *body = search_body(&r, j);
+			const cJSON *hit;
+			const char *after;
+
+			ret = hs_call(c, "POST", PATH_SEARCH, body, true, &resp);
+			cJSON_Delete(body);
+			if (ret != HS_OK) {
+				error("cannot look meetings up in HubSpot: %s",
+				      resp.message ? resp.message : hs_result_name(ret));
+				hs_response_release(&resp);
+				break;
+			}
+			cJSON_ArrayForEach(hit, cJSON_GetObjectItemCaseSensitive(resp.body, "results"))
+			{
+				const char *id = json_str(hit, "id");
+				const char *key = json_str(
+					cJSON_GetObjectItemCaseSensitive(hit, "properties"),
+					r.identity);
+				struct item *it = item_by_key(&r, j, key, false);
+
+				if (!it)
+					it = item_by_key(&r, j, key, true);
+				if (!it || !id)
+					continue;
+				if (!it->found_id || id_older(id, it->found_id)) {
+					free(it->found_id);
+					it->found_id = xstrdup(id);
+				}
+			}
+			after = json_str(
+				cJSON_GetObjectItemCaseSensitive(
+					cJSON_GetObjectItemCaseSensitive(resp.body, "paging"), "next"),
+				"after");
+			free(j->after);
+			j->after = after && *after ? xstrdup(after) : NULL;
+			hs_response_release(&resp);
+			if (!j->after) {
+				job_free(j);
+				j = NULL;
+			}
+		}
+		job_free(j);
+	}
+	for (size_t i = 0; i < n; i++) {
+		ids_out[i] = r.items[i].found_id;
+		r.items[i].found_id = NULL;
+		r.items[i].settled = true;
+	}
+	run_release(&r);
+	return ret;
+}

@@ -1,0 +1,1758 @@
+/*
+ * ics: read .ics calendars with libical and expand them into occurrences.
+ *
+ * The only module that includes <libical/ical.h> and ICU's <unicode/ucal.h>.
+ *
+ * Design (see /work/shared/ics/NOTES.md §2-§4 and tests/ics/oracle-differences.md):
+ *
+ * - Streaming in two passes over the file (stdin is spooled to an unlinked
+ *   temporary file first). Lines are unfolded by icalparser_get_line() fed by
+ *   our own reader (which strips a BOM, turns lone CRs into line ends, counts
+ *   physical lines and byte offsets, and truncates absurdly long lines).
+ *   BEGIN/END:VCALENDAR are never given to the parser, so every VEVENT comes
+ *   back from icalparser_add_line() on its own and is freed right after use.
+ * - Pass 1 indexes: VTIMEZONEs (kept in a holder VCALENDAR), X-WR-TIMEZONE,
+ *   X-WR-CALNAME and METHOD from the raw lines, every override (VEVENT with
+ *   RECURRENCE-ID: hash of UID, offset, line) and the masters whose UID may
+ *   have been seen before (a fixed-size Bloom filter keeps the master index
+ *   small: only possible duplicates get an entry).
+ * - Pass 2 re-reads the file; each master is expanded with its overrides,
+ *   which are re-read from their offsets (UIDs are verified after re-reading,
+ *   so hash collisions are harmless). Overrides never claimed by a master are
+ *   emitted at the end as single occurrences (orphans).
+ *
+ * Memory: the index holds ~28 bytes per override plus ~48 bytes per possible
+ * duplicate master and a Bloom filter of at most 8 MB; everything else is per
+ * VEVENT or per series (bounded by the per-series cap).
+ */
+#include "ics.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libical/ical.h>
+#include <unicode/ucal.h>
+#include <unicode/ustring.h>
+
+static const struct {
+	const char *display, *windows_id, *iana;
+} winzones[] = {
+#include "winzones.h"
+};
+
+/* Documented limits (README / report). */
+#define ICS_DEFAULT_MAX_PER_SERIES 100000L /* occurrences emitted per series */
+#define ICS_ITER_FACTOR            10      /* iterator steps per series = cap * this */
+#define ICS_HORIZON_DAYS           730     /* unbounded series without --until: now + 2 years */
+#define ICS_MAX_LINE               (4L << 20) /* longer unfolded lines are dropped */
+#define ICS_MAX_WARNINGS           1000    /* printed per calendar; the rest are counted */
+#define ICS_TZ_CACHE               64
+#define ICS_TZ_WARN_PER_TZID       3
+#define ICS_MAX_RRULES             8
+#define READ_BUF                   65536
+
+#define T_MIN (INT64_MIN / 4)
+#define T_MAX (INT64_MAX / 4)
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reader: bytes -> physical lines for icalparser_get_line(), with positions.               */
+
+struct lpos {
+	int64_t off; /* byte offset of the first byte of the line */
+	long line;   /* physical line number (1-based) */
+	bool truncated;
+};
+
+struct reader {
+	int fd;
+	char *buf;
+	size_t pos, len;
+	bool eof;
+	int rd_errno;
+	int64_t off;   /* file offset of buf[pos] */
+	long phys;     /* physical line of buf[pos] */
+	bool at_start; /* buf[pos] begins a physical line */
+	size_t llen;   /* content bytes of the logical line being delivered */
+	struct lpos cur, prev;
+	bool last_data;   /* the last gen call returned data (get_line holds a look-ahead) */
+	icalparser *lp;   /* only used for icalparser_get_line() */
+	uint64_t *hash;   /* running content hash, or NULL */
+};
+
+static void reader_fill(struct reader *r)
+{
+	if (r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+		r->len -= r->pos;
+		r->pos = 0;
+	}
+	while (!r->eof && r->len < READ_BUF) {
+		ssize_t n = pread(r->fd, r->buf + r->len, READ_BUF - r->len, (off_t)(r->off + (int64_t)r->len));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0)
+				r->rd_errno = errno;
+			r->eof = true;
+			break;
+		}
+		if (r->hash)
+			*r->hash = hash64(r->buf + r->len, (size_t)n, *r->hash);
+		r->len += (size_t)n;
+		break;
+	}
+}
+
+/* icalparser_line_gen_func: fgets() semantics over the reader. */
+static char *reader_gen(char *s, size_t size, void *d)
+{
+	struct reader *r = d;
+	size_t n = 0;
+
+	while (n + 1 < size) {
+		unsigned char ch;
+
+		if (r->pos >= r->len) {
+			reader_fill(r);
+			if (r->pos >= r->len)
+				break;
+		}
+		ch = (unsigned char)r->buf[r->pos];
+		if (r->at_start) {
+			bool cont = (ch == ' ' || ch == '\t') && r->llen > 0;
+
+			if (!cont) {
+				r->prev = r->cur;
+				r->cur.off = r->off;
+				r->cur.line = r->phys;
+				r->cur.truncated = false;
+				r->llen = 0;
+			}
+			r->at_start = false;
+		}
+		if (ch == '\r') {
+			if (r->pos + 1 >= r->len)
+				reader_fill(r);
+			if (r->pos + 1 < r->len && r->buf[r->pos + 1] == '\n') {
+				r->pos++;
+				r->off++;
+				continue;
+			}
+			ch = '\n'; /* a lone CR ends a line (old Mac files) */
+		}
+		r->pos++;
+		r->off++;
+		if (ch == '\n') {
+			s[n++] = '\n';
+			r->phys++;
+			r->at_start = true;
+			break;
+		}
+		if (r->llen >= (size_t)ICS_MAX_LINE) {
+			r->cur.truncated = true;
+			continue;
+		}
+		s[n++] = ch ? (char)ch : '?';
+		r->llen++;
+	}
+	if (n == 0) {
+		if (size)
+			s[0] = '\0';
+		r->last_data = false;
+		return NULL;
+	}
+	s[n] = '\0';
+	r->last_data = true;
+	return s;
+}
+
+static void reader_reset_parser(struct reader *r)
+{
+	if (r->lp)
+		icalparser_free(r->lp);
+	r->lp = icalparser_new();
+	if (!r->lp)
+		die(EXIT_USAGE, "out of memory");
+	icalparser_set_gen_data(r->lp, r);
+}
+
+/* Position the reader at `off`, which begins physical line `line`. */
+static void reader_seek(struct reader *r, int64_t off, long line)
+{
+	r->pos = r->len = 0;
+	r->eof = false;
+	r->off = off;
+	r->phys = line;
+	r->at_start = true;
+	r->llen = 0;
+	r->last_data = false;
+	r->cur.off = r->prev.off = off;
+	r->cur.line = r->prev.line = line;
+	r->cur.truncated = r->prev.truncated = false;
+	reader_reset_parser(r);
+	if (off == 0) {
+		reader_fill(r);
+		if (r->len >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3)) {
+			r->pos = 3;
+			r->off = 3;
+		}
+	}
+}
+
+static void reader_init(struct reader *r, int fd, uint64_t *hash)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->buf = xmalloc(READ_BUF);
+	r->hash = hash;
+	reader_seek(r, 0, 1);
+}
+
+static void reader_release(struct reader *r)
+{
+	if (r->lp)
+		icalparser_free(r->lp);
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The next unfolded line (caller frees with free()), or NULL at the end. */
+static char *reader_line(struct reader *r, struct lpos *where)
+{
+	char *line = icalparser_get_line(r->lp, reader_gen);
+
+	if (!line)
+		return NULL;
+	*where = r->last_data ? r->prev : r->cur;
+	return line;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Content-line helpers (names, values) on unfolded lines.                                   */
+
+/* True when `line` is property `name` (case-insensitive); *rest points at ';' or ':'. */
+static bool prop_is(const char *line, const char *name, const char **rest)
+{
+	size_t n = strlen(name);
+
+	if (strncasecmp(line, name, n) || (line[n] != ';' && line[n] != ':'))
+		return false;
+	if (rest)
+		*rest = line + n;
+	return true;
+}
+
+/* The value of a content line: after the first ':' outside double quotes. */
+static const char *line_value(const char *line)
+{
+	bool q = false;
+
+	for (const char *p = line; *p; p++) {
+		if (*p == '"')
+			q = !q;
+		else if (*p == ':' && !q)
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* "BEGIN:X" / "END:X": *name = X (trimmed, into buf). */
+static int line_begin_end(const char *line, char *buf, size_t n)
+{
+	const char *v;
+	int kind;
+	size_t len;
+
+	if (prop_is(line, "BEGIN", NULL))
+		kind = 1;
+	else if (prop_is(line, "END", NULL))
+		kind = -1;
+	else
+		return 0;
+	v = line_value(line);
+	if (!v)
+		v = "";
+	while (*v == ' ' || *v == '\t')
+		v++;
+	len = strlen(v);
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	return kind;
+}
+
+static bool is_top_kind(const char *name)
+{
+	static const char *const tops[] = {"VCALENDAR", "VEVENT",    "VTODO",
+					   "VJOURNAL",  "VFREEBUSY", "VTIMEZONE"};
+
+	for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
+		if (!strcasecmp(name, tops[i]))
+			return true;
+	return false;
+}
+
+/* Skip a UTF-8 BOM at the start of a line (concatenated files). */
+static char *skip_bom(char *line)
+{
+	return strncmp(line, "\xEF\xBB\xBF", 3) ? line : line + 3;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Structure: which top-level component a line belongs to (shared by both passes).         */
+
+enum top { TOP_NONE, TOP_VEVENT, TOP_VTIMEZONE, TOP_OTHER };
+enum act {
+	A_SKIP,     /* ignore the line */
+	A_CALBEGIN, /* BEGIN:VCALENDAR */
+	A_CALPROP,  /* a calendar-level property */
+	A_BEGIN,    /* begins a top-level component */
+	A_FEED,     /* inside a top-level component */
+	A_END,      /* ends it (after `extra_ends` implicit END lines) */
+	A_ABORT,    /* the open component is unterminated; re-process the line */
+};
+
+struct shape {
+	int depth;
+	enum top top;
+	int extra_ends;
+};
+
+static enum act shape_step(struct shape *sh, const char *line)
+{
+	char name[64];
+	int be = line_begin_end(line, name, sizeof(name));
+
+	sh->extra_ends = 0;
+	if (sh->depth == 0) {
+		if (be > 0) {
+			if (!strcasecmp(name, "VCALENDAR"))
+				return A_CALBEGIN;
+			sh->depth = 1;
+			sh->top = !strcasecmp(name, "VEVENT")      ? TOP_VEVENT
+				  : !strcasecmp(name, "VTIMEZONE") ? TOP_VTIMEZONE
+								   : TOP_OTHER;
+			return A_BEGIN;
+		}
+		if (be < 0)
+			return A_SKIP;
+		return A_CALPROP;
+	}
+	if ((be > 0 && is_top_kind(name)) || (be < 0 && !strcasecmp(name, "VCALENDAR"))) {
+		sh->depth = 0;
+		return A_ABORT;
+	}
+	if (be > 0) {
+		sh->depth++;
+		return A_FEED;
+	}
+	if (be < 0) {
+		bool top_name = (sh->top == TOP_VEVENT && !strcasecmp(name, "VEVENT")) ||
+				(sh->top == TOP_VTIMEZONE && !strcasecmp(name, "VTIMEZONE"));
+
+		if (top_name && sh->depth > 1) {
+			sh->extra_ends = sh->depth - 1;
+			sh->depth = 0;
+			return A_END;
+		}
+		if (--sh->depth == 0)
+			return A_END;
+	}
+	return A_FEED;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Per-calendar context.                                                                     */
+
+struct ov { /* an override VEVENT found by pass 1 */
+	uint64_t hash;
+	int64_t off;
+	int32_t line;
+	uint8_t flags;
+};
+#define OV_CANCEL  1 /* its VCALENDAR has METHOD:CANCEL */
+#define OV_CLAIMED 2 /* a master took it */
+
+struct dup { /* a master whose UID may already have been seen (Bloom hit) */
+	uint64_t hash;
+	int64_t off;
+	int32_t line;
+	int32_t seq;
+	/* group data, valid in the first entry of a hash group */
+	int32_t best; /* index of the entry with the highest (seq, off) */
+	bool has_first;
+	int32_t first_seq, first_line;
+	int64_t first_off;
+};
+
+struct inst {
+	int64_t key; /* UTC instant; for all-day series days*86400 */
+	int64_t day; /* local civil day */
+	int64_t dur;
+	bool own_dur;
+};
+
+struct ivec {
+	struct inst *v;
+	size_t n, cap;
+};
+
+struct zentry {
+	char *tzid;
+	icaltimezone *zone;
+	char *name;
+	bool ok;
+	int warned;
+};
+
+struct pending {
+	long line;
+	char *msg;
+};
+
+/* Reads top-level components (pass 2 and random access). */
+struct creader {
+	struct reader rd;
+	struct shape sh;
+	icalparser *cp;
+	bool feeding;
+	bool quiet;     /* drop line-level warnings (re-reads) */
+	bool sequential; /* the pass-2 reader: tracks METHOD, skips overrides */
+	bool cancel_method;
+	struct lpos top;
+	bool top_cancel;
+	struct pending *pend;
+	size_t npend, cappend;
+};
+
+struct ctx {
+	const char *path, *display, *source;
+	const struct ics_options *opt;
+	ics_occurrence_fn fn;
+	void *data;
+	struct ics_stats *st;
+	bool stop;
+
+	int fd;
+	uint64_t hash;
+	long printed;
+
+	int64_t since, until; /* window */
+	int64_t horizon;      /* unbounded series stop here (until, or now + 2 years) */
+	bool horizon_is_default;
+	long horizon_series;
+	long max_per_series;
+
+	icalcomponent *holder; /* VTIMEZONEs of the file */
+	char *xwr_tz, *calname;
+	bool saw_calendar, saw_vevent;
+
+	icaltimezone *fzone; /* zone for floating times */
+	char *fzone_name;    /* "Europe/Berlin" / "UTC" */
+	char *ftz_label;     /* "floating:Europe/Berlin" */
+
+	struct zentry zc[ICS_TZ_CACHE];
+	size_t nzc, zc_next;
+
+	uint8_t *bloom;
+	uint64_t bloom_mask; /* in bits */
+
+	struct ov *ovs;
+	size_t novs, capovs;
+	uint32_t *ov_by_hash;
+	size_t ov_cursor;
+
+	struct dup *dups;
+	size_t ndups, capdups;
+
+	struct creader seq, rnd;
+	struct ivec scratch;
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* Messages.                                                                                 */
+
+static void ctx_warn(struct ctx *c, long line, const char *uid, const char *fmt, ...)
+	PRINTF_LIKE(4, 5);
+static void ctx_warn(struct ctx *c, long line, const char *uid, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	c->st->warnings++;
+	if (c->printed > ICS_MAX_WARNINGS)
+		return;
+	if (c->printed++ == ICS_MAX_WARNINGS) {
+		warning("%s: too many warnings, the rest are only counted", c->display);
+		return;
+	}
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (uid)
+		warning("%s:%ld: UID %s: %s", c->display, line, uid, msg);
+	else
+		warning("%s:%ld: %s", c->display, line, msg);
+	free(msg);
+}
+
+static void creader_pend(struct creader *cr, long line, char *msg)
+{
+	if (cr->quiet) {
+		free(msg);
+		return;
+	}
+	XGROW(cr->pend, cr->cappend, cr->npend + 1);
+	cr->pend[cr->npend].line = line;
+	cr->pend[cr->npend].msg = msg;
+	cr->npend++;
+}
+
+static void creader_flush(struct ctx *c, struct creader *cr, const char *uid)
+{
+	for (size_t i = 0; i < cr->npend; i++) {
+		ctx_warn(c, cr->pend[i].line, uid, "%s", cr->pend[i].msg);
+		free(cr->pend[i].msg);
+	}
+	cr->npend = 0;
+}
+
+/* A printable UID: valid UTF-8, bounded. */
+static char *uid_print(const char *uid)
+{
+	char *out;
+
+	if (!uid)
+		return NULL;
+	utf8_sanitize(uid, &out);
+	if (strlen(out) > 200)
+		strcpy(out + 197, "...");
+	return out;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Time zones.                                                                               */
+
+static icaltimezone *utc_zone(void)
+{
+	return icaltimezone_get_utc_timezone();
+}
+
+/* Only names that look like IANA ids reach libical's file-based lookup. */
+static bool iana_like(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || s[0] == '/' || strstr(s, ".."))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '/' || *p == '_' || *p == '-' || *p == '+'))
+			return false;
+	return true;
+}
+
+static bool is_utc_name(const char *s)
+{
+	static const char *const names[] = {"UTC", "GMT", "Z", "Etc/UTC", "Etc/GMT", "UCT",
+					    "Universal", "Zulu", "Etc/Universal", "Etc/Zulu",
+					    "Coordinated Universal Time", "UTC+00:00", "GMT+00:00"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(s, names[i]))
+			return true;
+	return false;
+}
+
+static icaltimezone *builtin_zone(const char *name)
+{
+	if (is_utc_name(name))
+		return utc_zone();
+	if (!iana_like(name))
+		return NULL;
+	return icaltimezone_get_builtin_timezone(name);
+}
+
+/* Windows zone id -> IANA through ICU; returns a new string or NULL. */
+static char *icu_windows_to_iana(const char *winid)
+{
+	UChar uwin[128], uid[128];
+	char out[128];
+	int32_t ulen = 0, n;
+	UErrorCode status = U_ZERO_ERROR;
+
+	if (strlen(winid) >= 100)
+		return NULL;
+	u_strFromUTF8(uwin, 128, &ulen, winid, -1, &status);
+	if (U_FAILURE(status))
+		return NULL;
+	n = ucal_getTimeZoneIDForWindowsID(uwin, ulen, NULL, uid, 128, &status);
+	if (U_FAILURE(status) || n <= 0)
+		return NULL;
+	u_strToUTF8(out, (int32_t)sizeof(out), NULL, uid, n, &status);
+	if (U_FAILURE(status))
+		return NULL;
+	out[sizeof(out) - 1] = '\0';
+	return xstrdup(out);
+}
+
+/* "(UTC+01:00) Amsterdam, Berlin" -> "Amsterdam, Berlin"; other strings unchanged. */
+static const char *strip_utc_prefix(const char *s)
+{
+	if (s[0] == '(' && (!strncasecmp(s + 1, "UTC", 3) || !strncasecmp(s + 1, "GMT", 3))) {
+		const char *p = strchr(s, ')');
+
+		if (p) {
+			p++;
+			while (*p == ' ')
+				p++;
+			return p;
+		}
+	}
+	return s;
+}
+
+/* Outlook display names and Windows ids from CLDR's table (importer/winzones.tsv). */
+static const char *table_lookup(const char *tzid)
+{
+	const char *bare = strip_utc_prefix(tzid);
+
+	for (size_t i = 0; i < sizeof(winzones) / sizeof(winzones[0]); i++)
+		if (!strcasecmp(tzid, winzones[i].display) || !strcasecmp(tzid, winzones[i].windows_id))
+			return winzones[i].iana;
+	if (bare != tzid || bare[0])
+		for (size_t i = 0; i < sizeof(winzones) / sizeof(winzones[0]); i++)
+			if (!strcasecmp(bare, strip_utc_prefix(winzones[i].display)))
+				return winzones[i].iana;
+	return NULL;
+}
+
+/*
+ * The resolution chain (NOTES.md §4.3): in-file VTIMEZONE -> libical built-in by
+ * IANA name -> known prefixes stripped -> Windows id via ICU -> Outlook display
+ * name table. Returns NULL when nothing matches; *name gets a new string.
+ */
+static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name)
+{
+	char *t = xstrdup(raw);
+	char *s = str_trim(t);
+	icaltimezone *z = NULL;
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		s[n - 1] = '\0';
+		s = str_trim(s + 1);
+	}
+	*name = NULL;
+	if (!*s)
+		goto out;
+	if (c && c->holder && (z = icalcomponent_get_timezone(c->holder, s))) {
+		*name = xstrdup(s);
+		goto out;
+	}
+	if ((z = builtin_zone(s))) {
+		*name = xstrdup(z == utc_zone() ? "UTC" : s);
+		goto out;
+	}
+	if (s[0] == '/') {
+		/* /mozilla.org/20050126_1/Europe/Berlin, /freeassociation.sourceforge.net/Tzfile/... */
+		for (const char *p = strchr(s + 1, '/'); p; p = strchr(p + 1, '/')) {
+			if ((z = builtin_zone(p + 1))) {
+				*name = xstrdup(z == utc_zone() ? "UTC" : p + 1);
+				goto out;
+			}
+		}
+	}
+	{
+		char *iana = icu_windows_to_iana(s);
+		const char *tab;
+
+		if (iana && (z = builtin_zone(iana))) {
+			*name = iana;
+			goto out;
+		}
+		free(iana);
+		tab = table_lookup(s);
+		if (tab && (z = builtin_zone(tab))) {
+			*name = xstrdup(tab);
+			goto out;
+		}
+	}
+out:
+	free(t);
+	return z;
+}
+
+/*
+ * Zone for a TZID parameter; cached per TZID. An unresolvable TZID is read in
+ * the default zone with a warning naming file, line, UID and TZID.
+ */
+static icaltimezone *zone_for_tzid(struct ctx *c, const char *tzid, long line, const char *uid,
+				   const char **name)
+{
+	struct zentry *e = NULL;
+
+	for (size_t i = 0; i < c->nzc; i++)
+		if (!strcmp(c->zc[i].tzid, tzid)) {
+			e = &c->zc[i];
+			break;
+		}
+	if (!e) {
+		if (c->nzc < ICS_TZ_CACHE) {
+			e = &c->zc[c->nzc++];
+		} else {
+			e = &c->zc[c->zc_next];
+			c->zc_next = (c->zc_next + 1) % ICS_TZ_CACHE;
+			free(e->tzid);
+			free(e->name);
+		}
+		memset(e, 0, sizeof(*e));
+		e->tzid = xstrdup(tzid);
+		e->zone = zone_lookup(c, tzid, &e->name);
+		e->ok = e->zone != NULL;
+		if (!e->ok) {
+			e->zone = c->fzone;
+			e->name = xstrdup(c->fzone_name);
+		}
+	}
+	if (!e->ok && e->warned <= ICS_TZ_WARN_PER_TZID) {
+		char *p = uid_print(uid), *z;
+
+		utf8_sanitize(tzid, &z);
+		if (e->warned < ICS_TZ_WARN_PER_TZID)
+			ctx_warn(c, line, p, "unknown time zone TZID=\"%s\": read in %s", z,
+				 c->fzone_name);
+		else
+			ctx_warn(c, line, p,
+				 "unknown time zone TZID=\"%s\" (further events with it are also read in %s, without warning)",
+				 z, c->fzone_name);
+		e->warned++;
+		free(p);
+		free(z);
+	}
+	*name = e->name;
+	return e->zone;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Times.                                                                                    */
+
+static int64_t civil_secs(int y, int m, int d, int hh, int mm, int ss)
+{
+	return days_from_civil(y, (unsigned)m, (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss;
+}
+
+/* Local fields of t read in zone (NULL or UTC: as UTC) -> seconds since the epoch. */
+static int64_t local_to_utc(struct icaltimetype t, icaltimezone *zone)
+{
+	t.is_date = 0;
+	t.zone = NULL;
+	if (zone && zone != utc_zone())
+		icaltimezone_convert_time(&t, zone, utc_zone());
+	return civil_secs(t.year, t.month, t.day, t.hour, t.minute, t.second);
+}
+
+static struct icaltimetype utc_to_local(int64_t secs, icaltimezone *zone)
+{
+	struct icaltimetype t = icaltime_null_time();
+	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+	int64_t rem = secs - days * 86400;
+	int y;
+	unsigned m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	t.year = y;
+	t.month = (int)m;
+	t.day = (int)d;
+	t.hour = (int)(rem / 3600);
+	t.minute = (int)(rem / 60 % 60);
+	t.second = (int)(rem % 60);
+	if (zone && zone != utc_zone())
+		icaltimezone_convert_time(&t, utc_zone(), zone);
+	t.zone = zone;
+	return t;
+}
+
+static int64_t day_of(struct icaltimetype t)
+{
+	return days_from_civil(t.year, (unsigned)t.month, (unsigned)t.day);
+}
+
+/* A resolved DATE or DATE-TIME value. */
+struct tval {
+	struct icaltimetype t; /* local fields as written; is_date */
+	icaltimezone *zone;    /* zone of t; NULL for DATE */
+	const char *zname;     /* borrowed: "Europe/Berlin", "UTC", NULL for DATE */
+	bool floating;
+	int64_t key; /* DATE: days*86400; DATE-TIME: UTC seconds */
+	int64_t day; /* local civil day of t */
+};
+
+static bool time_sane(struct icaltimetype t)
+{
+	return !icaltime_is_null_time(t) && t.year >= 1 && t.year <= 9999 && t.month >= 1 &&
+	       t.month <= 12 && t.day >= 1 && t.day <= 31 && t.hour >= 0 && t.hour <= 23 &&
+	       t.minute >= 0 && t.minute <= 59 && t.second >= 0 && t.second <= 60;
+}
+
+/*
+ * Resolve a time value of property p: UTC ("Z"), TZID (resolved, warned), or
+ * floating (read in fzone/fname). Returns -1 for a null or insane value.
+ */
+static int tval_resolve(struct ctx *c, icalproperty *p, struct icaltimetype t, icaltimezone *fzone,
+			const char *fname, long line, const char *uid, struct tval *out)
+{
+	icalparameter *tzp;
+
+	memset(out, 0, sizeof(*out));
+	if (!time_sane(t))
+		return -1;
+	if (t.second == 60)
+		t.second = 59;
+	out->t = t;
+	out->day = day_of(t);
+	if (t.is_date) {
+		out->key = out->day * 86400;
+		return 0;
+	}
+	if (icaltime_is_utc(t)) {
+		out->zone = utc_zone();
+		out->zname = "UTC";
+	} else if (p && (tzp = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER)) &&
+		   icalparameter_get_tzid(tzp)) {
+		out->zone = zone_for_tzid(c, icalparameter_get_tzid(tzp), line, uid, &out->zname);
+	} else {
+		out->zone = fzone;
+		out->zname = fname;
+		out->floating = true;
+	}
+	out->t.zone = out->zone;
+	out->key = local_to_utc(t, out->zone);
+	return 0;
+}
+
+/* Exact seconds of an icaldurationtype (libical's own helper returns int). */
+static int64_t dur_secs(struct icaldurationtype d)
+{
+	int64_t s = (int64_t)d.weeks * 7 * 86400 + (int64_t)d.days * 86400 + (int64_t)d.hours * 3600 +
+		    (int64_t)d.minutes * 60 + (int64_t)d.seconds;
+
+	return d.is_neg ? -s : s;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* RRULE repair (NOTES.md §1): what libical 3.0.16 would otherwise drop whole.                */
+
+/*
+ * Returns a repaired copy of an RRULE/EXRULE line, or NULL when nothing needed
+ * repair; *why describes the change. Drops COUNT<=0, COUNT when UNTIL is also
+ * present (RFC 5545 §3.3.10 allows only one), INTERVAL<=0, repeated rule parts
+ * (the first wins) and empty parts.
+ */
+static char *rrule_repair(const char *line, char **why)
+{
+	const char *v = line_value(line);
+	char *val, *save = NULL, *tok;
+	char seen[16][16];
+	size_t nseen = 0;
+	bool changed = false, has_until;
+	struct sbuf out = SBUF_INIT, reasons = SBUF_INIT;
+
+	*why = NULL;
+	if (!v)
+		return NULL;
+	val = xstrdup(v);
+	has_until = false;
+	for (const char *p = val; p && *p;) {
+		while (*p == ';' || *p == ' ')
+			p++;
+		if (!strncasecmp(p, "UNTIL=", 6))
+			has_until = true;
+		p = strchr(p, ';');
+	}
+	sbuf_add(&out, line, (size_t)(v - line));
+	for (tok = strtok_r(val, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+		char name[16];
+		const char *eq = strchr(tok, '=');
+		size_t n;
+		bool dup = false, drop = false;
+
+		while (*tok == ' ')
+			tok++;
+		if (!*tok) {
+			changed = true;
+			continue;
+		}
+		n = eq ? (size_t)(eq - tok) : strlen(tok);
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, tok, n);
+		name[n] = '\0';
+		str_trim(name);
+		for (size_t i = 0; i < nseen; i++)
+			if (!strcasecmp(seen[i], name))
+				dup = true;
+		if (dup) {
+			sbuf_addf(&reasons, "%srepeated %s dropped", reasons.len ? ", " : "", name);
+			drop = true;
+		} else if (eq && !strcasecmp(name, "COUNT")) {
+			char *end;
+			long cnt = strtol(eq + 1, &end, 10);
+
+			if (end == eq + 1 || cnt <= 0) {
+				sbuf_addf(&reasons, "%s%s dropped", reasons.len ? ", " : "", tok);
+				drop = true;
+			} else if (has_until) {
+				sbuf_addf(&reasons, "%s%s dropped because UNTIL is present",
+					  reasons.len ? ", " : "", tok);
+				drop = true;
+			}
+		} else if (eq && !strcasecmp(name, "INTERVAL") && strtol(eq + 1, NULL, 10) <= 0) {
+			sbuf_addf(&reasons, "%s%s dropped", reasons.len ? ", " : "", tok);
+			drop = true;
+		}
+		if (nseen < 16) {
+			snprintf(seen[nseen], sizeof(seen[nseen]), "%s", name);
+			nseen++;
+		}
+		if (drop) {
+			changed = true;
+			continue;
+		}
+		if (out.buf[out.len - 1] != ':')
+			sbuf_addc(&out, ';');
+		sbuf_adds(&out, tok);
+	}
+	free(val);
+	if (!changed) {
+		sbuf_release(&out);
+		sbuf_release(&reasons);
+		return NULL;
+	}
+	if (!reasons.len)
+		sbuf_adds(&reasons, "empty parts dropped");
+	*why = sbuf_detach(&reasons);
+	return sbuf_detach(&out);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Component reader (pass 2 and re-reads at an offset).                                      */
+
+static bool is_override_offset(struct ctx *c, int64_t off)
+{
+	while (c->ov_cursor < c->novs && c->ovs[c->ov_cursor].off < off)
+		c->ov_cursor++;
+	return c->ov_cursor < c->novs && c->ovs[c->ov_cursor].off == off;
+}
+
+static void creader_reset_parser(struct creader *cr)
+{
+	if (cr->cp)
+		icalparser_free(cr->cp);
+	cr->cp = icalparser_new();
+	if (!cr->cp)
+		die(EXIT_USAGE, "out of memory");
+}
+
+static void creader_init(struct creader *cr, int fd, bool sequential)
+{
+	memset(cr, 0, sizeof(*cr));
+	reader_init(&cr->rd, fd, NULL);
+	creader_reset_parser(cr);
+	cr->sequential = sequential;
+}
+
+static void creader_drop_pending(struct creader *cr)
+{
+	for (size_t i = 0; i < cr->npend; i++)
+		free(cr->pend[i].msg);
+	cr->npend = 0;
+}
+
+static void creader_release(struct creader *cr)
+{
+	creader_drop_pending(cr);
+	free(cr->pend);
+	if (cr->cp)
+		icalparser_free(cr->cp);
+	reader_release(&cr->rd);
+}
+
+static void feed(struct creader *cr, const char *line, long lineno)
+{
+	char *fixed = NULL, *why = NULL;
+
+	if (prop_is(line, "RRULE", NULL) || prop_is(line, "EXRULE", NULL))
+		fixed = rrule_repair(line, &why);
+	if (fixed) {
+		char *w;
+
+		utf8_sanitize(why, &w);
+		creader_pend(cr, lineno, xasprintf("RRULE repaired: %s", w));
+		free(w);
+		free(why);
+		icalparser_add_line(cr->cp, fixed);
+		free(fixed);
+		return;
+	}
+	icalparser_add_line(cr->cp, (char *)(uintptr_t)line);
+}
+
+/*
+ * The next top-level VEVENT, or NULL at the end of the file. *where is its
+ * BEGIN:VEVENT line, *cancel whether its VCALENDAR has METHOD:CANCEL
+ * (sequential reader only). Line-level warnings wait in cr->pend until the
+ * caller knows the UID (creader_flush).
+ */
+static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpos *where,
+				   bool *cancel)
+{
+	char *raw;
+	struct lpos pos;
+
+	while ((raw = reader_line(&cr->rd, &pos))) {
+		char *line = skip_bom(raw);
+		bool again;
+
+		if (!*line) {
+			free(raw);
+			continue;
+		}
+		if (pos.truncated) {
+			if (cr->feeding)
+				creader_pend(cr, pos.line,
+					     xasprintf("line longer than %ld bytes dropped", ICS_MAX_LINE));
+			free(raw);
+			continue;
+		}
+		do {
+			icalcomponent *comp;
+
+			again = false;
+			switch (shape_step(&cr->sh, line)) {
+			case A_SKIP:
+				break;
+			case A_CALBEGIN:
+				if (cr->sequential)
+					cr->cancel_method = false;
+				break;
+			case A_CALPROP:
+				if (cr->sequential && prop_is(line, "METHOD", NULL)) {
+					const char *v = line_value(line);
+					char *t = xstrdup(v ? v : "");
+
+					cr->cancel_method = !strcasecmp(str_trim(t), "CANCEL");
+					free(t);
+				}
+				break;
+			case A_BEGIN:
+				cr->feeding = cr->sh.top == TOP_VEVENT &&
+					      !(cr->sequential && is_override_offset(c, pos.off));
+				cr->top = pos;
+				cr->top_cancel = cr->cancel_method;
+				creader_drop_pending(cr);
+				if (cr->feeding)
+					feed(cr, line, pos.line);
+				break;
+			case A_FEED:
+				if (cr->feeding)
+					feed(cr, line, pos.line);
+				break;
+			case A_END:
+				if (!cr->feeding)
+					break;
+				for (int i = 0; i < cr->sh.extra_ends; i++) {
+					char end[] = "END:X-UNTERMINATED";
+
+					icalparser_add_line(cr->cp, end);
+				}
+				comp = icalparser_add_line(cr->cp, line);
+				cr->feeding = false;
+				if (comp && icalcomponent_isa(comp) == ICAL_VEVENT_COMPONENT) {
+					*where = cr->top;
+					*cancel = cr->top_cancel;
+					free(raw);
+					return comp;
+				}
+				if (comp)
+					icalcomponent_free(comp);
+				creader_reset_parser(cr);
+				break;
+			case A_ABORT:
+				if (cr->feeding) {
+					if (!cr->quiet)
+						ctx_warn(c, cr->top.line, NULL,
+							 "VEVENT without END:VEVENT skipped");
+					creader_drop_pending(cr);
+					creader_reset_parser(cr);
+					cr->feeding = false;
+				}
+				again = true;
+				break;
+			}
+		} while (again);
+		free(raw);
+	}
+	if (cr->feeding) {
+		if (!cr->quiet)
+			ctx_warn(c, cr->top.line, NULL, "VEVENT without END:VEVENT at end of file skipped");
+		creader_drop_pending(cr);
+		creader_reset_parser(cr);
+		cr->feeding = false;
+	}
+	return NULL;
+}
+
+/* Re-read the VEVENT that begins at `off` (line `line`). */
+static icalcomponent *read_at(struct ctx *c, struct creader *cr, int64_t off, long line, bool quiet)
+{
+	struct lpos where;
+	bool cancel = false;
+	icalcomponent *comp;
+
+	reader_seek(&cr->rd, off, line);
+	memset(&cr->sh, 0, sizeof(cr->sh));
+	creader_reset_parser(cr);
+	creader_drop_pending(cr);
+	cr->feeding = false;
+	cr->quiet = quiet;
+	comp = creader_next(c, cr, &where, &cancel);
+	if (comp && where.off != off) {
+		icalcomponent_free(comp);
+		return NULL;
+	}
+	return comp;
+}
+
+/* X-LIC-ERROR properties and pending line warnings of a freshly read VEVENT. */
+static void report_component(struct ctx *c, struct creader *cr, icalcomponent *comp, long line,
+			     const char *uid)
+{
+	char *u = uid_print(uid);
+
+	creader_flush(c, cr, u);
+	if (!cr->quiet) {
+		for (icalproperty *p = icalcomponent_get_first_property(comp, ICAL_XLICERROR_PROPERTY);
+		     p; p = icalcomponent_get_next_property(comp, ICAL_XLICERROR_PROPERTY)) {
+			const char *m = icalproperty_get_xlicerror(p);
+			char *s;
+
+			if (!m)
+				continue;
+			utf8_sanitize(m, &s);
+			if (strstr(m, "No value for ") && strstr(m, "Removing entire property"))
+				verbose("%s:%ld: UID %s: %s", c->display, line, u ? u : "(none)", s);
+			else if (strstr(m, "RRULE"))
+				ctx_warn(c, line, u, "%s (the event is read without this rule)", s);
+			else
+				ctx_warn(c, line, u, "%s", s);
+			free(s);
+		}
+	}
+	free(u);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Pass 1: the index.                                                                        */
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/* Add h to the Bloom filter; true when it was (probably) there already. */
+static bool bloom_add(struct ctx *c, uint64_t h)
+{
+	uint64_t h1 = mix64(h), h2 = mix64(h ^ 0x9e3779b97f4a7c15ULL) | 1;
+	bool all = true;
+
+	for (uint64_t i = 0; i < 3; i++) {
+		uint64_t b = (h1 + i * h2) & c->bloom_mask;
+		uint8_t bit = (uint8_t)(1u << (b & 7));
+
+		if (!(c->bloom[b >> 3] & bit)) {
+			all = false;
+			c->bloom[b >> 3] |= bit;
+		}
+	}
+	return all;
+}
+
+static uint64_t uid_hash(const char *uid)
+{
+	return hash64(uid, strlen(uid), HASH64_SEED);
+}
+
+struct p1ev {
+	bool active, has_uid, has_recid, cancel;
+	int64_t off;
+	long line;
+	uint64_t hash;
+	int32_t seq;
+};
+
+/* TEXT unescaping for calendar-level values we read from raw lines. */
+static char *text_unescape(const char *v)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	for (; *v; v++) {
+		if (*v == '\\' && v[1]) {
+			v++;
+			sbuf_addc(&sb, (*v == 'n' || *v == 'N') ? '\n' : *v);
+		} else {
+			sbuf_addc(&sb, *v);
+		}
+	}
+	return sbuf_detach(&sb);
+}
+
+static void p1_calprop(struct ctx *c, const char *line, bool *cancel)
+{
+	const char *v = line_value(line);
+	char *t;
+
+	if (!v)
+		return;
+	if (prop_is(line, "X-WR-TIMEZONE", NULL) && !c->xwr_tz) {
+		t = xstrdup(v);
+		str_trim(t);
+		if (*t)
+			utf8_sanitize(t, &c->xwr_tz);
+		free(t);
+	} else if (prop_is(line, "X-WR-CALNAME", NULL) && !c->calname) {
+		t = text_unescape(v);
+		str_trim(t);
+		if (*t)
+			utf8_sanitize(t, &c->calname);
+		free(t);
+	} else if (prop_is(line, "METHOD", NULL)) {
+		t = xstrdup(v);
+		*cancel = !strcasecmp(str_trim(t), "CANCEL");
+		free(t);
+	}
+}
+
+static void p1_prop(struct p1ev *ev, const char *line)
+{
+	const char *v;
+
+	if (!ev->active)
+		return;
+	if (prop_is(line, "UID", NULL)) {
+		if (ev->has_uid || !(v = line_value(line)) || !*v)
+			return;
+		if (strchr(v, '\\')) {
+			/* escaped TEXT: let libical unescape it exactly as in pass 2 */
+			icalproperty *p = icalproperty_new_from_string(line);
+			const char *u = p ? icalproperty_get_uid(p) : NULL;
+
+			if (u && *u) {
+				ev->hash = uid_hash(u);
+				ev->has_uid = true;
+			}
+			if (p)
+				icalproperty_free(p);
+			return;
+		}
+		ev->hash = uid_hash(v);
+		ev->has_uid = true;
+	} else if (prop_is(line, "RECURRENCE-ID", NULL)) {
+		v = line_value(line);
+		if (v && *v)
+			ev->has_recid = true;
+	} else if (prop_is(line, "SEQUENCE", NULL)) {
+		long s;
+
+		v = line_value(line);
+		s = v ? strtol(v, NULL, 10) : 0;
+		ev->seq = (int32_t)(s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : s);
+	}
+}
+
+static void p1_event(struct ctx *c, struct p1ev *ev)
+{
+	if (!ev->active)
+		return;
+	ev->active = false;
+	c->st->events++;
+	if (!ev->has_uid)
+		return;
+	if (ev->has_recid) {
+		XGROW(c->ovs, c->capovs, c->novs + 1);
+		c->ovs[c->novs].hash = ev->hash;
+		c->ovs[c->novs].off = ev->off;
+		c->ovs[c->novs].line = (int32_t)ev->line;
+		c->ovs[c->novs].flags = ev->cancel ? OV_CANCEL : 0;
+		c->novs++;
+	} else if (bloom_add(c, ev->hash)) {
+		struct dup *d;
+
+		XGROW(c->dups, c->capdups, c->ndups + 1);
+		d = &c->dups[c->ndups++];
+		memset(d, 0, sizeof(*d));
+		d->hash = ev->hash;
+		d->off = ev->off;
+		d->line = (int32_t)ev->line;
+		d->seq = ev->seq;
+	}
+}
+
+static void p1_keep_tz(struct ctx *c, icalcomponent *comp)
+{
+	if (icalcomponent_isa(comp) == ICAL_VTIMEZONE_COMPONENT &&
+	    icalcomponent_get_first_property(comp, ICAL_TZID_PROPERTY))
+		icalcomponent_add_component(c->holder, comp);
+	else
+		icalcomponent_free(comp);
+}
+
+static const struct ov *ovs_base; /* for the qsort comparator */
+
+static int ov_hash_cmp(const void *a, const void *b)
+{
+	const struct ov *x = &ovs_base[*(const uint32_t *)a], *y = &ovs_base[*(const uint32_t *)b];
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int dup_cmp(const void *a, const void *b)
+{
+	const struct dup *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static bool key_gt(int32_t s1, int64_t o1, int32_t s2, int64_t o2)
+{
+	return s1 > s2 || (s1 == s2 && o1 > o2);
+}
+
+static int pass1(struct ctx *c)
+{
+	struct reader r;
+	struct shape sh = {0, TOP_NONE, 0};
+	icalparser *tzp = NULL;
+	struct p1ev ev;
+	bool cancel = false;
+	char *raw;
+	struct lpos pos;
+	int ret = 0;
+
+	memset(&ev, 0, sizeof(ev));
+	c->hash = HASH64_SEED;
+	reader_init(&r, c->fd, &c->hash);
+	while ((raw = reader_line(&r, &pos))) {
+		char *line = skip_bom(raw);
+		bool again;
+
+		if (!*line || pos.truncated) {
+			free(raw);
+			continue;
+		}
+		do {
+			icalcomponent *comp;
+
+			again = false;
+			switch (shape_step(&sh, line)) {
+			case A_SKIP:
+				break;
+			case A_CALBEGIN:
+				c->saw_calendar = true;
+				cancel = false;
+				break;
+			case A_CALPROP:
+				p1_calprop(c, line, &cancel);
+				break;
+			case A_BEGIN:
+				if (sh.top == TOP_VEVENT) {
+					memset(&ev, 0, sizeof(ev));
+					ev.active = true;
+					ev.off = pos.off;
+					ev.line = pos.line;
+					ev.cancel = cancel;
+					c->saw_vevent = true;
+				} else if (sh.top == TOP_VTIMEZONE) {
+					if (tzp)
+						icalparser_free(tzp);
+					tzp = icalparser_new();
+					if (tzp)
+						icalparser_add_line(tzp, line);
+				}
+				break;
+			case A_FEED:
+				if (sh.top == TOP_VEVENT && sh.depth == 1)
+					p1_prop(&ev, line);
+				else if (sh.top == TOP_VTIMEZONE && tzp)
+					icalparser_add_line(tzp, line);
+				break;
+			case A_END:
+				if (sh.top == TOP_VEVENT) {
+					p1_event(c, &ev);
+				} else if (sh.top == TOP_VTIMEZONE && tzp) {
+					for (int i = 0; i < sh.extra_ends; i++) {
+						char end[] = "END:X-UNTERMINATED";
+
+						icalparser_add_line(tzp, end);
+					}
+					comp = icalparser_add_line(tzp, line);
+					if (comp)
+						p1_keep_tz(c, comp);
+					icalparser_free(tzp);
+					tzp = NULL;
+				}
+				break;
+			case A_ABORT:
+				if (tzp) {
+					icalparser_free(tzp);
+					tzp = NULL;
+				}
+				ev.active = false;
+				again = true;
+				break;
+			}
+		} while (again);
+		free(raw);
+	}
+	if (tzp)
+		icalparser_free(tzp);
+	if (r.rd_errno) {
+		errno = r.rd_errno;
+		ret = error_errno("cannot read %s", c->display);
+	}
+	reader_release(&r);
+
+	/* Index overrides by hash, duplicate masters by (hash, offset). */
+	if (c->novs) {
+		c->ov_by_hash = xmalloc(c->novs * sizeof(*c->ov_by_hash));
+		for (size_t i = 0; i < c->novs; i++)
+			c->ov_by_hash[i] = (uint32_t)i;
+		ovs_base = c->ovs;
+		qsort(c->ov_by_hash, c->novs, sizeof(*c->ov_by_hash), ov_hash_cmp);
+	}
+	if (c->ndups) {
+		qsort(c->dups, c->ndups, sizeof(*c->dups), dup_cmp);
+		for (size_t a = 0, b; a < c->ndups; a = b) {
+			size_t best = a;
+
+			for (b = a; b < c->ndups && c->dups[b].hash == c->dups[a].hash; b++)
+				if (key_gt(c->dups[b].seq, c->dups[b].off, c->dups[best].seq,
+					   c->dups[best].off))
+					best = b;
+			c->dups[a].best = (int32_t)best;
+		}
+	}
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Occurrence fields.                                                                        */
+
+static char *clean(const char *s, bool *bad)
+{
+	char *out;
+
+	if (!s)
+		return NULL;
+	if (!utf8_sanitize(s, &out))
+		*bad = true;
+	return out;
+}
+
+static char *upper_dup(const char *s, bool *bad)
+{
+	char *o = clean(s, bad);
+
+	for (char *p = o; p && *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	return o;
+}
+
+static char *param_str(icalproperty *p, const char *name, bool upper, bool *bad)
+{
+	char *v = icalproperty_get_parameter_as_string_r(p, name);
+	char *o;
+
+	if (!v)
+		return NULL;
+	o = upper ? upper_dup(v, bad) : clean(v, bad);
+	free(v);
+	return o;
+}
+
+static void attendee_from(icalproperty *p, const char *addr, struct attendee *a, bool *bad)
+{
+	char *e = clean(addr, bad);
+
+	memset(a, 0, sizeof(*a));
+	a->email = e ? email_normalize(e) : NULL;
+	free(e);
+	a->name = param_str(p, "CN", false, bad);
+	a->partstat = param_str(p, "PARTSTAT", true, bad);
+	a->role = param_str(p, "ROLE", true, bad);
+	a->cutype = param_str(p, "CUTYPE", true, bad);
+}
+
+/* First Teams / Meet / Zoom / Webex https link in text, or NULL. */
+static char *find_meeting_link(const char *text)
+{
+	static const char *const hosts[] = {"teams.microsoft.com", "teams.live.com",
+					    "meet.google.com",     "zoom.us",
+					    "webex.com",           "gotomeeting.com"};
+
+	for (const char *p = text ? strstr(text, "https://") : NULL; p; p = strstr(p + 8, "https://")) {
+		const char *h = p + 8, *e = h;
+		size_t hl;
+
+		while (*e && !strchr("/?#:\"'<> \t\r\n\\)]", *e))
+			e++;
+		hl = (size_t)(e - h);
+		for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+			size_t n = strlen(hosts[i]);
+
+			if (hl >= n && !strncasecmp(e - n, hosts[i], n) && (hl == n || e[-(long)n - 1] == '.')) {
+				const char *end = e;
+
+				while (*end && !strchr("\"'<> \t\r\n\\", *end))
+					end++;
+				return xstrndup(p, (size_t)(end - p));
+			}
+		}
+	}
+	return NULL;
+}
+
+static void add_x(struct occurrence *o, size_t *cap, char *name, char *value)
+{
+	XGROW(o->x, *cap, o->nx + 1);
+	o->x[o->nx].name = name;
+	o->x[o->nx].value = value;
+	o->nx++;
+}
+
+/*
+ * Everything of an occurrence except its times, from one VEVENT (a master, an
+ * override or a single event). Strings are valid UTF-8 (repaired with a warning).
+ */
+static void occ_fill(struct ctx *c, icalcomponent *comp, const char *uid, long line, const char *tz,
+		     bool cancelled, bool warn, struct occurrence *o)
+{
+	bool bad = false;
+	size_t capatt = 0, capx = 0;
+	struct sbuf cats = SBUF_INIT;
+	char *alt_desc = NULL, *conf = NULL;
+
+	memset(o, 0, sizeof(*o));
+	o->uid = clean(uid, &bad);
+	o->tz = xstrdup(tz);
+	o->calendar_name = xstrdup(c->calname);
+	o->source = xstrdup(c->source);
+	o->file = xstrdup(c->display);
+	o->line = (int)line;
+	for (icalproperty *p = icalcomponent_get_first_property(comp, ICAL_ANY_PROPERTY); p;
+	     p = icalcomponent_get_next_property(comp, ICAL_ANY_PROPERTY)) {
+		switch (icalproperty_isa(p)) {
+		case ICAL_SUMMARY_PROPERTY:
+			if (!o->summary)
+				o->summary = clean(icalproperty_get_summary(p), &bad);
+			break;
+		case ICAL_DESCRIPTION_PROPERTY:
+			if (!o->description)
+				o->description = clean(icalproperty_get_description(p), &bad);
+			break;
+		case ICAL_LOCATION_PROPERTY:
+			if (!o->location)
+				o->location = clean(icalproperty_get_location(p), &bad);
+			break;
+		case ICAL_URL_PROPERTY:
+			if (!o->url)
+				o->url = clean(icalproperty_get_url(p), &bad);
+			break;
+		case ICAL_STATUS_PROPERTY:
+			if (!o->status) {
+				enum icalproperty_status s = icalproperty_get_status(p);
+
+				o->status = xstrdup(s == ICAL_STATUS_CANCELLED   ? "CANCELLED"
+						    : s == ICAL_STATUS_TENTATIVE ? "TENTATIVE"
+										 : "CONFIRMED");
+			}
+			break;
+		case ICAL_CLASS_PROPERTY:
+		case ICAL_TRANSP_PROPERTY: {
+			char **dst = icalproperty_isa(p) == ICAL_CLASS_PROPERTY ? &o->class_ : &o->transp;
+			char *v = icalproperty_get_value_as_string_r(p);
+
+			if (!*dst && v)
+				*dst = upper_dup(v, &bad);
+			free(v);
+			break;
+		}
+		case ICAL_CATEGORIES_PROPERTY: {
+			const char *v = icalproperty_get_categories(p);
+
+			if (v && *v) {
+				if (cats.len)
+					sbuf_addc(&cats, ',');
+				sbuf_adds(&cats, v);
+			}
+			break;
+		}
+		case ICAL_SEQUENCE_PROPERTY:
+			o->sequence = icalproperty_get_sequence(p);
+			break;
+		case ICAL_ORGANIZER_PROPERTY:
+			if (!o->organizer.email && !o->organizer.name)
+				attendee_from(p, icalproperty_get_organizer(p), &o->organizer, &bad);
+			break;
+		case ICAL_ATTENDEE_PROPERTY:
+			XGROW(o->attendees, capatt, o->nattendees + 1);
+			attendee_from(p, icalproperty_get_attendee(p), &o->attendees[o->nattendees++],
+				      &bad);
+			break;
+		case ICAL_X_PROPERTY: {
+			const char *n = icalproperty_get_x_name(p);
+			char *v, *name, *value;
+
+			if (!n || !strncasecmp(n, "X-LIC-", 6))
+				break;
+			v = icalproperty_get_value_as_string_r(p);
+			name = upper_dup(n, &bad);
+			value = clean(v ? v : "", &bad);
+			free(v);
+			if (!strcmp(name, "X-MICROSOFT-CDO-BUSYSTATUS") && !o->busy_status)
+				o->busy_status = upper_dup(value, &bad);
+			else if (!conf && (!strcmp(name, "X-GOOGLE-CONFERENCE") ||
+					   !strcmp(name, "X-MICROSOFT-SKYPETEAMSMEETINGURL") ||
+					   !strcmp(name, "X-MICROSOFT-ONLINEMEETINGCONFLINK") ||
+					   !strcmp(name, "X-MICROSOFT-ONLINEMEETINGEXTERNALLINK")) &&
+				 str_starts_with_ci(value, "https://"))
+				conf = xstrdup(value);
+			else if (!strcmp(name, "X-ALT-DESC") && !alt_desc)
+				alt_desc = xstrdup(value);
+			add_x(o, &capx, name, value);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	if (!conf)
+		conf = find_meeting_link(o->description);
+	if (!conf)
+		conf = find_meeting_link(o->location);
+	if (!conf)
+		conf = find_meeting_link(alt_desc);
+	if (!conf)
+		conf = find_meeting_link(o->url);
+	o->conference_url = conf;
+	free(alt_desc);
+	if (cats.len)
+		o->categories = clean(cats.buf, &bad);
+	sbuf_release(&cats);
+	if (cancelled) {
+		free(o->status);
+		o->status = xstrdup("CANCELLED");
+	}
+	if (!o->status)
+		o->status = xstrdup("CONFIRMED");
+	if (!o->class_)
+		o->class_ = xstrdup("PUBLIC");
+	if (!o->transp)
+		o->transp = xstrdup("OPAQUE");
+	if (bad && warn) {
+		char *u = uid_print(uid);
+
+		ctx_warn(c, line, u, "invalid UTF-8 replaced by U+FFFD");
+		free(u);
+	}
+}
+
+static bool comp_cancelled(icalcomponent *comp)
+{
+	icalproperty *p = icalcomponent_get_first_property(comp, ICAL_STATUS_PROPERTY);
+
+	return p && icalproperty_get_status(p) == ICAL_STATUS_CANCELLED;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Event times.                                                                              */
+
+/*
+ * DTSTART and length of one VEVENT (RFC 5545 §3.6.1): DTEND - DTSTART, else
+ * DURATION, else one day for a DATE and zero for a DATE-TIME. DTEND before
+ * DTSTART gives zero length with a warning. Returns -1 without a usable DTSTART.
+ */
+static int event_times(struct ctx *c, icalcomponent *comp, const char *uid, long line, bool warn,
+		       struct tval *start, int64_t *dur)
+{
+	icalproperty *ps = icalcomponent_get_first_property(comp, ICAL_DTSTART_PROPERTY);
+	icalproperty *pe = icalcomponent_get_first_property(comp, ICAL_DTEND_PROPERTY);
+	icalproperty *pd = icalcomponent_get_first_property(comp, ICAL_DURATION_PROPERTY);
+	icaltimezone *vz;
+	const char *vn;
+	bool have = false;
+
+	if (!ps || tval_resolve(c, ps, icalproperty_get_dtstart(ps), c->fzone, c->fzone_name, line,
+				uid, start) < 0)
+		return -1;
+	vz = (start->t.is_date || start->floating) ? c->fzone : start->zone;
+	vn = (start->t.is_date || start->floating) ? c->fzone_name : start->zname;
+	if (pe) {
+		struct tval e;
+
+		if (tval_resolve(c, pe, icalproperty_get_dtend(pe), vz, vn, line, uid, &e) == 0) {
+			if (start->t.is_date)
+				*dur = (e.day - start->day) * 86400;
+			else if (e.t.is_date)
+				*dur = local_to_utc(utc_to_local(e.day * 86400, NULL), start->zone) -
+				       start->key;
+			else
+				*dur = e.key - start->key;
+			have = true;
+		}
+	}
+	if (!have && pd) {
+		*dur = dur_secs(icalproperty_get_duration(pd));
+		if (start->t.is_date && *dur > 0)
+			*dur = (*dur + 86399) / 86400 * 86400;
+		have = true;
+	}
+	if (!have)
+		*dur = start->t.is_date ? 86400 : 0;
+	if (*dur < 0) {
+		if (warn) {
+			char *u = uid_print(uid);
+
+			ctx_warn(c, line, u, "DTEND is before DTSTART: read as zero length");
+			free(u);
+		}
+		*dur = 0;
+	}
+	return 0;
+}
+
+static const char *tval_label(struct ctx *c, const struct tval *t)
+{
+	return (t->t.is_date || t->floating) ? c->ftz_label : t->zname;
+}

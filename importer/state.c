@@ -1,0 +1,1179 @@
+/* state: the local sync state (SQLite) — what was created in HubSpot, per calendar and occurrence.
+ */
+#include "state.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#define SCHEMA_VERSION 1
+
+struct state {
+	char *path;
+	sqlite3 *db;
+	int lock_fd; /* -1 when read-only */
+	bool readonly;
+	bool in_txn; /* a state_txn_begin() is open */
+};
+
+static const char *const status_names[STATE_NSTATUS] = {
+	[STATE_PENDING] = "pending",   [STATE_CREATED] = "created",	[STATE_FAILED] = "failed",
+	[STATE_ARCHIVED] = "archived", [STATE_CANCELLED] = "cancelled", [STATE_KEPT] = "kept",
+};
+
+const char *state_status_name(enum state_status s)
+{
+	if ((unsigned)s >= STATE_NSTATUS)
+		BUG("bad state status %d", (int)s);
+	return status_names[s];
+}
+
+int state_status_parse(const char *name, enum state_status *out)
+{
+	for (int i = 0; i < STATE_NSTATUS; i++)
+		if (name && !strcmp(name, status_names[i])) {
+			*out = (enum state_status)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- the test-only crash hook -------------------------------------------------------------- */
+
+static bool step_env_read;
+static long step_abort_after = -1;
+static long step_count;
+
+void state_step_reset(void)
+{
+	const char *v = getenv("ICS2HUBSPOT_ABORT_AFTER");
+	char *end;
+
+	step_env_read = true;
+	step_count = 0;
+	step_abort_after = -1;
+	if (v && *v) {
+		long n = strtol(v, &end, 10);
+
+		if (*end || n < 1)
+			warning("ignoring ICS2HUBSPOT_ABORT_AFTER='%s' (not a positive number)", v);
+		else
+			step_abort_after = n;
+	}
+}
+
+long state_step(const char *what)
+{
+	if (!step_env_read)
+		state_step_reset();
+	step_count++;
+	if (step_abort_after > 0 && step_count >= step_abort_after) {
+		/*
+		 * Die as kill -9 would: SIGKILL itself, so no atexit, no stdio flush, no
+		 * sqlite3_close, and no sanitizer or valgrind exit hooks either. The
+		 * shell sees status 137.
+		 */
+		char msg[160];
+		int len = snprintf(msg, sizeof(msg), "%s: test hook: abort after step %ld (%s)\n",
+				   PROGRAM_NAME, step_count, what ? what : "?");
+
+		if (len > 0 && (size_t)len >= sizeof(msg))
+			len = (int)sizeof(msg) - 1;
+		if (len > 0 && write(STDERR_FILENO, msg, (size_t)len) < 0)
+			kill(getpid(), SIGKILL);
+		kill(getpid(), SIGKILL);
+		_exit(137);
+	}
+	return step_count;
+}
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+static int db_error(struct state *st, const char *what)
+{
+	return error("state '%s': %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+static int exec(struct state *st, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		error("state '%s': %s: %s", st->path, sql, msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static sqlite3_stmt *prep(struct state *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		db_error(st, "cannot prepare a statement");
+		return NULL;
+	}
+	return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	/* A NULL pointer binds SQL NULL. */
+	sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Step a statement that returns no row; finalizes it. */
+static int step_done(struct state *st, sqlite3_stmt *s, const char *what)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(st, what);
+	return 0;
+}
+
+static char *col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static int check_writable(struct state *st)
+{
+	if (st->readonly)
+		BUG("write to state '%s' opened read-only", st->path);
+	return 0;
+}
+
+/*
+ * Every write goes through write_begin/write_end: one transaction per call,
+ * unless the caller opened a state_txn, in which case the txn's commit makes
+ * it durable.
+ */
+static int write_begin(struct state *st)
+{
+	check_writable(st);
+	if (st->in_txn)
+		return 0;
+	return exec(st, "BEGIN IMMEDIATE");
+}
+
+static int write_end(struct state *st, int rc, const char *what)
+{
+	if (st->in_txn)
+		return rc;
+	if (rc < 0) {
+		exec(st, "ROLLBACK");
+		return -1;
+	}
+	if (exec(st, "COMMIT") < 0) {
+		exec(st, "ROLLBACK");
+		return -1;
+	}
+	state_step(what);
+	return 0;
+}
+
+int state_txn_begin(struct state *st)
+{
+	if (st->in_txn)
+		BUG("nested state_txn_begin");
+	if (write_begin(st) < 0)
+		return -1;
+	st->in_txn = true;
+	return 0;
+}
+
+int state_txn_commit(struct state *st)
+{
+	if (!st->in_txn)
+		BUG("state_txn_commit without state_txn_begin");
+	st->in_txn = false;
+	return write_end(st, 0, "state: commit");
+}
+
+/* ---- opening ------------------------------------------------------------------------------- */
+
+char *state_default_path(void)
+{
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+
+	/* The XDG spec: a relative value is invalid and must be ignored. */
+	if (xdg && xdg[0] == '/')
+		return xasprintf("%s/%s/state.db", xdg, PROGRAM_NAME);
+	if (home && *home)
+		return xasprintf("%s/.local/state/%s/state.db", home, PROGRAM_NAME);
+	error("cannot find a place for the state: neither XDG_STATE_HOME nor HOME is set (use --state FILE)");
+	return NULL;
+}
+
+/* mkdir -p the directory part of `path`; directories created here are 0700. */
+static int make_parent_dirs(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int rc = 0;
+
+	if (!slash || slash == dir) {
+		free(dir);
+		return 0;
+	}
+	*slash = '\0';
+	for (char *p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			rc = error_errno("cannot create directory '%s'", dir);
+			break;
+		}
+		*p = saved;
+		if (!saved)
+			break;
+	}
+	free(dir);
+	return rc;
+}
+
+static int take_lock(struct state *st)
+{
+	char *lock_path = xasprintf("%s.lock", st->path);
+	struct flock fl;
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		error_errno("cannot open lock file '%s'", lock_path);
+		free(lock_path);
+		return -1;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	/*
+	 * fcntl() rather than a lock file made with O_EXCL: the kernel drops the
+	 * lock when the process dies (crash, kill -9, OOM), so cron never finds a
+	 * stale lock to clean up.
+	 */
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		int rc = (errno == EACCES || errno == EAGAIN) ? STATE_LOCKED : -1;
+
+		if (rc == STATE_LOCKED)
+			error("state '%s' is in use by another run (lock '%s' held)", st->path,
+			      lock_path);
+		else
+			error_errno("cannot lock '%s'", lock_path);
+		close(fd);
+		free(lock_path);
+		return rc;
+	}
+	free(lock_path);
+	st->lock_fd = fd;
+	return 0;
+}
+
+static const char schema_sql[] =
+	"CREATE TABLE runs("
+	" id INTEGER PRIMARY KEY,"
+	" started_at INTEGER NOT NULL,"
+	" finished_at INTEGER,"
+	" sources TEXT,"
+	" argv_summary TEXT,"
+	" created INTEGER NOT NULL DEFAULT 0,"
+	" updated INTEGER NOT NULL DEFAULT 0,"
+	" archived INTEGER NOT NULL DEFAULT 0,"
+	" failed INTEGER NOT NULL DEFAULT 0,"
+	" status TEXT NOT NULL DEFAULT 'running');"
+	"CREATE TABLE calendars("
+	" source TEXT PRIMARY KEY,"
+	" etag TEXT,"
+	" last_modified TEXT,"
+	" content_hash TEXT,"
+	" last_run INTEGER,"
+	" last_success INTEGER);"
+	"CREATE TABLE occurrences("
+	" key TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" uid TEXT,"
+	" recurrence_id TEXT,"
+	" start TEXT,"
+	" start_ts INTEGER,"
+	" hubspot_id TEXT,"
+	" hash TEXT,"
+	" status TEXT NOT NULL CHECK (status IN"
+	"  ('pending', 'created', 'failed', 'archived', 'cancelled', 'kept')),"
+	" trace_id TEXT,"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" created_run INTEGER,"
+	" changed_run INTEGER,"
+	" last_error TEXT,"
+	" PRIMARY KEY (key, source));"
+	"CREATE INDEX occurrences_source_start ON occurrences(source, start_ts);"
+	"CREATE INDEX occurrences_pending ON occurrences(status) WHERE status = 'pending';"
+	"CREATE INDEX occurrences_created_run ON occurrences(created_run);";
+
+static int get_user_version(struct state *st, int *out)
+{
+	sqlite3_stmt *s = prep(st, "PRAGMA user_version");
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : db_error(st, "cannot read the schema version");
+}
+
+static int ensure_schema(struct state *st)
+{
+	int version = 0;
+	char *sql;
+
+	if (get_user_version(st, &version) < 0)
+		return -1;
+	if (version == SCHEMA_VERSION)
+		return 0;
+	if (version > SCHEMA_VERSION)
+		return error("state '%s' has schema version %d, newer than this ics2hubspot "
+			     "understands (%d): upgrade ics2hubspot",
+			     st->path, version, SCHEMA_VERSION);
+	if (st->readonly)
+		return error("state '%s' is empty or not an ics2hubspot state", st->path);
+	/* version 0: a new database. Tables and version in one transaction. */
+	if (exec(st, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	sql = xasprintf("%sPRAGMA user_version = %d;", schema_sql, SCHEMA_VERSION);
+	if (exec(st, sql) < 0) {
+		free(sql);
+		exec(st, "ROLLBACK");
+		return -1;
+	}
+	free(sql);
+	if (exec(st, "COMMIT") < 0)
+		return -1;
+	return 0;
+}
+
+int state_open(const char *path, unsigned flags, struct state **out)
+{
+	struct state *st = xcalloc(1, sizeof(*st));
+	int rc;
+
+	*out = NULL;
+	st->path = xstrdup(path);
+	st->lock_fd = -1;
+	st->readonly = flags & STATE_OPEN_READONLY;
+
+	if (st->readonly) {
+		if (access(path, F_OK) < 0) {
+			error_errno("no state at '%s'", path);
+			goto fail;
+		}
+	} else {
+		int fd;
+
+		if (make_parent_dirs(path) < 0)
+			goto fail;
+		/* Lock first, so that schema creation is also one process at a time. */
+		rc = take_lock(st);
+		if (rc < 0) {
+			state_close(st);
+			return rc;
+		}
+		/*
+		 * Create the file ourselves so it is 0600 from the start; SQLite gives its
+		 * -wal and -shm files the mode of the database file.
+		 */
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			error_errno("cannot open state '%s'", path);
+			goto fail;
+		}
+		close(fd);
+	}
+	if (sqlite3_open_v2(path, &st->db,
+			    st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+			    NULL) != SQLITE_OK) {
+		error("cannot open state '%s': %s", path,
+		      st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	/* The first read of the file: say plainly when it is not ours at all. */
+	{
+		sqlite3_stmt *s = NULL;
+
+		if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
+		    sqlite3_step(s) != SQLITE_ROW) {
+			if (sqlite3_errcode(st->db) == SQLITE_NOTADB)
+				error("'%s' is not an ics2hubspot state (not a SQLite database)",
+				      path);
+			else
+				db_error(st, "cannot read the database");
+			sqlite3_finalize(s);
+			goto fail;
+		}
+		sqlite3_finalize(s);
+	}
+	if (!st->readonly && exec(st, "PRAGMA journal_mode = WAL") < 0)
+		goto fail;
+	/*
+	 * FULL: a commit is on disk when COMMIT returns. The commits that matter
+	 * most are the pending marks written before a create is sent (mbsync's
+	 * "TUID assignment needs to be fsync'd"); the others are grouped with
+	 * state_txn so the cost is one fsync per batch.
+	 */
+	if (exec(st, "PRAGMA synchronous = FULL") < 0)
+		goto fail;
+	if (ensure_schema(st) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	state_close(st);
+	return -1;
+}
+
+void state_close(struct state *st)
+{
+	if (!st)
+		return;
+	if (st->db) {
+		if (st->in_txn)
+			exec(st, "ROLLBACK");
+		sqlite3_close(st->db);
+	}
+	/* Closing the descriptor releases the fcntl lock. */
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	free(st->path);
+	free(st);
+}
+
+const char *state_path(const struct state *st)
+{
+	return st->path;
+}
+
+/* ---- runs ---------------------------------------------------------------------------------- */
+
+int state_begin_run(struct state *st, const char *sources, const char *argv_summary, long *run_id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "INSERT INTO runs(started_at, sources, argv_summary, status)"
+		     " VALUES(?1, ?2, ?3, 'running')");
+	if (s) {
+		sqlite3_bind_int64(s, 1, time_now());
+		bind_text(s, 2, sources);
+		bind_text(s, 3, argv_summary);
+	}
+	rc = step_done(st, s, "cannot record the run");
+	if (!rc)
+		*run_id = (long)sqlite3_last_insert_rowid(st->db);
+	return write_end(st, rc, "state: begin run");
+}
+
+int state_finish_run(struct state *st, long run_id, const struct state_run_counts *c,
+		     const char *status)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "UPDATE runs SET finished_at = ?2, created = ?3, updated = ?4,"
+		     " archived = ?5, failed = ?6, status = ?7 WHERE id = ?1");
+	if (s) {
+		sqlite3_bind_int64(s, 1, run_id);
+		sqlite3_bind_int64(s, 2, time_now());
+		sqlite3_bind_int64(s, 3, c ? c->created : 0);
+		sqlite3_bind_int64(s, 4, c ? c->updated : 0);
+		sqlite3_bind_int64(s, 5, c ? c->archived : 0);
+		sqlite3_bind_int64(s, 6, c ? c->failed : 0);
+		bind_text(s, 7, status ? status : "done");
+	}
+	rc = step_done(st, s, "cannot record the end of the run");
+	if (!rc && sqlite3_changes(st->db) != 1)
+		rc = error("state '%s': no run %ld", st->path, run_id);
+	return write_end(st, rc, "state: finish run");
+}
+
+void state_runs_release(struct state_run *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(runs[i].sources);
+		free(runs[i].argv_summary);
+		free(runs[i].status);
+	}
+	free(runs);
+}
+
+int state_list_runs(struct state *st, struct state_run **out, size_t *n)
+{
+	sqlite3_stmt *s =
+		prep(st, "SELECT id, started_at, finished_at, sources, argv_summary,"
+			 " created, updated, archived, failed, status FROM runs ORDER BY id");
+	struct state_run *v = NULL;
+	size_t nv = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!s)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct state_run *r;
+
+		XGROW(v, cap, nv + 1);
+		r = &v[nv++];
+		r->id = (long)sqlite3_column_int64(s, 0);
+		r->started_at = sqlite3_column_int64(s, 1);
+		r->finished_at = sqlite3_column_int64(s, 2);
+		r->sources = col_str(s, 3);
+		r->argv_summary = col_str(s, 4);
+		r->counts.created = (long)sqlite3_column_int64(s, 5);
+		r->counts.updated = (long)sqlite3_column_int64(s, 6);
+		r->counts.archived = (long)sqlite3_column_int64(s, 7);
+		r->counts.failed = (long)sqlite3_column_int64(s, 8);
+		r->status = col_str(s, 9);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		state_runs_release(v, nv);
+		return db_error(st, "cannot list runs");
+	}
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+/* ---- calendars ----------------------------------------------------------------------------- */
+
+void state_feed_release(struct state_feed *f)
+{
+	if (!f)
+		return;
+	free(f->etag);
+	free(f->last_modified);
+	free(f->content_hash);
+	memset(f, 0, sizeof(*f));
+}
+
+int state_feed_get(struct state *st, const char *source, struct state_feed *out)
+{
+	sqlite3_stmt *s =
+		prep(st, "SELECT etag, last_modified, content_hash, last_run, last_success"
+			 " FROM calendars WHERE source = ?1");
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!s)
+		return -1;
+	bind_text(s, 1, source);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->etag = col_str(s, 0);
+		out->last_modified = col_str(s, 1);
+		out->content_hash = col_str(s, 2);
+		out->last_run = sqlite3_column_int64(s, 3);
+		out->last_success = sqlite3_column_int64(s, 4);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_error(st, "cannot read calendar info");
+}
+
+int state_feed_set(struct state *st, const char *source, const char *etag,
+		   const char *last_modified, const char *content_hash, bool success)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (write_begin(st) < 0)
+		return -1;
+	if (success)
+		s = prep(st, "INSERT INTO calendars(source, etag, last_modified, content_hash,"
+			     " last_run, last_success) VALUES(?1, ?2, ?3, ?4, ?5, ?5)"
+			     " ON CONFLICT(source) DO UPDATE SET etag = excluded.etag,"
+			     " last_modified = excluded.last_modified,"
+			     " content_hash = excluded.content_hash, last_run = excluded.last_run,"
+			     " last_success = excluded.last_success");
+	else
+		s = prep(st, "INSERT INTO calendars(source, last_run) VALUES(?1, ?5)"
+			     " ON CONFLICT(source) DO UPDATE SET last_run = excluded.last_run");
+	if (s) {
+		bind_text(s, 1, source);
+		if (success) {
+			bind_text(s, 2, etag);
+			bind_text(s, 3, last_modified);
+			bind_text(s, 4, content_hash);
+		}
+		sqlite3_bind_int64(s, 5, time_now());
+	}
+	rc = step_done(st, s, "cannot record calendar info");
+	return write_end(st, rc, "state: feed info");
+}
+
+/* ---- occurrences: reading ------------------------------------------------------------------ */
+
+#define ROW_COLS                                                                      \
+	"key, source, uid, recurrence_id, start, hubspot_id, hash, status, trace_id," \
+	" first_seen, last_seen, created_run, changed_run, last_error"
+
+static void row_read(sqlite3_stmt *s, struct state_row *r)
+{
+	char *status;
+
+	r->key = col_str(s, 0);
+	r->source = col_str(s, 1);
+	r->uid = col_str(s, 2);
+	r->recurrence_id = col_str(s, 3);
+	r->start = col_str(s, 4);
+	r->hubspot_id = col_str(s, 5);
+	r->hash = col_str(s, 6);
+	status = col_str(s, 7);
+	if (state_status_parse(status, &r->status) < 0)
+		r->status = STATE_FAILED; /* the CHECK constraint makes this unreachable */
+	free(status);
+	r->trace_id = col_str(s, 8);
+	r->first_seen = sqlite3_column_int64(s, 9);
+	r->last_seen = sqlite3_column_int64(s, 10);
+	r->created_run = (long)sqlite3_column_int64(s, 11);
+	r->changed_run = (long)sqlite3_column_int64(s, 12);
+	r->last_error = col_str(s, 13);
+}
+
+void state_row_release(struct state_row *r)
+{
+	if (!r)
+		return;
+	free(r->key);
+	free(r->source);
+	free(r->uid);
+	free(r->recurrence_id);
+	free(r->start);
+	free(r->hubspot_id);
+	free(r->hash);
+	free(r->trace_id);
+	free(r->last_error);
+	memset(r, 0, sizeof(*r));
+}
+
+void state_rows_release(struct state_rows *rows)
+{
+	if (!rows)
+		return;
+	for (size_t i = 0; i < rows->n; i++)
+		state_row_release(&rows->v[i]);
+	free(rows->v);
+	rows->v = NULL;
+	rows->n = 0;
+}
+
+/* Append every row `s` returns to *out (capacity *cap); finalizes s. */
+static int rows_collect(struct state *st, sqlite3_stmt *s, struct state_rows *out, size_t *cap)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(out->v, *cap, out->n + 1);
+		memset(&out->v[out->n], 0, sizeof(out->v[0]));
+		row_read(s, &out->v[out->n++]);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(st, "cannot read occurrences");
+	return 0;
+}
+
+/* Run `s` (bound), collect all its rows into a fresh *out. */
+static int rows_query(struct state *st, sqlite3_stmt *s, struct state_rows *out)
+{
+	size_t cap = 0;
+
+	out->v = NULL;
+	out->n = 0;
+	if (rows_collect(st, s, out, &cap) < 0) {
+		state_rows_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+int state_get(struct state *st, const char *source, const char *key, struct state_row *out)
+{
+	sqlite3_stmt *s =
+		prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE key = ?1 AND source = ?2");
+	struct state_rows rows;
+
+	memset(out, 0, sizeof(*out));
+	if (s) {
+		bind_text(s, 1, key);
+		bind_text(s, 2, source);
+	}
+	if (rows_query(st, s, &rows) < 0)
+		return -1;
+	if (!rows.n)
+		return 0;
+	*out = rows.v[0];
+	free(rows.v);
+	return 1;
+}
+
+int state_rows_by_key(struct state *st, const char *key, struct state_rows *out)
+{
+	sqlite3_stmt *s =
+		prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE key = ?1 ORDER BY source");
+
+	if (s)
+		bind_text(s, 1, key);
+	return rows_query(st, s, out);
+}
+
+int state_find_meeting_by_key(struct state *st, const char *key, struct state_row *out)
+{
+	sqlite3_stmt *s =
+		prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE key = ?1 AND"
+			 " ((hubspot_id IS NOT NULL AND status IN ('created', 'cancelled',"
+			 " 'kept', 'failed')) OR status = 'pending')"
+			 " ORDER BY CASE status WHEN 'created' THEN 0 WHEN 'pending' THEN 2"
+			 " ELSE 1 END, last_seen DESC, source LIMIT 1");
+	struct state_rows rows;
+
+	memset(out, 0, sizeof(*out));
+	if (s)
+		bind_text(s, 1, key);
+	if (rows_query(st, s, &rows) < 0)
+		return -1;
+	if (!rows.n)
+		return 0;
+	*out = rows.v[0];
+	free(rows.v);
+	return 1;
+}
+
+int state_list_rows(struct state *st, const char *source, const struct state_window *w,
+		    struct state_rows *out)
+{
+	struct sbuf sql = SBUF_INIT;
+	sqlite3_stmt *s;
+
+	sbuf_adds(&sql, "SELECT " ROW_COLS " FROM occurrences WHERE 1");
+	if (source)
+		sbuf_adds(&sql, " AND source = ?1");
+	if (w && w->has_since)
+		sbuf_adds(&sql, " AND start_ts >= ?2");
+	if (w && w->has_until)
+		sbuf_adds(&sql, " AND start_ts < ?3");
+	sbuf_adds(&sql, " ORDER BY source, start_ts, key");
+	s = prep(st, sql.buf);
+	sbuf_release(&sql);
+	if (s) {
+		bind_text(s, 1, source);
+		if (w && w->has_since)
+			sqlite3_bind_int64(s, 2, w->since);
+		if (w && w->has_until)
+			sqlite3_bind_int64(s, 3, w->until);
+	}
+	return rows_query(st, s, out);
+}
+
+static int cmp_str_p(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int state_rows_for_plan(struct state *st, const char *const *sources, size_t nsources,
+			struct meeting *const *ms, size_t n, struct state_rows *out)
+{
+	size_t cap = 0, nkeys = 0;
+	const char **keys = NULL;
+	const char **srcs = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	out->v = NULL;
+	out->n = 0;
+	for (size_t i = 0; i < nsources; i++) {
+		s = prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE source = ?1"
+			     " ORDER BY start_ts, key");
+		if (s)
+			bind_text(s, 1, sources[i]);
+		if (rows_collect(st, s, out, &cap) < 0)
+			goto out;
+	}
+	/* Rows of other calendars that share a key with this run's meetings. */
+	srcs = xmalloc((nsources ? nsources : 1) * sizeof(*srcs));
+	memcpy(srcs, sources, nsources * sizeof(*srcs));
+	qsort(srcs, nsources, sizeof(*srcs), cmp_str_p);
+	keys = xmalloc((n ? n : 1) * sizeof(*keys));
+	for (size_t i = 0; i < n; i++)
+		if (ms[i]->key)
+			keys[nkeys++] = ms[i]->key;
+	qsort(keys, nkeys, sizeof(*keys), cmp_str_p);
+	s = prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE key = ?1");
+	if (!s)
+		goto out;
+	for (size_t i = 0; i < nkeys; i++) {
+		int r;
+
+		if (i && !strcmp(keys[i], keys[i - 1]))
+			continue;
+		sqlite3_reset(s);
+		bind_text(s, 1, keys[i]);
+		while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *src = (const char *)sqlite3_column_text(s, 1);
+
+			if (src && bsearch(&src, srcs, nsources, sizeof(*srcs), cmp_str_p))
+				continue; /* already in, with its calendar */
+			XGROW(out->v, cap, out->n + 1);
+			memset(&out->v[out->n], 0, sizeof(out->v[0]));
+			row_read(s, &out->v[out->n++]);
+		}
+		if (r != SQLITE_DONE) {
+			db_error(st, "cannot read occurrences");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	free(keys);
+	free(srcs);
+	if (rc < 0)
+		state_rows_release(out);
+	return rc;
+}
+
+int state_list_pending(struct state *st, const char *source, struct state_rows *out)
+{
+	sqlite3_stmt *s =
+		prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE status = 'pending'"
+			 " AND (?1 IS NULL OR source = ?1) ORDER BY last_seen, source, key");
+
+	if (s)
+		bind_text(s, 1, source);
+	return rows_query(st, s, out);
+}
+
+int state_rows_created_by_run(struct state *st, long run_id, struct state_rows *out)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE created_run = ?1"
+				   " AND hubspot_id IS NOT NULL ORDER BY source, start_ts, key");
+
+	if (s)
+		sqlite3_bind_int64(s, 1, run_id);
+	return rows_query(st, s, out);
+}
+
+void state_summaries_release(struct state_summary *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(s[i].source);
+	free(s);
+}
+
+int state_summarize(struct state *st, struct state_summary **out, size_t *n)
+{
+	sqlite3_stmt *s =
+		prep(st, "SELECT src.source, o.status, count(o.key), c.last_run,"
+			 " c.last_success FROM"
+			 " (SELECT source FROM occurrences UNION SELECT source FROM calendars) src"
+			 " LEFT JOIN occurrences o ON o.source = src.source"
+			 " LEFT JOIN calendars c ON c.source = src.source"
+			 " GROUP BY src.source, o.status ORDER BY src.source");
+	struct state_summary *v = NULL;
+	size_t nv = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!s)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *src = (const char *)sqlite3_column_text(s, 0);
+		const char *status = (const char *)sqlite3_column_text(s, 1);
+		enum state_status stt;
+
+		if (!src)
+			continue;
+		if (!nv || strcmp(v[nv - 1].source, src)) {
+			XGROW(v, cap, nv + 1);
+			memset(&v[nv], 0, sizeof(v[0]));
+			v[nv].source = xstrdup(src);
+			v[nv].last_run = sqlite3_column_int64(s, 3);
+			v[nv].last_success = sqlite3_column_int64(s, 4);
+			nv++;
+		}
+		if (status && !state_status_parse(status, &stt))
+			v[nv - 1].count[stt] = (long)sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		state_summaries_release(v, nv);
+		return db_error(st, "cannot summarize the state");
+	}
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+/* ---- occurrences: writing ------------------------------------------------------------------ */
+
+/* Parsed start for window queries (NULL when it does not parse). */
+static void bind_start_ts(sqlite3_stmt *s, int i, const char *start)
+{
+	int64_t t;
+
+	if (start && !time_parse_utc(start, &t))
+		sqlite3_bind_int64(s, i, t);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_hash(sqlite3_stmt *s, int i, uint64_t h)
+{
+	char hex[17];
+
+	hash64_hex(h, hex, sizeof(hex));
+	bind_text(s, i, hex);
+}
+
+static int need_meeting(const struct meeting *m)
+{
+	if (!m || !m->key || !m->source)
+		BUG("state: meeting without key or source");
+	return 0;
+}
+
+int state_mark_pending(struct state *st, long run_id, struct meeting *const *ms, size_t n)
+{
+	bool reopen = st->in_txn;
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	check_writable(st);
+	/* The pending marks must not wait for the caller's txn: commit that first. */
+	if (reopen && state_txn_commit(st) < 0)
+		return -1;
+	if (exec(st, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	s = prep(st, "INSERT INTO occurrences(key, source, uid, recurrence_id, start, start_ts,"
+		     " hubspot_id, hash, status, trace_id, first_seen, last_seen, created_run,"
+		     " changed_run) VALUES(?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, 'pending', ?8, ?9, ?9,"
+		     " ?10, ?10) ON CONFLICT(key, source) DO UPDATE SET uid = excluded.uid,"
+		     " recurrence_id = excluded.recurrence_id, start = excluded.start,"
+		     " start_ts = excluded.start_ts, hubspot_id = NULL, hash = excluded.hash,"
+		     " status = 'pending', trace_id = excluded.trace_id,"
+		     " last_seen = excluded.last_seen, created_run = excluded.created_run,"
+		     " changed_run = excluded.changed_run, last_error = NULL");
+	if (!s)
+		rc = -1;
+	for (size_t i = 0; !rc && i < n; i++) {
+		const struct meeting *m = ms[i];
+		char *trace;
+
+		need_meeting(m);
+		trace = meeting_trace_id(m);
+		sqlite3_reset(s);
+		bind_text(s, 1, m->key);
+		bind_text(s, 2, m->source);
+		bind_text(s, 3, m->uid);
+		bind_text(s, 4, m->recurrence_id);
+		bind_text(s, 5, m->start);
+		bind_start_ts(s, 6, m->start);
+		bind_hash(s, 7, meeting_hash(m));
+		bind_text(s, 8, trace);
+		sqlite3_bind_int64(s, 9, time_now());
+		sqlite3_bind_int64(s, 10, run_id);
+		free(trace);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = db_error(st, "cannot record pending creates");
+	}
+	sqlite3_finalize(s);
+	/*
+	 * Order is important: this COMMIT (synchronous=FULL, so fsync'd) must
+	 * complete before the create is sent. A crash after it leaves rows
+	 * pending, which the next run looks up by identity instead of creating
+	 * them again.
+	 */
+	if (rc < 0 || exec(st, "COMMIT") < 0) {
+		exec(st, "ROLLBACK");
+		rc = -1;
+	} else {
+		state_step("state: mark pending");
+	}
+	if (reopen && state_txn_begin(st) < 0)
+		rc = -1;
+	return rc;
+}
+
+int state_confirm(struct state *st, long run_id, const struct meeting *m, const char *hubspot_id,
+		  uint64_t hash)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	need_meeting(m);
+	if (!hubspot_id)
+		BUG("state_confirm without a HubSpot id");
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "INSERT INTO occurrences(key, source, uid, recurrence_id, start, start_ts,"
+		     " hubspot_id, hash, status, first_seen, last_seen, changed_run)"
+		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'created', ?9, ?9, ?10)"
+		     " ON CONFLICT(key, source) DO UPDATE SET uid = excluded.uid,"
+		     " recurrence_id = excluded.recurrence_id, start = excluded.start,"
+		     " start_ts = excluded.start_ts, hubspot_id = excluded.hubspot_id,"
+		     " changed_run = CASE WHEN occurrences.status = 'created'"
+		     "  AND occurrences.hash IS excluded.hash"
+		     "  AND occurrences.hubspot_id IS excluded.hubspot_id"
+		     "  THEN occurrences.changed_run ELSE excluded.changed_run END,"
+		     " hash = excluded.hash, status = 'created', last_seen = excluded.last_seen,"
+		     " last_error = NULL");
+	if (s) {
+		bind_text(s, 1, m->key);
+		bind_text(s, 2, m->source);
+		bind_text(s, 3, m->uid);
+		bind_text(s, 4, m->recurrence_id);
+		bind_text(s, 5, m->start);
+		bind_start_ts(s, 6, m->start);
+		bind_text(s, 7, hubspot_id);
+		bind_hash(s, 8, hash);
+		sqlite3_bind_int64(s, 9, time_now());
+		sqlite3_bind_int64(s, 10, run_id);
+	}
+	rc = step_done(st, s, "cannot confirm an occurrence");
+	return write_end(st, rc, "state: confirm");
+}
+
+int state_resolve(struct state *st, long run_id, const char *source, const char *key,
+		  const char *hubspot_id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (write_begin(st) < 0)
+		return -1;
+	if (hubspot_id)
+		s = prep(st, "UPDATE occurrences SET status = 'created', hubspot_id = ?3,"
+			     " changed_run = ?4, last_error = NULL"
+			     " WHERE key = ?1 AND source = ?2 AND status = 'pending'");
+	else
+		s = prep(st, "DELETE FROM occurrences"
+			     " WHERE key = ?1 AND source = ?2 AND status = 'pending'");
+	if (s) {
+		bind_text(s, 1, key);
+		bind_text(s, 2, source);
+		if (hubspot_id) {
+			bind_text(s, 3, hubspot_id);
+			sqlite3_bind_int64(s, 4, run_id);
+		}
+	}
+	rc = step_done(st, s, "cannot resolve a pending occurrence");
+	return write_end(st, rc, "state: resolve");
+}
+
+int state_mark_failed(struct state *st, long run_id, const struct meeting *m, const char *message)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	need_meeting(m);
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "INSERT INTO occurrences(key, source, uid, recurrence_id, start, start_ts,"
+		     " status, first_seen, last_seen, changed_run, last_error)"
+		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'failed', ?7, ?7, ?8, ?9)"
+		     " ON CONFLICT(key, source) DO UPDATE SET status = 'failed',"
+		     " last_seen = excluded.last_seen, changed_run = excluded.changed_run,"
+		     " last_error = excluded.last_error");
+	if (s) {
+		bind_text(s, 1, m->key);
+		bind_text(s, 2, m->source);
+		bind_text(s, 3, m->uid);
+		bind_text(s, 4, m->recurrence_id);
+		bind_text(s, 5, m->start);
+		bind_start_ts(s, 6, m->start);
+		sqlite3_bind_int64(s, 7, time_now());
+		sqlite3_bind_int64(s, 8, run_id);
+		bind_text(s, 9, message ? message : "failed");
+	}
+	rc = step_done(st, s, "cannot record a failure");
+	return write_end(st, rc, "state: mark failed");
+}
+
+int state_mark_removed(struct state *st, long run_id, const char *source, const char *key,
+		       enum state_status status)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (status != STATE_ARCHIVED && status != STATE_CANCELLED && status != STATE_KEPT)
+		BUG("state_mark_removed with status %s", state_status_name(status));
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "UPDATE occurrences SET status = ?3, changed_run = ?4, last_error = NULL"
+		     " WHERE key = ?1 AND source = ?2");
+	if (s) {
+		bind_text(s, 1, key);
+		bind_text(s, 2, source);
+		bind_text(s, 3, state_status_name(status));
+		sqlite3_bind_int64(s, 4, run_id);
+	}
+	rc = step_done(st, s, "cannot record a removal");
+	if (!rc && sqlite3_changes(st->db) != 1)
+		rc = error("state '%s': no occurrence '%s' to mark removed", st->path, key);
+	return write_end(st, rc, "state: mark removed");
+}
+
+long state_forget_source(struct state *st, const char *source)
+{
+	sqlite3_stmt *s;
+	long n = 0;
+	int rc;
+
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "DELETE FROM occurrences WHERE source = ?1");
+	if (s)
+		bind_text(s, 1, source);
+	rc = step_done(st, s, "cannot forget a calendar");
+	if (!rc) {
+		n = (long)sqlite3_changes(st->db);
+		s = prep(st, "DELETE FROM calendars WHERE source = ?1");
+		if (s)
+			bind_text(s, 1, source);
+		rc = step_done(st, s, "cannot forget a calendar");
+	}
+	if (write_end(st, rc, "state: forget") < 0)
+		return -1;
+	return n;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The command line: help, version, usage errors and their exit codes.
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success '--help lists the commands and exit codes' '
+	"$BIN" --help >out &&
+	grep -q "ics2hubspot import" out && grep -q "ics2hubspot expand" out &&
+	grep -q "ics2hubspot check" out && grep -q "exit codes" out
+'
+test_expect_success '--version' '
+	"$BIN" --version | grep -q "^ics2hubspot [0-9]"
+'
+test_expect_success 'no command is a usage error (exit 2) with a hint' '
+	rc=0; "$BIN" 2>err || rc=$?; [ $rc = 2 ] && grep -q "try .ics2hubspot --help." err
+'
+test_expect_success 'unknown command: exit 2' '
+	rc=0; "$BIN" frobnicate x 2>err || rc=$?; [ $rc = 2 ] && grep -q "unknown command" err
+'
+test_expect_success 'bad --since: exit 2, names the value' '
+	rc=0; "$BIN" expand --since yesterday "$ROOT/samples/allday.ics" 2>err || rc=$?
+	[ $rc = 2 ] && grep -q "yesterday" err
+'
+test_expect_success 'import without a token: exit 2 and says how to give one' '
+	rc=0; env -u HUBSPOT_ACCESS_TOKEN "$BIN" import "$ROOT/samples/allday.ics" 2>err || rc=$?
+	[ $rc = 2 ] && grep -q "HUBSPOT_ACCESS_TOKEN" err
+'
+test_expect_success 'a missing calendar: exit 2, named' '
+	rc=0; "$BIN" expand nosuch.ics 2>err || rc=$?; [ $rc = 2 ] && grep -q "nosuch.ics" err
+'
+test_expect_success 'bad --rate: exit 2' '
+	rc=0; "$BIN" import --rate fast "$ROOT/samples/allday.ics" 2>err || rc=$?; [ $rc = 2 ]
+'
+test_done

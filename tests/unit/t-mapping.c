@@ -1,0 +1,860 @@
+/* t-mapping: loading (every load-time error, exact text), properties, filters, associations. */
+#include "mapping.h"
+#include "template.h"
+#include "test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ---- fixtures ---------------------------------------------------------------------------- */
+
+static void set_attendee(struct attendee *a, const char *email, const char *name,
+			 const char *partstat, const char *cutype)
+{
+	a->email = xstrdup(email);
+	a->name = xstrdup(name);
+	a->partstat = xstrdup(partstat);
+	a->cutype = xstrdup(cutype);
+}
+
+/* A public meeting, 2024-03-01 09:30-10:15 UTC, organised by alice@corp.example. */
+static void fixture(struct occurrence *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->uid = xstrdup("abc@example.com");
+	o->start = 1709285400;
+	o->end = 1709285400 + 45 * 60;
+	o->summary = xstrdup("Quarterly review");
+	o->description = xstrdup("Agenda:\n1. <numbers> & plans");
+	o->location = xstrdup("Room 4");
+	o->conference_url = xstrdup("https://meet.example/xyz");
+	o->status = xstrdup("CONFIRMED");
+	o->class_ = xstrdup("PUBLIC");
+	set_attendee(&o->organizer, "alice@corp.example", "Alice", NULL, NULL);
+	o->nattendees = 6;
+	o->attendees = xcalloc(6, sizeof(*o->attendees));
+	set_attendee(&o->attendees[0], "bob@client.example", "Bob", "ACCEPTED", "INDIVIDUAL");
+	set_attendee(&o->attendees[1], "Carol@Client.Example", NULL, "DECLINED", NULL);
+	set_attendee(&o->attendees[2], "room4@corp.example", "Room 4", "ACCEPTED", "ROOM");
+	set_attendee(&o->attendees[3], "alice@corp.example", "Alice", "ACCEPTED", NULL);
+	set_attendee(&o->attendees[4], "dan@gmail.com", "Dan", "NEEDS-ACTION", NULL);
+	set_attendee(&o->attendees[5], "bob@client.example", "Bob again", "ACCEPTED", NULL);
+	o->source = xstrdup("cal.ics");
+	o->file = xstrdup("cal.ics");
+	o->line = 7;
+}
+
+static char *tmp_path;
+
+/* Load a mapping from text (written to a temporary file). */
+static struct mapping *load_str(const char *yaml)
+{
+	FILE *f = fopen(tmp_path, "w");
+
+	fputs(yaml, f);
+	fclose(f);
+	return mapping_load(tmp_path);
+}
+
+static int saved_stderr = -1;
+static FILE *capture_file;
+
+static void capture_begin(void)
+{
+	fflush(stderr);
+	capture_file = tmpfile();
+	saved_stderr = dup(2);
+	dup2(fileno(capture_file), 2);
+}
+
+/* What was printed on stderr since capture_begin(), without the last newline (static). */
+static const char *capture_end(void)
+{
+	static char buf[4096];
+	size_t n;
+
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	rewind(capture_file);
+	n = fread(buf, 1, sizeof(buf) - 1, capture_file);
+	fclose(capture_file);
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return buf;
+}
+
+static const char *prop(const struct meeting *m, const char *name)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m->properties, name));
+}
+
+static int nprops(const struct meeting *m)
+{
+	return cJSON_GetArraySize(m->properties);
+}
+
+#define MAP_HEAD "version: 1\nproperties:\n  hs_timestamp: \"{{ start }}\"\n"
+
+/* ---- load-time errors -------------------------------------------------------------------- */
+
+static const struct {
+	const char *file, *message;
+} load_errors[] = {
+	{"err-assoc-key",
+	 "FILE:5:3: unknown key 'contact' in associations (did you mean 'contacts'?)"},
+	{"err-bad-version",
+	 "FILE:1:10: unsupported version '2' (this ics2hubspot reads version 1)"},
+	{"err-bool", "FILE:5:17: expected true or false for 'filters.skip_private', got 'maybe'"},
+	{"err-clear-timestamp",
+	 "FILE:4:20: clear_when_empty: hs_timestamp cannot be cleared (HubSpot requires it)"},
+	{"err-clear-unmapped",
+	 "FILE:4:20: clear_when_empty: 'hs_meeting_location' is not a mapped property"},
+	{"err-companies-from",
+	 "FILE:5:22: associations.companies.from must be 'attendee_domains', got 'attendees'"},
+	{"err-contacts-from",
+	 "FILE:5:21: associations.contacts.from must be 'attendees', got 'organizer'"},
+	{"err-custom-name",
+	 "FILE:2:21: 'Bad-Name' is not a HubSpot property name (lower-case letters, digits and _)"},
+	{"err-declined-email",
+	 "FILE:5:22: 'me' in 'filters.skip_declined_by' is not an e-mail address"},
+	{"err-duplicate-key", "FILE:4:1: duplicate key 'version' in the mapping (first at line 1)"},
+	{"err-empty", "FILE: the mapping is empty (expected version: 1, properties: ...)"},
+	{"err-filters-list", "FILE:4:10: expected a mapping for 'filters', got a list"},
+	{"err-filters-unknown-key",
+	 "FILE:5:3: unknown key 'skip_privat' in filters (did you mean 'skip_private'?)"},
+	{"err-identity-known",
+	 "FILE:2:20: identity_property 'hs_meeting_title' is a HubSpot property; use a custom single-line text property such as ics2hubspot_key"},
+	{"err-identity-mapped",
+	 "FILE:4:3: property 'ics2hubspot_key' is the identity property: ics2hubspot sets it to the occurrence key"},
+	{"err-identity-name",
+	 "FILE:2:20: 'My Key' is not a HubSpot property name (lower-case letters, digits and _)"},
+	{"err-list-item",
+	 "FILE:5:44: expected a string in 'filters.require_attendee_outside', got a list"},
+	{"err-list-scalar",
+	 "FILE:5:21: expected a list for 'filters.skip_declined_by', e.g. [a, b], got a scalar"},
+	{"err-long-no-value", "FILE:5:5: property 'hs_meeting_outcome' needs a 'value' template"},
+	{"err-long-unknown-key",
+	 "FILE:6:5: unknown key 'maps' in properties.hs_meeting_outcome (did you mean 'map'?)"},
+	{"err-map-duplicate",
+	 "FILE:6:34: duplicate key 'confirmed' in the map of 'hs_meeting_outcome'"},
+	{"err-map-nested",
+	 "FILE:6:23: expected 'FROM: TO' strings in the map of 'hs_meeting_outcome'"},
+	{"err-map-not-mapping", "FILE:6:10: expected a mapping for 'map', got a list"},
+	{"err-matching-field", "FILE:6:16: unknown field 'sumary' (did you mean 'summary'?)"},
+	{"err-matching-key",
+	 "FILE:6:25: unknown key 'regexp' in filters.skip_matching[0] (did you mean 'regex'?)"},
+	{"err-matching-missing", "FILE:6:7: filters.skip_matching[0] needs 'field' and 'regex'"},
+	{"err-matching-not-list",
+	 "FILE:5:18: expected a list for 'filters.skip_matching', e.g. - { field: summary, regex: \"^lunch\" }"},
+	{"err-no-properties", "FILE:1:1: missing 'properties:' (which meeting property gets what)"},
+	{"err-no-timestamp",
+	 "FILE:3:3: properties must map hs_timestamp (HubSpot requires it), e.g. hs_timestamp: \"{{ start }}\""},
+	{"err-no-version", "FILE:1:1: missing 'version: 1'"},
+	{"err-on-removed-list", "FILE:2:13: expected a string for 'on_removed', got a list"},
+	{"err-on-removed", "FILE:2:13: on_removed must be archive, cancel or keep, got 'delete'"},
+	{"err-outside-domain",
+	 "FILE:5:30: 'me@corp.example' in 'filters.require_attendee_outside' is not a domain name"},
+	{"err-owner-embedded",
+	 "FILE:4:28: organizer.owner_id is looked up after mapping: it must be the whole value, \"{{ organizer.owner_id }}\""},
+	{"err-owner-map",
+	 "FILE:5:12: organizer.owner_id is looked up after mapping: it takes no map or default"},
+	{"err-owner-twice",
+	 "FILE:5:3: organizer.owner_id is already mapped to 'hubspot_owner_id'; map it to one property only"},
+	{"err-properties-list", "FILE:2:13: expected a mapping for 'properties', got a list"},
+	{"err-property-list",
+	 "FILE:4:21: expected a template string or {value, map, default} for 'hs_meeting_title', got a list"},
+	{"err-property-name",
+	 "FILE:4:3: 'Meeting-Title' is not a HubSpot property name (lower-case letters, digits and _)"},
+	{"err-read-only-property",
+	 "FILE:4:3: property 'hs_createdate' is set by HubSpot and cannot be written"},
+	{"err-regex", "FILE:6:32: bad regular expression \"^(lunch|focus\": Unmatched ( or \\("},
+	{"err-static-id", "FILE:5:31: association id 'abc' is not a HubSpot record id (digits)"},
+	{"err-static-missing", "FILE:5:13: associations.static entries need 'type' and 'id'"},
+	{"err-static-not-list",
+	 "FILE:5:11: expected a list for 'associations.static', e.g. [ { type: deal, id: \"1234\" } ]"},
+	{"err-static-type",
+	 "FILE:5:21: unknown association type 'invoice' (expected contact, company, deal or ticket)"},
+	{"err-template-block", "FILE:6:25: unknown filter 'htm' (did you mean 'html'?)"},
+	{"err-top-list",
+	 "FILE:1:1: expected a mapping (version:, properties:, ...) at the top, got a list"},
+	{"err-unknown-field", "FILE:4:28: unknown field 'locaton' (did you mean 'location'?)"},
+	{"err-unknown-filter", "FILE:7:55: unknown filter 'trunc' (did you mean 'truncate'?)"},
+	{"err-unknown-key",
+	 "FILE:4:1: unknown key 'propertis' in the mapping (did you mean 'properties'?)"},
+	{"err-unknown-property-custom",
+	 "FILE:4:3: unknown meeting property 'deal_stage_note'; declare your own properties under custom_properties"},
+	{"err-unknown-property",
+	 "FILE:4:3: unknown meeting property 'hs_meeting_titel' (did you mean 'hs_meeting_title'?); declare your own properties under custom_properties"},
+	{"err-yaml-syntax",
+	 "FILE:5:1: invalid YAML: found unexpected end of stream while scanning a quoted scalar"},
+};
+
+static void test_load_errors(void)
+{
+	for (size_t i = 0; i < sizeof(load_errors) / sizeof(load_errors[0]); i++) {
+		char *path = xasprintf("tests/mapping/%s.yaml", load_errors[i].file);
+		struct sbuf want = SBUF_INIT;
+		const char *p = load_errors[i].message;
+		struct mapping *m;
+
+		sbuf_init(&want);
+		sbuf_adds(&want, "ics2hubspot: error: ");
+		if (!strncmp(p, "FILE", 4)) {
+			sbuf_adds(&want, path);
+			p += 4;
+		}
+		sbuf_adds(&want, p);
+		capture_begin();
+		m = mapping_load(path);
+		CHECK_STR(capture_end(), want.buf);
+		CHECK(m == NULL);
+		mapping_free(m);
+		sbuf_release(&want);
+		free(path);
+	}
+	/* every file in tests/mapping/err-*.yaml is in the table (count them) */
+	{
+		FILE *ls = popen("ls tests/mapping/err-*.yaml | wc -l", "r");
+		int n = 0;
+
+		CHECK(ls && fscanf(ls, "%d", &n) == 1);
+		if (ls)
+			pclose(ls);
+		CHECK_INT(n, sizeof(load_errors) / sizeof(load_errors[0]));
+	}
+	capture_begin();
+	CHECK(mapping_load("tests/mapping/does-not-exist.yaml") == NULL);
+	CHECK(strstr(capture_end(), "cannot open 'tests/mapping/does-not-exist.yaml'") != NULL);
+}
+
+/* ---- the shipped mappings ---------------------------------------------------------------- */
+
+static void test_shipped(void)
+{
+	const char *files[] = {NULL, "mappings/default.yaml", "mappings/outlook.yaml",
+			       "mappings/google.yaml"};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct mapping *m;
+		const char *err;
+
+		capture_begin();
+		m = mapping_load(files[i]);
+		err = capture_end();
+		CHECK(m != NULL);
+		CHECK_STR(err, "");
+		if (!m) {
+			fprintf(stderr, "cannot load %s: %s\n", files[i] ? files[i] : "default",
+				err);
+			continue;
+		}
+		CHECK_STR(mapping_identity_property(m), "ics2hubspot_key");
+		CHECK_STR(mapping_owner_property(m), "hubspot_owner_id");
+		CHECK(mapping_contacts(m)->enabled);
+		mapping_free(m);
+	}
+}
+
+static void test_default_apply(void)
+{
+	struct mapping *m = mapping_load(NULL);
+	struct occurrence o;
+	struct meeting mt;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK_STR(mapping_path(m), "<built-in default.yaml>");
+	CHECK_INT(mapping_on_removed(m), ON_REMOVED_ARCHIVE);
+	CHECK(mapping_wants_companies(m));
+	CHECK(mapping_contacts(m)->skip_resources);
+	CHECK(!mapping_contacts(m)->include_organizer);
+	CHECK(!mapping_contacts(m)->include_declined);
+	CHECK(!mapping_contacts(m)->create_missing);
+	CHECK_INT(mapping_contacts(m)->nexclude_domains, 0);
+	fixture(&o);
+	CHECK_INT(mapping_apply(m, &o, &mt), 0);
+	CHECK_STR(mt.skip_reason, NULL);
+	CHECK_STR(mt.key, "abc@example.com");
+	CHECK_STR(mt.uid, "abc@example.com");
+	CHECK_STR(mt.recurrence_id, NULL);
+	CHECK_STR(mt.start, "2024-03-01T09:30:00Z");
+	CHECK_STR(mt.summary, "Quarterly review");
+	CHECK_STR(mt.source, "cal.ics");
+	CHECK_STR(mt.where, "cal.ics:7");
+	CHECK(!mt.cancelled);
+	CHECK_STR(prop(&mt, "hs_timestamp"), "2024-03-01T09:30:00Z");
+	CHECK_STR(prop(&mt, "hs_meeting_start_time"), "2024-03-01T09:30:00Z");
+	CHECK_STR(prop(&mt, "hs_meeting_end_time"), "2024-03-01T10:15:00Z");
+	CHECK_STR(prop(&mt, "hs_meeting_title"), "Quarterly review");
+	CHECK_STR(prop(&mt, "hs_meeting_body"), "Agenda:<br>1. &lt;numbers&gt; &amp; plans");
+	CHECK_STR(prop(&mt, "hs_meeting_location"), "Room 4");
+	CHECK_STR(prop(&mt, "hs_meeting_external_url"), "https://meet.example/xyz");
+	CHECK_STR(prop(&mt, "hs_meeting_outcome"), "SCHEDULED");
+	CHECK_STR(prop(&mt, "hubspot_owner_id"), NULL); /* resolved later */
+	CHECK_STR(prop(&mt, "ics2hubspot_key"), "abc@example.com");
+	CHECK_INT(nprops(&mt), 9); /* 8 mapped (the owner comes later) + identity */
+	CHECK_STR(mt.owner_email, "alice@corp.example");
+	/* contacts: no organizer, no room, no declined, normalised, deduplicated */
+	CHECK_INT(mt.ncontact_emails, 2);
+	if (mt.ncontact_emails == 2) {
+		CHECK_STR(mt.contact_emails[0], "bob@client.example");
+		CHECK_STR(mt.contact_emails[1], "dan@gmail.com");
+	}
+	/* companies: organizer and attendees, no free mail, no declined, no rooms */
+	CHECK_INT(mt.ncompany_domains, 2);
+	if (mt.ncompany_domains == 2) {
+		CHECK_STR(mt.company_domains[0], "corp.example");
+		CHECK_STR(mt.company_domains[1], "client.example");
+	}
+	CHECK_INT(mt.nassocs, 0);
+	meeting_release(&mt);
+
+	/* no title, cancelled, an instance of a series */
+	FREE_NULL(o.summary);
+	free(o.status);
+	o.status = xstrdup("CANCELLED");
+	o.has_recurrence_id = true;
+	o.recurrence_id = 1709285400;
+	FREE_NULL(o.conference_url);
+	FREE_NULL(o.description);
+	CHECK_INT(mapping_apply(m, &o, &mt), 0);
+	CHECK_STR(mt.key, "abc@example.com#20240301T093000Z");
+	CHECK_STR(mt.recurrence_id, "2024-03-01T09:30:00Z");
+	CHECK(mt.cancelled);
+	CHECK_STR(prop(&mt, "hs_meeting_title"), "(no title)");
+	CHECK_STR(prop(&mt, "hs_meeting_outcome"), "CANCELED");
+	CHECK_STR(prop(&mt, "hs_meeting_body"), NULL); /* empty: omitted */
+	CHECK_STR(prop(&mt, "hs_meeting_external_url"), NULL); /* empty: omitted */
+	CHECK_STR(prop(&mt, "ics2hubspot_key"), "abc@example.com#20240301T093000Z");
+	meeting_release(&mt);
+
+	/* tentative, unknown status */
+	free(o.status);
+	o.status = xstrdup("TENTATIVE");
+	CHECK_INT(mapping_apply(m, &o, &mt), 0);
+	CHECK_STR(prop(&mt, "hs_meeting_outcome"), "SCHEDULED");
+	meeting_release(&mt);
+	free(o.status);
+	o.status = xstrdup("SOMETHING");
+	CHECK_INT(mapping_apply(m, &o, &mt), 0);
+	CHECK_STR(prop(&mt, "hs_meeting_outcome"), "SCHEDULED"); /* default */
+	meeting_release(&mt);
+
+	/* all-day: midnight UTC instants */
+	o.all_day = true;
+	o.start = 19783 * 86400LL;
+	o.end = o.start + 86400;
+	o.has_recurrence_id = false;
+	CHECK_INT(mapping_apply(m, &o, &mt), 0);
+	CHECK_STR(mt.start, "2024-03-01");
+	CHECK_STR(prop(&mt, "hs_timestamp"), "2024-03-01T00:00:00Z");
+	CHECK_STR(prop(&mt, "hs_meeting_end_time"), "2024-03-02T00:00:00Z");
+	meeting_release(&mt);
+
+	/* private and confidential events never get properties */
+	free(o.class_);
+	o.class_ = xstrdup("PRIVATE");
+	CHECK_INT(mapping_apply(m, &o, &mt), 0);
+	CHECK_STR(mt.skip_reason, "filters.skip_private (CLASS:PRIVATE)");
+	CHECK(mt.properties == NULL);
+	CHECK_STR(mt.key, "abc@example.com"); /* still identified for the report */
+	meeting_release(&mt);
+	free(o.class_);
+	o.class_ = xstrdup("CONFIDENTIAL");
+	CHECK_INT(mapping_apply(m, &o, &mt), 0);
+	CHECK_STR(mt.skip_reason, "filters.skip_private (CLASS:CONFIDENTIAL)");
+	meeting_release(&mt);
+	occurrence_release(&o);
+	mapping_free(m);
+}
+
+/* ---- filters ----------------------------------------------------------------------------- */
+
+/* Apply a mapping with `filters` to the fixture after `tweak`; returns the skip reason. */
+static char *reason_with(const char *filters, void (*tweak)(struct occurrence *))
+{
+	char *yaml = xasprintf(MAP_HEAD "filters:\n%s", filters);
+	struct mapping *m = load_str(yaml);
+	struct occurrence o;
+	struct meeting mt;
+	char *r;
+
+	free(yaml);
+	if (!m)
+		return xstrdup("(load failed)");
+	fixture(&o);
+	if (tweak)
+		tweak(&o);
+	CHECK_INT(mapping_apply(m, &o, &mt), 0);
+	r = mt.skip_reason ? xstrdup(mt.skip_reason) : xstrdup("kept");
+	CHECK(!mt.skip_reason == (mt.properties != NULL));
+	meeting_release(&mt);
+	occurrence_release(&o);
+	mapping_free(m);
+	return r;
+}
+
+static void make_private(struct occurrence *o)
+{
+	free(o->class_);
+	o->class_ = xstrdup("PRIVATE");
+}
+static void make_cancelled(struct occurrence *o)
+{
+	free(o->status);
+	o->status = xstrdup("CANCELLED");
+}
+static void make_all_day(struct occurrence *o)
+{
+	o->all_day = true;
+}
+static void make_transparent(struct occurrence *o)
+{
+	o->transp = xstrdup("TRANSPARENT");
+}
+static void make_free(struct occurrence *o)
+{
+	o->busy_status = xstrdup("FREE");
+}
+static void make_lunch(struct occurrence *o)
+{
+	free(o->summary);
+	o->summary = xstrdup("Lunch with Bob");
+}
+static void make_internal(struct occurrence *o)
+{
+	for (size_t i = 0; i < o->nattendees; i++) {
+		free(o->attendees[i].email);
+		o->attendees[i].email = xstrdup("x@eu.corp.example");
+	}
+}
+static void make_x(struct occurrence *o)
+{
+	o->nx = 1;
+	o->x = xcalloc(1, sizeof(*o->x));
+	o->x[0].name = xstrdup("X-MICROSOFT-CDO-BUSYSTATUS");
+	o->x[0].value = xstrdup("OOF");
+}
+
+static void check_reason(char *got, const char *want, int line)
+{
+	if (strcmp(got, want))
+		fprintf(stderr, "t-mapping.c:%d: ", line);
+	CHECK_STR(got, want);
+	free(got);
+}
+#define REASON(f, t, want) check_reason(reason_with((f), (t)), (want), __LINE__)
+
+static void test_filters(void)
+{
+	REASON("  skip_private: true\n", NULL, "kept");
+	REASON("  skip_private: true\n", make_private, "filters.skip_private (CLASS:PRIVATE)");
+	REASON("  skip_private: false\n", make_private, "kept");
+	REASON("  skip_cancelled: true\n", make_cancelled,
+	       "filters.skip_cancelled (STATUS:CANCELLED)");
+	REASON("  skip_cancelled: false\n", make_cancelled, "kept");
+	REASON("  skip_all_day: yes\n", make_all_day, "filters.skip_all_day");
+	REASON("  skip_all_day: yes\n", NULL, "kept");
+	REASON("  skip_free: true\n", make_transparent, "filters.skip_free (TRANSP:TRANSPARENT)");
+	REASON("  skip_free: true\n", make_free,
+	       "filters.skip_free (X-MICROSOFT-CDO-BUSYSTATUS:FREE)");
+	REASON("  skip_free: true\n", NULL, "kept");
+	REASON("  skip_free: false\n", make_free, "kept");
+	/* Carol declined (the address is matched normalised) */
+	REASON("  skip_declined_by: [MAILTO:carol@client.example]\n", NULL,
+	       "filters.skip_declined_by (carol@client.example declined)");
+	REASON("  skip_declined_by: [bob@client.example]\n", NULL, "kept");
+	REASON("  skip_matching:\n    - { field: location, regex: \"^nothing\" }\n"
+	       "    - { field: summary, regex: \"^(lunch|focus time)\" }\n",
+	       make_lunch, "filters.skip_matching[1] summary =~ /^(lunch|focus time)/");
+	REASON("  skip_matching:\n    - { field: summary, regex: \"^(lunch|focus time)\" }\n", NULL,
+	       "kept");
+	REASON("  skip_matching:\n    - { field: \"x['X-MICROSOFT-CDO-BUSYSTATUS'] | lower\", regex: \"^oof$\" }\n",
+	       make_x,
+	       "filters.skip_matching[0] x['X-MICROSOFT-CDO-BUSYSTATUS'] | lower =~ /^oof$/");
+	REASON("  skip_matching:\n    - { field: attendee_emails, regex: \"gmail\\\\.com\" }\n",
+	       NULL, "filters.skip_matching[0] attendee_emails =~ /gmail\\.com/");
+	/* the organizer is in corp.example, attendees now in a subdomain */
+	REASON("  require_attendee_outside: [corp.example]\n", make_internal,
+	       "filters.require_attendee_outside (nobody outside corp.example)");
+	REASON("  require_attendee_outside: [corp.example, other.example]\n", make_internal,
+	       "filters.require_attendee_outside (nobody outside corp.example, other.example)");
+	REASON("  require_attendee_outside: [corp.example]\n", NULL, "kept");
+	REASON("  require_attendee_outside: []\n", make_internal, "kept");
+	/* the first rule in the documented order wins */
+	REASON("  skip_private: true\n  skip_cancelled: true\n", make_private,
+	       "filters.skip_private (CLASS:PRIVATE)");
+}
+
+/* ---- associations ------------------------------------------------------------------------ */
+
+static struct meeting apply_with(const char *yaml_tail, void (*tweak)(struct occurrence *))
+{
+	char *yaml = xasprintf(MAP_HEAD "%s", yaml_tail);
+	struct mapping *m = load_str(yaml);
+	struct occurrence o;
+	struct meeting mt;
+
+	free(yaml);
+	memset(&mt, 0, sizeof(mt));
+	CHECK(m != NULL);
+	if (!m)
+		return mt;
+	fixture(&o);
+	if (tweak)
+		tweak(&o);
+	mapping_apply(m, &o, &mt);
+	occurrence_release(&o);
+	mapping_free(m);
+	return mt;
+}
+
+static const char *joinv(char **v, size_t n)
+{
+	static char buf[1024];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		strcat(buf, i ? "," : "");
+		strcat(buf, v[i]);
+	}
+	return buf;
+}
+
+static void test_associations(void)
+{
+	struct meeting mt;
+
+	mt = apply_with("associations:\n  contacts: { from: attendees }\n", NULL);
+	CHECK_STR(joinv(mt.contact_emails, mt.ncontact_emails), "bob@client.example,dan@gmail.com");
+	CHECK_INT(mt.ncompany_domains, 0);
+	meeting_release(&mt);
+	mt = apply_with(
+		"associations:\n  contacts: { include_organizer: true, include_declined: true,"
+		" skip_resources: false }\n",
+		NULL);
+	CHECK_STR(
+		joinv(mt.contact_emails, mt.ncontact_emails),
+		"alice@corp.example,bob@client.example,carol@client.example,room4@corp.example,dan@gmail.com");
+	meeting_release(&mt);
+	mt = apply_with(
+		"associations:\n  contacts: { exclude_domains: [corp.example], include_organizer: true,"
+		" include_declined: true }\n",
+		NULL);
+	CHECK_STR(joinv(mt.contact_emails, mt.ncontact_emails),
+		  "bob@client.example,carol@client.example,dan@gmail.com");
+	meeting_release(&mt);
+	mt = apply_with("associations:\n  contacts: { exclude_domains: [client.example] }\n", NULL);
+	CHECK_STR(joinv(mt.contact_emails, mt.ncontact_emails), "dan@gmail.com");
+	meeting_release(&mt);
+	mt = apply_with("associations:\n  contacts: { create_missing: true }\n", NULL);
+	meeting_release(&mt);
+
+	mt = apply_with(
+		"associations:\n  companies: { from: attendee_domains, exclude_domains: [corp.example] }\n",
+		NULL);
+	CHECK_STR(joinv(mt.company_domains, mt.ncompany_domains), "client.example");
+	CHECK_INT(mt.ncontact_emails, 0);
+	meeting_release(&mt);
+	mt = apply_with("associations:\n  companies: { include_free_mail: true }\n", NULL);
+	CHECK_STR(joinv(mt.company_domains, mt.ncompany_domains),
+		  "corp.example,client.example,gmail.com");
+	meeting_release(&mt);
+
+	mt = apply_with(
+		"associations:\n  static: [ { type: deal, id: \"1234\" }, { type: tickets, id: 55 },"
+		" { type: company, id: \"9\" } ]\n",
+		NULL);
+	CHECK_INT(mt.nassocs, 3);
+	if (mt.nassocs == 3) {
+		CHECK_INT(mt.assocs[0].kind, ASSOC_DEAL);
+		CHECK_STR(mt.assocs[0].id, "1234");
+		CHECK_STR(mt.assocs[0].ref, "1234");
+		CHECK_INT(mt.assocs[1].kind, ASSOC_TICKET);
+		CHECK_STR(mt.assocs[1].id, "55");
+		CHECK_INT(mt.assocs[2].kind, ASSOC_COMPANY);
+	}
+	meeting_release(&mt);
+	/* a skipped occurrence plans nothing */
+	mt = apply_with("filters: { skip_private: true }\nassociations:\n  contacts: {}\n"
+			"  static: [ { type: deal, id: \"1\" } ]\n",
+			make_private);
+	CHECK(mt.skip_reason != NULL);
+	CHECK_INT(mt.ncontact_emails + mt.nassocs, 0);
+	meeting_release(&mt);
+}
+
+/* ---- property values --------------------------------------------------------------------- */
+
+static void long_summary(struct occurrence *o)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_init(&sb);
+	for (int i = 0; i < 254; i++)
+		sbuf_addc(&sb, 'a');
+	sbuf_adds(&sb, "\xc3\xa9\xc3\xa9 tail"); /* é straddles the 255th character */
+	free(o->summary);
+	o->summary = sbuf_detach(&sb);
+	sbuf_init(&sb);
+	for (int i = 0; i < 16383; i++)
+		sbuf_adds(&sb, "<b>");
+	sbuf_adds(&sb, "xyz&");
+	free(o->description);
+	o->description = sbuf_detach(&sb); /* 65530 bytes, 16383*12+... escaped */
+}
+
+static void weird_times(struct occurrence *o)
+{
+	o->nx = 3;
+	o->x = xcalloc(3, sizeof(*o->x));
+	o->x[0].name = xstrdup("X-DATE");
+	o->x[0].value = xstrdup("2024-03-05");
+	o->x[1].name = xstrdup("X-MS");
+	o->x[1].value = xstrdup("1709285400000");
+	o->x[2].name = xstrdup("X-FRAC");
+	o->x[2].value = xstrdup("2024-03-01T09:30:00.054Z");
+}
+
+static void bad_time(struct occurrence *o)
+{
+	o->nx = 1;
+	o->x = xcalloc(1, sizeof(*o->x));
+	o->x[0].name = xstrdup("X-WHEN");
+	o->x[0].value = xstrdup("next tuesday");
+}
+
+/* The value does not end inside an entity or a tag. */
+static bool whole_html(const char *v)
+{
+	const char *amp = v ? strrchr(v, '&') : NULL, *lt = v ? strrchr(v, '<') : NULL;
+
+	return v && (!amp || strchr(amp, ';')) && (!lt || strchr(lt, '>'));
+}
+
+static void test_values(void)
+{
+	struct meeting mt;
+	const char *v;
+
+	/* title capped at 255 characters without splitting é; body capped at 65536 */
+	mt = apply_with("  hs_meeting_title: \"{{ summary }}\"\n"
+			"  hs_meeting_body: \"<p>{{ description }}</p>\"\n"
+			"  hs_internal_meeting_notes: \"{{ description | html }}\"\n"
+			"  hs_meeting_location: \"{{ description }}\"\n",
+			long_summary);
+	v = prop(&mt, "hs_meeting_title");
+	CHECK(v && strlen(v) == 256 && !strcmp(v + 254, "\xc3\xa9"));
+	v = prop(&mt, "hs_meeting_body");
+	CHECK(v && strlen(v) <= 65536 && !strncmp(v, "<p>&lt;b&gt;", 12));
+	CHECK(whole_html(v)); /* never half an entity or tag */
+	v = prop(&mt, "hs_internal_meeting_notes");
+	CHECK(v && strlen(v) <= 65536 && strlen(v) > 65520 && whole_html(v));
+	v = prop(&mt, "hs_meeting_location"); /* plain text, not escaped, capped */
+	CHECK(v && strlen(v) == 16383 * 3 + 4);
+	meeting_release(&mt);
+
+	/* datetimes: dates become midnight UTC, epoch ms kept, fractions dropped */
+	mt = apply_with("  hs_meeting_start_time: \"{{ x['X-DATE'] }}\"\n"
+			"  hs_meeting_end_time: \"{{ x['X-MS'] }}\"\n"
+			"custom_properties: [frac_time]\n",
+			weird_times);
+	CHECK_STR(prop(&mt, "hs_meeting_start_time"), "2024-03-05T00:00:00Z");
+	CHECK_STR(prop(&mt, "hs_meeting_end_time"), "1709285400000");
+	meeting_release(&mt);
+	mt = apply_with("  hs_meeting_start_time: \"{{ x['X-FRAC'] }}\"\n", weird_times);
+	CHECK_STR(prop(&mt, "hs_meeting_start_time"), "2024-03-01T09:30:00Z");
+	meeting_release(&mt);
+	/* an unusable datetime affects only this occurrence */
+	{
+		struct mapping *m =
+			load_str(MAP_HEAD "  hs_meeting_end_time: \"{{ x['X-WHEN'] }}\"\n");
+		struct occurrence o;
+		const char *err;
+
+		fixture(&o);
+		bad_time(&o);
+		capture_begin();
+		CHECK_INT(mapping_apply(m, &o, &mt), -1);
+		err = capture_end();
+		CHECK_STR(
+			err,
+			"ics2hubspot: error: cal.ics:7: uid 'abc@example.com': property 'hs_meeting_end_time': 'next tuesday' is not a date-time (ISO-8601 UTC or epoch milliseconds)");
+		CHECK_STR(mt.skip_reason,
+			  "mapping error: hs_meeting_end_time is not a date-time ('next tuesday')");
+		CHECK(mt.properties == NULL);
+		meeting_release(&mt);
+		occurrence_release(&o);
+		mapping_free(m);
+	}
+	/* an empty hs_timestamp is an error for that occurrence */
+	{
+		struct mapping *m =
+			load_str("version: 1\nproperties:\n  hs_timestamp: \"{{ url }}\"\n");
+		struct occurrence o;
+
+		fixture(&o);
+		capture_begin();
+		CHECK_INT(mapping_apply(m, &o, &mt), -1);
+		CHECK_STR(
+			capture_end(),
+			"ics2hubspot: error: cal.ics:7: uid 'abc@example.com': hs_timestamp is empty (HubSpot requires it)");
+		CHECK_STR(mt.skip_reason, "mapping error: hs_timestamp is empty");
+		meeting_release(&mt);
+		occurrence_release(&o);
+		mapping_free(m);
+	}
+
+	/* empty values omitted unless clear_when_empty; custom properties; identity */
+	mt = apply_with("  hs_meeting_location: \"{{ url }}\"\n"
+			"  hs_meeting_external_url: \"{{ url }}\"\n"
+			"  my_calendar: \"{{ calendar_name | default('none') }}\"\n"
+			"  hs_activity_type: Customer meeting\n"
+			"custom_properties: [my_calendar]\n"
+			"identity_property: my_key\n"
+			"on_removed: cancel\n"
+			"clear_when_empty: [hs_meeting_location]\n",
+			NULL);
+	CHECK_STR(prop(&mt, "hs_meeting_location"), "");
+	CHECK_STR(prop(&mt, "hs_meeting_external_url"), NULL);
+	CHECK_STR(prop(&mt, "my_calendar"), "none");
+	CHECK_STR(prop(&mt, "hs_activity_type"), "Customer meeting");
+	CHECK_STR(prop(&mt, "my_key"), "abc@example.com");
+	CHECK_STR(prop(&mt, "ics2hubspot_key"), NULL);
+	CHECK_INT(nprops(&mt), 5);
+	meeting_release(&mt);
+
+	/* long form: map miss passes through without default; default when empty */
+	mt = apply_with(
+		"  hs_meeting_outcome:\n    value: \"{{ status | lower }}\"\n"
+		"    map: { tentative: SCHEDULED }\n"
+		"  hs_meeting_location:\n    value: \"{{ url }}\"\n    default: \"{{ location | upper }}\"\n",
+		NULL);
+	CHECK_STR(prop(&mt, "hs_meeting_outcome"), "confirmed");
+	CHECK_STR(prop(&mt, "hs_meeting_location"), "ROOM 4");
+	meeting_release(&mt);
+
+	/* no organizer: no owner e-mail */
+	{
+		struct mapping *m =
+			load_str(MAP_HEAD "  hubspot_owner_id: \"{{ organizer.owner_id }}\"\n");
+		struct occurrence o;
+
+		fixture(&o);
+		attendee_release(&o.organizer);
+		CHECK_STR(mapping_owner_property(m), "hubspot_owner_id");
+		CHECK_INT(mapping_apply(m, &o, &mt), 0);
+		CHECK_STR(mt.owner_email, NULL);
+		CHECK_STR(prop(&mt, "hubspot_owner_id"), NULL);
+		meeting_release(&mt);
+		occurrence_release(&o);
+		mapping_free(m);
+	}
+}
+
+static void test_load_options(void)
+{
+	struct mapping *m;
+	const char *err;
+
+	/* warnings (not errors) for enum values outside HubSpot's defaults */
+	capture_begin();
+	m = load_str(MAP_HEAD "  hs_meeting_outcome:\n    value: \"{{ status }}\"\n"
+			      "    map: { CONFIRMED: BOOKED }\n"
+			      "on_removed: keep\nfilters: ~\nassociations: ~\n");
+	err = capture_end();
+	CHECK(m != NULL);
+	CHECK(strstr(err,
+		     ":6:23: 'BOOKED' is not one of HubSpot's default values for 'hs_meeting_outcome'") !=
+	      NULL);
+	if (m) {
+		CHECK_INT(mapping_on_removed(m), ON_REMOVED_KEEP);
+		CHECK(!mapping_contacts(m)->enabled);
+		CHECK(!mapping_wants_companies(m));
+		CHECK_STR(mapping_owner_property(m), NULL);
+	}
+	mapping_free(m);
+	/* contacts options are exposed */
+	m = load_str(MAP_HEAD
+		     "associations:\n  contacts: { exclude_domains: [\"@Corp.Example\", b.example],"
+		     " create_missing: true, include_organizer: on }\n");
+	CHECK(m != NULL);
+	if (m) {
+		const struct mapping_contacts *c = mapping_contacts(m);
+
+		CHECK(c->enabled && c->create_missing && c->include_organizer && c->skip_resources);
+		CHECK_INT(c->nexclude_domains, 2);
+		CHECK_STR(c->exclude_domains[0], "corp.example");
+	}
+	mapping_free(m);
+	CHECK(mapping_known_properties[0] != NULL);
+}
+
+/* ---- check --remote ---------------------------------------------------------------------- */
+
+static void test_remote(void)
+{
+	struct mapping *m = mapping_load(NULL);
+	const char *ok_json =
+		"{\"results\":["
+		"{\"name\":\"hs_timestamp\",\"type\":\"datetime\"},"
+		"{\"name\":\"hs_meeting_start_time\",\"type\":\"datetime\"},"
+		"{\"name\":\"hs_meeting_end_time\",\"type\":\"datetime\"},"
+		"{\"name\":\"hs_meeting_title\",\"type\":\"string\"},"
+		"{\"name\":\"hs_meeting_body\",\"type\":\"string\"},"
+		"{\"name\":\"hs_meeting_location\",\"type\":\"string\"},"
+		"{\"name\":\"hs_meeting_external_url\",\"type\":\"string\"},"
+		"{\"name\":\"hs_meeting_outcome\",\"type\":\"enumeration\",\"options\":["
+		"{\"value\":\"SCHEDULED\"},{\"value\":\"COMPLETED\"},{\"value\":\"CANCELED\"}]},"
+		"{\"name\":\"hubspot_owner_id\",\"type\":\"enumeration\",\"options\":[]},"
+		"{\"name\":\"ics2hubspot_key\",\"type\":\"string\"}]}";
+	cJSON *j = cJSON_Parse(ok_json);
+	cJSON *results = cJSON_GetObjectItem(j, "results");
+	const char *err;
+
+	CHECK_INT(mapping_check_remote_properties(m, j), 0);
+	/* drop CANCELED from the options and the identity property */
+	cJSON_DeleteItemFromArray(cJSON_GetObjectItem(cJSON_GetArrayItem(results, 7), "options"),
+				  2);
+	cJSON_DeleteItemFromArray(results, 9);
+	cJSON_AddTrueToObject(
+		cJSON_AddObjectToObject(cJSON_GetArrayItem(results, 3), "modificationMetadata"),
+		"readOnlyValue");
+	capture_begin();
+	CHECK_INT(mapping_check_remote_properties(m, j), -1);
+	err = capture_end();
+	CHECK_STR(
+		err,
+		"ics2hubspot: error: <built-in default.yaml>: property 'hs_meeting_title' is read-only in your portal\n"
+		"ics2hubspot: error: <built-in default.yaml>: 'CANCELED' is not an option of 'hs_meeting_outcome' in your portal (options: SCHEDULED, COMPLETED)\n"
+		"ics2hubspot: error: <built-in default.yaml>: property 'ics2hubspot_key' does not exist in your portal (the identity property: create it as a single-line text meeting property)");
+	capture_begin();
+	CHECK_INT(mapping_check_remote_properties(m, NULL), -1);
+	CHECK_STR(
+		capture_end(),
+		"ics2hubspot: error: unexpected answer from GET /crm/v3/properties/meetings (no results)");
+	cJSON_Delete(j);
+	mapping_free(m);
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/t-mapping-XXXXXX";
+	int fd = mkstemp(tmpl);
+
+	close(fd);
+	tmp_path = tmpl;
+	test_load_errors();
+	test_shipped();
+	test_default_apply();
+	test_filters();
+	test_associations();
+	test_values();
+	test_load_options();
+	test_remote();
+	unlink(tmp_path);
+	return TEST_DONE();
+}
