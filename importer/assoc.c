@@ -601,6 +601,7 @@ static enum hs_result resolve_owners(struct resolver *r, struct meeting **ms, si
 	enum hs_result hr = HS_OK;
 	bool ok = true;
 	int pages = 0;
+	size_t matched = 0;
 
 	for (size_t i = 0; i < n; i++)
 		if (!ms[i]->skip_reason && ms[i]->owner_email && *ms[i]->owner_email)
@@ -631,7 +632,9 @@ static enum hs_result resolve_owners(struct resolver *r, struct meeting **ms, si
 		free(after);
 		after = next;
 	} while (ok && after && !all_matched(&want, &r->owners));
-	verbose("owners: %d page(s), %zu of %zu organizer(s) matched", pages, r->owners.n, want.n);
+	for (size_t i = 0; i < want.n; i++)
+		matched += assoc_map_find(&r->owners, want.v[i]) != NULL;
+	verbose("owners: %d page(s), %zu of %zu organizer(s) matched", pages, matched, want.n);
 
 	for (size_t i = 0; i < n; i++) {
 		struct meeting *m = ms[i];

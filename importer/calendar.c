@@ -3,8 +3,8 @@
 #include "http.h"
 #include "util.h"
 
-#include <stdlib.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,56 +18,140 @@ void feed_info_release(struct feed_info *fi)
 	FREE_NULL(fi->content_hash);
 }
 
-/* Download a feed into a private temporary file (conditionally, when validators are known). */
-static int open_url(struct calendar *cal, const struct feed_info *known)
+/* A private temporary file (0600, mkstemp) for cal; its name in cal->tmp_path. */
+static int make_tmp(struct calendar *cal)
 {
 	const char *dir = getenv("TMPDIR");
-	struct http_fetch_result res = {0};
 	char *tmpl = xasprintf("%s/ics2hubspot-feed-XXXXXX", dir && *dir ? dir : "/tmp");
 	int fd = mkstemp(tmpl);
 
-	cal->is_url = true;
 	if (fd < 0) {
 		error_errno("cannot create a temporary file for %s", cal->display);
 		free(tmpl);
-		calendar_close(cal);
 		return -1;
 	}
-	close(fd);
 	cal->tmp_path = tmpl;
+	return fd;
+}
+
+/*
+ * Hash the calendar's bytes, streamed (FNV-1a chains through its seed). A file
+ * that cannot be opened gets no hash: ics_read() says why it cannot be read.
+ */
+static void hash_file(struct calendar *cal)
+{
+	FILE *f = fopen(cal->path, "rb");
+	uint64_t h = HASH64_SEED;
+	char chunk[65536], hex[17];
+	size_t n;
+
+	if (!f)
+		return;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		h = hash64(chunk, n, h);
+	if (!ferror(f)) {
+		hash64_hex(h, hex, sizeof(hex));
+		cal->content_hash = xstrdup(hex);
+	}
+	fclose(f);
+}
+
+/* Download a feed into a private temporary file (conditionally, when validators are known). */
+static int open_url(struct calendar *cal, const struct feed_info *known)
+{
+	struct http_fetch_result res = {0};
+	int fd;
+
+	cal->is_url = true;
+	fd = make_tmp(cal);
+	if (fd < 0)
+		return -1;
+	close(fd);
 	if (http_fetch(cal->source, known ? known->etag : NULL,
-		       known ? known->last_modified : NULL, 0, tmpl, &res)) {
+		       known ? known->last_modified : NULL, 0, cal->tmp_path, &res)) {
 		http_fetch_result_release(&res);
-		calendar_close(cal);
 		return -1;
 	}
 	cal->not_modified = res.not_modified;
 	cal->fresh.etag = xstrdup(res.etag);
 	cal->fresh.last_modified = xstrdup(res.last_modified);
-	if (!res.not_modified)
-		cal->path = xstrdup(tmpl);
+	if (res.not_modified) {
+		/* Nothing new: the validators we sent still hold. */
+		if (!cal->fresh.etag && known)
+			cal->fresh.etag = xstrdup(known->etag);
+		if (!cal->fresh.last_modified && known)
+			cal->fresh.last_modified = xstrdup(known->last_modified);
+	} else {
+		cal->path = xstrdup(cal->tmp_path);
+	}
 	verbose("%s: HTTP %ld, %zu bytes%s", cal->display, res.status, res.bytes,
 		res.not_modified ? " (not modified)" : "");
 	http_fetch_result_release(&res);
 	return 0;
 }
 
+/* Copy standard input into a private temporary file. */
+static int open_stdin(struct calendar *cal)
+{
+	char buf[65536];
+	int fd = make_tmp(cal);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(fd, buf + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				error_errno("cannot copy standard input to '%s'", cal->tmp_path);
+				close(fd);
+				return -1;
+			}
+			off += w;
+		}
+	}
+	if (n < 0) {
+		error_errno("cannot read standard input");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	cal->path = xstrdup(cal->tmp_path);
+	return 0;
+}
+
 int calendar_open(struct calendar *cal, const char *source, const struct feed_info *known)
 {
 	struct stat sb;
+	int rc;
 
-	(void)known;
 	memset(cal, 0, sizeof(*cal));
 	cal->source = xstrdup(source);
 	cal->display = source_redact(source);
-	if (source_is_url(source))
-		return open_url(cal, known);
-	if (strcmp(source, "-") && stat(source, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		error("'%s' is a directory, not a calendar", source);
+	if (source_is_url(source)) {
+		rc = open_url(cal, known);
+	} else if (!strcmp(source, "-")) {
+		rc = open_stdin(cal);
+	} else if (stat(source, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		rc = error("'%s' is a directory, not a calendar", source);
+	} else {
+		cal->path = xstrdup(source);
+		rc = 0;
+	}
+	if (!rc && cal->path)
+		hash_file(cal);
+	if (rc) {
 		calendar_close(cal);
 		return -1;
 	}
-	cal->path = xstrdup(source);
 	return 0;
 }
 
@@ -80,6 +164,7 @@ void calendar_close(struct calendar *cal)
 	free(cal->source);
 	free(cal->display);
 	free(cal->path);
+	free(cal->content_hash);
 	feed_info_release(&cal->fresh);
 	memset(cal, 0, sizeof(*cal));
 }

@@ -15,17 +15,21 @@ void feed_info_release(struct feed_info *fi);
 struct calendar {
 	char *source;  /* the argument as given (a URL may be secret: never print it) */
 	char *display; /* what messages show: the path, or the URL with its path redacted */
-	char *path;    /* a file ics_read() can open ("-" for stdin) */
+	char *path;    /* a file ics_read() can open (NULL after a 304) */
 	bool is_url;
 	bool not_modified;  /* the server said 304 for the feed_info given */
 	struct feed_info fresh; /* the feed's new ETag/Last-Modified (URLs) */
-	char *tmp_path;     /* downloaded copy, removed by calendar_close() */
+	char *content_hash; /* hash64 hex of the bytes of `path` (NULL after a 304) */
+	char *tmp_path;     /* downloaded (or stdin) copy, removed by calendar_close() */
 };
 
 /*
  * Open a calendar source. URLs are downloaded to a temporary file (0600),
- * conditionally when `known` carries an ETag or Last-Modified. Returns 0, or
- * -1 with a message naming the (redacted) source.
+ * conditionally when `known` carries an ETag or Last-Modified (a 304 sets
+ * not_modified and leaves path NULL). Standard input ("-") is copied to a
+ * temporary file so that it can be hashed and read. content_hash is the
+ * hash of the calendar's bytes, for "unchanged since the last run". Returns
+ * 0, or -1 with a message naming the (redacted) source.
  */
 int calendar_open(struct calendar *cal, const char *source, const struct feed_info *known);
 void calendar_close(struct calendar *cal);

@@ -53,6 +53,7 @@ static const struct {
 #define ICS_HORIZON_DAYS           730     /* unbounded series without --until: now + 2 years */
 #define ICS_MAX_LINE               (4L << 20) /* longer unfolded lines are dropped */
 #define ICS_MAX_WARNINGS           1000    /* printed per calendar; the rest are counted */
+#define ICS_MAX_DURATION           ((int64_t)3653 * 86400) /* longer events: zero length */
 #define ICS_TZ_CACHE               64
 #define ICS_TZ_WARN_PER_TZID       3
 #define ICS_MAX_RRULES             8
@@ -1385,6 +1386,8 @@ static int pass1(struct ctx *c)
 				p1_calprop(c, line, &cancel);
 				break;
 			case A_BEGIN:
+				if (sh.top != TOP_OTHER)
+					c->saw_calendar = true;
 				if (sh.top == TOP_VEVENT) {
 					memset(&ev, 0, sizeof(ev));
 					ev.active = true;
@@ -1740,6 +1743,15 @@ static int event_times(struct ctx *c, icalcomponent *comp, const char *uid, long
 	}
 	if (!have)
 		*dur = start->t.is_date ? 86400 : 0;
+	if (*dur > ICS_MAX_DURATION) {
+		if (warn) {
+			char *u = uid_print(uid);
+
+			ctx_warn(c, line, u, "event longer than 10 years: read as zero length");
+			free(u);
+		}
+		*dur = 0;
+	}
 	if (*dur < 0) {
 		if (warn) {
 			char *u = uid_print(uid);
@@ -1755,4 +1767,1183 @@ static int event_times(struct ctx *c, icalcomponent *comp, const char *uid, long
 static const char *tval_label(struct ctx *c, const struct tval *t)
 {
 	return (t->t.is_date || t->floating) ? c->ftz_label : t->zname;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Series: the instance set of a master (NOTES.md §3.3 step 2).                              */
+
+struct series {
+	icalcomponent *comp;
+	const char *uid;
+	long line;
+	struct tval start;
+	bool all_day;
+	icaltimezone *zone;  /* zone of DTSTART (NULL for a DATE) */
+	icaltimezone *vzone; /* floating EXDATE/RDATE/RECURRENCE-ID are read in it */
+	const char *vname;
+	char *tz;
+	int64_t dur;
+	struct icalrecurrencetype *rules;
+	bool *unbounded;
+	size_t nrules;
+	bool recurring, dtstart_instance;
+	struct inst *rdates;
+	size_t nrdates, caprdates;
+	int64_t *exkeys, *exdays;
+	size_t nexkeys, capexkeys, nexdays, capexdays;
+	int seq;
+	bool cancelled;
+	long emitted;
+	bool capped;
+};
+
+static void series_release(struct series *s)
+{
+	free(s->tz);
+	free(s->rules);
+	free(s->unbounded);
+	free(s->rdates);
+	free(s->exkeys);
+	free(s->exdays);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_inst(const void *a, const void *b)
+{
+	const struct inst *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (int)y->own_dur - (int)x->own_dur; /* an RDATE PERIOD's own length wins */
+}
+
+static bool in_sorted(const int64_t *v, size_t n, int64_t k)
+{
+	return n && bsearch(&k, v, n, sizeof(*v), cmp_i64);
+}
+
+/* Local day of an instant in the series' zone. */
+static int64_t series_day(const struct series *s, int64_t key)
+{
+	return s->all_day ? key / 86400 : day_of(utc_to_local(key, s->zone));
+}
+
+static void series_add_rdate(struct ctx *c, struct series *s, icalproperty *p, long line)
+{
+	struct icaldatetimeperiodtype dp = icalproperty_get_rdate(p);
+	struct tval t, e;
+	struct inst in;
+
+	memset(&in, 0, sizeof(in));
+	if (!icaltime_is_null_time(dp.period.start)) {
+		if (tval_resolve(c, p, dp.period.start, s->vzone, s->vname, line, s->uid, &t) < 0)
+			return;
+		in.own_dur = true;
+		if (!icaltime_is_null_time(dp.period.end) &&
+		    tval_resolve(c, p, dp.period.end, s->vzone, s->vname, line, s->uid, &e) == 0)
+			in.dur = e.key - t.key;
+		else
+			in.dur = dur_secs(dp.period.duration);
+		if (in.dur < 0)
+			in.dur = 0;
+	} else if (tval_resolve(c, p, dp.time, s->vzone, s->vname, line, s->uid, &t) < 0) {
+		return;
+	}
+	if (s->all_day) {
+		in.key = t.day * 86400;
+		if (in.own_dur)
+			in.dur = (in.dur + 86399) / 86400 * 86400;
+	} else if (t.t.is_date) {
+		/* a DATE in a DATE-TIME series: that day at DTSTART's time of day */
+		struct icaltimetype lt = s->start.t;
+
+		lt.year = t.t.year;
+		lt.month = t.t.month;
+		lt.day = t.t.day;
+		in.key = local_to_utc(lt, s->zone);
+	} else {
+		in.key = t.key;
+	}
+	in.day = series_day(s, in.key);
+	XGROW(s->rdates, s->caprdates, s->nrdates + 1);
+	s->rdates[s->nrdates++] = in;
+}
+
+static void series_add_exdate(struct ctx *c, struct series *s, icalproperty *p, long line)
+{
+	struct tval t;
+
+	if (tval_resolve(c, p, icalproperty_get_exdate(p), s->vzone, s->vname, line, s->uid, &t) < 0)
+		return;
+	if (s->all_day) {
+		/* Exchange writes EXDATE;TZID=...:yyyymmddT000000 for all-day series */
+		XGROW(s->exkeys, s->capexkeys, s->nexkeys + 1);
+		s->exkeys[s->nexkeys++] = t.day * 86400;
+	} else if (t.t.is_date) {
+		XGROW(s->exdays, s->capexdays, s->nexdays + 1);
+		s->exdays[s->nexdays++] = t.day;
+	} else {
+		XGROW(s->exkeys, s->capexkeys, s->nexkeys + 1);
+		s->exkeys[s->nexkeys++] = t.key;
+	}
+}
+
+/*
+ * Set up the instance set of a master. Returns -1 (warned, counted as bad)
+ * when the event has no usable DTSTART.
+ */
+static int series_init(struct ctx *c, struct series *s, icalcomponent *comp, const char *uid,
+		       long line, bool warn)
+{
+	bool marker = false;
+	size_t caprules = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->comp = comp;
+	s->uid = uid;
+	s->line = line;
+	if (event_times(c, comp, uid, line, warn, &s->start, &s->dur) < 0) {
+		if (warn) {
+			char *u = uid_print(uid);
+
+			ctx_warn(c, line, u, "VEVENT without a usable DTSTART skipped");
+			free(u);
+			c->st->bad_events++;
+		}
+		return -1;
+	}
+	s->all_day = s->start.t.is_date;
+	s->zone = s->all_day ? NULL : s->start.zone;
+	s->vzone = (s->all_day || s->start.floating) ? c->fzone : s->start.zone;
+	s->vname = (s->all_day || s->start.floating) ? c->fzone_name : s->start.zname;
+	s->tz = xstrdup(tval_label(c, &s->start));
+	for (icalproperty *p = icalcomponent_get_first_property(comp, ICAL_ANY_PROPERTY); p;
+	     p = icalcomponent_get_next_property(comp, ICAL_ANY_PROPERTY)) {
+		switch (icalproperty_isa(p)) {
+		case ICAL_RRULE_PROPERTY: {
+			struct icalrecurrencetype r = icalproperty_get_rrule(p);
+
+			if (r.freq == ICAL_NO_RECURRENCE)
+				break;
+			s->recurring = true;
+			if (!icaltime_is_null_time(r.until)) {
+				bool before;
+
+				if (r.until.is_date || s->all_day)
+					before = day_of(r.until) < s->start.day;
+				else
+					before = local_to_utc(r.until, icaltime_is_utc(r.until)
+										? utc_zone()
+										: s->vzone) < s->start.key;
+				if (before) {
+					marker = true; /* UNTIL before DTSTART: deleted (Atlassian) */
+					break;
+				}
+			}
+			if (s->nrules >= ICS_MAX_RRULES)
+				break;
+			if (s->nrules >= caprules) {
+				size_t cap2 = caprules;
+
+				XGROW(s->rules, caprules, s->nrules + 1);
+				XGROW(s->unbounded, cap2, s->nrules + 1);
+			}
+			s->rules[s->nrules] = r;
+			s->unbounded[s->nrules] = r.count == 0 && icaltime_is_null_time(r.until);
+			s->nrules++;
+			break;
+		}
+		case ICAL_RDATE_PROPERTY:
+			s->recurring = true;
+			series_add_rdate(c, s, p, line);
+			break;
+		case ICAL_EXDATE_PROPERTY:
+			series_add_exdate(c, s, p, line);
+			break;
+		case ICAL_SEQUENCE_PROPERTY:
+			s->seq = icalproperty_get_sequence(p);
+			break;
+		case ICAL_STATUS_PROPERTY:
+			s->cancelled = icalproperty_get_status(p) == ICAL_STATUS_CANCELLED;
+			break;
+		default:
+			break;
+		}
+	}
+	s->dtstart_instance = !marker;
+	if (s->nexkeys)
+		qsort(s->exkeys, s->nexkeys, sizeof(*s->exkeys), cmp_i64);
+	if (s->nexdays)
+		qsort(s->exdays, s->nexdays, sizeof(*s->exdays), cmp_i64);
+	return 0;
+}
+
+static void ivec_push(struct ivec *v, const struct inst *in)
+{
+	XGROW(v->v, v->cap, v->n + 1);
+	v->v[v->n++] = *in;
+}
+
+static bool series_excluded(const struct series *s, const struct inst *in)
+{
+	return in_sorted(s->exkeys, s->nexkeys, in->key) || in_sorted(s->exdays, s->nexdays, in->day);
+}
+
+static void series_cap_warn(struct ctx *c, struct series *s, const char *what)
+{
+	char *u;
+
+	if (s->capped)
+		return;
+	s->capped = true;
+	u = uid_print(s->uid);
+	ctx_warn(c, s->line, u, "series cut after %s (cap %ld occurrences per series)", what,
+		 c->max_per_series);
+	free(u);
+}
+
+/*
+ * Instances with key in [lo, hi), sorted and de-duplicated; EXDATEs removed
+ * when apply_ex. With `horizon`, unbounded rules stop at c->horizon.
+ */
+static size_t series_enum(struct ctx *c, struct series *s, int64_t lo, int64_t hi, bool apply_ex,
+			  bool horizon, struct ivec *out)
+{
+	long limit = c->max_per_series;
+	long steps_limit = limit * ICS_ITER_FACTOR;
+	struct inst in;
+	size_t w;
+
+	out->n = 0;
+	if (lo >= hi)
+		return 0;
+	if (s->dtstart_instance && s->start.key >= lo && s->start.key < hi) {
+		in.key = s->start.key;
+		in.day = s->start.day;
+		in.dur = s->dur;
+		in.own_dur = false;
+		ivec_push(out, &in);
+	}
+	for (size_t i = 0; i < s->nrdates; i++)
+		if (s->rdates[i].key >= lo && s->rdates[i].key < hi)
+			ivec_push(out, &s->rdates[i]);
+	for (size_t i = 0; i < s->nrules; i++) {
+		struct icalrecurrencetype *r = &s->rules[i];
+		int64_t rhi = hi;
+		long pushed = 0, steps = 0;
+		icalrecur_iterator *it;
+
+		if (horizon && s->unbounded[i] && c->horizon < rhi)
+			rhi = c->horizon;
+		it = icalrecur_iterator_new(*r, s->start.t);
+		if (!it)
+			continue;
+		if (r->count == 0 && lo - 2 * 86400 > s->start.key) {
+			struct icaltimetype st;
+
+			if (s->all_day) {
+				st = utc_to_local((lo / 86400 - 2) * 86400, NULL);
+				st.is_date = 1;
+				st.hour = st.minute = st.second = 0;
+				st.zone = NULL;
+			} else {
+				st = utc_to_local(lo - 2 * 86400, s->zone);
+			}
+			icalrecur_iterator_set_start(it, st);
+		}
+		for (;;) {
+			struct icaltimetype t = icalrecur_iterator_next(it);
+
+			if (icaltime_is_null_time(t))
+				break;
+			if (++steps > steps_limit) {
+				series_cap_warn(c, s, "too many recurrence steps");
+				break;
+			}
+			in.day = day_of(t);
+			in.key = s->all_day ? in.day * 86400 : local_to_utc(t, s->zone);
+			if (in.key >= rhi)
+				break;
+			if (in.key < lo)
+				continue;
+			in.dur = s->dur;
+			in.own_dur = false;
+			ivec_push(out, &in);
+			if (++pushed > limit) {
+				series_cap_warn(c, s, "too many instances");
+				break;
+			}
+		}
+		icalrecur_iterator_free(it);
+	}
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_inst);
+	w = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		if (w && out->v[w - 1].key == out->v[i].key)
+			continue;
+		if (apply_ex && series_excluded(s, &out->v[i]))
+			continue;
+		out->v[w++] = out->v[i];
+	}
+	out->n = w;
+	return w;
+}
+
+enum match { M_INSTANCE, M_EXCLUDED, M_NONE };
+
+/*
+ * Is the RECURRENCE-ID `rid` an instance of the series (NOTES.md §3.3 step 3)?
+ * Matched by UTC instant, or by local date for an all-day series or a DATE
+ * RECURRENCE-ID. *key gets the instance key (or the best key for M_NONE).
+ */
+static enum match series_match(struct ctx *c, struct series *s, const struct tval *rid,
+			       int64_t *key)
+{
+	int64_t lo, hi;
+
+	if (s->all_day) {
+		lo = rid->day * 86400;
+		hi = lo + 86400;
+	} else if (rid->t.is_date) {
+		lo = local_to_utc(utc_to_local(rid->day * 86400, NULL), s->zone);
+		hi = local_to_utc(utc_to_local((rid->day + 1) * 86400, NULL), s->zone);
+	} else {
+		lo = rid->key;
+		hi = lo + 1;
+	}
+	if (series_enum(c, s, lo, hi, true, false, &c->scratch)) {
+		*key = c->scratch.v[0].key;
+		return M_INSTANCE;
+	}
+	if (series_enum(c, s, lo, hi, false, false, &c->scratch)) {
+		*key = c->scratch.v[0].key;
+		return M_EXCLUDED;
+	}
+	*key = lo;
+	return M_NONE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Emission.                                                                                 */
+
+static bool in_window(const struct ctx *c, int64_t t)
+{
+	return t >= c->since && t < c->until;
+}
+
+static void emit(struct ctx *c, struct occurrence *o)
+{
+	if (c->stop)
+		return;
+	c->st->occurrences++;
+	if (c->fn(o, c->data) != 0)
+		c->stop = true;
+}
+
+/* Emit one occurrence of a series, honouring the per-series cap. */
+static void emit_series(struct ctx *c, struct series *s, struct occurrence *o)
+{
+	if (s->emitted >= c->max_per_series) {
+		series_cap_warn(c, s, "too many occurrences");
+		return;
+	}
+	s->emitted++;
+	emit(c, o);
+}
+
+/* An override of a series, as found in the index and re-read. */
+struct ovi {
+	size_t idx; /* into c->ovs */
+	int64_t off;
+	long line;
+	int seq;
+	bool range;
+	struct tval rid;
+	bool has_start;
+	struct tval start;
+	int64_t dur;
+	enum match m;
+	int64_t key; /* instance it replaces (or threshold for RANGE) */
+	bool drop;
+	icalcomponent *comp; /* THISANDFUTURE only */
+	struct occurrence tmpl;
+	bool has_tmpl;
+	int64_t shift;
+};
+
+static int ovi_cmp(const void *a, const void *b)
+{
+	const struct ovi *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static void ov_range(struct ctx *c, uint64_t h, size_t *a, size_t *b)
+{
+	size_t lo = 0, hi = c->novs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->ovs[c->ov_by_hash[mid]].hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*a = lo;
+	while (lo < c->novs && c->ovs[c->ov_by_hash[lo]].hash == h)
+		lo++;
+	*b = lo;
+}
+
+/* RECURRENCE-ID of an override, resolved; floating values read in zone vz. */
+static int override_rid(struct ctx *c, icalcomponent *comp, icaltimezone *vz, const char *vn,
+			long line, const char *uid, struct tval *rid, bool *range)
+{
+	icalproperty *p = icalcomponent_get_first_property(comp, ICAL_RECURRENCEID_PROPERTY);
+	icalparameter *rp;
+
+	*range = false;
+	if (!p)
+		return -1;
+	rp = icalproperty_get_first_parameter(p, ICAL_RANGE_PARAMETER);
+	if (rp && icalparameter_get_range(rp) == ICAL_RANGE_THISANDFUTURE)
+		*range = true;
+	return tval_resolve(c, p, icalproperty_get_recurrenceid(p), vz, vn, line, uid, rid);
+}
+
+/* Re-read and verify the overrides of a master; they become claimed. */
+static size_t collect_overrides(struct ctx *c, struct series *s, uint64_t h, struct ovi **out)
+{
+	size_t a, b, n = 0, cap = 0;
+	struct ovi *v = NULL;
+
+	*out = NULL;
+	if (!c->novs)
+		return 0;
+	ov_range(c, h, &a, &b);
+	for (size_t i = a; i < b; i++) {
+		size_t idx = c->ov_by_hash[i];
+		struct ov *o = &c->ovs[idx];
+		icalcomponent *comp;
+		const char *ouid;
+		struct ovi *x;
+		char *u;
+
+		if (o->flags & OV_CLAIMED)
+			continue;
+		comp = read_at(c, &c->rnd, o->off, o->line, false);
+		if (!comp)
+			continue;
+		ouid = icalcomponent_get_uid(comp);
+		if (!ouid || strcmp(ouid, s->uid)) { /* hash collision: not ours */
+			creader_drop_pending(&c->rnd);
+			icalcomponent_free(comp);
+			continue;
+		}
+		o->flags |= OV_CLAIMED;
+		report_component(c, &c->rnd, comp, o->line, ouid);
+		XGROW(v, cap, n + 1);
+		x = &v[n];
+		memset(x, 0, sizeof(*x));
+		x->idx = idx;
+		x->off = o->off;
+		x->line = o->line;
+		x->seq = icalcomponent_get_sequence(comp);
+		if (override_rid(c, comp, s->vzone, s->vname, o->line, s->uid, &x->rid, &x->range) < 0) {
+			u = uid_print(s->uid);
+			ctx_warn(c, o->line, u, "unreadable RECURRENCE-ID: override skipped");
+			free(u);
+			c->st->bad_events++;
+			icalcomponent_free(comp);
+			continue;
+		}
+		x->has_start = event_times(c, comp, s->uid, o->line, true, &x->start, &x->dur) == 0;
+		if (!x->has_start) {
+			u = uid_print(s->uid);
+			ctx_warn(c, o->line, u,
+				 "override without a usable DTSTART: the instance keeps its time");
+			free(u);
+		}
+		x->m = series_match(c, s, &x->rid, &x->key);
+		if (x->range) {
+			bool cancelled = comp_cancelled(comp) || s->cancelled || (o->flags & OV_CANCEL);
+
+			x->comp = comp;
+			occ_fill(c, comp, s->uid, o->line,
+				 x->has_start ? tval_label(c, &x->start) : s->tz, cancelled, true,
+				 &x->tmpl);
+			x->has_tmpl = true;
+		} else {
+			icalcomponent_free(comp);
+		}
+		n++;
+	}
+	*out = v;
+	return n;
+}
+
+static void ovi_release(struct ovi *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].comp)
+			icalcomponent_free(v[i].comp);
+		if (v[i].has_tmpl)
+			occurrence_release(&v[i].tmpl);
+	}
+	free(v);
+}
+
+static void note(struct ctx *c, long line, const char *uid, const char *what)
+{
+	char *u = uid_print(uid);
+
+	verbose("%s:%ld: UID %s: %s", c->display, line, u ? u : "(none)", what);
+	free(u);
+}
+
+/* Emit an exact override (or one kept although it matches no instance). */
+static void emit_override(struct ctx *c, struct series *s, struct ovi *x, bool cancel_method)
+{
+	struct occurrence o;
+	icalcomponent *comp = x->comp;
+	int64_t start = x->has_start ? x->start.key : x->key;
+	int64_t dur = x->has_start ? x->dur : s->dur;
+	bool cancelled;
+
+	if (!in_window(c, start) || c->stop)
+		return;
+	if (!comp && !(comp = read_at(c, &c->rnd, x->off, x->line, true)))
+		return;
+	cancelled = comp_cancelled(comp) || s->cancelled || cancel_method ||
+		    (c->ovs[x->idx].flags & OV_CANCEL);
+	occ_fill(c, comp, s->uid, x->line, x->has_start ? tval_label(c, &x->start) : s->tz,
+		 cancelled, false, &o);
+	if (comp != x->comp)
+		icalcomponent_free(comp);
+	o.has_recurrence_id = s->recurring || x->m == M_NONE;
+	o.recurrence_id = x->key;
+	o.recurrence_id_all_day = s->all_day;
+	o.all_day = x->has_start ? x->start.t.is_date : s->all_day;
+	o.start = start;
+	o.end = start + dur;
+	emit_series(c, s, &o);
+	occurrence_release(&o);
+}
+
+/*
+ * Expand one master with its overrides (NOTES.md §3.3 steps 2-7) and emit the
+ * occurrences that start in the window.
+ */
+static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, uint64_t h,
+			  bool with_overrides, long line, bool cancel_method)
+{
+	struct series s;
+	struct ovi *ov = NULL;
+	size_t nov = 0, nrange = 0;
+	struct occurrence mt;
+	int64_t minshift = 0, maxshift = 0, lo, hi;
+	int64_t *repl = NULL;
+	size_t nrepl = 0;
+	struct ovi **ranges = NULL;
+	struct ivec iv = {NULL, 0, 0};
+
+	if (series_init(c, &s, comp, uid, line, true) < 0)
+		return;
+	if (with_overrides)
+		nov = collect_overrides(c, &s, h, &ov);
+	if (nov > 1)
+		qsort(ov, nov, sizeof(*ov), ovi_cmp);
+	/* one override per instance: the highest (SEQUENCE, position) wins */
+	for (size_t i = 0; i + 1 < nov; i++)
+		if (ov[i].key == ov[i + 1].key) {
+			ov[i].drop = true;
+			note(c, ov[i].line, uid, "duplicate override of the same instance ignored");
+		}
+	for (size_t i = 0; i < nov; i++) {
+		struct ovi *x = &ov[i];
+
+		if (x->drop)
+			continue;
+		if (x->m == M_EXCLUDED && x->seq < s.seq) {
+			x->drop = true; /* the newer master deleted it (upstream issue 163) */
+			note(c, x->line, uid, "override of an instance the master's EXDATE removes: dropped");
+			continue;
+		}
+		if (x->m == M_NONE && x->seq < s.seq) {
+			x->drop = true; /* the series was rewritten after (upstream issue 253) */
+			note(c, x->line, uid,
+			     "override of an instance a newer master no longer has: dropped");
+			continue;
+		}
+		if (x->m == M_NONE && s.recurring) {
+			char *u = uid_print(uid);
+
+			ctx_warn(c, x->line, u,
+				 "RECURRENCE-ID matches no instance of the series: kept as an extra occurrence");
+			free(u);
+		}
+		if (x->m == M_INSTANCE) {
+			XGROW(repl, nrepl, nrepl + 1);
+			repl[nrepl - 1] = x->key;
+		}
+		if (x->range && x->has_start && x->start.t.is_date == s.all_day) {
+			x->shift = x->start.key - x->key;
+			if (x->shift < minshift)
+				minshift = x->shift;
+			if (x->shift > maxshift)
+				maxshift = x->shift;
+			ranges = xrealloc(ranges, (nrange + 1) * sizeof(*ranges));
+			ranges[nrange++] = x;
+		} else if (x->range) {
+			x->range = false;
+		}
+	}
+	/* nrepl was used as the capacity by XGROW: recount */
+	nrepl = 0;
+	for (size_t i = 0; i < nov; i++)
+		if (!ov[i].drop && ov[i].m == M_INSTANCE)
+			repl[nrepl++] = ov[i].key;
+
+	occ_fill(c, comp, uid, line, s.tz, s.cancelled || cancel_method, true, &mt);
+	lo = c->since == T_MIN ? T_MIN : c->since - maxshift;
+	hi = c->until == T_MAX ? T_MAX : c->until - minshift;
+	series_enum(c, &s, lo, hi, true, true, &iv);
+	if (s.nrules && c->horizon_is_default) {
+		for (size_t i = 0; i < s.nrules; i++)
+			if (s.unbounded[i]) {
+				c->horizon_series++;
+				break;
+			}
+	}
+	for (size_t i = 0; i < iv.n && !c->stop; i++) {
+		const struct inst *in = &iv.v[i];
+		struct ovi *r = NULL;
+		struct occurrence *t = &mt;
+		int64_t start, dur;
+
+		if (in_sorted(repl, nrepl, in->key))
+			continue;
+		for (size_t k = 0; k < nrange; k++)
+			if (ranges[k]->key <= in->key)
+				r = ranges[k]; /* ranges are sorted by key: the last one applies */
+		start = in->key + (r ? r->shift : 0);
+		dur = r ? r->dur : in->own_dur ? in->dur : s.dur;
+		if (!in_window(c, start))
+			continue;
+		if (r)
+			t = &r->tmpl;
+		t->has_recurrence_id = s.recurring;
+		t->recurrence_id = in->key;
+		t->recurrence_id_all_day = s.all_day;
+		t->all_day = s.all_day;
+		t->start = start;
+		t->end = start + dur;
+		emit_series(c, &s, t);
+	}
+	for (size_t i = 0; i < nov && !c->stop; i++)
+		if (!ov[i].drop)
+			emit_override(c, &s, &ov[i], cancel_method);
+	occurrence_release(&mt);
+	free(iv.v);
+	free(repl);
+	free(ranges);
+	ovi_release(ov, nov);
+	series_release(&s);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Duplicate masters: the highest SEQUENCE wins (then the later one in the file).            */
+
+static void dup_range(struct ctx *c, uint64_t h, size_t *a, size_t *b)
+{
+	size_t lo = 0, hi = c->ndups;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->dups[mid].hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*a = lo;
+	while (lo < c->ndups && c->dups[lo].hash == h)
+		lo++;
+	*b = lo;
+}
+
+static bool uid_at(struct ctx *c, int64_t off, long line, const char *uid)
+{
+	icalcomponent *comp = read_at(c, &c->rnd, off, line, true);
+	const char *u;
+	bool same;
+
+	if (!comp)
+		return false;
+	u = icalcomponent_get_uid(comp);
+	same = u && !strcmp(u, uid);
+	icalcomponent_free(comp);
+	return same;
+}
+
+static bool master_wins(struct ctx *c, const char *uid, uint64_t h, int64_t off, long line, int seq)
+{
+	size_t a, b;
+	struct dup *g, *best;
+	bool recorded = false;
+
+	if (!c->ndups)
+		return true;
+	dup_range(c, h, &a, &b);
+	if (a == b)
+		return true;
+	g = &c->dups[a];
+	{
+		size_t lo = a, hi = b;
+
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (c->dups[mid].off < off)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < b && c->dups[lo].off == off) {
+			recorded = true;
+			seq = c->dups[lo].seq; /* compare like with like */
+		}
+	}
+	if (!recorded && !g->has_first) {
+		g->has_first = true;
+		g->first_off = off;
+		g->first_line = (int32_t)line;
+		g->first_seq = seq;
+	}
+	best = &c->dups[g->best];
+	if (best->off != off && key_gt(best->seq, best->off, seq, off)) {
+		if (uid_at(c, best->off, best->line, uid))
+			return false;
+		/* a hash collision: check every stronger candidate */
+		for (size_t i = a; i < b; i++)
+			if (c->dups[i].off != off && c->dups[i].off != best->off &&
+			    key_gt(c->dups[i].seq, c->dups[i].off, seq, off) &&
+			    uid_at(c, c->dups[i].off, c->dups[i].line, uid))
+				return false;
+	}
+	if (g->has_first && g->first_off != off && key_gt(g->first_seq, g->first_off, seq, off) &&
+	    uid_at(c, g->first_off, g->first_line, uid))
+		return false;
+	return true;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Pass 2.                                                                                   */
+
+static char *synth_uid(struct ctx *c, icalcomponent *comp, long line)
+{
+	icalproperty *p = icalcomponent_get_first_property(comp, ICAL_DTSTART_PROPERTY);
+	char *ds = p ? icalproperty_get_value_as_string_r(p) : NULL;
+	const char *sum = icalcomponent_get_summary(comp);
+	char num[32], hex[17];
+	uint64_t h = HASH64_SEED;
+
+	snprintf(num, sizeof(num), "%ld", line);
+	h = hash64(c->display, strlen(c->display) + 1, h);
+	h = hash64(num, strlen(num) + 1, h);
+	h = hash64(ds ? ds : "", ds ? strlen(ds) + 1 : 1, h);
+	h = hash64(sum ? sum : "", sum ? strlen(sum) : 0, h);
+	free(ds);
+	hash64_hex(h, hex, sizeof(hex));
+	return xasprintf("nouid-%s", hex);
+}
+
+static void process_vevent(struct ctx *c, icalcomponent *comp, const struct lpos *where,
+			   bool cancel_method)
+{
+	const char *uid = icalcomponent_get_uid(comp);
+	uint64_t h;
+
+	report_component(c, &c->seq, comp, where->line, uid);
+	if (!uid || !*uid) {
+		char *su = synth_uid(c, comp, where->line);
+
+		expand_master(c, comp, su, 0, false, where->line, cancel_method);
+		free(su);
+		return;
+	}
+	h = uid_hash(uid);
+	if (!master_wins(c, uid, h, where->off, where->line, icalcomponent_get_sequence(comp))) {
+		note(c, where->line, uid, "superseded by another VEVENT with the same UID and a higher SEQUENCE");
+		return;
+	}
+	expand_master(c, comp, uid, h, true, where->line, cancel_method);
+}
+
+/* An override nobody claimed: emitted on its own (Google exports these). */
+struct orphan {
+	int64_t key;
+	int64_t off;
+	int32_t line;
+	int32_t seq;
+	uint32_t idx;
+	bool drop;
+};
+
+static int orphan_cmp(const void *a, const void *b)
+{
+	const struct orphan *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static void emit_orphan(struct ctx *c, const struct orphan *op)
+{
+	icalcomponent *comp = read_at(c, &c->rnd, op->off, op->line, true);
+	struct tval start, rid;
+	int64_t dur;
+	bool range, has_start;
+	const char *uid;
+	struct occurrence o;
+
+	if (!comp)
+		return;
+	uid = icalcomponent_get_uid(comp);
+	has_start = event_times(c, comp, uid, op->line, false, &start, &dur) == 0;
+	if (override_rid(c, comp, has_start && !start.floating && !start.t.is_date ? start.zone : c->fzone,
+			 has_start && !start.floating && !start.t.is_date ? start.zname : c->fzone_name,
+			 op->line, uid, &rid, &range) < 0) {
+		icalcomponent_free(comp);
+		return;
+	}
+	if (!has_start) {
+		start = rid;
+		dur = rid.t.is_date ? 86400 : 0;
+	}
+	if (in_window(c, start.key)) {
+		occ_fill(c, comp, uid, op->line, tval_label(c, &start),
+			 comp_cancelled(comp) || (c->ovs[op->idx].flags & OV_CANCEL), false, &o);
+		o.has_recurrence_id = true;
+		o.recurrence_id = rid.key;
+		o.recurrence_id_all_day = rid.t.is_date;
+		o.all_day = start.t.is_date;
+		o.start = start.key;
+		o.end = start.key + dur;
+		emit(c, &o);
+		occurrence_release(&o);
+	}
+	icalcomponent_free(comp);
+}
+
+static void emit_orphans(struct ctx *c)
+{
+	struct orphan *g = NULL;
+	size_t capg = 0;
+
+	for (size_t a = 0, b; a < c->novs && !c->stop; a = b) {
+		size_t n = 0;
+		uint64_t h = c->ovs[c->ov_by_hash[a]].hash;
+
+		for (b = a; b < c->novs && c->ovs[c->ov_by_hash[b]].hash == h; b++) {
+			struct ov *o = &c->ovs[c->ov_by_hash[b]];
+			icalcomponent *comp;
+			struct tval start, rid;
+			int64_t dur;
+			bool range, has_start;
+			const char *uid;
+
+			if (o->flags & OV_CLAIMED)
+				continue;
+			comp = read_at(c, &c->rnd, o->off, o->line, false);
+			if (!comp)
+				continue;
+			uid = icalcomponent_get_uid(comp);
+			report_component(c, &c->rnd, comp, o->line, uid);
+			has_start = event_times(c, comp, uid, o->line, true, &start, &dur) == 0;
+			if (override_rid(c, comp,
+					 has_start && !start.floating && !start.t.is_date ? start.zone
+											  : c->fzone,
+					 has_start && !start.floating && !start.t.is_date ? start.zname
+											  : c->fzone_name,
+					 o->line, uid, &rid, &range) < 0) {
+				char *u = uid_print(uid);
+
+				ctx_warn(c, o->line, u, "unreadable RECURRENCE-ID: event skipped");
+				free(u);
+				c->st->bad_events++;
+				icalcomponent_free(comp);
+				continue;
+			}
+			icalcomponent_free(comp);
+			XGROW(g, capg, n + 1);
+			g[n].key = rid.key;
+			g[n].off = o->off;
+			g[n].line = o->line;
+			g[n].seq = 0;
+			g[n].idx = c->ov_by_hash[b];
+			g[n].drop = false;
+			n++;
+		}
+		if (n > 1) {
+			/* the same instance twice: keep the highest (SEQUENCE, position) */
+			for (size_t i = 0; i < n; i++) {
+				icalcomponent *comp = read_at(c, &c->rnd, g[i].off, g[i].line, true);
+
+				g[i].seq = comp ? icalcomponent_get_sequence(comp) : 0;
+				if (comp)
+					icalcomponent_free(comp);
+			}
+			qsort(g, n, sizeof(*g), orphan_cmp);
+			for (size_t i = 0; i + 1 < n; i++) {
+				if (g[i].key != g[i + 1].key)
+					continue;
+				icalcomponent *x = read_at(c, &c->rnd, g[i].off, g[i].line, true);
+
+				if (x) {
+					const char *u = icalcomponent_get_uid(x);
+
+					if (u && uid_at(c, g[i + 1].off, g[i + 1].line, u)) {
+						g[i].drop = true;
+						note(c, g[i].line, u, "duplicate override ignored");
+					}
+					icalcomponent_free(x);
+				}
+			}
+		}
+		for (size_t i = 0; i < n && !c->stop; i++)
+			if (!g[i].drop)
+				emit_orphan(c, &g[i]);
+	}
+	free(g);
+}
+
+static int pass2(struct ctx *c)
+{
+	icalcomponent *comp;
+	struct lpos where;
+	bool cancel = false;
+
+	c->ov_cursor = 0;
+	while (!c->stop && (comp = creader_next(c, &c->seq, &where, &cancel))) {
+		process_vevent(c, comp, &where, cancel);
+		icalcomponent_free(comp);
+	}
+	if (c->seq.rd.rd_errno) {
+		errno = c->seq.rd.rd_errno;
+		return error_errno("cannot read %s", c->display);
+	}
+	if (!c->stop)
+		emit_orphans(c);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Entry points.                                                                             */
+
+/* Copy stdin to an unlinked 0600 temporary file; returns its descriptor or -1. */
+static int spool_stdin(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmpl, *buf;
+	int fd;
+	ssize_t n;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	tmpl = xasprintf("%s/ics2hubspot-stdin-XXXXXX", dir);
+	fd = mkstemp(tmpl);
+	if (fd < 0) {
+		error_errno("cannot create a temporary file in %s", dir);
+		free(tmpl);
+		return -1;
+	}
+	unlink(tmpl);
+	free(tmpl);
+	buf = xmalloc(READ_BUF);
+	while ((n = read(STDIN_FILENO, buf, READ_BUF)) != 0) {
+		ssize_t done = 0;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			error_errno("cannot read standard input");
+			goto fail;
+		}
+		while (done < n) {
+			ssize_t w = write(fd, buf + done, (size_t)(n - done));
+
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				error_errno("cannot write the temporary copy of standard input");
+				goto fail;
+			}
+			done += w;
+		}
+	}
+	free(buf);
+	return fd;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+static void setup_floating(struct ctx *c)
+{
+	const char *want = c->opt && c->opt->default_tz ? c->opt->default_tz : c->xwr_tz;
+	char *name = NULL;
+	icaltimezone *z = NULL;
+
+	if (want) {
+		z = zone_lookup(c, want, &name);
+		if (!z) {
+			char *w;
+
+			utf8_sanitize(want, &w);
+			c->st->warnings++;
+			warning("%s: unknown time zone \"%s\" (%s): floating times are read as UTC",
+				c->display, w,
+				c->opt && c->opt->default_tz ? "--default-tz" : "X-WR-TIMEZONE");
+			free(w);
+		}
+	}
+	if (!z) {
+		free(name);
+		z = utc_zone();
+		name = xstrdup("UTC");
+	}
+	c->fzone = z;
+	c->fzone_name = name;
+	c->ftz_label = xasprintf("floating:%s", name);
+}
+
+int ics_read(const char *path, const char *display, const char *source,
+	     const struct ics_options *opt, ics_occurrence_fn fn, void *data, struct ics_stats *st)
+{
+	struct ctx c;
+	struct stat sb;
+	uint64_t bits;
+	char hex[17];
+	int ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	memset(&c, 0, sizeof(c));
+	c.path = path;
+	c.display = display ? display : path;
+	c.source = source ? source : path;
+	c.opt = opt;
+	c.fn = fn;
+	c.data = data;
+	c.st = st;
+	icalerror_set_errors_are_fatal(0);
+
+	if (!strcmp(path, "-")) {
+		c.fd = spool_stdin();
+		if (c.fd < 0)
+			return -1;
+	} else {
+		c.fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (c.fd < 0)
+			return error_errno("cannot open %s", c.display);
+	}
+	if (fstat(c.fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		ret = S_ISDIR(sb.st_mode) ? error("%s is a directory", c.display)
+					  : error("%s is not a regular file", c.display);
+		close(c.fd);
+		return ret;
+	}
+	/* Bloom filter: ~16 bits per possible VEVENT (>= 40 bytes each), 8 KB .. 8 MB */
+	bits = 1ULL << 16;
+	while (bits < (uint64_t)sb.st_size / 40 * 16 && bits < (1ULL << 26))
+		bits <<= 1;
+	c.bloom = xcalloc(bits / 8, 1);
+	c.bloom_mask = bits - 1;
+	c.holder = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+	c.max_per_series = opt && opt->max_per_series > 0 ? opt->max_per_series
+							   : ICS_DEFAULT_MAX_PER_SERIES;
+
+	ret = pass1(&c);
+	if (!ret && !c.saw_calendar && !c.saw_vevent)
+		ret = error("%s: not an iCalendar file (no BEGIN:VCALENDAR or BEGIN:VEVENT)", c.display);
+	if (!ret) {
+		setup_floating(&c);
+		c.since = opt && opt->has_since ? opt->since : T_MIN;
+		c.until = opt && opt->has_until ? opt->until : T_MAX;
+		if (opt && opt->has_until) {
+			c.horizon = opt->until;
+		} else {
+			int64_t base = time_now();
+
+			if (opt && opt->has_since && opt->since > base)
+				base = opt->since;
+			c.horizon = base + (int64_t)ICS_HORIZON_DAYS * 86400;
+			c.horizon_is_default = true;
+		}
+		st->calendar_name = xstrdup(c.calname);
+		hash64_hex(c.hash, hex, sizeof(hex));
+		st->content_hash = xstrdup(hex);
+		creader_init(&c.seq, c.fd, true);
+		creader_init(&c.rnd, c.fd, false);
+		ret = pass2(&c);
+		if (c.horizon_series) {
+			char when[32];
+
+			time_format_date(c.horizon, when, sizeof(when));
+			info("%s: %ld series without an end were expanded up to %s (no --until given)",
+			     c.display, c.horizon_series, when);
+		}
+		creader_release(&c.seq);
+		creader_release(&c.rnd);
+	}
+
+	for (size_t i = 0; i < c.nzc; i++) {
+		free(c.zc[i].tzid);
+		free(c.zc[i].name);
+	}
+	free(c.fzone_name);
+	free(c.ftz_label);
+	free(c.xwr_tz);
+	free(c.calname);
+	free(c.bloom);
+	free(c.ovs);
+	free(c.ov_by_hash);
+	free(c.dups);
+	free(c.scratch.v);
+	icalcomponent_free(c.holder);
+	close(c.fd);
+	return ret;
+}
+
+void ics_stats_release(struct ics_stats *st)
+{
+	if (!st)
+		return;
+	free(st->calendar_name);
+	free(st->content_hash);
+	st->calendar_name = NULL;
+	st->content_hash = NULL;
+}
+
+void ics_global_cleanup(void)
+{
+	icaltimezone_free_builtin_timezones();
+	icalmemory_free_ring();
 }

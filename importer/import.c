@@ -1,5 +1,6 @@
-/* import: the pipeline — calendars → occurrences → mapped meetings → HubSpot → report. */
+/* import: the pipeline — calendars → occurrences → meetings → state × plan → HubSpot → report. */
 #include "app.h"
+#include "assoc.h"
 #include "batch.h"
 #include "calendar.h"
 #include "hubspot.h"
@@ -7,23 +8,87 @@
 #include "mapping.h"
 #include "meeting.h"
 #include "report.h"
+#include "state.h"
+#include "sync.h"
 #include "util.h"
+
+/* The built-in mapping's text (generated; one long string), for the configuration hash. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverlength-strings"
+#include "default_mapping.h"
+#pragma GCC diagnostic pop
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#ifndef VERSION
+#define VERSION "0.1.0"
+#endif
+
+/*
+ * A pending row younger than this may be invisible to search yet (HubSpot's
+ * search is eventually consistent): look again a few times before deciding
+ * that its create never happened.
+ */
+#define PENDING_YOUNG_S 600
+
+/* One CALENDAR argument of the run. */
+struct feed {
+	const char *source; /* borrowed from the options */
+	char *display;
+	bool loaded;       /* read, or known unchanged (304, same content) */
+	bool parsed;       /* its occurrences are among this run's meetings */
+	bool complete;     /* read without a bad event: its absences may be judged removals */
+	const char *skip_why; /* not read because unchanged: why */
+	bool dirty;        /* something of it failed: do not remember its content */
+	char *etag, *last_modified, *content_hash; /* to remember once all went well */
+	long nmeetings;
+};
+
+/* batch_create() calls on_pending per request: meetings of one request form a set. */
+struct pending_set {
+	size_t left;   /* results still to come */
+	bool answered; /* the first result came */
+};
+
 struct run {
 	const struct app_options *o;
 	struct mapping *map;
 	struct report *rep;
-	struct meeting *ms; /* mapped meetings to send (skipped ones are reported at once) */
+	struct state *st; /* NULL with --no-state (and dry runs without a state) */
+	long run_id;
+	struct hs_client *client;
+	char *token;
+
+	struct meeting *ms; /* every mapped occurrence (skipped ones too) */
 	size_t n, cap;
+	struct meeting **ptrs;
+	uint64_t *hashes;
+	char **ids;         /* per meeting: its HubSpot id once known in this run */
 	struct assoc *statics; /* --associate */
 	size_t nstatics;
-	long failed_calendars;
+
+	struct feed *feeds;
+	size_t nfeeds;
+	const char *reading; /* source being read, for on_occurrence */
 	long bad_events;
+	char *config_hash;
+
+	const struct sync_plan *plan;
+	long *set_of; /* per meeting: its pending set, -1 */
+	struct pending_set *sets;
+	size_t nsets, sets_cap;
+	size_t txn_writes; /* confirmations in the open txn (updates, removals) */
+
+	struct state_run_counts counts;
+	long failed; /* occurrences that failed (report) */
+	long state_errors;
+	bool stopped; /* HubSpot stopped the run */
+	enum hs_result stop;
 };
+
+/* ---- options ------------------------------------------------------------------------------ */
 
 static int parse_associate(struct run *r)
 {
@@ -53,187 +118,1093 @@ static int parse_associate(struct run *r)
 	return 0;
 }
 
+/*
+ * Everything besides the calendar's bytes that shapes the meetings: the
+ * mapping, the window, the zone, --associate, the program version, and the
+ * day when the window has no end (unbounded series are expanded up to a
+ * horizon that moves with the date). A calendar is skipped as unchanged only
+ * when both its bytes and this are the same as at its last complete run.
+ */
+static int make_config_hash(struct run *r)
+{
+	struct sbuf sb = SBUF_INIT;
+	char hex[17], *text = NULL;
+	size_t len = 0;
+
+	sbuf_addf(&sb, "%s %s\n", PROGRAM_NAME, VERSION);
+	if (r->o->mapping) {
+		if (file_read_all(r->o->mapping, &text, &len))
+			return -1;
+		sbuf_add(&sb, text, len);
+		free(text);
+	} else {
+		sbuf_adds(&sb, default_mapping_yaml);
+	}
+	sbuf_addf(&sb, "\nsince=%lld until=%lld tz=%s\n",
+		  r->o->has_since ? (long long)r->o->since : -1LL,
+		  r->o->has_until ? (long long)r->o->until : -1LL,
+		  r->o->default_tz ? r->o->default_tz : "");
+	for (size_t i = 0; i < r->o->nassociate; i++)
+		sbuf_addf(&sb, "associate=%s\n", r->o->associate[i]);
+	if (!r->o->has_until) {
+		char day[11];
+
+		time_format_date(time_now(), day, sizeof(day));
+		sbuf_addf(&sb, "day=%s\n", day);
+	}
+	hash64_hex(hash64(sb.buf, sb.len, HASH64_SEED), hex, sizeof(hex));
+	sbuf_release(&sb);
+	r->config_hash = xstrdup(hex);
+	return 0;
+}
+
+/* "import -m FILE --since ... N calendar(s)": for the runs table; never the token. */
+static char *argv_summary(const struct app_options *o)
+{
+	struct sbuf sb = SBUF_INIT;
+	char when[21];
+
+	sbuf_adds(&sb, "import");
+	if (o->mapping)
+		sbuf_addf(&sb, " -m %s", o->mapping);
+	if (o->has_since) {
+		time_format_utc(o->since, when, sizeof(when));
+		sbuf_addf(&sb, " --since %s", when);
+	}
+	if (o->has_until) {
+		time_format_utc(o->until, when, sizeof(when));
+		sbuf_addf(&sb, " --until %s", when);
+	}
+	if (o->default_tz)
+		sbuf_addf(&sb, " --default-tz %s", o->default_tz);
+	for (size_t i = 0; i < o->nassociate; i++)
+		sbuf_addf(&sb, " --associate %s", o->associate[i]);
+	if (o->force)
+		sbuf_adds(&sb, " --force");
+	sbuf_addf(&sb, " (%zu calendar%s)", o->nargs, o->nargs == 1 ? "" : "s");
+	return sbuf_detach(&sb);
+}
+
+static struct feed *feed_of(struct run *r, const char *source)
+{
+	for (size_t i = 0; i < r->nfeeds; i++)
+		if (source && !strcmp(r->feeds[i].source, source))
+			return &r->feeds[i];
+	return NULL;
+}
+
+static void mark_dirty(struct run *r, const char *source)
+{
+	struct feed *f = feed_of(r, source);
+
+	if (f)
+		f->dirty = true;
+}
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
 static int on_occurrence(const struct occurrence *occ, void *data)
 {
 	struct run *r = data;
 	struct meeting m = {0};
 
 	mapping_apply(r->map, occ, &m);
-	if (m.skip_reason) {
-		report_add(r->rep, &m, OUTCOME_SKIPPED, NULL, NULL, m.skip_reason, NULL);
-		meeting_release(&m);
-		return 0;
+	if (!m.key)
+		m.key = occurrence_key(occ);
+	if (!m.source)
+		m.source = xstrdup(r->reading);
+	if (!m.skip_reason) {
+		meeting_fill_contact_names(&m, occ);
+		for (size_t i = 0; i < r->nstatics; i++)
+			meeting_add_assoc(&m, r->statics[i].kind, r->statics[i].id,
+					  r->statics[i].ref);
 	}
-	meeting_fill_contact_names(&m, occ);
-	for (size_t i = 0; i < r->nstatics; i++)
-		meeting_add_assoc(&m, r->statics[i].kind, r->statics[i].id, r->statics[i].ref);
 	XGROW(r->ms, r->cap, r->n + 1);
 	r->ms[r->n++] = m;
 	return 0;
 }
 
-static int read_calendars(struct run *r)
+/* Live rows of a calendar not read again: reported unchanged, left as they are. */
+static void report_rows_unchanged(struct run *r, struct feed *f)
+{
+	struct state_window w = {r->o->has_since, r->o->has_until, r->o->since, r->o->until};
+	struct state_rows rows = {0};
+
+	if (state_list_rows(r->st, f->source, &w, &rows) < 0) {
+		r->state_errors++;
+		return;
+	}
+	for (size_t i = 0; i < rows.n; i++)
+		if (rows.v[i].status == STATE_CREATED)
+			report_add_key(r->rep, rows.v[i].key, rows.v[i].source, OUTCOME_UNCHANGED,
+				       rows.v[i].hubspot_id, NULL, f->skip_why);
+	state_rows_release(&rows);
+}
+
+/*
+ * Open and read one calendar. A URL is fetched conditionally, and a calendar
+ * whose bytes and configuration did not change since its last complete run
+ * is not parsed again (only when the state says it is settled: no pending or
+ * failed row, no meeting shared with another calendar).
+ */
+static void read_one(struct run *r, struct feed *f, const struct ics_options *io)
+{
+	struct state_feed known = {0};
+	struct feed_info fi = {0};
+	struct ics_stats st = {0};
+	struct calendar cal;
+	bool quiet = false, same_config = false;
+	char *combined = NULL;
+	int rc;
+
+	if (r->st && state_feed_get(r->st, f->source, &known) == 1) {
+		const char *dash = known.content_hash ? strchr(known.content_hash, '-') : NULL;
+
+		same_config = dash && !strcmp(dash + 1, r->config_hash);
+		if (same_config)
+			quiet = state_source_quiet(r->st, f->source) == 1;
+	}
+	if (quiet) {
+		fi.etag = known.etag;
+		fi.last_modified = known.last_modified;
+	}
+	if (calendar_open(&cal, f->source, quiet ? &fi : NULL)) {
+		report_calendar(r->rep, f->display, 0, 0, 0, 0, false);
+		report_note(r->rep, "%s: could not be loaded: nothing of it is removed this run",
+			    f->display);
+		state_feed_release(&known);
+		return;
+	}
+	if (cal.not_modified) {
+		f->loaded = true;
+		f->skip_why = "calendar not modified (HTTP 304): not read again";
+		f->etag = xstrdup(cal.fresh.etag);
+		f->last_modified = xstrdup(cal.fresh.last_modified);
+		f->content_hash = xstrdup(known.content_hash);
+		verbose("%s: not modified since the last run", f->display);
+	} else if (cal.content_hash) {
+		combined = xasprintf("%s-%s", cal.content_hash, r->config_hash);
+		if (quiet && known.content_hash && !strcmp(known.content_hash, combined)) {
+			f->loaded = true;
+			f->skip_why = "calendar unchanged since the last run: not read again";
+			f->etag = xstrdup(cal.fresh.etag);
+			f->last_modified = xstrdup(cal.fresh.last_modified);
+			f->content_hash = combined;
+			combined = NULL;
+			verbose("%s: unchanged since the last run", f->display);
+		}
+	}
+	if (f->skip_why) {
+		report_calendar(r->rep, f->display, 0, 0, 0, 0, true);
+		report_rows_unchanged(r, f);
+		goto out;
+	}
+
+	r->reading = f->source;
+	rc = ics_read(cal.path, cal.display, cal.source, io, on_occurrence, r, &st);
+	r->reading = NULL;
+	report_calendar(r->rep, cal.display, st.events, st.occurrences, st.warnings, st.bad_events,
+			rc == 0);
+	if (rc) {
+		report_note(r->rep, "%s: could not be read: nothing of it is removed this run",
+			    cal.display);
+	} else {
+		f->loaded = f->parsed = true;
+		f->complete = st.bad_events == 0;
+		r->bad_events += st.bad_events;
+		if (st.bad_events) {
+			f->dirty = true;
+			report_note(r->rep,
+				    "%s: %ld event(s) could not be used (see warnings): nothing of "
+				    "it is removed this run",
+				    cal.display, st.bad_events);
+		}
+		f->etag = xstrdup(cal.fresh.etag);
+		f->last_modified = xstrdup(cal.fresh.last_modified);
+		f->content_hash = combined;
+		combined = NULL;
+	}
+	ics_stats_release(&st);
+out:
+	free(combined);
+	calendar_close(&cal);
+	state_feed_release(&known);
+}
+
+/* Returns how many calendars could be loaded. */
+static size_t read_calendars(struct run *r)
 {
 	struct ics_options io;
 	size_t ok = 0;
 
 	app_ics_options(r->o, &io);
+	r->feeds = xcalloc(r->o->nargs, sizeof(*r->feeds));
 	for (size_t i = 0; i < r->o->nargs; i++) {
-		struct ics_stats st = {0};
-		struct calendar cal;
-		int rc;
+		struct feed *f;
 
-		if (calendar_open(&cal, r->o->args[i], NULL)) {
-			r->failed_calendars++;
-			report_calendar(r->rep, r->o->args[i], 0, 0, 0, 0, false);
+		if (feed_of(r, r->o->args[i])) {
+			warning("%s: given twice; read once", r->o->args[i]);
 			continue;
 		}
-		rc = ics_read(cal.path, cal.display, cal.source, &io, on_occurrence, r, &st);
-		report_calendar(r->rep, cal.display, st.events, st.occurrences, st.warnings,
-				st.bad_events, rc == 0);
-		if (rc) {
-			r->failed_calendars++;
-			report_note(r->rep, "%s: calendar could not be read", cal.display);
-		} else {
+		f = &r->feeds[r->nfeeds++];
+		f->source = r->o->args[i];
+		f->display = source_redact(f->source);
+		read_one(r, f, &io);
+		if (f->loaded)
 			ok++;
-			r->bad_events += st.bad_events;
-			if (st.bad_events)
-				report_note(r->rep, "%s: %ld event(s) could not be used (see warnings)",
-					    cal.display, st.bad_events);
-		}
-		ics_stats_release(&st);
-		calendar_close(&cal);
 	}
-	return ok ? 0 : -1;
+	return ok;
 }
 
-static int key_cmp(const void *a, const void *b)
-{
-	const struct meeting *x = a, *y = b;
+/* ---- crash leftovers ------------------------------------------------------------------------ */
 
-	return strcmp(x->key, y->key);
-}
-
-static bool has_str(char **v, size_t n, const char *s)
+static int cmp_strp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i], s))
-			return true;
-	return false;
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /*
- * The same occurrence seen twice in one run (one meeting in two reps'
- * calendars, or a duplicated export) is one meeting: keep the first and give it
- * the union of the attendees.
+ * Pending rows are creates sent by a run that died (or lost the answer):
+ * look each one up by identity before anything is created, so that nothing
+ * is created twice. Found → the row is confirmed with that id; not found →
+ * the row is dropped and the occurrence planned again (created if still in
+ * its calendar). Young rows get a few more looks (search lags behind).
  */
-static void merge_duplicates(struct run *r)
+static enum hs_result resolve_pending(struct run *r)
 {
-	size_t out = 0;
+	struct state_rows rows = {0};
+	char **keys = NULL, **ids = NULL;
+	size_t nkeys = 0, found = 0, dropped = 0;
+	const char *tries_env = getenv("ICS2HUBSPOT_RESOLVE_TRIES");
+	const char *delay_env = getenv("ICS2HUBSPOT_RESOLVE_DELAY_MS");
+	int tries = tries_env && atoi(tries_env) > 0 ? atoi(tries_env) : 4;
+	int64_t delay = delay_env && atoi(delay_env) > 0 ? atoi(delay_env) : 2000;
+	enum hs_result hr = HS_OK;
+	bool *done;
 
-	if (r->n < 2)
-		return;
-	qsort(r->ms, r->n, sizeof(*r->ms), key_cmp);
-	for (size_t i = 0; i < r->n; i++) {
-		struct meeting *keep = out ? &r->ms[out - 1] : NULL;
-		struct meeting *m = &r->ms[i];
-
-		if (keep && !strcmp(keep->key, m->key)) {
-			for (size_t j = 0; j < m->ncontact_emails; j++) {
-				if (has_str(keep->contact_emails, keep->ncontact_emails,
-					    m->contact_emails[j]))
-					continue;
-				keep->contact_emails =
-					xrealloc(keep->contact_emails,
-						 (keep->ncontact_emails + 1) * sizeof(char *));
-				keep->contact_names =
-					xrealloc(keep->contact_names,
-						 (keep->ncontact_emails + 1) * sizeof(char *));
-				keep->contact_emails[keep->ncontact_emails] =
-					xstrdup(m->contact_emails[j]);
-				keep->contact_names[keep->ncontact_emails++] =
-					xstrdup(m->contact_names ? m->contact_names[j] : NULL);
-			}
-			for (size_t j = 0; j < m->ncompany_domains; j++) {
-				if (has_str(keep->company_domains, keep->ncompany_domains,
-					    m->company_domains[j]))
-					continue;
-				keep->company_domains =
-					xrealloc(keep->company_domains,
-						 (keep->ncompany_domains + 1) * sizeof(char *));
-				keep->company_domains[keep->ncompany_domains++] =
-					xstrdup(m->company_domains[j]);
-			}
-			verbose("%s: same meeting as %s, merged", m->where, keep->where);
-			meeting_release(m);
-			continue;
-		}
-		if (out != i)
-			r->ms[out] = *m;
-		out++;
+	if (state_list_pending(r->st, NULL, &rows) < 0) {
+		r->state_errors++;
+		return HS_FAILED;
 	}
-	r->n = out;
+	if (!rows.n)
+		return HS_OK;
+	info("%zu create(s) of an earlier run were never confirmed: looking them up in HubSpot "
+	     "first",
+	     rows.n);
+	keys = xmalloc(rows.n * sizeof(*keys));
+	for (size_t i = 0; i < rows.n; i++)
+		keys[i] = rows.v[i].key;
+	qsort(keys, rows.n, sizeof(*keys), cmp_strp);
+	for (size_t i = 0; i < rows.n; i++)
+		if (!nkeys || strcmp(keys[nkeys - 1], keys[i]))
+			keys[nkeys++] = keys[i];
+	ids = xcalloc(nkeys, sizeof(*ids));
+	done = xcalloc(rows.n, sizeof(*done));
+
+	for (int attempt = 0; attempt < tries; attempt++) {
+		char **ask = xmalloc(nkeys * sizeof(*ask));
+		char **got = xcalloc(nkeys, sizeof(*got));
+		size_t nask = 0;
+		bool young = false;
+
+		for (size_t k = 0; k < nkeys; k++)
+			if (!ids[k])
+				ask[nask++] = keys[k];
+		hr = nask ? batch_find_by_identity(r->client, mapping_identity_property(r->map),
+						   ask, nask, got)
+			  : HS_OK;
+		for (size_t a = 0, k = 0; a < nask; a++) {
+			while (strcmp(keys[k], ask[a]))
+				k++;
+			ids[k] = got[a];
+		}
+		free(got);
+		free(ask);
+		if (hr != HS_OK)
+			break;
+		/* Record what was found at once (one transaction). */
+		if (state_txn_begin(r->st) < 0) {
+			r->state_errors++;
+			hr = HS_FAILED;
+			break;
+		}
+		for (size_t i = 0; i < rows.n; i++) {
+			char **k = bsearch(&rows.v[i].key, keys, nkeys, sizeof(*keys), cmp_strp);
+			const char *id = k ? ids[k - keys] : NULL;
+
+			if (done[i])
+				continue;
+			if (id) {
+				if (state_resolve(r->st, r->run_id, rows.v[i].source, rows.v[i].key,
+						  id) < 0)
+					r->state_errors++;
+				done[i] = true;
+				found++;
+			} else if (rows.v[i].last_seen > time_now() - PENDING_YOUNG_S) {
+				young = true;
+			}
+		}
+		if (state_txn_commit(r->st) < 0)
+			r->state_errors++;
+		if (!young || attempt + 1 == tries)
+			break;
+		verbose("some were sent moments ago; HubSpot's search may lag: looking again in "
+			"%lld ms",
+			(long long)delay);
+		sleep_ms(delay);
+		delay *= 2;
+	}
+	if (hr == HS_OK) {
+		if (state_txn_begin(r->st) < 0)
+			r->state_errors++;
+		for (size_t i = 0; i < rows.n; i++) {
+			if (done[i])
+				continue;
+			if (state_resolve(r->st, r->run_id, rows.v[i].source, rows.v[i].key, NULL) <
+			    0)
+				r->state_errors++;
+			dropped++;
+		}
+		if (state_txn_commit(r->st) < 0)
+			r->state_errors++;
+		report_note(r->rep,
+			    "%zu create(s) left unconfirmed by an earlier run: %zu found in HubSpot, "
+			    "%zu never made it (planned again)",
+			    rows.n, found, dropped);
+	}
+	for (size_t k = 0; k < nkeys; k++)
+		free(ids[k]);
+	free(ids);
+	free(keys);
+	free(done);
+	state_rows_release(&rows);
+	return hr;
 }
 
-static void print_plan_line(const struct meeting *m, const char *action)
+/* ---- applying the plan ---------------------------------------------------------------------- */
+
+static size_t meeting_index(const struct run *r, const struct meeting *m)
 {
-	const char *title = cJSON_GetStringValue(
-		cJSON_GetObjectItemCaseSensitive(m->properties, "hs_meeting_title"));
-
-	printf("%-9s %-20s %s  [%s]\n", action, m->start ? m->start : "",
-	       title ? title : (m->summary ? m->summary : ""), m->key);
+	if (!m || m < r->ms || m >= r->ms + r->n)
+		BUG("meeting not of this run");
+	return (size_t)(m - r->ms);
 }
 
-static void on_batch_result(const struct batch_result *res, void *data)
+static void txn_begin(struct run *r)
+{
+	if (r->st && state_txn_begin(r->st) < 0)
+		r->state_errors++;
+	r->txn_writes = 0;
+}
+
+static void txn_commit(struct run *r)
+{
+	if (r->st && state_txn_commit(r->st) < 0)
+		r->state_errors++;
+	r->txn_writes = 0;
+}
+
+/* Every 100 confirmations of updates and removals: one commit (a batch's worth). */
+static void txn_count(struct run *r)
+{
+	if (++r->txn_writes >= 100) {
+		txn_commit(r);
+		txn_begin(r);
+	}
+}
+
+static void store_assocs(struct run *r, const struct meeting *m)
+{
+	cJSON *j = meeting_associations_json(m);
+	char *text = cJSON_PrintUnformatted(j);
+
+	if (state_set_assocs(r->st, m->source, m->key, text) < 0)
+		r->state_errors++;
+	cJSON_free(text);
+	cJSON_Delete(j);
+}
+
+static void confirm(struct run *r, size_t mi, const char *id)
+{
+	free(r->ids[mi]);
+	r->ids[mi] = xstrdup(id);
+	if (!r->st)
+		return;
+	if (state_confirm(r->st, r->run_id, &r->ms[mi], id, r->hashes[mi]) < 0)
+		r->state_errors++;
+	else
+		store_assocs(r, &r->ms[mi]);
+}
+
+static void failed(struct run *r, const struct meeting *m, const char *why, const char *category)
+{
+	warning("%s: %s: %s", m->where ? m->where : m->source, m->key, why ? why : "failed");
+	report_add(r->rep, m, OUTCOME_FAILED, NULL, NULL, why, category);
+	r->failed++;
+	r->counts.failed++;
+	mark_dirty(r, m->source);
+}
+
+/* batch_pending_fn: intent before effect. */
+static int on_pending(struct meeting *const *ms, size_t n, void *data)
 {
 	struct run *r = data;
+	size_t s;
 
+	if (r->st && state_mark_pending(r->st, r->run_id, ms, n) < 0) {
+		r->state_errors++;
+		return -1;
+	}
+	XGROW(r->sets, r->sets_cap, r->nsets + 1);
+	s = r->nsets++;
+	r->sets[s].left = 0;
+	r->sets[s].answered = false;
+	for (size_t i = 0; i < n; i++) {
+		size_t mi = meeting_index(r, ms[i]);
+		long old = r->set_of[mi];
+
+		/* A re-send after an ambiguous create: it leaves its first set. */
+		if (old >= 0 && r->sets[old].left && !--r->sets[old].left) {
+			txn_commit(r);
+			txn_begin(r);
+		}
+		r->set_of[mi] = (long)s;
+		r->sets[s].left++;
+	}
+	return 0;
+}
+
+static void on_create_result(const struct batch_result *res, void *data)
+{
+	struct run *r = data;
+	size_t mi = meeting_index(r, res->m);
+	long s = r->set_of[mi];
+
+	if (s >= 0 && !r->sets[s].answered) {
+		/* Test hook kill point: HubSpot answered, nothing recorded yet. */
+		r->sets[s].answered = true;
+		state_step("import: create answered");
+	}
 	switch (res->status) {
 	case BATCH_CREATED:
 	case BATCH_FOUND:
+		confirm(r, mi, res->id);
 		report_add(r->rep, res->m, OUTCOME_CREATED, res->id, NULL,
 			   res->status == BATCH_FOUND ? "created by an earlier attempt; found" : NULL,
 			   NULL);
-		break;
-	case BATCH_UPDATED:
-		report_add(r->rep, res->m, OUTCOME_UPDATED, res->id, NULL, NULL, NULL);
-		break;
-	case BATCH_ARCHIVED:
+		r->counts.created++;
 		break;
 	case BATCH_FAILED:
-		warning("%s: %s: %s", res->m->where, res->m->key,
-			res->message ? res->message : "failed");
-		report_add(r->rep, res->m, OUTCOME_FAILED, NULL, NULL, res->message,
-			   res->category);
+		/*
+		 * HubSpot refused this input (it has a category): the create did not
+		 * happen. Without one the create may have happened (its answer was
+		 * lost): the row stays pending and the next run looks it up.
+		 */
+		if (r->st && res->category &&
+		    state_mark_failed(r->st, r->run_id, res->m, res->message) < 0)
+			r->state_errors++;
+		failed(r, res->m, res->message, res->category);
 		break;
 	case BATCH_NOT_SENT:
-		report_add(r->rep, res->m, OUTCOME_FAILED, NULL, NULL,
-			   "not sent: the run stopped before it", NULL);
+	default:
+		failed(r, res->m, "not sent: the run stopped before it", NULL);
 		break;
+	}
+	if (s >= 0 && r->sets[s].left && !--r->sets[s].left) {
+		txn_commit(r);
+		txn_begin(r);
 	}
 }
 
+static void note_stop(struct run *r, enum hs_result hr)
+{
+	if (hr == HS_OK || r->stopped)
+		return;
+	r->stopped = true;
+	r->stop = hr;
+	if (hr == HS_DAILY_LIMIT)
+		report_note(r->rep, "HubSpot's daily limit was reached; a re-run continues where "
+				    "this one stopped");
+	else if (hr == HS_AUTH)
+		report_note(r->rep, "HubSpot refused the token or its scopes: nothing more sent");
+	else
+		report_note(r->rep, "HubSpot could not be reached: retries exhausted");
+}
+
+static struct batch_options batch_opts(struct run *r, batch_result_fn fn)
+{
+	struct batch_options bo = {
+		.identity_property = mapping_identity_property(r->map),
+		.on_result = fn,
+		.data = r,
+	};
+
+	return bo;
+}
+
+static void apply_creates(struct run *r)
+{
+	const struct sync_plan *p = r->plan;
+	struct meeting **cms = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*cms));
+	size_t nc = 0;
+	struct batch_options bo = batch_opts(r, on_create_result);
+
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].action == SYNC_CREATE && p->items[i].meeting)
+			cms[nc++] = p->items[i].meeting;
+	if (nc && !r->stopped) {
+		bo.on_pending = on_pending;
+		txn_begin(r);
+		note_stop(r, batch_create(r->client, cms, nc, &bo));
+		txn_commit(r);
+	} else {
+		for (size_t i = 0; i < nc; i++)
+			failed(r, cms[i], "not sent: the run stopped before it", NULL);
+	}
+	free(cms);
+}
+
+static void on_update_result(const struct batch_result *res, void *data)
+{
+	struct run *r = data;
+	size_t mi = meeting_index(r, res->m);
+
+	switch (res->status) {
+	case BATCH_UPDATED:
+		confirm(r, mi, res->id ? res->id : r->plan->items[mi].hubspot_id);
+		report_add(r->rep, res->m, OUTCOME_UPDATED, r->ids[mi], NULL,
+			   r->plan->items[mi].reason, NULL);
+		r->counts.updated++;
+		break;
+	case BATCH_FAILED:
+		if (r->st && state_mark_failed(r->st, r->run_id, res->m, res->message) < 0)
+			r->state_errors++;
+		failed(r, res->m, res->message, res->category);
+		break;
+	default:
+		failed(r, res->m, "not sent: the run stopped before it", NULL);
+		break;
+	}
+	txn_count(r);
+}
+
+/*
+ * Associations follow the attendees: for each updated meeting whose
+ * association list differs from the one last sent (kept in the state), the
+ * v4 association calls add and remove the difference. A change that failed
+ * leaves the row failed, so the next run tries again.
+ */
+static void sync_associations(struct run *r, const size_t *ui, size_t nu)
+{
+	struct assoc_change *ch = xcalloc(nu ? nu : 1, sizeof(*ch));
+	cJSON **olds = xcalloc(nu ? nu : 1, sizeof(*olds));
+	cJSON **news = xcalloc(nu ? nu : 1, sizeof(*news));
+	size_t *who = xcalloc(nu ? nu : 1, sizeof(*who));
+	size_t nch = 0;
+	enum hs_result hr;
+
+	for (size_t k = 0; k < nu; k++) {
+		const struct sync_item *it = &r->plan->items[ui[k]];
+		size_t mi = ui[k];
+		cJSON *nw;
+		char *a, *b;
+		bool same;
+
+		if (!r->ids[mi] || r->stopped)
+			continue; /* the update failed: tried again next run */
+		nw = meeting_associations_json(&r->ms[mi]);
+		a = cJSON_PrintUnformatted(nw);
+		b = it->row ? it->row->assocs : NULL;
+		same = b && !strcmp(a, b);
+		cJSON_free(a);
+		if (same) {
+			cJSON_Delete(nw);
+			continue;
+		}
+		olds[nch] = b ? cJSON_Parse(b) : NULL;
+		news[nch] = nw;
+		ch[nch].meeting_id = r->ids[mi];
+		ch[nch].old_assocs = olds[nch];
+		ch[nch].new_assocs = nw;
+		who[nch++] = mi;
+	}
+	if (nch) {
+		hr = assoc_sync(r->client, ch, nch);
+		note_stop(r, hr);
+		txn_begin(r);
+		for (size_t k = 0; k < nch; k++) {
+			const struct meeting *m = &r->ms[who[k]];
+
+			if (ch[k].failed) {
+				if (state_mark_failed(r->st, r->run_id, m,
+						      "associations not updated") < 0)
+					r->state_errors++;
+				mark_dirty(r, m->source);
+			} else {
+				store_assocs(r, m);
+				verbose("%s: associations: %d added, %d removed", m->key,
+					ch[k].added, ch[k].removed);
+			}
+		}
+		txn_commit(r);
+	}
+	for (size_t k = 0; k < nch; k++) {
+		cJSON_Delete(olds[k]);
+		cJSON_Delete(news[k]);
+	}
+	free(ch);
+	free(olds);
+	free(news);
+	free(who);
+}
+
+static void apply_updates(struct run *r)
+{
+	const struct sync_plan *p = r->plan;
+	struct meeting **ums = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*ums));
+	char **uids = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*uids));
+	size_t *ui = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*ui));
+	size_t nu = 0;
+	struct batch_options bo = batch_opts(r, on_update_result);
+
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].action == SYNC_UPDATE && p->items[i].meeting) {
+			ums[nu] = p->items[i].meeting;
+			uids[nu] = xstrdup(p->items[i].hubspot_id);
+			ui[nu++] = i;
+		}
+	if (nu && !r->stopped) {
+		txn_begin(r);
+		note_stop(r, batch_update(r->client, ums, uids, nu, &bo));
+		txn_commit(r);
+		if (r->st)
+			sync_associations(r, ui, nu);
+	} else {
+		for (size_t i = 0; i < nu; i++)
+			failed(r, ums[i], "not sent: the run stopped before it", NULL);
+	}
+	for (size_t i = 0; i < nu; i++)
+		free(uids[i]);
+	free(ums);
+	free(uids);
+	free(ui);
+}
+
+/* Removals: what the batch calls need to find their items again. */
+struct removal {
+	size_t item;
+	const char *id;
+	enum batch_status status;
+	const char *message;
+	bool answered;
+};
+struct removals {
+	struct run *r;
+	struct removal *v;
+	size_t n;
+	struct meeting *tmp; /* cancel: the update inputs */
+};
+
+static int cmp_removal_id(const void *a, const void *b)
+{
+	return strcmp(((const struct removal *)a)->id, ((const struct removal *)b)->id);
+}
+
+static void on_archive_result(const struct batch_result *res, void *data)
+{
+	struct removals *rm = data;
+	struct removal key = {.id = res->id};
+	struct removal *hit = res->id ? bsearch(&key, rm->v, rm->n, sizeof(*rm->v), cmp_removal_id)
+				      : NULL;
+
+	if (!hit)
+		return;
+	hit->answered = true;
+	hit->status = res->status;
+	hit->message = NULL;
+	txn_count(rm->r);
+}
+
+static void on_cancel_result(const struct batch_result *res, void *data)
+{
+	struct removals *rm = data;
+	struct removal *x = &rm->v[res->m - rm->tmp];
+
+	x->answered = true;
+	x->status = res->status;
+	/* A meeting somebody deleted in HubSpot needs no cancelling. */
+	if (res->status == BATCH_FAILED && res->category &&
+	    !strcmp(res->category, "OBJECT_NOT_FOUND"))
+		x->status = BATCH_ARCHIVED;
+	txn_count(rm->r);
+}
+
+/* Record one removal's outcome (state + report). */
+static void removal_done(struct run *r, const struct sync_item *it, enum batch_status st,
+			 const char *message)
+{
+	enum state_status ss;
+	enum outcome out;
+	const char *action, *reason = it->reason;
+
+	switch (it->remove_mode) {
+	case ON_REMOVED_ARCHIVE:
+		ss = STATE_ARCHIVED;
+		out = OUTCOME_ARCHIVED;
+		action = "remove:archive";
+		break;
+	case ON_REMOVED_CANCEL:
+		ss = STATE_CANCELLED;
+		out = OUTCOME_UPDATED;
+		action = "remove:cancel";
+		break;
+	case ON_REMOVED_KEEP:
+	default:
+		ss = STATE_KEPT;
+		out = OUTCOME_UNCHANGED;
+		action = "remove:keep";
+		break;
+	}
+	if (it->remove_mode == ON_REMOVED_CANCEL && st == BATCH_ARCHIVED) {
+		ss = STATE_ARCHIVED; /* gone from HubSpot already */
+		reason = "gone from the calendar; already deleted in HubSpot";
+	}
+	if (st == BATCH_FAILED || st == BATCH_NOT_SENT) {
+		const char *why = message ? message
+					  : (st == BATCH_NOT_SENT ? "not sent: the run stopped before it"
+								  : "failed");
+
+		warning("%s: %s: %s", action, it->key, why);
+		report_add_key(r->rep, it->key, it->source, OUTCOME_FAILED, it->hubspot_id, action,
+			       why);
+		r->failed++;
+		r->counts.failed++;
+		mark_dirty(r, it->source);
+		return;
+	}
+	if (r->st && state_mark_removed(r->st, r->run_id, it->source, it->key, ss) < 0)
+		r->state_errors++;
+	report_add_key(r->rep, it->key, it->source, out, it->hubspot_id, action, reason);
+	if (ss == STATE_ARCHIVED)
+		r->counts.archived++;
+	else if (ss == STATE_CANCELLED)
+		r->counts.updated++;
+}
+
+static void apply_removals(struct run *r)
+{
+	const struct sync_plan *p = r->plan;
+	struct removals arch = {.r = r}, canc = {.r = r};
+	char **ids;
+	struct meeting **ptrs;
+	char **cids;
+	size_t na = 0;
+
+	arch.v = xcalloc(p->nitems ? p->nitems : 1, sizeof(*arch.v));
+	canc.v = xcalloc(p->nitems ? p->nitems : 1, sizeof(*canc.v));
+	canc.tmp = xcalloc(p->nitems ? p->nitems : 1, sizeof(*canc.tmp));
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct sync_item *it = &p->items[i];
+
+		if (it->action != SYNC_REMOVE || it->primary >= 0 || !it->hubspot_id)
+			continue;
+		if (it->remove_mode == ON_REMOVED_ARCHIVE) {
+			arch.v[arch.n].item = i;
+			arch.v[arch.n++].id = it->hubspot_id;
+		} else if (it->remove_mode == ON_REMOVED_CANCEL) {
+			struct meeting *m = &canc.tmp[canc.n];
+
+			m->key = xstrdup(it->key);
+			m->source = xstrdup(it->source);
+			m->properties = cJSON_CreateObject();
+			cJSON_AddStringToObject(m->properties, "hs_meeting_outcome", "CANCELED");
+			canc.v[canc.n].item = i;
+			canc.v[canc.n++].id = it->hubspot_id;
+		}
+	}
+	if (arch.n && !r->stopped) {
+		struct batch_options bo = batch_opts(r, on_archive_result);
+
+		bo.data = &arch;
+		qsort(arch.v, arch.n, sizeof(*arch.v), cmp_removal_id);
+		ids = xmalloc(arch.n * sizeof(*ids));
+		for (size_t k = 0; k < arch.n; k++)
+			if (!k || strcmp(arch.v[k].id, arch.v[k - 1].id))
+				ids[na++] = xstrdup(arch.v[k].id);
+		txn_begin(r);
+		note_stop(r, batch_archive(r->client, ids, na, &bo));
+		/* Same id twice (two calendars' rows): both take the answer. */
+		for (size_t k = 1; k < arch.n; k++)
+			if (!strcmp(arch.v[k].id, arch.v[k - 1].id) && arch.v[k - 1].answered) {
+				arch.v[k].answered = true;
+				arch.v[k].status = arch.v[k - 1].status;
+			}
+		for (size_t k = 0; k < arch.n; k++)
+			removal_done(r, &p->items[arch.v[k].item],
+				     arch.v[k].answered ? arch.v[k].status : BATCH_NOT_SENT, NULL);
+		txn_commit(r);
+		for (size_t k = 0; k < na; k++)
+			free(ids[k]);
+		free(ids);
+	} else {
+		for (size_t k = 0; k < arch.n; k++)
+			removal_done(r, &p->items[arch.v[k].item], BATCH_NOT_SENT, NULL);
+	}
+	if (canc.n && !r->stopped) {
+		struct batch_options bo = batch_opts(r, on_cancel_result);
+
+		bo.data = &canc;
+		ptrs = xmalloc(canc.n * sizeof(*ptrs));
+		cids = xmalloc(canc.n * sizeof(*cids));
+		for (size_t k = 0; k < canc.n; k++) {
+			ptrs[k] = &canc.tmp[k];
+			cids[k] = xstrdup(canc.v[k].id);
+		}
+		txn_begin(r);
+		note_stop(r, batch_update(r->client, ptrs, cids, canc.n, &bo));
+		for (size_t k = 0; k < canc.n; k++)
+			removal_done(r, &p->items[canc.v[k].item],
+				     canc.v[k].answered ? canc.v[k].status : BATCH_NOT_SENT, NULL);
+		txn_commit(r);
+		for (size_t k = 0; k < canc.n; k++)
+			free(cids[k]);
+		free(ptrs);
+		free(cids);
+	} else {
+		for (size_t k = 0; k < canc.n; k++)
+			removal_done(r, &p->items[canc.v[k].item], BATCH_NOT_SENT, NULL);
+	}
+	/* keep, and second rows of a meeting removed through another item. */
+	txn_begin(r);
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct sync_item *it = &p->items[i];
+
+		if (it->action != SYNC_REMOVE)
+			continue;
+		if (it->remove_mode == ON_REMOVED_KEEP || !it->hubspot_id)
+			removal_done(r, it, BATCH_UPDATED, NULL);
+		else if (it->primary >= 0)
+			removal_done(r, it, r->stopped ? BATCH_NOT_SENT : BATCH_ARCHIVED, NULL);
+	}
+	txn_commit(r);
+	for (size_t k = 0; k < canc.n; k++) {
+		cJSON_Delete(canc.tmp[k].properties);
+		free(canc.tmp[k].key);
+		free(canc.tmp[k].source);
+	}
+	free(canc.tmp);
+	free(canc.v);
+	free(arch.v);
+}
+
+/* Unchanged meetings (last_seen) and skips: nothing sent. */
+static void apply_quiet(struct run *r)
+{
+	const struct sync_plan *p = r->plan;
+
+	txn_begin(r);
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct sync_item *it = &p->items[i];
+
+		if (it->action == SYNC_SKIP && it->meeting) {
+			report_add(r->rep, it->meeting, OUTCOME_SKIPPED, NULL, NULL,
+				   it->meeting->skip_reason, NULL);
+		} else if (it->action == SYNC_UNCHANGED) {
+			size_t mi = meeting_index(r, it->meeting);
+
+			free(r->ids[mi]);
+			r->ids[mi] = xstrdup(it->hubspot_id);
+			if (r->st) {
+				if (state_confirm(r->st, r->run_id, it->meeting, it->hubspot_id,
+						  it->hash) < 0)
+					r->state_errors++;
+				/* Rows from before associations were kept, or of another calendar. */
+				else if (!it->row || !it->row->assocs ||
+					 strcmp(it->row->source, it->meeting->source))
+					store_assocs(r, it->meeting);
+			}
+			report_add(r->rep, it->meeting, OUTCOME_UNCHANGED, it->hubspot_id, NULL,
+				   NULL, NULL);
+		}
+	}
+	txn_commit(r);
+}
+
+/* Occurrences of a meeting seen in several calendars: recorded with the primary's id. */
+static void apply_merges(struct run *r)
+{
+	const struct sync_plan *p = r->plan;
+
+	txn_begin(r);
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct sync_item *it = &p->items[i];
+		const char *id;
+
+		if (it->action != SYNC_MERGE)
+			continue;
+		id = it->primary >= 0 ? r->ids[it->primary] : NULL;
+		if (!id) {
+			report_add(r->rep, it->meeting, OUTCOME_FAILED, NULL, "merge",
+				   "same meeting as in another calendar, which failed", NULL);
+			r->failed++;
+			r->counts.failed++;
+			mark_dirty(r, it->source);
+			continue;
+		}
+		if (r->st) {
+			if (state_confirm(r->st, r->run_id, it->meeting, id, it->hash) < 0)
+				r->state_errors++;
+			else
+				store_assocs(r, &r->ms[it->primary]);
+		}
+		report_add(r->rep, it->meeting, OUTCOME_UNCHANGED, id, "merge", it->reason, NULL);
+	}
+	txn_commit(r);
+}
+
+/* RESOLVE items left (only when the look-up could not run): nothing may be created for them. */
+static void apply_unresolved(struct run *r)
+{
+	const struct sync_plan *p = r->plan;
+
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct sync_item *it = &p->items[i];
+
+		if (it->action != SYNC_RESOLVE)
+			continue;
+		if (it->meeting)
+			report_add(r->rep, it->meeting, OUTCOME_FAILED, it->hubspot_id, "resolve",
+				   "an earlier create was never confirmed; not looked up yet", NULL);
+		else
+			report_add_key(r->rep, it->key, it->source, OUTCOME_FAILED, NULL, "resolve",
+				       "an earlier create was never confirmed; not looked up yet");
+		r->failed++;
+		r->counts.failed++;
+		mark_dirty(r, it->source);
+	}
+}
+
+/* --dry-run: the plan on stdout; every item into --report. */
+static void print_plan(struct run *r)
+{
+	const struct sync_plan *p = r->plan;
+	struct sbuf sb = SBUF_INIT;
+
+	sync_plan_format_table(p, util_verbosity >= 2, &sb);
+	fputs(sb.buf ? sb.buf : "", stdout);
+	fflush(stdout);
+	sbuf_release(&sb);
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct sync_item *it = &p->items[i];
+		enum outcome out = OUTCOME_PLANNED;
+		char action[24];
+
+		if (it->action == SYNC_UNCHANGED)
+			out = OUTCOME_UNCHANGED;
+		else if (it->action == SYNC_SKIP)
+			out = OUTCOME_SKIPPED;
+		if (it->action == SYNC_REMOVE)
+			snprintf(action, sizeof(action), "remove:%s",
+				 it->remove_mode == ON_REMOVED_ARCHIVE  ? "archive"
+				 : it->remove_mode == ON_REMOVED_CANCEL ? "cancel"
+									: "keep");
+		else
+			snprintf(action, sizeof(action), "%s", sync_action_name(it->action));
+		if (it->meeting)
+			report_add(r->rep, it->meeting, out, it->hubspot_id, action, it->reason, NULL);
+		else
+			report_add_key(r->rep, it->key, it->source, out, it->hubspot_id, action,
+				       it->reason);
+	}
+}
+
+/* ---- the command ------------------------------------------------------------------------------ */
+
 static void run_release(struct run *r)
 {
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		meeting_release(&r->ms[i]);
+		if (r->ids)
+			free(r->ids[i]);
+	}
 	free(r->ms);
+	free(r->ptrs);
+	free(r->hashes);
+	free(r->ids);
+	free(r->set_of);
+	free(r->sets);
 	for (size_t i = 0; i < r->nstatics; i++) {
 		free(r->statics[i].id);
 		free(r->statics[i].ref);
 	}
 	free(r->statics);
+	for (size_t i = 0; i < r->nfeeds; i++) {
+		free(r->feeds[i].display);
+		free(r->feeds[i].etag);
+		free(r->feeds[i].last_modified);
+		free(r->feeds[i].content_hash);
+	}
+	free(r->feeds);
+	free(r->config_hash);
 	report_free(r->rep);
 	mapping_free(r->map);
+	hs_client_free(r->client);
+	if (r->token) {
+		memset(r->token, 0, strlen(r->token));
+		free(r->token);
+	}
+	state_close(r->st);
+}
+
+/* Open the state: locked for a run, read-only (if it exists) for a dry run. */
+static int open_state(struct run *r)
+{
+	char *path;
+	int rc;
+
+	if (r->o->no_state)
+		return 0;
+	path = r->o->state ? xstrdup(r->o->state) : state_default_path();
+	if (!path)
+		return EXIT_USAGE;
+	if (r->o->dry_run) {
+		rc = access(path, F_OK) == 0 ? state_open(path, STATE_OPEN_READONLY, &r->st) : 0;
+	} else {
+		rc = state_open(path, 0, &r->st);
+	}
+	free(path);
+	if (rc == STATE_LOCKED)
+		return EXIT_LOCKED;
+	return rc ? EXIT_USAGE : 0;
+}
+
+/* Remember each calendar's validators and content, only when all of it went well. */
+static void save_feeds(struct run *r, bool all_well)
+{
+	for (size_t i = 0; i < r->nfeeds && r->st; i++) {
+		struct feed *f = &r->feeds[i];
+		int rc;
+
+		if (!f->loaded)
+			rc = state_feed_set(r->st, f->source, NULL, NULL, NULL, false);
+		else if (f->dirty || !all_well)
+			rc = state_feed_set(r->st, f->source, NULL, NULL, NULL, true);
+		else
+			rc = state_feed_set(r->st, f->source, f->etag, f->last_modified,
+					    f->content_hash, true);
+		if (rc < 0)
+			r->state_errors++;
+	}
 }
 
 int cmd_import(const struct app_options *o)
 {
 	struct run r = {0};
-	struct hs_client *client = NULL;
-	struct meeting **ptrs = NULL;
-	char *token = NULL;
-	enum hs_result hr = HS_OK;
+	struct sync_plan plan = {0};
+	struct state_rows rows = {0};
+	struct sync_feed *sfeeds = NULL;
+	const char **srcs = NULL;
+	size_t loaded, nsf = 0, nsrcs = 0;
 	int rc = EXIT_DONE;
 
 	r.o = o;
@@ -245,73 +1216,170 @@ int cmd_import(const struct app_options *o)
 	if (!r.map)
 		return EXIT_USAGE;
 	r.rep = report_new(o->report);
-	if (parse_associate(&r)) {
+	if (parse_associate(&r) || make_config_hash(&r)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
 	if (!o->dry_run) {
-		token = app_token(o);
-		if (!token) {
+		r.token = app_token(o);
+		if (!r.token) {
 			rc = EXIT_USAGE;
 			goto out;
 		}
 	}
-	if (read_calendars(&r)) {
-		rc = EXIT_USAGE;
+	rc = open_state(&r);
+	if (rc)
 		goto out;
-	}
-	merge_duplicates(&r);
+	if (r.st && !o->dry_run) {
+		char *summary = argv_summary(o);
+		struct sbuf sources = SBUF_INIT;
+		int brc;
 
-	if (o->dry_run) {
-		for (size_t i = 0; i < r.n; i++) {
-			print_plan_line(&r.ms[i], "create");
-			report_add(r.rep, &r.ms[i], OUTCOME_PLANNED, NULL, "create", NULL, NULL);
+		for (size_t i = 0; i < o->nargs; i++) {
+			char *red = source_redact(o->args[i]);
+
+			sbuf_addf(&sources, "%s%s", i ? "\n" : "", red);
+			free(red);
 		}
-	} else if (r.n) {
+		brc = state_begin_run(r.st, sources.buf, summary, &r.run_id);
+		free(summary);
+		sbuf_release(&sources);
+		if (brc < 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (!o->dry_run) {
 		struct hs_options ho = {
 			.api_base = app_api_base(o),
-			.token = token,
+			.token = r.token,
 			.rate_max = o->rate_max,
 			.rate_interval_ms = o->rate_interval_ms,
 			.timeout_s = 30,
 			.retry_budget_s = 300,
 		};
-		struct batch_options bo = {
-			.identity_property = mapping_identity_property(r.map),
-			.on_result = on_batch_result,
-			.data = &r,
-		};
 
-		client = hs_client_new(&ho);
-		ptrs = xmalloc(r.n * sizeof(*ptrs));
-		for (size_t i = 0; i < r.n; i++)
-			ptrs[i] = &r.ms[i];
-		hr = batch_create(client, ptrs, r.n, &bo);
-		if (hr == HS_DAILY_LIMIT)
-			report_note(r.rep, "HubSpot's daily limit was reached: %ld created before it; "
-					   "a re-run continues where this one stopped",
-				    report_count(r.rep, OUTCOME_CREATED));
-		else if (hr == HS_AUTH)
-			report_note(r.rep, "HubSpot refused the token or its scopes: nothing more sent");
-		else if (hr != HS_OK)
-			report_note(r.rep, "HubSpot could not be reached: retries exhausted");
+		r.client = hs_client_new(&ho);
 	}
 
-	if (hr != HS_OK)
+	/* 1. Leftovers of a run that died: resolved before anything is created. */
+	if (r.st && !o->dry_run)
+		note_stop(&r, resolve_pending(&r));
+
+	/* 2. Read and map. */
+	loaded = read_calendars(&r);
+	r.ptrs = xmalloc((r.n ? r.n : 1) * sizeof(*r.ptrs));
+	for (size_t i = 0; i < r.n; i++)
+		r.ptrs[i] = &r.ms[i];
+	r.ids = xcalloc(r.n ? r.n : 1, sizeof(*r.ids));
+	r.set_of = xmalloc((r.n ? r.n : 1) * sizeof(*r.set_of));
+	for (size_t i = 0; i < r.n; i++)
+		r.set_of[i] = -1;
+	if (sync_merge_duplicates(r.ptrs, r.n))
+		verbose("the same meeting appears in several calendars: merged");
+
+	/* 3. Associations (look-ups only: a dry run sends nothing at all). */
+	{
+		bool any = false;
+
+		for (size_t i = 0; i < r.n && !any; i++)
+			any = !r.ms[i].skip_reason;
+		if (any && o->dry_run)
+			report_note(r.rep, "dry run: associations were not looked up (nothing is "
+					   "sent): meetings with contacts or companies may show as "
+					   "updates");
+		else if (any && !r.stopped)
+			note_stop(&r, assoc_resolve(r.client, r.map, r.ptrs, r.n, r.rep));
+	}
+	r.hashes = xmalloc((r.n ? r.n : 1) * sizeof(*r.hashes));
+	for (size_t i = 0; i < r.n; i++)
+		r.hashes[i] = r.ms[i].skip_reason ? 0 : meeting_hash(&r.ms[i]);
+
+	/* 4. Plan: against the rows of the calendars read (skipped ones are left alone). */
+	sfeeds = xcalloc(r.nfeeds ? r.nfeeds : 1, sizeof(*sfeeds));
+	srcs = xcalloc(r.nfeeds ? r.nfeeds : 1, sizeof(*srcs));
+	for (size_t i = 0; i < r.nfeeds; i++) {
+		struct feed *f = &r.feeds[i];
+
+		if (f->skip_why)
+			continue;
+		sfeeds[nsf].source = f->source;
+		sfeeds[nsf++].loaded = f->loaded && f->complete;
+		srcs[nsrcs++] = f->source;
+	}
+	if (r.st && state_rows_for_plan(r.st, srcs, nsrcs, r.ptrs, r.n, &rows) < 0) {
+		rc = EXIT_USAGE;
+		goto finish;
+	}
+	{
+		struct sync_input in = {
+			.meetings = r.ptrs,
+			.hashes = r.hashes,
+			.nmeetings = r.n,
+			.rows = rows.v,
+			.nrows = rows.n,
+			.feeds = sfeeds,
+			.nfeeds = nsf,
+			.has_since = o->has_since,
+			.has_until = o->has_until,
+			.since = o->since,
+			.until = o->until,
+			.on_removed = mapping_on_removed(r.map),
+			.force = o->force,
+		};
+
+		if (sync_plan(&in, &plan) < 0) {
+			rc = EXIT_USAGE;
+			goto finish;
+		}
+	}
+	r.plan = &plan;
+	for (size_t i = 0; i < plan.nmessages; i++)
+		report_note(r.rep, "%s", plan.messages[i]);
+
+	/* 5. Print (dry run) or apply. */
+	if (o->dry_run) {
+		print_plan(&r);
+	} else {
+		apply_quiet(&r);
+		apply_unresolved(&r);
+		apply_creates(&r);
+		apply_updates(&r);
+		apply_removals(&r);
+		apply_merges(&r);
+	}
+
+finish:
+	batch_progress_end();
+	if (r.stopped)
 		rc = EXIT_REFUSED;
-	else if (report_count(r.rep, OUTCOME_FAILED) || r.failed_calendars || r.bad_events)
+	else if (!loaded)
+		rc = EXIT_USAGE;
+	else if (rc == EXIT_DONE && (r.failed || r.bad_events || loaded < r.nfeeds ||
+				     plan.refused_removals || r.state_errors))
 		rc = EXIT_PARTIAL;
+	if (r.st && !o->dry_run) {
+		save_feeds(&r, rc == EXIT_DONE);
+		if (state_finish_run(r.st, r.run_id, &r.counts,
+				     rc == EXIT_DONE      ? "done"
+				     : rc == EXIT_PARTIAL ? "partial"
+							  : "failed") < 0 &&
+		    rc == EXIT_DONE)
+			rc = EXIT_PARTIAL;
+	}
+	if (r.state_errors)
+		report_note(r.rep, "%ld state update(s) failed (see errors above)", r.state_errors);
+	if (plan.refused_removals && !o->dry_run)
+		report_note(r.rep, "%zu removal(s) held back by a safety valve", plan.refused_removals);
 	if (util_verbosity > 0 || rc != EXIT_DONE)
 		report_print_summary(r.rep, stderr, o->dry_run);
 	if (report_write(r.rep, o->dry_run) && rc == EXIT_DONE)
 		rc = EXIT_PARTIAL;
 out:
-	free(ptrs);
-	hs_client_free(client);
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-	}
+	sync_plan_release(&plan);
+	state_rows_release(&rows);
+	free(sfeeds);
+	free(srcs);
 	run_release(&r);
 	ics_global_cleanup();
 	return rc;

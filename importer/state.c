@@ -13,7 +13,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct state {
 	char *path;
@@ -323,6 +323,7 @@ static const char schema_sql[] =
 	" created_run INTEGER,"
 	" changed_run INTEGER,"
 	" last_error TEXT,"
+	" assocs TEXT,"
 	" PRIMARY KEY (key, source));"
 	"CREATE INDEX occurrences_source_start ON occurrences(source, start_ts);"
 	"CREATE INDEX occurrences_pending ON occurrences(status) WHERE status = 'pending';"
@@ -355,8 +356,23 @@ static int ensure_schema(struct state *st)
 		return error("state '%s' has schema version %d, newer than this ics2hubspot "
 			     "understands (%d): upgrade ics2hubspot",
 			     st->path, version, SCHEMA_VERSION);
-	if (st->readonly)
+	if (st->readonly && version == 0)
 		return error("state '%s' is empty or not an ics2hubspot state", st->path);
+	if (version == 1) {
+		/* Version 2 added occurrences.assocs (the associations last sent). */
+		if (st->readonly)
+			return error("state '%s' has schema version 1: run an import with it once "
+				     "to upgrade it",
+				     st->path);
+		if (exec(st, "BEGIN IMMEDIATE") < 0)
+			return -1;
+		if (exec(st, "ALTER TABLE occurrences ADD COLUMN assocs TEXT;"
+			     "PRAGMA user_version = 2;") < 0) {
+			exec(st, "ROLLBACK");
+			return -1;
+		}
+		return exec(st, "COMMIT");
+	}
 	/* version 0: a new database. Tables and version in one transaction. */
 	if (exec(st, "BEGIN IMMEDIATE") < 0)
 		return -1;
@@ -643,7 +659,7 @@ int state_feed_set(struct state *st, const char *source, const char *etag,
 
 #define ROW_COLS                                                                      \
 	"key, source, uid, recurrence_id, start, hubspot_id, hash, status, trace_id," \
-	" first_seen, last_seen, created_run, changed_run, last_error"
+	" first_seen, last_seen, created_run, changed_run, last_error, assocs"
 
 static void row_read(sqlite3_stmt *s, struct state_row *r)
 {
@@ -666,6 +682,7 @@ static void row_read(sqlite3_stmt *s, struct state_row *r)
 	r->created_run = (long)sqlite3_column_int64(s, 11);
 	r->changed_run = (long)sqlite3_column_int64(s, 12);
 	r->last_error = col_str(s, 13);
+	r->assocs = col_str(s, 14);
 }
 
 void state_row_release(struct state_row *r)
@@ -681,6 +698,7 @@ void state_row_release(struct state_row *r)
 	free(r->hash);
 	free(r->trace_id);
 	free(r->last_error);
+	free(r->assocs);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -1176,4 +1194,44 @@ long state_forget_source(struct state *st, const char *source)
 	if (write_end(st, rc, "state: forget") < 0)
 		return -1;
 	return n;
+}
+
+/* ---- additions for the import pipeline (issue #7 wiring) ------------------------------------ */
+
+int state_set_assocs(struct state *st, const char *source, const char *key, const char *assocs)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "UPDATE occurrences SET assocs = ?3 WHERE key = ?1 AND source = ?2");
+	if (s) {
+		bind_text(s, 1, key);
+		bind_text(s, 2, source);
+		bind_text(s, 3, assocs);
+	}
+	rc = step_done(st, s, "cannot record associations");
+	return write_end(st, rc, "state: associations");
+}
+
+int state_source_quiet(struct state *st, const char *source)
+{
+	sqlite3_stmt *s = prep(
+		st, "SELECT EXISTS(SELECT 1 FROM occurrences WHERE source = ?1"
+		    "  AND status IN ('pending', 'failed'))"
+		    " OR EXISTS(SELECT 1 FROM occurrences a JOIN occurrences b ON a.key = b.key"
+		    "  AND b.source <> a.source WHERE a.source = ?1)");
+	int rc, busy = 0;
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, source);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		busy = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return db_error(st, "cannot read occurrences");
+	return busy ? 0 : 1;
 }

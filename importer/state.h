@@ -59,6 +59,7 @@ struct state_row {
 	long created_run; /* run that sent the create, 0 when none */
 	long changed_run; /* run that last changed the row's meeting or status, 0 when none */
 	char *last_error;
+	char *assocs; /* associations last sent (meeting_associations_json() text), or NULL */
 };
 void state_row_release(struct state_row *r);
 
@@ -235,6 +236,20 @@ int state_mark_removed(struct state *st, long run_id, const char *source, const 
 		       enum state_status status);
 /* Delete every row and the feed info of `source`. Returns the number of rows deleted, or -1. */
 long state_forget_source(struct state *st, const char *source);
+
+/*
+ * Record the associations HubSpot holds for row (source, key): the text of
+ * meeting_associations_json() as last sent (NULL clears). The next update
+ * diffs against it (assoc_sync) so that associations follow the attendees.
+ */
+int state_set_assocs(struct state *st, const char *source, const char *key, const char *assocs);
+/*
+ * May `source` be skipped when its content did not change (HTTP 304, same
+ * content hash)? 1 when none of its rows is pending or failed and none shares
+ * a key with another source (a shared meeting's contacts are the union of
+ * both calendars: it must be planned with them); 0 when not; -1 on error.
+ */
+int state_source_quiet(struct state *st, const char *source);
 
 /* ---- test-only crash hook ------------------------------------------------------------------ */
 

@@ -652,9 +652,26 @@ static const char *item_mode(const struct sync_item *it)
 	return it->action == SYNC_REMOVE ? remove_mode_name(it->remove_mode) : NULL;
 }
 
+/* At most `max` columns of s (UTF-8 aware), cut with "…"; a new string. */
+static char *cut_cell(const char *s, int max)
+{
+	const char *p = s;
+	char *head, *r;
+
+	if (display_width(s) <= max)
+		return xstrdup(s);
+	for (int w = 0; *p; p++)
+		if ((*p & 0xC0) != 0x80 && w++ == max - 1)
+			break;
+	head = xstrndup(s, (size_t)(p - s));
+	r = xasprintf("%s…", head);
+	free(head);
+	return r;
+}
+
 void sync_plan_format_table(const struct sync_plan *p, bool all, struct sbuf *out)
 {
-	int wkey = 3, wstart = 5, wsrc = 6;
+	int wkey = 3, wstart = 5, wsrc = 6, wtitle = 5;
 	char **red = xcalloc(p->nitems ? p->nitems : 1, sizeof(*red));
 	bool first = true;
 
@@ -671,6 +688,8 @@ void sync_plan_format_table(const struct sync_plan *p, bool all, struct sbuf *ou
 			wstart = l;
 		if ((l = display_width(red[i])) > wsrc)
 			wsrc = l < 32 ? l : 32;
+		if (it->summary && (l = display_width(it->summary)) > wtitle)
+			wtitle = l < 40 ? l : 40;
 	}
 	for (size_t i = 0; i < p->nitems; i++) {
 		const struct sync_item *it = &p->items[i];
@@ -683,6 +702,7 @@ void sync_plan_format_table(const struct sync_plan *p, bool all, struct sbuf *ou
 			add_cell(out, "KEY", wkey);
 			add_cell(out, "START", wstart);
 			add_cell(out, "SOURCE", wsrc);
+			add_cell(out, "TITLE", wtitle);
 			sbuf_adds(out, "REASON\n");
 			first = false;
 		}
@@ -695,6 +715,12 @@ void sync_plan_format_table(const struct sync_plan *p, bool all, struct sbuf *ou
 		add_cell(out, it->key, wkey);
 		add_cell(out, it->start ? it->start : "-", wstart);
 		add_cell(out, red[i], wsrc);
+		{
+			char *title = cut_cell(it->summary ? it->summary : "-", 40);
+
+			add_cell(out, title, wtitle);
+			free(title);
+		}
 		sbuf_addf(out, "%s\n", it->reason);
 		free(red[i]);
 	}

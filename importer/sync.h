@@ -152,7 +152,7 @@ void sync_plan_release(struct sync_plan *p);
 size_t sync_merge_duplicates(struct meeting *const *ms, size_t n);
 
 /*
- * For --dry-run: the plan as a table (ACTION, KEY, START, SOURCE, REASON;
+ * For --dry-run: the plan as a table (ACTION, KEY, START, SOURCE, TITLE, REASON;
  * sources redacted; then the counts and the messages) appended to `out`.
  * `all` false leaves out UNCHANGED and SKIP lines (they are still counted).
  */

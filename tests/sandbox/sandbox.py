@@ -643,10 +643,6 @@ def norm_path(path):
     return "/".join(parts)
 
 
-WRITE_SUFFIXES = ("batch/create", "batch/update", "batch/archive", "batch/upsert",
-                  "batch/associate/default", "batch/labels/archive")
-
-
 def is_write(method, path):
     if method in ("PATCH", "DELETE", "PUT"):
         return True
@@ -1505,6 +1501,9 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "HubSpotSandbox/1.0"
     sys_version = ""
 
+    def version_string(self):
+        return self.server_version
+
     def log_message(self, fmt, *args):
         if self.server.verbose:
             sys.stderr.write("sandbox: %s\n" % (fmt % args))
@@ -1742,6 +1741,11 @@ class Handler(BaseHTTPRequestHandler):
                 return fn(ctx, *groups)
         except ApiError as e:
             return e.resp
+        except Exception as e:  # a sandbox bug: say so loudly rather than drop the connection
+            import traceback
+            traceback.print_exc()
+            return err(500, "INTERNAL_ERROR", "sandbox internal error: %s: %s"
+                       % (type(e).__name__, e))
 
     # ---- admin API
 

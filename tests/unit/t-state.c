@@ -120,7 +120,7 @@ static void test_fresh_db(void)
 	CHECK_INT(run, 1);
 	CHECK_INT(file_mode(wal), 0600); /* WAL files take the database's mode */
 	state_close(st);
-	CHECK_INT(header_user_version(path), 1);
+	CHECK_INT(header_user_version(path), 2);
 
 	/* Reopen: the schema is there, runs go on numbering. */
 	CHECK_INT(state_open(path, 0, &st), 0);
@@ -132,7 +132,7 @@ static void test_fresh_db(void)
 	set_header_user_version(path, 99);
 	CHECK_INT(state_open(path, 0, &st), -1);
 	CHECK(st == NULL);
-	set_header_user_version(path, 1);
+	set_header_user_version(path, 2);
 	CHECK_INT(state_open(path, 0, &st), 0);
 	state_close(st);
 

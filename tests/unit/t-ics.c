@@ -1,0 +1,473 @@
+/* Unit tests for importer/ics.c: one small calendar per rule (tests/ics/NAME.ics). */
+#include "ics.h"
+#include "test.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+struct got {
+	struct occurrence *v;
+	size_t n;
+	size_t stop_after; /* 0 = never stop */
+};
+
+static int collect(const struct occurrence *o, void *data)
+{
+	struct got *g = data;
+
+	g->v = xrealloc(g->v, (g->n + 1) * sizeof(*g->v));
+	occurrence_copy(&g->v[g->n++], o);
+	return g->stop_after && g->n >= g->stop_after ? -1 : 0;
+}
+
+static void got_release(struct got *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		occurrence_release(&g->v[i]);
+	free(g->v);
+	memset(g, 0, sizeof(*g));
+}
+
+static int64_t T(const char *s)
+{
+	int64_t t = 0;
+
+	if (time_parse_utc(s, &t))
+		BUG("bad time %s", s);
+	return t;
+}
+
+/* Read tests/ics/NAME with a window; returns ics_read's status. */
+static int read_cal(const char *name, const char *since, const char *until, const char *default_tz,
+		    struct got *g, struct ics_stats *st)
+{
+	struct ics_options opt;
+	char *path = xasprintf("tests/ics/%s", name);
+	int rc;
+
+	memset(&opt, 0, sizeof(opt));
+	if (since) {
+		opt.has_since = true;
+		opt.since = T(since);
+	}
+	if (until) {
+		opt.has_until = true;
+		opt.until = T(until);
+	}
+	opt.default_tz = default_tz;
+	rc = ics_read(path, path, path, &opt, collect, g, st);
+	free(path);
+	return rc;
+}
+
+/* Occurrences of uid, counted; *first gets the one with the earliest start. */
+static size_t count_uid(const struct got *g, const char *uid, const struct occurrence **first)
+{
+	size_t n = 0;
+
+	if (first)
+		*first = NULL;
+	for (size_t i = 0; i < g->n; i++)
+		if (!strcmp(g->v[i].uid, uid)) {
+			if (first && (!*first || g->v[i].start < (*first)->start))
+				*first = &g->v[i];
+			n++;
+		}
+	return n;
+}
+
+static const struct occurrence *find(const struct got *g, const char *uid, const char *start)
+{
+	int64_t t = T(start);
+
+	for (size_t i = 0; i < g->n; i++)
+		if (!strcmp(g->v[i].uid, uid) && g->v[i].start == t)
+			return &g->v[i];
+	return NULL;
+}
+
+static void test_rrule_repair(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("rrule-repair.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(st.events, 4);
+	CHECK_INT(count_uid(&g, "count-and-until", NULL), 5); /* COUNT=-1 dropped, UNTIL kept */
+	CHECK_INT(count_uid(&g, "count-zero", NULL), 3);
+	CHECK_INT(count_uid(&g, "until-before-start", NULL), 0); /* deletion marker */
+	CHECK_INT(count_uid(&g, "off-pattern", &o), 4);           /* DTSTART + 3 Mondays */
+	CHECK(o && o->start == T("2020-01-01T09:00:00Z"));
+	CHECK(find(&g, "off-pattern", "2020-01-20T09:00:00Z") != NULL);
+	CHECK(st.warnings >= 2); /* both repairs are reported */
+	o = find(&g, "count-and-until", "2024-01-03T10:00:00Z");
+	CHECK(o && o->has_recurrence_id && o->recurrence_id == o->start);
+	CHECK(o && o->end - o->start == 3600);
+	CHECK(o && o->line == 4);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+static void test_window(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+
+	/* [since, until): the instance at `since` is in, the one at `until` is out */
+	CHECK_INT(read_cal("rrule-repair.ics", "2024-01-02T10:00:00Z", "2024-01-04T10:00:00Z", NULL,
+			   &g, &st),
+		  0);
+	CHECK_INT(count_uid(&g, "count-and-until", NULL), 2);
+	CHECK(find(&g, "count-and-until", "2024-01-02T10:00:00Z") != NULL);
+	CHECK(find(&g, "count-and-until", "2024-01-04T10:00:00Z") == NULL);
+	CHECK_INT(g.n, 2);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+static void test_rdate_exdate(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("rdate-exdate.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	/* 05-06, 05-07 (RRULE = RDATE, once), 05-08 removed by EXDATE;VALUE=DATE, 2 PERIODs */
+	CHECK_INT(count_uid(&g, "rdates", NULL), 4);
+	CHECK(find(&g, "rdates", "2024-05-06T08:00:00Z") != NULL);
+	CHECK(find(&g, "rdates", "2024-05-07T08:00:00Z") != NULL);
+	CHECK(find(&g, "rdates", "2024-05-08T08:00:00Z") == NULL);
+	o = find(&g, "rdates", "2024-05-10T12:00:00Z");
+	CHECK(o && o->end == T("2024-05-10T15:00:00Z")); /* PERIOD with end */
+	o = find(&g, "rdates", "2024-05-11T12:00:00Z");
+	CHECK(o && o->end == T("2024-05-11T12:30:00Z")); /* PERIOD with duration */
+	CHECK_INT(count_uid(&g, "exdate-utc", NULL), 2);
+	CHECK(find(&g, "exdate-utc", "2024-01-03T14:00:00Z") == NULL);
+	o = find(&g, "exdate-utc", "2024-01-04T14:00:00Z");
+	CHECK(o && !strcmp(o->tz, "America/New_York") && o->end - o->start == 3600);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+static void test_overrides(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("overrides.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(st.events, 13);
+	/* weekly x5: 01-08 moved earlier (override before the master in the file), 01-15
+	 * cancelled, 01-22 THISANDFUTURE -> 14:00 2h, applies to 01-29 too */
+	CHECK_INT(count_uid(&g, "weekly", NULL), 5);
+	o = find(&g, "weekly", "2024-01-05T07:00:00Z");
+	CHECK(o && o->recurrence_id == T("2024-01-08T09:00:00Z"));
+	CHECK(o && o->summary && strstr(o->summary, "moved earlier"));
+	CHECK(find(&g, "weekly", "2024-01-08T09:00:00Z") == NULL);
+	o = find(&g, "weekly", "2024-01-15T09:00:00Z");
+	CHECK(o && !strcmp(o->status, "CANCELLED"));
+	o = find(&g, "weekly", "2024-01-29T13:00:00Z");
+	CHECK(o && o->end == T("2024-01-29T15:00:00Z") && o->recurrence_id == T("2024-01-29T09:00:00Z"));
+	CHECK(o && o->summary && strstr(o->summary, "this and future"));
+	o = find(&g, "weekly", "2024-01-01T09:00:00Z");
+	CHECK(o && !strcmp(o->status, "CONFIRMED"));
+	/* all-day series, Exchange override RECURRENCE-ID;TZID=GMT Standard Time:...T000000 */
+	CHECK_INT(count_uid(&g, "allday", NULL), 3);
+	o = find(&g, "allday", "2024-09-11");
+	CHECK(o && o->all_day && o->recurrence_id == T("2024-09-09") && o->recurrence_id_all_day);
+	CHECK(o && o->end == T("2024-09-12"));
+	CHECK(find(&g, "allday", "2024-09-09") == NULL);
+	/* orphan override twice: the higher SEQUENCE */
+	CHECK_INT(count_uid(&g, "orphan@google.com", &o), 1);
+	CHECK(o && o->has_recurrence_id && o->start == T("2024-03-01T12:00:00Z"));
+	/* duplicate masters: the highest SEQUENCE wins wherever it is */
+	CHECK_INT(count_uid(&g, "dup", &o), 1);
+	CHECK(o && o->sequence == 3 && o->start == T("2024-04-01T10:00:00Z"));
+	/* VEVENTs without UID: each its own, synthetic UIDs stable across reads */
+	{
+		size_t n = 0;
+		char *first = NULL;
+
+		for (size_t i = 0; i < g.n; i++)
+			if (!strncmp(g.v[i].uid, "nouid-", 6)) {
+				n++;
+				if (!first)
+					first = xstrdup(g.v[i].uid);
+			}
+		CHECK_INT(n, 2);
+		got_release(&g);
+		ics_stats_release(&st);
+		CHECK_INT(read_cal("overrides.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+		CHECK(first && count_uid(&g, first, NULL) == 1);
+		free(first);
+	}
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+static void test_times(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("times.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(st.bad_events, 1); /* no DTSTART */
+	CHECK_INT(g.n, 7);
+	CHECK_STR(st.calendar_name, "Times, tested");
+	CHECK(count_uid(&g, "duration", &o) == 1 && o->end - o->start == 45 * 60);
+	CHECK(count_uid(&g, "date-no-end", &o) == 1 && o->all_day && o->end - o->start == 86400);
+	CHECK(count_uid(&g, "datetime-no-end", &o) == 1 && o->end == o->start);
+	CHECK(count_uid(&g, "swapped", &o) == 1 && o->end == o->start);
+	CHECK(count_uid(&g, "floating", &o) == 1 && o->start == T("2024-06-15T19:00:00Z"));
+	CHECK(o && !strcmp(o->tz, "floating:Europe/Brussels"));
+	CHECK(count_uid(&g, "alldays", &o) == 1 && o->start == T("2024-07-01") &&
+	      o->end == T("2024-07-04") && o->all_day);
+	CHECK(o && o->calendar_name && !strcmp(o->calendar_name, "Times, tested"));
+	CHECK(st.warnings >= 2);
+	CHECK(st.content_hash && strlen(st.content_hash) == 16);
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* --default-tz wins over X-WR-TIMEZONE for floating times; dates stay dates */
+	CHECK_INT(read_cal("times.ics", NULL, "2030-01-01", "America/New_York", &g, &st), 0);
+	CHECK(count_uid(&g, "floating", &o) == 1 && o->start == T("2024-06-16T01:00:00Z"));
+	CHECK(o && !strcmp(o->tz, "floating:America/New_York"));
+	CHECK(count_uid(&g, "alldays", &o) == 1 && o->start == T("2024-07-01"));
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* a Windows name works as --default-tz too */
+	CHECK_INT(read_cal("times.ics", NULL, "2030-01-01", "W. Europe Standard Time", &g, &st), 0);
+	CHECK(count_uid(&g, "floating", &o) == 1 && o->start == T("2024-06-15T19:00:00Z"));
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+static void test_zones(void)
+{
+	static const struct {
+		const char *uid, *start, *tz;
+	} want[] = {
+		{"forward-ref", "2024-01-15T07:00:00Z", "Custom Plus Five"},
+		{"iana", "2024-01-15T17:00:00Z", "America/New_York"},
+		{"mozilla", "2024-01-15T11:00:00Z", "Europe/Berlin"},
+		{"windows", "2024-07-15T10:00:00Z", "Europe/Berlin"},
+		{"display", "2024-07-15T16:00:00Z", "America/New_York"},
+		{"display-bare", "2024-07-15T03:00:00Z", "Asia/Tokyo"},
+		{"unknown", "2024-01-15T12:00:00Z", "UTC"},
+	};
+	struct got g = {0};
+	struct ics_stats st;
+
+	CHECK_INT(read_cal("zones.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct occurrence *o;
+
+		CHECK_INT(count_uid(&g, want[i].uid, &o), 1);
+		if (!o)
+			continue;
+		CHECK_INT(o->start, T(want[i].start));
+		CHECK_STR(o->tz, want[i].tz);
+	}
+	CHECK_INT(st.warnings, 1); /* the unknown TZID, nothing else */
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+static void test_fields(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("fields.ics", NULL, NULL, NULL, &g, &st), 0);
+	CHECK_INT(g.n, 1);
+	if (g.n != 1)
+		goto out;
+	o = &g.v[0];
+	CHECK_STR(o->summary, "Quarterly review, Q3");
+	CHECK_STR(o->status, "CANCELLED"); /* METHOD:CANCEL */
+	CHECK_STR(o->class_, "PRIVATE");
+	CHECK_STR(o->transp, "TRANSPARENT");
+	CHECK_STR(o->busy_status, "OOF");
+	CHECK_STR(o->categories, "Sales,Review,Q3");
+	CHECK_STR(o->location, "Room 1");
+	CHECK_STR(o->url, "https://example.com/event");
+	CHECK_STR(o->conference_url,
+		  "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc/0?context=xyz");
+	CHECK_STR(o->calendar_name, "Sales");
+	CHECK_INT(o->sequence, 4);
+	CHECK_STR(o->organizer.email, "sune.hansen@acme.com");
+	CHECK_STR(o->organizer.name, "Hansen, Sune");
+	CHECK_INT(o->nattendees, 2);
+	if (o->nattendees == 2) {
+		CHECK_STR(o->attendees[0].email, "kent@acme.com");
+		CHECK_STR(o->attendees[0].partstat, "ACCEPTED");
+		CHECK_STR(o->attendees[0].role, "REQ-PARTICIPANT");
+		CHECK_STR(o->attendees[1].cutype, "ROOM");
+	}
+	CHECK_STR(occurrence_x(o, "X-MS-OLK-SENDER"), "someone");
+	CHECK_STR(occurrence_x(o, "x-microsoft-cdo-busystatus"), "oof");
+	CHECK(!o->has_recurrence_id);
+	CHECK_INT(o->line, 6);
+out:
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+static void test_cap_and_horizon(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	struct ics_options opt;
+	const struct occurrence *last = NULL;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.max_per_series = 50;
+	opt.has_until = true;
+	opt.until = T("2024-01-01T01:00:00Z");
+	CHECK_INT(ics_read("tests/ics/cap.ics", "cap.ics", "cap.ics", &opt, collect, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "secondly", NULL), 50);
+	CHECK(st.warnings >= 1);
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* no --until: a series without end stops two years from now */
+	memset(&opt, 0, sizeof(opt));
+	opt.has_since = true;
+	opt.since = T("2024-01-01");
+	CHECK_INT(ics_read("tests/ics/cap.ics", "cap.ics", "cap.ics", &opt, collect, &g, &st), 0);
+	for (size_t i = 0; i < g.n; i++)
+		if (!strcmp(g.v[i].uid, "forever-weekly") && (!last || g.v[i].start > last->start))
+			last = &g.v[i];
+	CHECK(last && last->start < time_now() + 731 * 86400 &&
+	      last->start > time_now() + 715 * 86400);
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* the callback can stop the reading */
+	g.stop_after = 3;
+	CHECK_INT(ics_read("tests/ics/cap.ics", "cap.ics", "cap.ics", &opt, collect, &g, &st), 0);
+	CHECK_INT(g.n, 3);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+/* A calendar with every robustness problem at once, written byte by byte. */
+static const char robust[] =
+	"\xEF\xBB\xBF"
+	"BEGIN:VCALENDAR\r\n"
+	"PRODID:x\r\n"
+	"BEGIN:VEVENT\r\n"                      /* line 3 */
+	"UID:folded\r\n"
+	"DTSTART:20240101T100000Z\r\n"
+	"SUMMARY:a folded \r\n"
+	" summary with caf\xE9 Latin-1\r\n"
+	"LOCATION:\r\n"                         /* empty: X-LIC-ERROR */
+	"RRULE:FREQ=DAILY;COUNT=2;COUNT=3\r\n"  /* repeated part */
+	"END:VEVENT\r\n"
+	"BEGIN:VEVENT\r\n"                      /* line 11: no END */
+	"UID:unterminated\r\n"
+	"DTSTART:20240102T100000Z\r\n"
+	"END:VCALENDAR\r\n"
+	"BEGIN:VCALENDAR\n"                     /* a second calendar, LF only */
+	"BEGIN:VEVENT\n"                        /* line 16 */
+	"UID:lf\n"
+	"DTSTART:20240103T100000Z\n"
+	"SUMMARY:nul\x01 and \x00 byte\n"
+	"END:VEVENT\n"
+	"END:VCALENDAR\n"
+	"BEGIN:VEVENT\r"                        /* line 22: bare VEVENT, lone CR ends */
+	"UID:bare\r"
+	"DTSTART:20240104T100000Z\r"
+	"END:VEVENT\r"
+	"BEGIN:VEVENT\n"                        /* line 26: no DTSTART */
+	"UID:nostart\n"
+	"END:VEVENT\n"
+	"END:VEVENT\n"                          /* stray END */
+	"BEGIN:VEVENT\n"                        /* line 30: missing END:VALARM */
+	"UID:alarm\n"
+	"DTSTART:20240105T100000Z\n"
+	"BEGIN:VALARM\n"
+	"TRIGGER:-PT5M\n"
+	"END:VEVENT\n";
+
+static void test_robustness(void)
+{
+	char path[] = "/tmp/t-ics-robust-XXXXXX";
+	int fd = mkstemp(path);
+	struct got g = {0};
+	struct ics_stats st;
+	struct ics_options opt;
+	const struct occurrence *o;
+	FILE *saved;
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK_INT(write(fd, robust, sizeof(robust) - 1), (long)(sizeof(robust) - 1));
+	close(fd);
+	memset(&opt, 0, sizeof(opt));
+	CHECK_INT(ics_read(path, "robust.ics", path, &opt, collect, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "folded", &o), 2); /* the first COUNT wins */
+	CHECK(o && o->line == 3);
+	CHECK(o && o->summary && !strcmp(o->summary, "a folded summary with caf\xEF\xBF\xBD Latin-1"));
+	CHECK_INT(count_uid(&g, "unterminated", NULL), 0);
+	CHECK(count_uid(&g, "lf", &o) == 1 && o->line == 16);
+	CHECK(o && o->summary && !strcmp(o->summary, "nul\x01 and ? byte")); /* NUL replaced */
+	CHECK(count_uid(&g, "bare", &o) == 1 && o->line == 22);
+	CHECK_INT(count_uid(&g, "nostart", NULL), 0);
+	CHECK(count_uid(&g, "alarm", &o) == 1 && o->line == 30);
+	CHECK_INT(st.bad_events, 1);
+	CHECK(st.warnings >= 3);
+	for (size_t i = 0; i < g.n; i++) {
+		char *s;
+
+		CHECK(utf8_sanitize(g.v[i].uid, &s));
+		free(s);
+		if (g.v[i].summary) {
+			CHECK(utf8_sanitize(g.v[i].summary, &s));
+			free(s);
+		}
+	}
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* "-" reads standard input (spooled to a temporary file) */
+	saved = freopen(path, "r", stdin);
+	CHECK(saved != NULL);
+	CHECK_INT(ics_read("-", "-", "-", &opt, collect, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "bare", NULL), 1);
+	CHECK_INT(count_uid(&g, "folded", NULL), 2);
+	got_release(&g);
+	ics_stats_release(&st);
+	unlink(path);
+
+	/* unreadable and non-calendar inputs fail cleanly */
+	CHECK_INT(ics_read("tests/ics/no-such-file.ics", "x", "x", &opt, collect, &g, &st), -1);
+	ics_stats_release(&st);
+	CHECK_INT(ics_read("tests/ics", "dir", "dir", &opt, collect, &g, &st), -1);
+	ics_stats_release(&st);
+	CHECK_INT(ics_read("tests/ics/crosscheck.py", "py", "py", &opt, collect, &g, &st), -1);
+	ics_stats_release(&st);
+	CHECK_INT(g.n, 0);
+}
+
+int main(void)
+{
+	util_verbosity = 0; /* the warnings are counted in ics_stats */
+	test_rrule_repair();
+	test_window();
+	test_rdate_exdate();
+	test_overrides();
+	test_times();
+	test_zones();
+	test_fields();
+	test_cap_and_horizon();
+	test_robustness();
+	ics_global_cleanup();
+	return TEST_DONE();
+}
