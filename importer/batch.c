@@ -10,13 +10,13 @@
 #include <unistd.h>
 
 #define DEFAULT_IDENTITY      "ics2hubspot_key"
-#define MAX_INPUTS            100
+#define MAX_INPUTS	      100
 #define DEFAULT_MAX_BODY      (3u * 1024 * 1024)
 #define DEFAULT_RESOLVE_TRIES 4
 #define DEFAULT_RESOLVE_DELAY 2000
-#define MAX_CREATE_SENDS      3  /* ambiguous creates of one meeting before giving up */
-#define SEARCH_KEYS           50 /* keys per search: each may add a lower-case variant (≤100 values) */
-#define SEARCH_LIMIT          200
+#define MAX_CREATE_SENDS      3 /* ambiguous creates of one meeting before giving up */
+#define SEARCH_KEYS	      50 /* keys per search: each may add a lower-case variant (≤100 values) */
+#define SEARCH_LIMIT	      200
 
 #define PATH_CREATE  "/crm/v3/objects/meetings/batch/create"
 #define PATH_UPDATE  "/crm/v3/objects/meetings/batch/update"
@@ -32,17 +32,17 @@ enum op {
 
 /* Why a search job looks meetings up. */
 enum origin {
-	ORIGIN_UNKNOWN,     /* the create's answer was lost: re-create what is missing */
+	ORIGIN_UNKNOWN, /* the create's answer was lost: re-create what is missing */
 	ORIGIN_UNACCOUNTED, /* HubSpot answered but did not mention them: never re-create */
 };
 
 struct item {
 	struct meeting *m; /* NULL for archive */
-	const char *key;   /* identity value (meeting->key) */
+	const char *key; /* identity value (meeting->key) */
 	const char *hs_id; /* update/archive: the HubSpot id */
-	char *trace;       /* objectWriteTraceId */
-	cJSON *input;      /* the batch input object */
-	size_t len;        /* its serialised size */
+	char *trace; /* objectWriteTraceId */
+	cJSON *input; /* the batch input object */
+	size_t len; /* its serialised size */
 	int sends;
 	bool settled;
 	char *found_id; /* search scratch */
@@ -53,9 +53,9 @@ struct job {
 	size_t *idx; /* into run->items */
 	size_t n;
 	enum origin origin; /* OP_SEARCH */
-	int tries;          /* OP_SEARCH: searches done */
-	char *after;        /* OP_SEARCH: next page */
-	char *why;          /* OP_SEARCH: the ambiguity being resolved */
+	int tries; /* OP_SEARCH: searches done */
+	char *after; /* OP_SEARCH: next page */
+	char *why; /* OP_SEARCH: the ambiguity being resolved */
 	int64_t not_before;
 	struct job *next;
 };
@@ -189,12 +189,12 @@ static void run_init(struct run *r, struct hs_client *c, const struct batch_opti
 	r->resolve_tries = o && o->resolve_tries > 0
 				   ? o->resolve_tries
 				   : env_int("ICS2HUBSPOT_RESOLVE_TRIES", DEFAULT_RESOLVE_TRIES);
-	r->resolve_delay_ms = o && o->resolve_delay_ms > 0
-				      ? o->resolve_delay_ms
-				      : env_int("ICS2HUBSPOT_RESOLVE_DELAY_MS", DEFAULT_RESOLVE_DELAY);
-	r->max_inputs = (size_t)(o && o->max_inputs > 0
-					 ? o->max_inputs
-					 : env_int("ICS2HUBSPOT_BATCH_SIZE", MAX_INPUTS));
+	r->resolve_delay_ms = o && o->resolve_delay_ms > 0 ? o->resolve_delay_ms
+							   : env_int("ICS2HUBSPOT_RESOLVE_DELAY_MS",
+								     DEFAULT_RESOLVE_DELAY);
+	r->max_inputs =
+		(size_t)(o && o->max_inputs > 0 ? o->max_inputs
+						: env_int("ICS2HUBSPOT_BATCH_SIZE", MAX_INPUTS));
 	if (r->max_inputs > MAX_INPUTS)
 		r->max_inputs = MAX_INPUTS;
 	r->max_body = o && o->max_body_bytes ? o->max_body_bytes : DEFAULT_MAX_BODY;
@@ -308,9 +308,10 @@ static void chunk(struct run *r, enum op op)
 		if (it->settled)
 			continue;
 		if (it->len + 32 > r->max_body) {
-			char *msg = xasprintf("the request for this meeting would be %zu bytes, more "
-					      "than HubSpot accepts",
-					      it->len);
+			char *msg =
+				xasprintf("the request for this meeting would be %zu bytes, more "
+					  "than HubSpot accepts",
+					  it->len);
 
 			settle(r, it, BATCH_FAILED, NULL, msg, "VALIDATION_ERROR");
 			free(msg);
@@ -478,7 +479,8 @@ static void dispatch(struct run *r, struct job *j)
 			rc = r->o->on_pending(ms, j->n, r->o->data);
 			free(ms);
 			if (rc < 0) {
-				stop_run(r, HS_FAILED, "cannot record the meetings about to be created");
+				stop_run(r, HS_FAILED,
+					 "cannot record the meetings about to be created");
 				abandon(r, j);
 				return;
 			}
@@ -533,13 +535,15 @@ static void resolve_later(struct run *r, struct job *j, enum origin origin, int 
 		if (!r->items[j->idx[k]].settled)
 			idx[n++] = j->idx[k];
 	for (size_t s = 0; s < n; s += SEARCH_KEYS) {
-		struct job *sj = job_new(OP_SEARCH, idx + s, n - s < SEARCH_KEYS ? n - s : SEARCH_KEYS);
+		struct job *sj =
+			job_new(OP_SEARCH, idx + s, n - s < SEARCH_KEYS ? n - s : SEARCH_KEYS);
 
 		sj->origin = origin;
 		sj->tries = tries;
 		sj->why = xstrdup(why);
 		if (tries > 0)
-			sj->not_before = time_mono_ms() + r->resolve_delay_ms * (1LL << (tries - 1));
+			sj->not_before =
+				time_mono_ms() + r->resolve_delay_ms * (1LL << (tries - 1));
 		job_push(r, sj, false);
 	}
 	free(idx);
@@ -592,8 +596,8 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 			continue;
 		}
 		/* OBJECT_NOT_FOUND on update lists the ids in context.ids. */
-		ids = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(err, "context"),
-						       "ids");
+		ids = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(err, "context"), "ids");
 		if (j->op == OP_UPDATE && cJSON_IsArray(ids)) {
 			cJSON_ArrayForEach(id, ids)
 			{
@@ -612,9 +616,9 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 		if (it->settled)
 			continue;
 		if (j->op == OP_UPDATE) {
-			why = xasprintf("HubSpot answered HTTP %ld but did not confirm this update%s%s",
-					resp->status, first_err ? ": " : "",
-					first_err ? first_err : "");
+			why = xasprintf(
+				"HubSpot answered HTTP %ld but did not confirm this update%s%s",
+				resp->status, first_err ? ": " : "", first_err ? first_err : "");
 			settle(r, it, BATCH_FAILED, NULL, why, NULL);
 			free(why);
 		}
@@ -625,10 +629,11 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 		for (size_t k = 0; k < j->n; k++)
 			missing += !r->items[j->idx[k]].settled;
 		if (missing) {
-			char *why = xasprintf("HubSpot answered HTTP %ld without a result for %zu of "
-					      "%zu inputs%s%s",
-					      resp->status, missing, j->n, first_err ? ": " : "",
-					      first_err ? first_err : "");
+			char *why =
+				xasprintf("HubSpot answered HTTP %ld without a result for %zu of "
+					  "%zu inputs%s%s",
+					  resp->status, missing, j->n, first_err ? ": " : "",
+					  first_err ? first_err : "");
 
 			warning("%s; looking them up", why);
 			resolve_later(r, j, ORIGIN_UNACCOUNTED, 0, why);
@@ -668,8 +673,8 @@ static void handle_search(struct run *r, struct job *j, enum hs_result res,
 	cJSON_ArrayForEach(hit, cJSON_GetObjectItemCaseSensitive(resp->body, "results"))
 	{
 		const char *id = json_str(hit, "id");
-		const char *key = json_str(cJSON_GetObjectItemCaseSensitive(hit, "properties"),
-					   r->identity);
+		const char *key =
+			json_str(cJSON_GetObjectItemCaseSensitive(hit, "properties"), r->identity);
 		struct item *it = item_by_key(r, j, key, false);
 
 		if (!it)
@@ -737,8 +742,8 @@ static void handle_search(struct run *r, struct job *j, enum hs_result res,
 		if (it->settled)
 			continue;
 		if (it->sends >= MAX_CREATE_SENDS) {
-			char *msg = xasprintf("%s, %d times; not found in HubSpot; giving up", j->why,
-					      it->sends);
+			char *msg = xasprintf("%s, %d times; not found in HubSpot; giving up",
+					      j->why, it->sends);
 
 			settle(r, it, BATCH_FAILED, NULL, msg, NULL);
 			free(msg);
@@ -753,8 +758,7 @@ static void handle_search(struct run *r, struct job *j, enum hs_result res,
 	free(idx);
 }
 
-static void handle(struct run *r, struct job *j, enum hs_result res,
-		   const struct hs_response *resp)
+static void handle(struct run *r, struct job *j, enum hs_result res, const struct hs_response *resp)
 {
 	if (j->op == OP_SEARCH) {
 		handle_search(r, j, res, resp);
@@ -985,7 +989,8 @@ enum hs_result batch_find_by_identity(struct hs_client *c, const char *identity_
 				hs_response_release(&resp);
 				break;
 			}
-			cJSON_ArrayForEach(hit, cJSON_GetObjectItemCaseSensitive(resp.body, "results"))
+			cJSON_ArrayForEach(hit,
+					   cJSON_GetObjectItemCaseSensitive(resp.body, "results"))
 			{
 				const char *id = json_str(hit, "id");
 				const char *key = json_str(
@@ -1004,7 +1009,8 @@ enum hs_result batch_find_by_identity(struct hs_client *c, const char *identity_
 			}
 			after = json_str(
 				cJSON_GetObjectItemCaseSensitive(
-					cJSON_GetObjectItemCaseSensitive(resp.body, "paging"), "next"),
+					cJSON_GetObjectItemCaseSensitive(resp.body, "paging"),
+					"next"),
 				"after");
 			free(j->after);
 			j->after = after && *after ? xstrdup(after) : NULL;

@@ -1,4 +1,5 @@
-/* calendar: turn a CALENDAR argument (path, '-', https:// or webcal:// URL) into a readable file. */
+/* calendar: turn a CALENDAR argument (path, '-', https:// or webcal:// URL) into a readable file.
+ */
 #include "calendar.h"
 #include "http.h"
 #include "util.h"
@@ -67,8 +68,8 @@ static int open_url(struct calendar *cal, const struct feed_info *known)
 	if (fd < 0)
 		return -1;
 	close(fd);
-	if (http_fetch(cal->source, known ? known->etag : NULL,
-		       known ? known->last_modified : NULL, 0, cal->tmp_path, &res)) {
+	if (http_fetch(cal->source, known ? known->etag : NULL, known ? known->last_modified : NULL,
+		       0, cal->tmp_path, &res)) {
 		http_fetch_result_release(&res);
 		return -1;
 	}

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
-#define FETCH_DEFAULT_MAX          (64u * 1024 * 1024)
-#define FETCH_TIMEOUT_MS           120000L
+#define FETCH_DEFAULT_MAX	   (64u * 1024 * 1024)
+#define FETCH_TIMEOUT_MS	   120000L
 
 struct http_xfer {
 	struct http_client *h;
@@ -55,8 +55,7 @@ void http_global_init(void)
 
 void http_result_init(struct http_result *r)
 {
-	memset(r, 0, sizeof(*r));
-	sbuf_init(&r->body);
+	memset(r, 0, sizeof(*r)); /* body.buf stays NULL until data arrives */
 	r->retry_after_s = -1;
 }
 
@@ -68,7 +67,7 @@ static void headers_clear(struct http_result *r)
 	}
 	free(r->headers);
 	r->headers = NULL;
-	r->nheaders = 0;
+	r->nheaders = r->headers_cap = 0;
 }
 
 void http_result_release(struct http_result *r)
@@ -185,9 +184,9 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *data)
 		headers_clear(&x->res);
 	} else if ((colon = strchr(line, ':'))) {
 		*colon = '\0';
-		XGROW(x->res.headers, x->res.nheaders, x->res.nheaders + 1);
-		x->res.headers[x->res.nheaders - 1].name = xstrdup(str_trim(line));
-		x->res.headers[x->res.nheaders - 1].value = xstrdup(str_trim(colon + 1));
+		XGROW(x->res.headers, x->res.headers_cap, x->res.nheaders + 1);
+		x->res.headers[x->res.nheaders].name = xstrdup(str_trim(line));
+		x->res.headers[x->res.nheaders++].value = xstrdup(str_trim(colon + 1));
 	}
 	free(line);
 	return n;

@@ -36,9 +36,9 @@ struct http_result {
 	enum http_error err;
 	bool maybe_sent;      /* the server may have received (and acted on) the request */
 	char *errmsg;         /* transport error text (never contains the token), or NULL */
-	struct sbuf body;     /* response body (decoded when compressed) */
+	struct sbuf body;     /* response body (decoded when compressed); buf NULL when empty */
 	struct http_header *headers; /* of the last response (after redirects) */
-	size_t nheaders;
+	size_t nheaders, headers_cap;
 	long retry_after_s;   /* Retry-After in seconds, -1 when absent */
 	int64_t elapsed_ms;
 };

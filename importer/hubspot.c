@@ -8,17 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_RATE_MAX     100
-#define DEFAULT_INTERVAL_MS  10000
-#define DEFAULT_TIMEOUT_S    30
-#define DEFAULT_BUDGET_S     120
-#define DEFAULT_PARALLEL     4
-#define DEFAULT_SEARCH_RATE  5
-#define MAX_THROTTLES        12 /* 429 answers one call may take before giving up */
-#define WINDOW_MARGIN_MS     150
-#define SEARCH_MARGIN_MS     50
-#define BACKOFF_BASE_MS      1000
-#define BACKOFF_CAP_MS       60000
+#define DEFAULT_RATE_MAX    100
+#define DEFAULT_INTERVAL_MS 10000
+#define DEFAULT_TIMEOUT_S   30
+#define DEFAULT_BUDGET_S    120
+#define DEFAULT_PARALLEL    4
+#define DEFAULT_SEARCH_RATE 5
+#define MAX_THROTTLES	    12 /* 429 answers one call may take before giving up */
+#define WINDOW_MARGIN_MS    150
+#define SEARCH_MARGIN_MS    50
+#define BACKOFF_BASE_MS	    1000
+#define BACKOFF_CAP_MS	    60000
 
 /* One submitted call, from hs_submit() until hs_next()/hs_call() hands it back. */
 struct hs_call {
@@ -223,13 +223,14 @@ void hs_describe_error(long status, const cJSON *body, struct hs_response *resp)
 			scopes_of(cJSON_GetObjectItemCaseSensitive(e, "context"), &scopes);
 		}
 		if (scopes.len)
-			resp->message = xasprintf("the HubSpot app is missing required scopes (HTTP 403 "
-						  "%s): %s; grant them to the app and run again",
-						  k ? k : "MISSING_SCOPES", scopes.buf);
+			resp->message =
+				xasprintf("the HubSpot app is missing required scopes (HTTP 403 "
+					  "%s): %s; grant them to the app and run again",
+					  k ? k : "MISSING_SCOPES", scopes.buf);
 		else
-			resp->message = xasprintf("HubSpot denied access (HTTP 403%s%s)%s%s",
-						  k ? " " : "", k ? k : "", m ? ": " : "",
-						  m ? m : "");
+			resp->message =
+				xasprintf("HubSpot denied access (HTTP 403%s%s)%s%s", k ? " " : "",
+					  k ? k : "", m ? ": " : "", m ? m : "");
 		sbuf_release(&scopes);
 	} else if (m) {
 		resp->message = xstrdup(m);
@@ -621,9 +622,9 @@ static void complete(struct hs_client *c, struct hs_call *call, struct http_resu
 		if (policy == HS_POLICY_SECONDLY)
 			c->stats.throttled_secondly++;
 	}
-	act = hs_decide(status, r->maybe_sent,
-			body_ok, call->idempotent,
-			r->err == HTTP_E_CONNECT || r->err == HTTP_E_TIMEOUT || r->err == HTTP_E_DROPPED,
+	act = hs_decide(status, r->maybe_sent, body_ok, call->idempotent,
+			r->err == HTTP_E_CONNECT || r->err == HTTP_E_TIMEOUT ||
+				r->err == HTTP_E_DROPPED,
 			policy);
 	if (have_status)
 		verbose("%s %s -> %ld (%lld ms)", call->method, call->path, r->status,
@@ -681,7 +682,7 @@ static void complete(struct hs_client *c, struct hs_call *call, struct http_resu
 			l->max--;
 			l->cfg_max = l->max;
 		}
-		delay = r->retry_after_s >= 0 ? r->retry_after_s * 1000L
+		delay = r->retry_after_s >= 0	    ? r->retry_after_s * 1000L
 			: act == HS_ACT_SLOW_SEARCH ? 1000
 						    : l->interval_ms;
 		hs_limiter_hold(l, now + delay);
@@ -689,7 +690,8 @@ static void complete(struct hs_client *c, struct hs_call *call, struct http_resu
 			c->stats.retries++;
 			call->not_before = now + delay;
 			list_append(&c->queue, call);
-			verbose("429 %s on %s %s; waiting %.1f seconds", policy == HS_POLICY_SECONDLY ? "SECONDLY" : "TEN_SECONDLY_ROLLING",
+			verbose("429 %s on %s %s; waiting %.1f seconds",
+				policy == HS_POLICY_SECONDLY ? "SECONDLY" : "TEN_SECONDLY_ROLLING",
 				call->method, call->path, (double)delay / 1000.0);
 			break;
 		}
@@ -807,8 +809,8 @@ bool hs_next(struct hs_client *c, long timeout_ms, void **tag, enum hs_result *r
 	return true;
 }
 
-enum hs_result hs_call(struct hs_client *c, const char *method, const char *path,
-		       const cJSON *body, bool idempotent, struct hs_response *resp)
+enum hs_result hs_call(struct hs_client *c, const char *method, const char *path, const cJSON *body,
+		       bool idempotent, struct hs_response *resp)
 {
 	struct hs_call *call = submit(c, method, path, body, idempotent, NULL), *got;
 

@@ -49,15 +49,15 @@ static const struct {
 
 /* Documented limits (README / report). */
 #define ICS_DEFAULT_MAX_PER_SERIES 100000L /* occurrences emitted per series */
-#define ICS_ITER_FACTOR            10      /* iterator steps per series = cap * this */
-#define ICS_HORIZON_DAYS           730     /* unbounded series without --until: now + 2 years */
-#define ICS_MAX_LINE               (4L << 20) /* longer unfolded lines are dropped */
-#define ICS_MAX_WARNINGS           1000    /* printed per calendar; the rest are counted */
-#define ICS_MAX_DURATION           ((int64_t)3653 * 86400) /* longer events: zero length */
-#define ICS_TZ_CACHE               64
-#define ICS_TZ_WARN_PER_TZID       3
-#define ICS_MAX_RRULES             8
-#define READ_BUF                   65536
+#define ICS_ITER_FACTOR		   10 /* iterator steps per series = cap * this */
+#define ICS_HORIZON_DAYS	   730 /* unbounded series without --until: now + 2 years */
+#define ICS_MAX_LINE		   (4L << 20) /* longer unfolded lines are dropped */
+#define ICS_MAX_WARNINGS	   1000 /* printed per calendar; the rest are counted */
+#define ICS_MAX_DURATION	   ((int64_t)3653 * 86400) /* longer events: zero length */
+#define ICS_TZ_CACHE		   64
+#define ICS_TZ_WARN_PER_TZID	   3
+#define ICS_MAX_RRULES		   8
+#define READ_BUF		   65536
 
 #define T_MIN (INT64_MIN / 4)
 #define T_MAX (INT64_MAX / 4)
@@ -67,7 +67,7 @@ static const struct {
 
 struct lpos {
 	int64_t off; /* byte offset of the first byte of the line */
-	long line;   /* physical line number (1-based) */
+	long line; /* physical line number (1-based) */
 	bool truncated;
 };
 
@@ -77,14 +77,14 @@ struct reader {
 	size_t pos, len;
 	bool eof;
 	int rd_errno;
-	int64_t off;   /* file offset of buf[pos] */
-	long phys;     /* physical line of buf[pos] */
+	int64_t off; /* file offset of buf[pos] */
+	long phys; /* physical line of buf[pos] */
 	bool at_start; /* buf[pos] begins a physical line */
-	size_t llen;   /* content bytes of the logical line being delivered */
+	size_t llen; /* content bytes of the logical line being delivered */
 	struct lpos cur, prev;
-	bool last_data;   /* the last gen call returned data (get_line holds a look-ahead) */
-	icalparser *lp;   /* only used for icalparser_get_line() */
-	uint64_t *hash;   /* running content hash, or NULL */
+	bool last_data; /* the last gen call returned data (get_line holds a look-ahead) */
+	icalparser *lp; /* only used for icalparser_get_line() */
+	uint64_t *hash; /* running content hash, or NULL */
 };
 
 static void reader_fill(struct reader *r)
@@ -95,7 +95,8 @@ static void reader_fill(struct reader *r)
 		r->pos = 0;
 	}
 	while (!r->eof && r->len < READ_BUF) {
-		ssize_t n = pread(r->fd, r->buf + r->len, READ_BUF - r->len, (off_t)(r->off + (int64_t)r->len));
+		ssize_t n = pread(r->fd, r->buf + r->len, READ_BUF - r->len,
+				  (off_t)(r->off + (int64_t)r->len));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -296,7 +297,7 @@ static int line_begin_end(const char *line, char *buf, size_t n)
 static bool is_top_kind(const char *name)
 {
 	static const char *const tops[] = {"VCALENDAR", "VEVENT",    "VTODO",
-					   "VJOURNAL",  "VFREEBUSY", "VTIMEZONE"};
+					   "VJOURNAL",	"VFREEBUSY", "VTIMEZONE"};
 
 	for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
 		if (!strcasecmp(name, tops[i]))
@@ -315,13 +316,13 @@ static char *skip_bom(char *line)
 
 enum top { TOP_NONE, TOP_VEVENT, TOP_VTIMEZONE, TOP_OTHER };
 enum act {
-	A_SKIP,     /* ignore the line */
+	A_SKIP, /* ignore the line */
 	A_CALBEGIN, /* BEGIN:VCALENDAR */
-	A_CALPROP,  /* a calendar-level property */
-	A_BEGIN,    /* begins a top-level component */
-	A_FEED,     /* inside a top-level component */
-	A_END,      /* ends it (after `extra_ends` implicit END lines) */
-	A_ABORT,    /* the open component is unterminated; re-process the line */
+	A_CALPROP, /* a calendar-level property */
+	A_BEGIN, /* begins a top-level component */
+	A_FEED, /* inside a top-level component */
+	A_END, /* ends it (after `extra_ends` implicit END lines) */
+	A_ABORT, /* the open component is unterminated; re-process the line */
 };
 
 struct shape {
@@ -341,7 +342,7 @@ static enum act shape_step(struct shape *sh, const char *line)
 			if (!strcasecmp(name, "VCALENDAR"))
 				return A_CALBEGIN;
 			sh->depth = 1;
-			sh->top = !strcasecmp(name, "VEVENT")      ? TOP_VEVENT
+			sh->top = !strcasecmp(name, "VEVENT")	   ? TOP_VEVENT
 				  : !strcasecmp(name, "VTIMEZONE") ? TOP_VTIMEZONE
 								   : TOP_OTHER;
 			return A_BEGIN;
@@ -428,7 +429,7 @@ struct creader {
 	struct shape sh;
 	icalparser *cp;
 	bool feeding;
-	bool quiet;     /* drop line-level warnings (re-reads) */
+	bool quiet; /* drop line-level warnings (re-reads) */
 	bool sequential; /* the pass-2 reader: tracks METHOD, skips overrides */
 	bool cancel_method;
 	struct lpos top;
@@ -450,7 +451,7 @@ struct ctx {
 	long printed;
 
 	int64_t since, until; /* window */
-	int64_t horizon;      /* unbounded series stop here (until, or now + 2 years) */
+	int64_t horizon; /* unbounded series stop here (until, or now + 2 years) */
 	bool horizon_is_default;
 	long horizon_series;
 	long max_per_series;
@@ -460,8 +461,8 @@ struct ctx {
 	bool saw_calendar, saw_vevent;
 
 	icaltimezone *fzone; /* zone for floating times */
-	char *fzone_name;    /* "Europe/Berlin" / "UTC" */
-	char *ftz_label;     /* "floating:Europe/Berlin" */
+	char *fzone_name; /* "Europe/Berlin" / "UTC" */
+	char *ftz_label; /* "floating:Europe/Berlin" */
 
 	struct zentry zc[ICS_TZ_CACHE];
 	size_t nzc, zc_next;
@@ -558,17 +559,27 @@ static bool iana_like(const char *s)
 	if (n == 0 || n > 64 || s[0] == '/' || strstr(s, ".."))
 		return false;
 	for (const char *p = s; *p; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		      *p == '/' || *p == '_' || *p == '-' || *p == '+'))
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '/' || *p == '_' || *p == '-' || *p == '+'))
 			return false;
 	return true;
 }
 
 static bool is_utc_name(const char *s)
 {
-	static const char *const names[] = {"UTC", "GMT", "Z", "Etc/UTC", "Etc/GMT", "UCT",
-					    "Universal", "Zulu", "Etc/Universal", "Etc/Zulu",
-					    "Coordinated Universal Time", "UTC+00:00", "GMT+00:00"};
+	static const char *const names[] = {"UTC",
+					    "GMT",
+					    "Z",
+					    "Etc/UTC",
+					    "Etc/GMT",
+					    "UCT",
+					    "Universal",
+					    "Zulu",
+					    "Etc/Universal",
+					    "Etc/Zulu",
+					    "Coordinated Universal Time",
+					    "UTC+00:00",
+					    "GMT+00:00"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcasecmp(s, names[i]))
@@ -630,7 +641,8 @@ static const char *table_lookup(const char *tzid)
 	const char *bare = strip_utc_prefix(tzid);
 
 	for (size_t i = 0; i < sizeof(winzones) / sizeof(winzones[0]); i++)
-		if (!strcasecmp(tzid, winzones[i].display) || !strcasecmp(tzid, winzones[i].windows_id))
+		if (!strcasecmp(tzid, winzones[i].display) ||
+		    !strcasecmp(tzid, winzones[i].windows_id))
 			return winzones[i].iana;
 	if (bare != tzid || bare[0])
 		for (size_t i = 0; i < sizeof(winzones) / sizeof(winzones[0]); i++)
@@ -667,7 +679,8 @@ static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name)
 		goto out;
 	}
 	if (s[0] == '/') {
-		/* /mozilla.org/20050126_1/Europe/Berlin, /freeassociation.sourceforge.net/Tzfile/... */
+		/* /mozilla.org/20050126_1/Europe/Berlin,
+		 * /freeassociation.sourceforge.net/Tzfile/... */
 		for (const char *p = strchr(s + 1, '/'); p; p = strchr(p + 1, '/')) {
 			if ((z = builtin_zone(p + 1))) {
 				*name = xstrdup(z == utc_zone() ? "UTC" : p + 1);
@@ -735,9 +748,10 @@ static icaltimezone *zone_for_tzid(struct ctx *c, const char *tzid, long line, c
 			ctx_warn(c, line, p, "unknown time zone TZID=\"%s\": read in %s", z,
 				 c->fzone_name);
 		else
-			ctx_warn(c, line, p,
-				 "unknown time zone TZID=\"%s\" (further events with it are also read in %s, without warning)",
-				 z, c->fzone_name);
+			ctx_warn(
+				c, line, p,
+				"unknown time zone TZID=\"%s\" (further events with it are also read in %s, without warning)",
+				z, c->fzone_name);
 		e->warned++;
 		free(p);
 		free(z);
@@ -793,8 +807,8 @@ static int64_t day_of(struct icaltimetype t)
 /* A resolved DATE or DATE-TIME value. */
 struct tval {
 	struct icaltimetype t; /* local fields as written; is_date */
-	icaltimezone *zone;    /* zone of t; NULL for DATE */
-	const char *zname;     /* borrowed: "Europe/Berlin", "UTC", NULL for DATE */
+	icaltimezone *zone; /* zone of t; NULL for DATE */
+	const char *zname; /* borrowed: "Europe/Berlin", "UTC", NULL for DATE */
 	bool floating;
 	int64_t key; /* DATE: days*86400; DATE-TIME: UTC seconds */
 	int64_t day; /* local civil day of t */
@@ -846,8 +860,8 @@ static int tval_resolve(struct ctx *c, icalproperty *p, struct icaltimetype t, i
 /* Exact seconds of an icaldurationtype (libical's own helper returns int). */
 static int64_t dur_secs(struct icaldurationtype d)
 {
-	int64_t s = (int64_t)d.weeks * 7 * 86400 + (int64_t)d.days * 86400 + (int64_t)d.hours * 3600 +
-		    (int64_t)d.minutes * 60 + (int64_t)d.seconds;
+	int64_t s = (int64_t)d.weeks * 7 * 86400 + (int64_t)d.days * 86400 +
+		    (int64_t)d.hours * 3600 + (int64_t)d.minutes * 60 + (int64_t)d.seconds;
 
 	return d.is_neg ? -s : s;
 }
@@ -1033,7 +1047,8 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 		if (pos.truncated) {
 			if (cr->feeding)
 				creader_pend(cr, pos.line,
-					     xasprintf("line longer than %ld bytes dropped", ICS_MAX_LINE));
+					     xasprintf("line longer than %ld bytes dropped",
+						       ICS_MAX_LINE));
 			free(raw);
 			continue;
 		}
@@ -1107,7 +1122,8 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 	}
 	if (cr->feeding) {
 		if (!cr->quiet)
-			ctx_warn(c, cr->top.line, NULL, "VEVENT without END:VEVENT at end of file skipped");
+			ctx_warn(c, cr->top.line, NULL,
+				 "VEVENT without END:VEVENT at end of file skipped");
 		creader_drop_pending(cr);
 		creader_reset_parser(cr);
 		cr->feeding = false;
@@ -1144,7 +1160,8 @@ static void report_component(struct ctx *c, struct creader *cr, icalcomponent *c
 
 	creader_flush(c, cr, u);
 	if (!cr->quiet) {
-		for (icalproperty *p = icalcomponent_get_first_property(comp, ICAL_XLICERROR_PROPERTY);
+		for (icalproperty *p =
+			     icalcomponent_get_first_property(comp, ICAL_XLICERROR_PROPERTY);
 		     p; p = icalcomponent_get_next_property(comp, ICAL_XLICERROR_PROPERTY)) {
 			const char *m = icalproperty_get_xlicerror(p);
 			char *s;
@@ -1153,7 +1170,8 @@ static void report_component(struct ctx *c, struct creader *cr, icalcomponent *c
 				continue;
 			utf8_sanitize(m, &s);
 			if (strstr(m, "No value for ") && strstr(m, "Removing entire property"))
-				verbose("%s:%ld: UID %s: %s", c->display, line, u ? u : "(none)", s);
+				verbose("%s:%ld: UID %s: %s", c->display, line, u ? u : "(none)",
+					s);
 			else if (strstr(m, "RRULE"))
 				ctx_warn(c, line, u, "%s (the event is read without this rule)", s);
 			else
@@ -1521,10 +1539,11 @@ static void attendee_from(icalproperty *p, const char *addr, struct attendee *a,
 static char *find_meeting_link(const char *text)
 {
 	static const char *const hosts[] = {"teams.microsoft.com", "teams.live.com",
-					    "meet.google.com",     "zoom.us",
-					    "webex.com",           "gotomeeting.com"};
+					    "meet.google.com",	   "zoom.us",
+					    "webex.com",	   "gotomeeting.com"};
 
-	for (const char *p = text ? strstr(text, "https://") : NULL; p; p = strstr(p + 8, "https://")) {
+	for (const char *p = text ? strstr(text, "https://") : NULL; p;
+	     p = strstr(p + 8, "https://")) {
 		const char *h = p + 8, *e = h;
 		size_t hl;
 
@@ -1534,7 +1553,8 @@ static char *find_meeting_link(const char *text)
 		for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
 			size_t n = strlen(hosts[i]);
 
-			if (hl >= n && !strncasecmp(e - n, hosts[i], n) && (hl == n || e[-(long)n - 1] == '.')) {
+			if (hl >= n && !strncasecmp(e - n, hosts[i], n) &&
+			    (hl == n || e[-(long)n - 1] == '.')) {
 				const char *end = e;
 
 				while (*end && !strchr("\"'<> \t\r\n\\", *end))
@@ -1596,14 +1616,15 @@ static void occ_fill(struct ctx *c, icalcomponent *comp, const char *uid, long l
 			if (!o->status) {
 				enum icalproperty_status s = icalproperty_get_status(p);
 
-				o->status = xstrdup(s == ICAL_STATUS_CANCELLED   ? "CANCELLED"
+				o->status = xstrdup(s == ICAL_STATUS_CANCELLED	 ? "CANCELLED"
 						    : s == ICAL_STATUS_TENTATIVE ? "TENTATIVE"
 										 : "CONFIRMED");
 			}
 			break;
 		case ICAL_CLASS_PROPERTY:
 		case ICAL_TRANSP_PROPERTY: {
-			char **dst = icalproperty_isa(p) == ICAL_CLASS_PROPERTY ? &o->class_ : &o->transp;
+			char **dst = icalproperty_isa(p) == ICAL_CLASS_PROPERTY ? &o->class_
+										: &o->transp;
 			char *v = icalproperty_get_value_as_string_r(p);
 
 			if (!*dst && v)
@@ -1626,12 +1647,13 @@ static void occ_fill(struct ctx *c, icalcomponent *comp, const char *uid, long l
 			break;
 		case ICAL_ORGANIZER_PROPERTY:
 			if (!o->organizer.email && !o->organizer.name)
-				attendee_from(p, icalproperty_get_organizer(p), &o->organizer, &bad);
+				attendee_from(p, icalproperty_get_organizer(p), &o->organizer,
+					      &bad);
 			break;
 		case ICAL_ATTENDEE_PROPERTY:
 			XGROW(o->attendees, capatt, o->nattendees + 1);
-			attendee_from(p, icalproperty_get_attendee(p), &o->attendees[o->nattendees++],
-				      &bad);
+			attendee_from(p, icalproperty_get_attendee(p),
+				      &o->attendees[o->nattendees++], &bad);
 			break;
 		case ICAL_X_PROPERTY: {
 			const char *n = icalproperty_get_x_name(p);
@@ -1645,10 +1667,11 @@ static void occ_fill(struct ctx *c, icalcomponent *comp, const char *uid, long l
 			free(v);
 			if (!strcmp(name, "X-MICROSOFT-CDO-BUSYSTATUS") && !o->busy_status)
 				o->busy_status = upper_dup(value, &bad);
-			else if (!conf && (!strcmp(name, "X-GOOGLE-CONFERENCE") ||
-					   !strcmp(name, "X-MICROSOFT-SKYPETEAMSMEETINGURL") ||
-					   !strcmp(name, "X-MICROSOFT-ONLINEMEETINGCONFLINK") ||
-					   !strcmp(name, "X-MICROSOFT-ONLINEMEETINGEXTERNALLINK")) &&
+			else if (!conf &&
+				 (!strcmp(name, "X-GOOGLE-CONFERENCE") ||
+				  !strcmp(name, "X-MICROSOFT-SKYPETEAMSMEETINGURL") ||
+				  !strcmp(name, "X-MICROSOFT-ONLINEMEETINGCONFLINK") ||
+				  !strcmp(name, "X-MICROSOFT-ONLINEMEETINGEXTERNALLINK")) &&
 				 str_starts_with_ci(value, "https://"))
 				conf = xstrdup(value);
 			else if (!strcmp(name, "X-ALT-DESC") && !alt_desc)
@@ -1728,7 +1751,8 @@ static int event_times(struct ctx *c, icalcomponent *comp, const char *uid, long
 			if (start->t.is_date)
 				*dur = (e.day - start->day) * 86400;
 			else if (e.t.is_date)
-				*dur = local_to_utc(utc_to_local(e.day * 86400, NULL), start->zone) -
+				*dur = local_to_utc(utc_to_local(e.day * 86400, NULL),
+						    start->zone) -
 				       start->key;
 			else
 				*dur = e.key - start->key;
@@ -1778,7 +1802,7 @@ struct series {
 	long line;
 	struct tval start;
 	bool all_day;
-	icaltimezone *zone;  /* zone of DTSTART (NULL for a DATE) */
+	icaltimezone *zone; /* zone of DTSTART (NULL for a DATE) */
 	icaltimezone *vzone; /* floating EXDATE/RDATE/RECURRENCE-ID are read in it */
 	const char *vname;
 	char *tz;
@@ -1880,7 +1904,8 @@ static void series_add_exdate(struct ctx *c, struct series *s, icalproperty *p, 
 {
 	struct tval t;
 
-	if (tval_resolve(c, p, icalproperty_get_exdate(p), s->vzone, s->vname, line, s->uid, &t) < 0)
+	if (tval_resolve(c, p, icalproperty_get_exdate(p), s->vzone, s->vname, line, s->uid, &t) <
+	    0)
 		return;
 	if (s->all_day) {
 		/* Exchange writes EXDATE;TZID=...:yyyymmddT000000 for all-day series */
@@ -1940,10 +1965,12 @@ static int series_init(struct ctx *c, struct series *s, icalcomponent *comp, con
 					before = day_of(r.until) < s->start.day;
 				else
 					before = local_to_utc(r.until, icaltime_is_utc(r.until)
-										? utc_zone()
-										: s->vzone) < s->start.key;
+									       ? utc_zone()
+									       : s->vzone) <
+						 s->start.key;
 				if (before) {
-					marker = true; /* UNTIL before DTSTART: deleted (Atlassian) */
+					marker = true; /* UNTIL before DTSTART: deleted (Atlassian)
+							*/
 					break;
 				}
 			}
@@ -1993,7 +2020,8 @@ static void ivec_push(struct ivec *v, const struct inst *in)
 
 static bool series_excluded(const struct series *s, const struct inst *in)
 {
-	return in_sorted(s->exkeys, s->nexkeys, in->key) || in_sorted(s->exdays, s->nexdays, in->day);
+	return in_sorted(s->exkeys, s->nexkeys, in->key) ||
+	       in_sorted(s->exdays, s->nexdays, in->day);
 }
 
 static void series_cap_warn(struct ctx *c, struct series *s, const char *what)
@@ -2262,7 +2290,8 @@ static size_t collect_overrides(struct ctx *c, struct series *s, uint64_t h, str
 		x->off = o->off;
 		x->line = o->line;
 		x->seq = icalcomponent_get_sequence(comp);
-		if (override_rid(c, comp, s->vzone, s->vname, o->line, s->uid, &x->rid, &x->range) < 0) {
+		if (override_rid(c, comp, s->vzone, s->vname, o->line, s->uid, &x->rid, &x->range) <
+		    0) {
 			u = uid_print(s->uid);
 			ctx_warn(c, o->line, u, "unreadable RECURRENCE-ID: override skipped");
 			free(u);
@@ -2279,7 +2308,8 @@ static size_t collect_overrides(struct ctx *c, struct series *s, uint64_t h, str
 		}
 		x->m = series_match(c, s, &x->rid, &x->key);
 		if (x->range) {
-			bool cancelled = comp_cancelled(comp) || s->cancelled || (o->flags & OV_CANCEL);
+			bool cancelled =
+				comp_cancelled(comp) || s->cancelled || (o->flags & OV_CANCEL);
 
 			x->comp = comp;
 			occ_fill(c, comp, s->uid, o->line,
@@ -2379,7 +2409,8 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 			continue;
 		if (x->m == M_EXCLUDED && x->seq < s.seq) {
 			x->drop = true; /* the newer master deleted it (upstream issue 163) */
-			note(c, x->line, uid, "override of an instance the master's EXDATE removes: dropped");
+			note(c, x->line, uid,
+			     "override of an instance the master's EXDATE removes: dropped");
 			continue;
 		}
 		if (x->m == M_NONE && x->seq < s.seq) {
@@ -2391,8 +2422,9 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 		if (x->m == M_NONE && s.recurring) {
 			char *u = uid_print(uid);
 
-			ctx_warn(c, x->line, u,
-				 "RECURRENCE-ID matches no instance of the series: kept as an extra occurrence");
+			ctx_warn(
+				c, x->line, u,
+				"RECURRENCE-ID matches no instance of the series: kept as an extra occurrence");
 			free(u);
 		}
 		if (x->m == M_INSTANCE) {
@@ -2587,7 +2619,8 @@ static void process_vevent(struct ctx *c, icalcomponent *comp, const struct lpos
 	}
 	h = uid_hash(uid);
 	if (!master_wins(c, uid, h, where->off, where->line, icalcomponent_get_sequence(comp))) {
-		note(c, where->line, uid, "superseded by another VEVENT with the same UID and a higher SEQUENCE");
+		note(c, where->line, uid,
+		     "superseded by another VEVENT with the same UID and a higher SEQUENCE");
 		return;
 	}
 	expand_master(c, comp, uid, h, true, where->line, cancel_method);
@@ -2627,8 +2660,10 @@ static void emit_orphan(struct ctx *c, const struct orphan *op)
 		return;
 	uid = icalcomponent_get_uid(comp);
 	has_start = event_times(c, comp, uid, op->line, false, &start, &dur) == 0;
-	if (override_rid(c, comp, has_start && !start.floating && !start.t.is_date ? start.zone : c->fzone,
-			 has_start && !start.floating && !start.t.is_date ? start.zname : c->fzone_name,
+	if (override_rid(c, comp,
+			 has_start && !start.floating && !start.t.is_date ? start.zone : c->fzone,
+			 has_start && !start.floating && !start.t.is_date ? start.zname
+									  : c->fzone_name,
 			 op->line, uid, &rid, &range) < 0) {
 		icalcomponent_free(comp);
 		return;
@@ -2678,10 +2713,12 @@ static void emit_orphans(struct ctx *c)
 			report_component(c, &c->rnd, comp, o->line, uid);
 			has_start = event_times(c, comp, uid, o->line, true, &start, &dur) == 0;
 			if (override_rid(c, comp,
-					 has_start && !start.floating && !start.t.is_date ? start.zone
-											  : c->fzone,
-					 has_start && !start.floating && !start.t.is_date ? start.zname
-											  : c->fzone_name,
+					 has_start && !start.floating && !start.t.is_date
+						 ? start.zone
+						 : c->fzone,
+					 has_start && !start.floating && !start.t.is_date
+						 ? start.zname
+						 : c->fzone_name,
 					 o->line, uid, &rid, &range) < 0) {
 				char *u = uid_print(uid);
 
@@ -2704,7 +2741,8 @@ static void emit_orphans(struct ctx *c)
 		if (n > 1) {
 			/* the same instance twice: keep the highest (SEQUENCE, position) */
 			for (size_t i = 0; i < n; i++) {
-				icalcomponent *comp = read_at(c, &c->rnd, g[i].off, g[i].line, true);
+				icalcomponent *comp =
+					read_at(c, &c->rnd, g[i].off, g[i].line, true);
 
 				g[i].seq = comp ? icalcomponent_get_sequence(comp) : 0;
 				if (comp)
@@ -2877,12 +2915,13 @@ int ics_read(const char *path, const char *display, const char *source,
 	c.bloom = xcalloc(bits / 8, 1);
 	c.bloom_mask = bits - 1;
 	c.holder = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
-	c.max_per_series = opt && opt->max_per_series > 0 ? opt->max_per_series
-							   : ICS_DEFAULT_MAX_PER_SERIES;
+	c.max_per_series =
+		opt && opt->max_per_series > 0 ? opt->max_per_series : ICS_DEFAULT_MAX_PER_SERIES;
 
 	ret = pass1(&c);
 	if (!ret && !c.saw_calendar && !c.saw_vevent)
-		ret = error("%s: not an iCalendar file (no BEGIN:VCALENDAR or BEGIN:VEVENT)", c.display);
+		ret = error("%s: not an iCalendar file (no BEGIN:VCALENDAR or BEGIN:VEVENT)",
+			    c.display);
 	if (!ret) {
 		setup_floating(&c);
 		c.since = opt && opt->has_since ? opt->since : T_MIN;

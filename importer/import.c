@@ -37,18 +37,18 @@
 struct feed {
 	const char *source; /* borrowed from the options */
 	char *display;
-	bool loaded;       /* read, or known unchanged (304, same content) */
-	bool parsed;       /* its occurrences are among this run's meetings */
-	bool complete;     /* read without a bad event: its absences may be judged removals */
+	bool loaded; /* read, or known unchanged (304, same content) */
+	bool parsed; /* its occurrences are among this run's meetings */
+	bool complete; /* read without a bad event: its absences may be judged removals */
 	const char *skip_why; /* not read because unchanged: why */
-	bool dirty;        /* something of it failed: do not remember its content */
+	bool dirty; /* something of it failed: do not remember its content */
 	char *etag, *last_modified, *content_hash; /* to remember once all went well */
 	long nmeetings;
 };
 
 /* batch_create() calls on_pending per request: meetings of one request form a set. */
 struct pending_set {
-	size_t left;   /* results still to come */
+	size_t left; /* results still to come */
 	bool answered; /* the first result came */
 };
 
@@ -65,7 +65,7 @@ struct run {
 	size_t n, cap;
 	struct meeting **ptrs;
 	uint64_t *hashes;
-	char **ids;         /* per meeting: its HubSpot id once known in this run */
+	char **ids; /* per meeting: its HubSpot id once known in this run */
 	struct assoc *statics; /* --associate */
 	size_t nstatics;
 
@@ -105,8 +105,9 @@ static int parse_associate(struct run *r)
 		bad = assoc_kind_parse(kind, &k);
 		free(kind);
 		if (bad)
-			return error("--associate: unknown type in '%s' (contact, company, deal, ticket)",
-				     arg);
+			return error(
+				"--associate: unknown type in '%s' (contact, company, deal, ticket)",
+				arg);
 		if (strspn(colon + 1, "0123456789") != strlen(colon + 1))
 			return error("--associate: '%s' is not a HubSpot record id", colon + 1);
 		r->statics = xrealloc(r->statics, (r->nstatics + 1) * sizeof(*r->statics));
@@ -467,10 +468,11 @@ static enum hs_result resolve_pending(struct run *r)
 		}
 		if (state_txn_commit(r->st) < 0)
 			r->state_errors++;
-		report_note(r->rep,
-			    "%zu create(s) left unconfirmed by an earlier run: %zu found in HubSpot, "
-			    "%zu never made it (planned again)",
-			    rows.n, found, dropped);
+		report_note(
+			r->rep,
+			"%zu create(s) left unconfirmed by an earlier run: %zu found in HubSpot, "
+			"%zu never made it (planned again)",
+			rows.n, found, dropped);
 	}
 	for (size_t k = 0; k < nkeys; k++)
 		free(ids[k]);
@@ -590,7 +592,8 @@ static void on_create_result(const struct batch_result *res, void *data)
 	case BATCH_FOUND:
 		confirm(r, mi, res->id);
 		report_add(r->rep, res->m, OUTCOME_CREATED, res->id, NULL,
-			   res->status == BATCH_FOUND ? "created by an earlier attempt; found" : NULL,
+			   res->status == BATCH_FOUND ? "created by an earlier attempt; found"
+						      : NULL,
 			   NULL);
 		r->counts.created++;
 		break;
@@ -814,8 +817,8 @@ static void on_archive_result(const struct batch_result *res, void *data)
 {
 	struct removals *rm = data;
 	struct removal key = {.id = res->id};
-	struct removal *hit = res->id ? bsearch(&key, rm->v, rm->n, sizeof(*rm->v), cmp_removal_id)
-				      : NULL;
+	struct removal *hit =
+		res->id ? bsearch(&key, rm->v, rm->n, sizeof(*rm->v), cmp_removal_id) : NULL;
 
 	if (!hit)
 		return;
@@ -870,9 +873,10 @@ static void removal_done(struct run *r, const struct sync_item *it, enum batch_s
 		reason = "gone from the calendar; already deleted in HubSpot";
 	}
 	if (st == BATCH_FAILED || st == BATCH_NOT_SENT) {
-		const char *why = message ? message
-					  : (st == BATCH_NOT_SENT ? "not sent: the run stopped before it"
-								  : "failed");
+		const char *why =
+			message ? message
+				: (st == BATCH_NOT_SENT ? "not sent: the run stopped before it"
+							: "failed");
 
 		warning("%s: %s: %s", action, it->key, why);
 		report_add_key(r->rep, it->key, it->source, OUTCOME_FAILED, it->hubspot_id, action,
@@ -1018,7 +1022,8 @@ static void apply_quiet(struct run *r)
 				if (state_confirm(r->st, r->run_id, it->meeting, it->hubspot_id,
 						  it->hash) < 0)
 					r->state_errors++;
-				/* Rows from before associations were kept, or of another calendar. */
+				/* Rows from before associations were kept, or of another calendar.
+				 */
 				else if (!it->row || !it->row->assocs ||
 					 strcmp(it->row->source, it->meeting->source))
 					store_assocs(r, it->meeting);
@@ -1074,7 +1079,8 @@ static void apply_unresolved(struct run *r)
 			continue;
 		if (it->meeting)
 			report_add(r->rep, it->meeting, OUTCOME_FAILED, it->hubspot_id, "resolve",
-				   "an earlier create was never confirmed; not looked up yet", NULL);
+				   "an earlier create was never confirmed; not looked up yet",
+				   NULL);
 		else
 			report_add_key(r->rep, it->key, it->source, OUTCOME_FAILED, NULL, "resolve",
 				       "an earlier create was never confirmed; not looked up yet");
@@ -1105,20 +1111,22 @@ static void print_plan(struct run *r)
 			out = OUTCOME_SKIPPED;
 		if (it->action == SYNC_REMOVE)
 			snprintf(action, sizeof(action), "remove:%s",
-				 it->remove_mode == ON_REMOVED_ARCHIVE  ? "archive"
+				 it->remove_mode == ON_REMOVED_ARCHIVE	? "archive"
 				 : it->remove_mode == ON_REMOVED_CANCEL ? "cancel"
 									: "keep");
 		else
 			snprintf(action, sizeof(action), "%s", sync_action_name(it->action));
 		if (it->meeting)
-			report_add(r->rep, it->meeting, out, it->hubspot_id, action, it->reason, NULL);
+			report_add(r->rep, it->meeting, out, it->hubspot_id, action, it->reason,
+				   NULL);
 		else
 			report_add_key(r->rep, it->key, it->source, out, it->hubspot_id, action,
 				       it->reason);
 	}
 }
 
-/* ---- the command ------------------------------------------------------------------------------ */
+/* ---- the command ------------------------------------------------------------------------------
+ */
 
 static void run_release(struct run *r)
 {
@@ -1361,7 +1369,7 @@ finish:
 	if (r.st && !o->dry_run) {
 		save_feeds(&r, rc == EXIT_DONE);
 		if (state_finish_run(r.st, r.run_id, &r.counts,
-				     rc == EXIT_DONE      ? "done"
+				     rc == EXIT_DONE	  ? "done"
 				     : rc == EXIT_PARTIAL ? "partial"
 							  : "failed") < 0 &&
 		    rc == EXIT_DONE)
@@ -1370,7 +1378,8 @@ finish:
 	if (r.state_errors)
 		report_note(r.rep, "%ld state update(s) failed (see errors above)", r.state_errors);
 	if (plan.refused_removals && !o->dry_run)
-		report_note(r.rep, "%zu removal(s) held back by a safety valve", plan.refused_removals);
+		report_note(r.rep, "%zu removal(s) held back by a safety valve",
+			    plan.refused_removals);
 	if (util_verbosity > 0 || rc != EXIT_DONE)
 		report_print_summary(r.rep, stderr, o->dry_run);
 	if (report_write(r.rep, o->dry_run) && rc == EXIT_DONE)

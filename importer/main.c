@@ -98,8 +98,7 @@ static void usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n%s: try '%s --help' for more information\n", PROGRAM_NAME,
-		PROGRAM_NAME);
+	fprintf(stderr, "\n%s: try '%s --help' for more information\n", PROGRAM_NAME, PROGRAM_NAME);
 	exit(EXIT_USAGE);
 }
 
@@ -161,12 +160,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SINCE:
 			if (time_parse_utc(optarg, &o.since))
-				usage_error("--since: '%s' is not YYYY-MM-DD[THH:MM[:SS]Z]", optarg);
+				usage_error("--since: '%s' is not YYYY-MM-DD[THH:MM[:SS]Z]",
+					    optarg);
 			o.has_since = true;
 			break;
 		case OPT_UNTIL:
 			if (time_parse_utc(optarg, &o.until))
-				usage_error("--until: '%s' is not YYYY-MM-DD[THH:MM[:SS]Z]", optarg);
+				usage_error("--until: '%s' is not YYYY-MM-DD[THH:MM[:SS]Z]",
+					    optarg);
 			o.has_until = true;
 			break;
 		case OPT_DEFAULT_TZ:
@@ -192,7 +193,8 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RATE:
 			if (parse_rate(optarg, &o.rate_max, &o.rate_interval_ms))
-				usage_error("--rate: '%s' is not N/SECONDSs (e.g. 100/10s)", optarg);
+				usage_error("--rate: '%s' is not N/SECONDSs (e.g. 100/10s)",
+					    optarg);
 			break;
 		case OPT_FORCE:
 			o.force = true;

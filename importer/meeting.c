@@ -103,7 +103,8 @@ char *occurrence_key(const struct occurrence *o)
 		snprintf(buf, sizeof(buf), "%04d%02u%02u", y, m, d);
 	else
 		snprintf(buf, sizeof(buf), "%04d%02u%02uT%02u%02u%02uZ", y, m, d,
-			 (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
+			 (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60),
+			 (unsigned)(secs % 60));
 	return xasprintf("%s#%s", o->uid, buf);
 }
 
@@ -236,7 +237,8 @@ void meeting_fill_contact_names(struct meeting *m, const struct occurrence *occ)
 			if (occ->attendees[j].email &&
 			    !strcmp(occ->attendees[j].email, m->contact_emails[i]))
 				name = occ->attendees[j].name;
-		if (!name && occ->organizer.email && !strcmp(occ->organizer.email, m->contact_emails[i]))
+		if (!name && occ->organizer.email &&
+		    !strcmp(occ->organizer.email, m->contact_emails[i]))
 			name = occ->organizer.name;
 		m->contact_names[i] = xstrdup(name);
 	}
@@ -245,7 +247,8 @@ void meeting_fill_contact_names(struct meeting *m, const struct occurrence *occ)
 void meeting_add_assoc(struct meeting *m, enum assoc_kind kind, const char *id, const char *ref)
 {
 	for (size_t i = 0; i < m->nassocs; i++)
-		if (m->assocs[i].kind == kind && id && m->assocs[i].id && !strcmp(m->assocs[i].id, id))
+		if (m->assocs[i].kind == kind && id && m->assocs[i].id &&
+		    !strcmp(m->assocs[i].id, id))
 			return;
 	m->assocs = xrealloc(m->assocs, (m->nassocs + 1) * sizeof(*m->assocs));
 	m->assocs[m->nassocs].kind = kind;
@@ -347,11 +350,9 @@ uint64_t meeting_hash(const struct meeting *m)
 	cJSON *assocs;
 	char *text;
 
-	cJSON_ArrayForEach(p, m->properties)
-		n++;
+	cJSON_ArrayForEach(p, m->properties) n++;
 	props = xmalloc((n ? n : 1) * sizeof(*props));
-	cJSON_ArrayForEach(p, m->properties)
-		props[i++] = p;
+	cJSON_ArrayForEach(p, m->properties) props[i++] = p;
 	qsort(props, n, sizeof(*props), prop_cmp);
 	for (i = 0; i < n; i++) {
 		const char *v = cJSON_GetStringValue(props[i]);

@@ -21,9 +21,9 @@ struct report {
 };
 
 static const char *const outcome_names[OUTCOME__COUNT] = {
-	[OUTCOME_CREATED] = "created",     [OUTCOME_UPDATED] = "updated",
+	[OUTCOME_CREATED] = "created",	   [OUTCOME_UPDATED] = "updated",
 	[OUTCOME_UNCHANGED] = "unchanged", [OUTCOME_ARCHIVED] = "archived",
-	[OUTCOME_SKIPPED] = "skipped",     [OUTCOME_FAILED] = "failed",
+	[OUTCOME_SKIPPED] = "skipped",	   [OUTCOME_FAILED] = "failed",
 	[OUTCOME_PLANNED] = "planned",
 };
 
@@ -185,8 +185,7 @@ static cJSON *set_keys(const cJSON *set)
 	cJSON *arr = cJSON_CreateArray();
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, set)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(it->string));
+	cJSON_ArrayForEach(it, set) cJSON_AddItemToArray(arr, cJSON_CreateString(it->string));
 	return arr;
 }
 
@@ -309,8 +308,9 @@ void report_print_summary(const struct report *r, FILE *f, bool dry_run)
 			r->counts[OUTCOME_UNCHANGED], r->counts[OUTCOME_ARCHIVED],
 			r->counts[OUTCOME_SKIPPED], r->counts[OUTCOME_FAILED]);
 	if (unmapped || unmatched)
-		fprintf(f, "%s: %zu organizer(s) with no HubSpot owner, %zu attendee(s) with no contact%s\n",
-			PROGRAM_NAME, unmapped, unmatched, r->path ? " (listed in the report)" : "");
-	cJSON_ArrayForEach(n, r->notes)
-		fprintf(f, "%s: note: %s\n", PROGRAM_NAME, n->valuestring);
+		fprintf(f,
+			"%s: %zu organizer(s) with no HubSpot owner, %zu attendee(s) with no contact%s\n",
+			PROGRAM_NAME, unmapped, unmatched,
+			r->path ? " (listed in the report)" : "");
+	cJSON_ArrayForEach(n, r->notes) fprintf(f, "%s: note: %s\n", PROGRAM_NAME, n->valuestring);
 }

@@ -267,6 +267,17 @@ size_t text_prefix_len(const char *s, size_t len, size_t max)
 {
 	size_t i = 0, units = 0;
 
+	if (len <= max) {
+		/* a character takes at least one byte per UTF-16 unit: all fits, but
+		 * for a sequence cut at the end */
+		size_t last = len;
+
+		while (last > 0 && len - last < 4 && ((unsigned char)s[last - 1] & 0xc0) == 0x80)
+			last--;
+		if (last > 0 && utf8_len((unsigned char)s[last - 1]) > len - last + 1)
+			return last - 1;
+		return len;
+	}
 	while (i < len) {
 		size_t n = utf8_len((unsigned char)s[i]);
 		size_t u = n == 4 ? 2 : 1;
@@ -318,6 +329,40 @@ void text_html_escape(struct sbuf *out, const char *s, size_t len)
 		start = i + 1;
 	}
 	sbuf_add(out, s + start, len - start);
+}
+
+static void put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+void text_format_utc(int64_t t, char buf[21])
+{
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t secs = t - days * 86400;
+	int y;
+	unsigned m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		time_format_utc(t, buf, 21);
+		return;
+	}
+	put2(buf, (unsigned)y / 100);
+	put2(buf + 2, (unsigned)y % 100);
+	buf[4] = '-';
+	put2(buf + 5, m);
+	buf[7] = '-';
+	put2(buf + 8, d);
+	buf[10] = 'T';
+	put2(buf + 11, (unsigned)(secs / 3600));
+	buf[13] = ':';
+	put2(buf + 14, (unsigned)(secs / 60 % 60));
+	buf[16] = ':';
+	put2(buf + 17, (unsigned)(secs % 60));
+	buf[19] = 'Z';
+	buf[20] = '\0';
 }
 
 /* ---- compiling --------------------------------------------------------------------------- */
@@ -751,9 +796,8 @@ bool template_is_literal(const struct template *t, const char **text)
 
 void template_env_init(struct template_env *env)
 {
+	/* the scratch buffers are allocated on first use (sbuf does it lazily) */
 	memset(env, 0, sizeof(*env));
-	for (size_t i = 0; i < sizeof(env->scratch) / sizeof(env->scratch[0]); i++)
-		sbuf_init(&env->scratch[i]);
 }
 
 void template_env_release(struct template_env *env)
@@ -789,7 +833,7 @@ static struct sbuf *scratch_other(struct template_env *env, int a, int b, int *i
 static void text_value(struct value *v, const char *s)
 {
 	v->type = VT_TEXT;
-	v->s = s;
+	v->s = s ? s : ""; /* never NULL: memcpy() and friends want a pointer */
 	v->len = s ? strlen(s) : 0;
 	v->buf = -1;
 }
@@ -1028,10 +1072,19 @@ static void to_text(struct template_env *env, struct value *v)
 	sb = scratch_other(env, v->buf, -1, &idx);
 	if (v->type == VT_TIME) {
 		if (v->has_time) {
-			char buf[32];
+			/* start and end are formatted several times per occurrence: cache */
+			int slot = v->t == env->time_t_[0] && env->time_ok[0]	? 0
+				   : v->t == env->time_t_[1] && env->time_ok[1] ? 1
+										: -1;
 
-			time_format_utc(v->t, buf, sizeof(buf));
-			sbuf_adds(sb, buf);
+			if (slot < 0) {
+				slot = env->time_next;
+				env->time_next ^= 1;
+				env->time_t_[slot] = v->t;
+				env->time_ok[slot] = true;
+				text_format_utc(v->t, env->time_buf[slot]);
+			}
+			sbuf_add(sb, env->time_buf[slot], 20);
 		}
 	} else {
 		list_join(env->occ, v->list, v->list_flags, ", ", 2, sb);

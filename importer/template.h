@@ -46,11 +46,19 @@ bool template_is_owner_id(const struct template *t);
 /* True when the template has no expression; *text then gets the literal (borrowed). */
 bool template_is_literal(const struct template *t, const char **text);
 
-/* Per-occurrence rendering context; reuse one across templates and occurrences. */
+/*
+ * Rendering context: set occ and key, then render any number of templates.
+ * When occ changes, call template_env_init() again or clear time_ok[].
+ */
 struct template_env {
 	const struct occurrence *occ;
 	const char *key; /* occurrence_key() of occ, for the `key` field */
 	struct sbuf scratch[3];
+	/* a two-entry cache of formatted times (reset when occ changes) */
+	int64_t time_t_[2];
+	bool time_ok[2];
+	int time_next;
+	char time_buf[2][21];
 };
 void template_env_init(struct template_env *env);
 void template_env_release(struct template_env *env);
@@ -70,6 +78,8 @@ void template_render(const struct template *t, struct template_env *env, unsigne
  * does not split a UTF-8 sequence.
  */
 size_t text_prefix_len(const char *s, size_t len, size_t max);
+/* time_format_utc() without printf: "2024-03-01T09:30:00Z" (buf of 21 bytes). */
+void text_format_utc(int64_t t, char buf[21]);
 /* Append s[0..len) HTML-escaped (& < > " '), newlines as <br>. */
 void text_html_escape(struct sbuf *out, const char *s, size_t len);
 /* Levenshtein distance (bytes), for "did you mean" suggestions. */

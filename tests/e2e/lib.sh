@@ -19,17 +19,20 @@ cd "$TRASH" || exit 1
 test_count=0
 test_failures=0
 SANDBOX_PID=
-EXTRA_PIDS=
 
+# Every background server is listed in $TRASH/.pids (also when started inside a
+# test's subshell), and stopped at exit.
 cleanup() {
-	if [ -n "$SANDBOX_PID" ]; then
-		kill "$SANDBOX_PID" 2>/dev/null
-		wait "$SANDBOX_PID" 2>/dev/null
+	if [ -f "$TRASH/.pids" ]; then
+		while read -r p; do
+			kill "$p" 2>/dev/null
+		done <"$TRASH/.pids"
+		sleep 0.1
+		while read -r p; do
+			kill -9 "$p" 2>/dev/null
+		done <"$TRASH/.pids"
 	fi
-	for p in $EXTRA_PIDS; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	wait 2>/dev/null
 	if [ "$test_failures" = 0 ]; then
 		cd "$ROOT" && rm -rf "$TRASH"
 	else
@@ -49,6 +52,7 @@ start_sandbox() {
 	"$PY" "$ROOT/tests/sandbox/sandbox.py" --port 0 --port-file "$TRASH/sandbox.port" \
 		--log "$TRASH/sandbox.log" "$@" >"$TRASH/sandbox.out" 2>&1 &
 	SANDBOX_PID=$!
+	echo "$SANDBOX_PID" >>"$TRASH/.pids"
 	for _ in $(seq 1 100); do
 		[ -s "$TRASH/sandbox.port" ] && break
 		sleep 0.1
@@ -67,7 +71,7 @@ start_sandbox() {
 
 # Track a background helper (a feed server, Prism...) so it is stopped at exit.
 track_pid() {
-	EXTRA_PIDS="$EXTRA_PIDS $1"
+	echo "$1" >>"$TRASH/.pids"
 }
 
 sandbox_get() {

@@ -25,9 +25,11 @@ test_expect_success 'each created meeting carries its occurrence key and its Hub
 	diff keys.report keys.sandbox &&
 	jget report.json "all(o[\"hubspot_id\"] for o in d[\"occurrences\"] if o[\"outcome\"]==\"created\")" | grep -qx True
 '
-test_expect_success 'times are sent as HubSpot expects (UTC ISO-8601), titles from SUMMARY' '
-	jget meetings.json "[m[\"properties\"][\"hs_timestamp\"] for m in d[\"meetings\"]]" >ts &&
-	! grep -qv "^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-9:]*\(\.[0-9]*\)\?Z$" ts &&
+test_expect_success 'times are sent as HubSpot expects (UTC ISO-8601 strings), titles from SUMMARY' '
+	sandbox_get "/_sandbox/requests?bodies=1" >reqs.json &&
+	jget reqs.json "[i[\"properties\"][\"hs_timestamp\"] for r in d[\"requests\"] if r[\"path\"].endswith(\"/batch/create\") and r.get(\"body\") for i in r[\"body\"][\"inputs\"]]" >ts &&
+	[ -s ts ] &&
+	! grep -qv "^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z$" ts &&
 	jget meetings.json "[m[\"properties\"].get(\"hs_meeting_title\") for m in d[\"meetings\"]]" | grep -q "Partner summit"
 '
 test_expect_success 'the report file is readable by its owner only' '

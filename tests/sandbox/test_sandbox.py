@@ -8,6 +8,7 @@ each behaviour over real HTTP. Last line of output: "N passed, N failed"; exit s
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -61,6 +62,7 @@ class Sandbox:
             self.proc.kill()
             self.proc.wait()
         self.proc.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def conn(self, timeout=10):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)

@@ -5,6 +5,7 @@
 
 #include "test.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -207,21 +208,38 @@ static void test_backoff(void)
 
 static pid_t server_pid;
 
+static void stop_http_server(void)
+{
+	if (server_pid > 0) {
+		kill(server_pid, SIGTERM);
+		waitpid(server_pid, NULL, 0);
+		server_pid = 0;
+	}
+}
+
 static int start_http_server(const char *dir, int port)
 {
 	const char *args[] = {"/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1",
 			      "--directory", dir, NULL, NULL};
 	char *argv[9];
 	int rc = 0;
+	posix_spawn_file_actions_t fa;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 
 	args[7] = xasprintf("%d", port);
 	for (int i = 0; i < 9; i++)
 		argv[i] = xstrdup(args[i]);
-	if (access(argv[0], X_OK) || posix_spawn(&server_pid, argv[0], NULL, NULL, argv, environ))
+	if (access(argv[0], X_OK) || posix_spawn(&server_pid, argv[0], &fa, NULL, argv, environ))
 		rc = -1;
+	else
+		atexit(stop_http_server);
 	for (int i = 0; i < 9; i++)
 		free(argv[i]);
 	free((void *)(uintptr_t)args[7]);
+	posix_spawn_file_actions_destroy(&fa);
 	return rc;
 }
 
@@ -288,8 +306,7 @@ static void test_fetch(void)
 	http_fetch_result_release(&res);
 	free(missing);
 	free(url);
-	kill(server_pid, SIGTERM);
-	waitpid(server_pid, NULL, 0);
+	stop_http_server();
 out:
 	unlink(out);
 	unlink(feed);

@@ -1,5 +1,6 @@
 /* t-mapping: loading (every load-time error, exact text), properties, filters, associations. */
 #include "mapping.h"
+#include "preview.h"
 #include "template.h"
 #include "test.h"
 
@@ -840,6 +841,156 @@ static void test_remote(void)
 	mapping_free(m);
 }
 
+/* ---- check's preview -------------------------------------------------------------------- */
+
+static char *preview_text(struct preview *p)
+{
+	FILE *f = tmpfile();
+	char *text;
+	long n;
+
+	CHECK_INT(preview_finish(p, f), 0);
+	n = ftell(f);
+	rewind(f);
+	text = xmalloc((size_t)n + 1);
+	text[fread(text, 1, (size_t)n, f)] = '\0';
+	fclose(f);
+	return text;
+}
+
+static void test_preview(void)
+{
+	struct mapping *m = load_str(MAP_HEAD "  hs_meeting_title: \"{{ summary }}\"\n"
+					      "  hubspot_owner_id: \"{{ organizer.owner_id }}\"\n"
+					      "  hs_meeting_end_time: \"{{ x['X-WHEN'] }}\"\n"
+					      "filters: { skip_private: true }\n"
+					      "associations:\n  contacts: {}\n  companies: {}\n"
+					      "  static: [ { type: deal, id: \"77\" } ]\n");
+	struct occurrence a, b, c;
+	struct preview *p;
+	cJSON *j, *pv, *first;
+	char *text;
+
+	fixture(&a);
+	fixture(&b);
+	make_private(&b);
+	free(b.uid);
+	b.uid = xstrdup("private-1");
+	fixture(&c);
+	bad_time(&c);
+	free(c.uid);
+	c.uid = xstrdup("bad-1");
+	/* JSON: all three counted, two shown */
+	p = preview_new(m, true, 2);
+	preview_add_calendar(p, "cal.ics", true);
+	preview_add(p, &a);
+	preview_add(p, &b);
+	capture_begin();
+	preview_add(p, &c);
+	capture_end();
+	text = preview_text(p);
+	j = cJSON_Parse(text);
+	CHECK(j != NULL);
+	CHECK_INT(cJSON_GetObjectItem(j, "occurrences")->valueint, 3);
+	CHECK_INT(cJSON_GetObjectItem(j, "to_import")->valueint, 1);
+	CHECK_INT(cJSON_GetObjectItem(j, "skipped")->valueint, 1);
+	CHECK_INT(cJSON_GetObjectItem(j, "errors")->valueint, 1);
+	CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "skipped_by_rule"),
+				      "filters.skip_private")
+			  ->valueint,
+		  1);
+	CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "skipped_by_rule"), "mapping error")
+			  ->valueint,
+		  1);
+	pv = cJSON_GetObjectItem(j, "preview");
+	CHECK_INT(cJSON_GetArraySize(pv), 2);
+	first = cJSON_GetArrayItem(pv, 0);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(first, "key")), "abc@example.com");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(first, "action")), "import");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(first, "properties"),
+							   "hs_meeting_title")),
+		  "Quarterly review");
+	CHECK_STR(cJSON_GetStringValue(
+			  cJSON_GetObjectItem(cJSON_GetObjectItem(first, "owner"), "email")),
+		  "alice@corp.example");
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(first, "contacts")), 2);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(first, "companies")), 2);
+	CHECK_STR(
+		cJSON_GetStringValue(cJSON_GetObjectItem(
+			cJSON_GetArrayItem(cJSON_GetObjectItem(first, "associations"), 0), "type")),
+		"deal");
+	CHECK_STR(
+		cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(pv, 1), "skip_reason")),
+		"filters.skip_private (CLASS:PRIVATE)");
+	CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(pv, 1), "properties") == NULL);
+	cJSON_Delete(j);
+	free(text);
+	/* table */
+	p = preview_new(m, false, 5);
+	preview_add_calendar(p, "cal.ics", true);
+	preview_add(p, &a);
+	preview_add(p, &b);
+	text = preview_text(p);
+	CHECK(strstr(text, "mapping ") == text);
+	CHECK(strstr(text, "  1  cal.ics:7  2024-03-01T09:30:00Z  Quarterly review\n") != NULL);
+	CHECK(strstr(text, "      hs_meeting_title           Quarterly review\n") != NULL);
+	CHECK(strstr(text,
+		     "      hubspot_owner_id           (owner of alice@corp.example, looked up at import)\n") !=
+	      NULL);
+	CHECK(strstr(text,
+		     "      contacts                   bob@client.example, dan@gmail.com\n") !=
+	      NULL);
+	CHECK(strstr(text, "      deal                       77\n") != NULL);
+	CHECK(strstr(text,
+		     "      SKIPPED                    filters.skip_private (CLASS:PRIVATE)\n") !=
+	      NULL);
+	CHECK(strstr(text,
+		     "2 occurrences: 1 to import, 1 skipped, 0 with errors\n  filters.skip_private") !=
+	      NULL);
+	free(text);
+	/* an unreadable calendar: exit code 2 */
+	p = preview_new(m, false, -1);
+	preview_add_calendar(p, "missing.ics", false);
+	{
+		FILE *f = tmpfile();
+
+		CHECK_INT(preview_finish(p, f), 2);
+		fclose(f);
+	}
+	occurrence_release(&a);
+	occurrence_release(&b);
+	occurrence_release(&c);
+	mapping_free(m);
+}
+
+/* mapping_apply's key is occurrence_key() exactly, for every kind of instance. */
+static void test_keys(void)
+{
+	struct mapping *m = mapping_load(NULL);
+	const int64_t times[] = {0, 1709285400, 19783 * 86400LL, 253402300799LL, -86400, 86399};
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		for (int all_day = 0; all_day < 2; all_day++) {
+			struct occurrence o;
+			struct meeting mt;
+			char *want;
+
+			fixture(&o);
+			o.has_recurrence_id = true;
+			o.recurrence_id = times[i];
+			o.recurrence_id_all_day = all_day;
+			want = occurrence_key(&o);
+			mapping_apply(m, &o, &mt);
+			CHECK_STR(mt.key, want);
+			CHECK_STR(prop(&mt, "ics2hubspot_key"), want);
+			free(want);
+			meeting_release(&mt);
+			occurrence_release(&o);
+		}
+	}
+	mapping_free(m);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/t-mapping-XXXXXX";
@@ -855,6 +1006,8 @@ int main(void)
 	test_values();
 	test_load_options();
 	test_remote();
+	test_preview();
+	test_keys();
 	unlink(tmp_path);
 	return TEST_DONE();
 }

@@ -1,0 +1,364 @@
+/* preview: what `check` shows — the first occurrences mapped, as a table or JSON. */
+#include "preview.h"
+#include "calendar.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define PREVIEW_DEFAULT_LIMIT 10
+
+struct rule_count {
+	char *rule;
+	long n;
+};
+
+struct preview {
+	const struct mapping *m;
+	bool json;
+	int limit;
+	struct meeting *shown;
+	size_t nshown;
+	long total, to_import, skipped, errors;
+	struct rule_count *rules;
+	size_t nrules;
+	char **calendars;
+	bool *calendar_ok;
+	size_t ncalendars;
+};
+
+struct preview *preview_new(const struct mapping *m, bool json, int limit)
+{
+	struct preview *p = xcalloc(1, sizeof(*p));
+
+	p->m = m;
+	p->json = json;
+	p->limit = limit < 0 ? PREVIEW_DEFAULT_LIMIT : limit;
+	p->shown = xcalloc((size_t)p->limit + 1, sizeof(*p->shown));
+	return p;
+}
+
+void preview_add_calendar(struct preview *p, const char *display, bool ok)
+{
+	p->calendars = xrealloc(p->calendars, (p->ncalendars + 1) * sizeof(*p->calendars));
+	p->calendar_ok = xrealloc(p->calendar_ok, (p->ncalendars + 1) * sizeof(*p->calendar_ok));
+	p->calendars[p->ncalendars] = xstrdup(display);
+	p->calendar_ok[p->ncalendars] = ok;
+	p->ncalendars++;
+}
+
+/* "filters.skip_private (CLASS:PRIVATE)" counts under "filters.skip_private". */
+static void count_rule(struct preview *p, const char *reason)
+{
+	size_t len = strcspn(reason, " ");
+
+	if (!strncmp(reason, "mapping error", 13))
+		len = 13;
+	for (size_t i = 0; i < p->nrules; i++) {
+		if (strlen(p->rules[i].rule) == len && !strncmp(p->rules[i].rule, reason, len)) {
+			p->rules[i].n++;
+			return;
+		}
+	}
+	p->rules = xrealloc(p->rules, (p->nrules + 1) * sizeof(*p->rules));
+	p->rules[p->nrules].rule = xstrndup(reason, len);
+	p->rules[p->nrules].n = 1;
+	p->nrules++;
+}
+
+void preview_add(struct preview *p, const struct occurrence *occ)
+{
+	struct meeting mt;
+	int rc = mapping_apply(p->m, occ, &mt);
+
+	p->total++;
+	if (rc < 0) {
+		p->errors++;
+		count_rule(p, mt.skip_reason ? mt.skip_reason : "mapping error");
+	} else if (mt.skip_reason) {
+		p->skipped++;
+		count_rule(p, mt.skip_reason);
+	} else {
+		p->to_import++;
+	}
+	if (p->nshown < (size_t)p->limit)
+		p->shown[p->nshown++] = mt;
+	else
+		meeting_release(&mt);
+}
+
+static int meeting_cmp(const void *a, const void *b)
+{
+	const struct meeting *x = a, *y = b;
+	int c = strcmp(x->source ? x->source : "", y->source ? y->source : "");
+
+	if (c)
+		return c;
+	c = strcmp(x->start ? x->start : "", y->start ? y->start : "");
+	return c ? c : strcmp(x->key, y->key);
+}
+
+/* ---- JSON -------------------------------------------------------------------------------- */
+
+static cJSON *strv_json(char **v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+	return a;
+}
+
+static cJSON *meeting_json(const struct preview *p, const struct meeting *mt)
+{
+	cJSON *j = cJSON_CreateObject(), *a;
+	const char *owner = mapping_owner_property(p->m);
+	bool error = mt->skip_reason && !strncmp(mt->skip_reason, "mapping error", 13);
+
+	cJSON_AddStringToObject(j, "where", mt->where);
+	cJSON_AddStringToObject(j, "key", mt->key);
+	cJSON_AddStringToObject(j, "start", mt->start);
+	if (mt->summary)
+		cJSON_AddStringToObject(j, "summary", mt->summary);
+	else
+		cJSON_AddNullToObject(j, "summary");
+	cJSON_AddStringToObject(j, "action", error ? "error" : mt->skip_reason ? "skip" : "import");
+	if (mt->skip_reason) {
+		cJSON_AddStringToObject(j, "skip_reason", mt->skip_reason);
+		return j;
+	}
+	cJSON_AddItemToObject(j, "properties", cJSON_Duplicate(mt->properties, 1));
+	if (owner && mt->owner_email) {
+		cJSON *o = cJSON_AddObjectToObject(j, "owner");
+
+		cJSON_AddStringToObject(o, "property", owner);
+		cJSON_AddStringToObject(o, "email", mt->owner_email);
+	}
+	cJSON_AddItemToObject(j, "contacts", strv_json(mt->contact_emails, mt->ncontact_emails));
+	cJSON_AddItemToObject(j, "companies", strv_json(mt->company_domains, mt->ncompany_domains));
+	a = cJSON_AddArrayToObject(j, "associations");
+	for (size_t i = 0; i < mt->nassocs; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(x, "type", assoc_kind_name(mt->assocs[i].kind));
+		cJSON_AddStringToObject(x, "id", mt->assocs[i].id ? mt->assocs[i].id : "");
+		cJSON_AddItemToArray(a, x);
+	}
+	return j;
+}
+
+static void print_json(struct preview *p, FILE *out)
+{
+	cJSON *j = cJSON_CreateObject(), *a, *r;
+	char *text;
+
+	cJSON_AddStringToObject(j, "mapping", mapping_path(p->m));
+	cJSON_AddBoolToObject(j, "valid", true);
+	a = cJSON_AddArrayToObject(j, "calendars");
+	for (size_t i = 0; i < p->ncalendars; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(c, "calendar", p->calendars[i]);
+		cJSON_AddBoolToObject(c, "read", p->calendar_ok[i]);
+		cJSON_AddItemToArray(a, c);
+	}
+	cJSON_AddNumberToObject(j, "occurrences", (double)p->total);
+	cJSON_AddNumberToObject(j, "to_import", (double)p->to_import);
+	cJSON_AddNumberToObject(j, "skipped", (double)p->skipped);
+	cJSON_AddNumberToObject(j, "errors", (double)p->errors);
+	r = cJSON_AddObjectToObject(j, "skipped_by_rule");
+	for (size_t i = 0; i < p->nrules; i++)
+		cJSON_AddNumberToObject(r, p->rules[i].rule, (double)p->rules[i].n);
+	a = cJSON_AddArrayToObject(j, "preview");
+	for (size_t i = 0; i < p->nshown; i++)
+		cJSON_AddItemToArray(a, meeting_json(p, &p->shown[i]));
+	text = cJSON_Print(j);
+	fputs(text, out);
+	fputc('\n', out);
+	cJSON_free(text);
+	cJSON_Delete(j);
+}
+
+/* ---- table ------------------------------------------------------------------------------- */
+
+/* Print one value on one line: newlines shown as "\n", cut to `width` bytes when > 0. */
+static void put_value(FILE *out, const char *v, int width)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_init(&sb);
+	for (const char *c = v; *c; c++) {
+		if (*c == '\n')
+			sbuf_adds(&sb, "\\n");
+		else if (*c == '\r' || *c == '\t')
+			sbuf_addc(&sb, ' ');
+		else
+			sbuf_addc(&sb, *c);
+	}
+	if (width > 3 && sb.len > (size_t)width) {
+		size_t cut = (size_t)width - 3;
+
+		/* do not split a UTF-8 sequence */
+		while (cut && ((unsigned char)sb.buf[cut] & 0xc0) == 0x80)
+			cut--;
+		sb.len = cut;
+		sb.buf[cut] = '\0';
+		sbuf_adds(&sb, "...");
+	}
+	fprintf(out, "%s\n", sb.buf);
+	sbuf_release(&sb);
+}
+
+static void row(FILE *out, const char *name, const char *value, int width)
+{
+	fprintf(out, "      %-26s ", name);
+	put_value(out, value, width ? width - 33 : 0);
+}
+
+static void row_list(FILE *out, const char *name, char **v, size_t n, int width)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_init(&sb);
+	for (size_t i = 0; i < n; i++)
+		sbuf_addf(&sb, "%s%s", i ? ", " : "", v[i]);
+	row(out, name, n ? sb.buf : "(none)", width);
+	sbuf_release(&sb);
+}
+
+static void print_table(struct preview *p, FILE *out, int width)
+{
+	const char *owner = mapping_owner_property(p->m);
+	const struct mapping_contacts *mc = mapping_contacts(p->m);
+
+	fprintf(out, "mapping %s: valid\n", mapping_path(p->m));
+	for (size_t i = 0; i < p->ncalendars; i++)
+		fprintf(out, "calendar %s%s\n", p->calendars[i],
+			p->calendar_ok[i] ? "" : ": could not be read");
+	if (!p->ncalendars)
+		return;
+	fputc('\n', out);
+	for (size_t i = 0; i < p->nshown; i++) {
+		const struct meeting *mt = &p->shown[i];
+		const cJSON *pr;
+		char head[64];
+
+		snprintf(head, sizeof(head), "%3zu  ", i + 1);
+		fprintf(out, "%s%s  %s  ", head, mt->where, mt->start);
+		put_value(out, mt->summary ? mt->summary : "(no summary)",
+			  width ? width - 40 - (int)strlen(mt->where) : 0);
+		row(out, "key", mt->key, width);
+		if (mt->skip_reason) {
+			row(out,
+			    strncmp(mt->skip_reason, "mapping error", 13) ? "SKIPPED" : "ERROR",
+			    mt->skip_reason, width);
+			continue;
+		}
+		cJSON_ArrayForEach(pr, mt->properties)
+		{
+			row(out, pr->string, pr->valuestring, width);
+		}
+		if (owner) {
+			char *v = mt->owner_email ? xasprintf("(owner of %s, looked up at import)",
+							      mt->owner_email)
+						  : xstrdup("(no organizer: not set)");
+
+			row(out, owner, v, width);
+			free(v);
+		}
+		if (mc->enabled)
+			row_list(out,
+				 mc->create_missing ? "contacts (created if missing)" : "contacts",
+				 mt->contact_emails, mt->ncontact_emails, width);
+		if (mapping_wants_companies(p->m))
+			row_list(out, "companies", mt->company_domains, mt->ncompany_domains,
+				 width);
+		for (size_t k = 0; k < mt->nassocs; k++)
+			row(out, assoc_kind_name(mt->assocs[k].kind), mt->assocs[k].id, width);
+	}
+	if (p->nshown)
+		fputc('\n', out);
+	fprintf(out, "%ld occurrence%s: %ld to import, %ld skipped, %ld with errors", p->total,
+		p->total == 1 ? "" : "s", p->to_import, p->skipped, p->errors);
+	if (p->nshown < (size_t)p->total)
+		fprintf(out, " (showing %zu; --limit N shows more)", p->nshown);
+	fputc('\n', out);
+	for (size_t i = 0; i < p->nrules; i++)
+		fprintf(out, "  %-40s %ld\n", p->rules[i].rule, p->rules[i].n);
+}
+
+static int terminal_width(FILE *out)
+{
+	struct winsize ws;
+	const char *cols = getenv("COLUMNS");
+
+	if (!isatty(fileno(out)))
+		return 0;
+	if (!ioctl(fileno(out), TIOCGWINSZ, &ws) && ws.ws_col >= 40)
+		return ws.ws_col;
+	if (cols && atoi(cols) >= 40)
+		return atoi(cols);
+	return 100;
+}
+
+int preview_finish(struct preview *p, FILE *out)
+{
+	int rc = 0;
+
+	qsort(p->shown, p->nshown, sizeof(*p->shown), meeting_cmp);
+	if (p->json)
+		print_json(p, out);
+	else
+		print_table(p, out, terminal_width(out));
+	fflush(out);
+	for (size_t i = 0; i < p->ncalendars; i++) {
+		if (!p->calendar_ok[i])
+			rc = EXIT_USAGE;
+		free(p->calendars[i]);
+	}
+	for (size_t i = 0; i < p->nshown; i++)
+		meeting_release(&p->shown[i]);
+	for (size_t i = 0; i < p->nrules; i++)
+		free(p->rules[i].rule);
+	free(p->rules);
+	free(p->shown);
+	free(p->calendars);
+	free(p->calendar_ok);
+	free(p);
+	return rc;
+}
+
+static int preview_cb(const struct occurrence *occ, void *data)
+{
+	preview_add(data, occ);
+	return 0;
+}
+
+int preview_run(const struct mapping *m, const char *const *calendars, size_t n,
+		const struct ics_options *opt, bool json, int limit, FILE *out)
+{
+	struct preview *p = preview_new(m, json, limit);
+
+	for (size_t i = 0; i < n; i++) {
+		struct ics_stats st;
+		struct calendar cal;
+		bool ok = false;
+
+		memset(&st, 0, sizeof(st));
+		if (!calendar_open(&cal, calendars[i], NULL)) {
+			ok = ics_read(cal.path, cal.display, cal.source, opt, preview_cb, p, &st) ==
+			     0;
+			preview_add_calendar(p, cal.display, ok);
+			ics_stats_release(&st);
+			calendar_close(&cal);
+		} else {
+			char *shown = source_redact(calendars[i]);
+
+			preview_add_calendar(p, shown, false);
+			free(shown);
+		}
+	}
+	return preview_finish(p, out);
+}

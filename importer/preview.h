@@ -1,0 +1,40 @@
+/* preview: what `check` shows — the first occurrences mapped, as a table or JSON. */
+#ifndef PREVIEW_H
+#define PREVIEW_H
+
+#include "ics.h"
+#include "mapping.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct preview; /* opaque: counts every occurrence, keeps the first `limit` */
+
+/*
+ * Start a preview of mapping `m` (borrowed, must outlive the preview). `limit`
+ * is how many mapped occurrences to show (negative: the default, 10).
+ */
+struct preview *preview_new(const struct mapping *m, bool json, int limit);
+/* Map one occurrence (borrowed) and count it; keeps it when fewer than limit are kept. */
+void preview_add(struct preview *p, const struct occurrence *occ);
+/* Note a calendar (display name, redacted) and whether it could be read. */
+void preview_add_calendar(struct preview *p, const char *display, bool ok);
+/*
+ * Print the preview to `out` — a table (values cut to the terminal's width
+ * when `out` is a terminal), or one JSON document with `json` — and free p.
+ * Returns 0 when every calendar was read, else 2 (EXIT_USAGE).
+ */
+int preview_finish(struct preview *p, FILE *out);
+
+/*
+ * `ics2hubspot check -m FILE [--json] [CALENDAR...]`: read each calendar
+ * (path, "-" or URL, through calendar_open() and ics_read() with `opt`), map
+ * every occurrence with `m`, and print the preview of the first `limit` with
+ * the counts (to import, skipped by rule, errors). With no calendar, only says
+ * that the mapping is valid. Returns an exit code: 0, or 2 when a calendar
+ * could not be read.
+ */
+int preview_run(const struct mapping *m, const char *const *calendars, size_t n,
+		const struct ics_options *opt, bool json, int limit, FILE *out);
+
+#endif

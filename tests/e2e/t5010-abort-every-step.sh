@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Crash safety (issue #7 item 4), the mbsync way: for every step N, a run killed (SIGKILL) right
+# after its N-th durable step, then a normal re-run, leaves exactly one meeting per occurrence.
+. "$(dirname "$0")/lib.sh"
+Y="$ROOT/tests/sync"
+start_sandbox --seed "$Y/seed.json" --rate 1000/10s
+# Search has no lag in the sandbox: one look per pending row is enough.
+export ICS2HUBSPOT_RESOLVE_TRIES=1 ICS2HUBSPOT_RESOLVE_DELAY_MS=100
+
+# check_once N: the sandbox holds each of the N keys exactly once (live), nothing else.
+check_once() {
+	sandbox_get /_sandbox/meetings | "$PY" -c '
+import collections, json, sys
+n = int(sys.argv[1])
+ms = [m for m in json.load(sys.stdin)["meetings"] if not m["archived"]]
+c = collections.Counter(m["properties"]["ics2hubspot_key"] for m in ms)
+dups = [k for k, v in c.items() if v > 1]
+missing = n - len(c)
+if dups or missing:
+    sys.exit("%d keys, %d missing, duplicates: %s" % (len(c), missing, dups[:5]))' "$1"
+}
+
+"$PY" "$Y/gen.py" 250 cal.ics
+test_expect_success 'abort after every step N, then re-run: one meeting per occurrence' '
+	n=1 &&
+	while :; do
+		sandbox_post /_sandbox/reset "{}" >/dev/null &&
+		rm -f st.db st.db-wal st.db-shm st.db.lock &&
+		status=0 &&
+		ICS2HUBSPOT_ABORT_AFTER=$n "$BIN" import -q -m "$Y/archive.yaml" --state st.db cal.ics 2>abort.err || status=$? &&
+		cat abort.err >>aborts.log &&
+		if [ "$status" = 0 ]; then echo "step $n: the run completed"; break; fi &&
+		if [ "$status" != 137 ]; then echo "step $n: exit $status"; cat abort.err; false; fi &&
+		"$BIN" import -q -m "$Y/archive.yaml" --state st.db --report rerun.json cal.ics 2>rerun.err ||
+			{ echo "step $n: the re-run failed"; cat rerun.err; false; } &&
+		check_once 250 || { echo "after abort at step $n: $(cat abort.err)"; false; } &&
+		[ "$(sqlite3 st.db "select count(*) from occurrences where status=\"created\"")" = 250 ] &&
+		[ "$(sqlite3 st.db "select count(*) from occurrences where status<>\"created\"")" = 0 ] &&
+		n=$((n + 1))
+	done &&
+	echo "$n" >steps &&
+	[ "$n" -gt 6 ] &&
+	check_once 250
+'
+test_expect_success 'the kills landed before a create was sent, after it was answered, and after commits' '
+	cat aborts.log &&
+	[ "$(grep -c "abort after step .* (state: mark pending)" aborts.log)" = 3 ] &&
+	[ "$(grep -c "abort after step .* (import: create answered)" aborts.log)" = 3 ] &&
+	grep -q "abort after step .* (state: commit)" aborts.log
+'
+
+test_expect_success 'a stored batch answered 502, killed before the look-up: the re-run finds it' '
+	sandbox_post /_sandbox/reset "{}" >/dev/null &&
+	rm -f st.db* &&
+	"$PY" "$Y/gen.py" 40 small.ics --uid-prefix f502 &&
+	sandbox_post /_sandbox/faults "{\"faults\":[{\"method\":\"POST\",\"path\":\"/crm/v3/objects/meetings/batch/create\",\"action\":\"store_then_status\",\"status\":502,\"count\":1}]}" >/dev/null &&
+	sandbox_post /_sandbox/config "{\"latency_ms\":1500}" >/dev/null &&
+	{ "$BIN" import -q -m "$Y/archive.yaml" --state st.db small.ics 2>bg.err & pid=$!; } &&
+	for _ in $(seq 1 100); do
+		sandbox_get /_sandbox/requests | grep -q "\"status\": *502" && break
+		sleep 0.05
+	done &&
+	kill -9 $pid && { wait $pid 2>/dev/null || :; } &&
+	[ "$(sqlite3 st.db "select count(*) from occurrences where status=\"pending\"")" = 40 ] &&
+	[ "$(sandbox_get /_sandbox/meetings | jget - "len(d[\"meetings\"])")" = 40 ] &&
+	sandbox_post /_sandbox/config "{\"latency_ms\":0}" >/dev/null &&
+	"$BIN" import -m "$Y/archive.yaml" --state st.db --report r.json small.ics 2>err &&
+	check_once 40 &&
+	[ "$(jget r.json "d[\"totals\"][\"created\"]")" = 0 ] &&
+	[ "$(jget r.json "d[\"totals\"][\"unchanged\"]")" = 40 ] &&
+	grep -q "40 found in HubSpot" err
+'
+test_done
