@@ -26,10 +26,10 @@ curl -sS "$HUBSPOT_API_BASE/_sandbox/meetings" | "$PY" -c '
 import json, sys
 ms = json.load(sys.stdin)["meetings"]
 ms.sort(key=lambda m: m["properties"].get("hs_meeting_start_time") or m["properties"].get("hs_timestamp", ""))
-print("%-8s %-22s %-10s %-9s %s" % ("id", "start (UTC)", "outcome", "contacts", "title"))
+print("%-12s %-25s %-10s %-9s %s" % ("id", "start (UTC)", "outcome", "contacts", "title"))
 for m in ms:
     p = m["properties"]
-    print("%-8s %-22s %-10s %-9d %s" % (m["id"], p.get("hs_meeting_start_time", p.get("hs_timestamp", "")),
+    print("%-12s %-25s %-10s %-9d %s" % (m["id"], p.get("hs_meeting_start_time", p.get("hs_timestamp", "")),
           p.get("hs_meeting_outcome", ""), len(m.get("associations", {}).get("contacts", [])),
           p.get("hs_meeting_title", "")))
 print("%d meetings" % len(ms))
