@@ -199,7 +199,7 @@ static void run_init(struct run *r, struct hs_client *c, const struct batch_opti
 		r->max_inputs = MAX_INPUTS;
 	r->max_body = o && o->max_body_bytes ? o->max_body_bytes : DEFAULT_MAX_BODY;
 	if (!progress.started_ms)
-		progress.started_ms = time_mono_ms();
+		progress.started_ms = progress_last_ms = time_mono_ms();
 	progress.total += n;
 }
 

@@ -134,6 +134,8 @@ void hs_limiter_observe(struct hs_limiter *l, int64_t now, long hdr_max, long hd
 		size_t used = (size_t)(hdr_max - hdr_remaining);
 
 		limiter_prune(l, now);
+		if (getenv("HSDBG") && l->n < used)
+			fprintf(stderr, "phantom %zu at %lld (local %zu used %zu)\n", used - l->n, (long long)now, l->n, used);
 		while (l->n < used)
 			hs_limiter_sent(l, now);
 	}

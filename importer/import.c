@@ -1001,12 +1001,35 @@ static void apply_removals(struct run *r)
 	free(arch.v);
 }
 
+/* An unchanged meeting whose own row says so already: only last_seen to record. */
+static bool plain_unchanged(const struct sync_item *it)
+{
+	return it->row && it->row->status == STATE_CREATED && it->row->assocs &&
+	       !strcmp(it->row->source, it->meeting->source);
+}
+
 /* Unchanged meetings (last_seen) and skips: nothing sent. */
 static void apply_quiet(struct run *r)
 {
 	const struct sync_plan *p = r->plan;
 
 	txn_begin(r);
+	/* The plain ones per calendar, with one statement each. */
+	for (size_t f = 0; r->st && f < r->nfeeds; f++) {
+		char **keys = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*keys));
+		size_t nk = 0;
+
+		for (size_t i = 0; i < p->nitems; i++) {
+			const struct sync_item *it = &p->items[i];
+
+			if (it->action == SYNC_UNCHANGED && plain_unchanged(it) &&
+			    !strcmp(it->source, r->feeds[f].source))
+				keys[nk++] = it->meeting->key;
+		}
+		if (state_touch(r->st, r->feeds[f].source, keys, nk) < 0)
+			r->state_errors++;
+		free(keys);
+	}
 	for (size_t i = 0; i < p->nitems; i++) {
 		const struct sync_item *it = &p->items[i];
 
@@ -1018,7 +1041,7 @@ static void apply_quiet(struct run *r)
 
 			free(r->ids[mi]);
 			r->ids[mi] = xstrdup(it->hubspot_id);
-			if (r->st) {
+			if (r->st && !plain_unchanged(it)) {
 				if (state_confirm(r->st, r->run_id, it->meeting, it->hubspot_id,
 						  it->hash) < 0)
 					r->state_errors++;

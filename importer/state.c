@@ -1235,3 +1235,28 @@ int state_source_quiet(struct state *st, const char *source)
 		return db_error(st, "cannot read occurrences");
 	return busy ? 0 : 1;
 }
+
+int state_touch(struct state *st, const char *source, char *const *keys, size_t n)
+{
+	sqlite3_stmt *s;
+	int64_t now = time_now();
+	int rc = 0;
+
+	if (!n)
+		return 0;
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "UPDATE occurrences SET last_seen = ?3 WHERE key = ?1 AND source = ?2");
+	if (!s)
+		rc = -1;
+	for (size_t i = 0; !rc && i < n; i++) {
+		sqlite3_reset(s);
+		bind_text(s, 1, keys[i]);
+		bind_text(s, 2, source);
+		sqlite3_bind_int64(s, 3, now);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = db_error(st, "cannot record occurrences as seen");
+	}
+	sqlite3_finalize(s);
+	return write_end(st, rc, "state: seen");
+}

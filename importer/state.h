@@ -251,6 +251,13 @@ int state_set_assocs(struct state *st, const char *source, const char *key, cons
  */
 int state_source_quiet(struct state *st, const char *source);
 
+/*
+ * Rows (source, keys[i]) were seen unchanged in this run: last_seen = now,
+ * nothing else (the cheap form of state_confirm() for a quiet re-run: one
+ * prepared statement for all of them). Missing rows are ignored.
+ */
+int state_touch(struct state *st, const char *source, char *const *keys, size_t n);
+
 /* ---- test-only crash hook ------------------------------------------------------------------ */
 
 /*

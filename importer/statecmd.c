@@ -1,10 +1,435 @@
 /* statecmd: `ics2hubspot state list | show KEY | forget SOURCE | undo --run N`. */
 #include "app.h"
+#include "batch.h"
+#include "hubspot.h"
+#include "state.h"
 #include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+static int open_state(const struct app_options *o, bool readonly, struct state **st)
+{
+	char *path = o->state ? xstrdup(o->state) : state_default_path();
+	int rc;
+
+	if (!path)
+		return EXIT_USAGE;
+	rc = state_open(path, readonly ? STATE_OPEN_READONLY : 0, st);
+	free(path);
+	if (rc == STATE_LOCKED)
+		return EXIT_LOCKED;
+	return rc ? EXIT_USAGE : 0;
+}
+
+/* "2026-11-28T19:00:00Z", or "-" for 0 (never). */
+static const char *when(int64_t t, char *buf, size_t n)
+{
+	if (!t)
+		return "-";
+	time_format_utc(t, buf, n);
+	return buf;
+}
+
+static void add_time(cJSON *o, const char *name, int64_t t)
+{
+	char buf[32];
+
+	if (t)
+		cJSON_AddStringToObject(o, name, when(t, buf, sizeof(buf)));
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static void add_str(cJSON *o, const char *name, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static void print_json(cJSON *j)
+{
+	char *text = cJSON_Print(j);
+
+	puts(text);
+	cJSON_free(text);
+	cJSON_Delete(j);
+}
+
+/* state list: calendars with counts per status and their last runs, then the recent runs. */
+static int state_cmd_list(const struct app_options *o, struct state *st)
+{
+	struct state_summary *sum = NULL;
+	struct state_run *runs = NULL;
+	size_t nsum = 0, nruns = 0, first;
+	char b1[32], b2[32];
+
+	if (state_summarize(st, &sum, &nsum) < 0 || state_list_runs(st, &runs, &nruns) < 0) {
+		state_summaries_release(sum, nsum);
+		return EXIT_USAGE;
+	}
+	first = nruns > 10 ? nruns - 10 : 0;
+	if (o->json) {
+		cJSON *j = cJSON_CreateObject();
+		cJSON *cals = cJSON_AddArrayToObject(j, "calendars");
+		cJSON *rs = cJSON_AddArrayToObject(j, "runs");
+
+		cJSON_AddStringToObject(j, "state", state_path(st));
+		for (size_t i = 0; i < nsum; i++) {
+			cJSON *c = cJSON_CreateObject();
+			cJSON *counts = cJSON_CreateObject();
+			char *red = source_redact(sum[i].source);
+
+			cJSON_AddStringToObject(c, "source", red);
+			for (int s = 0; s < STATE_NSTATUS; s++)
+				cJSON_AddNumberToObject(counts, state_status_name((enum state_status)s),
+							(double)sum[i].count[s]);
+			cJSON_AddItemToObject(c, "counts", counts);
+			add_time(c, "last_run", sum[i].last_run);
+			add_time(c, "last_success", sum[i].last_success);
+			cJSON_AddItemToArray(cals, c);
+			free(red);
+		}
+		for (size_t i = 0; i < nruns; i++) {
+			cJSON *r = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(r, "id", (double)runs[i].id);
+			add_time(r, "started_at", runs[i].started_at);
+			add_time(r, "finished_at", runs[i].finished_at);
+			add_str(r, "status", runs[i].status);
+			add_str(r, "command", runs[i].argv_summary);
+			cJSON_AddNumberToObject(r, "created", (double)runs[i].counts.created);
+			cJSON_AddNumberToObject(r, "updated", (double)runs[i].counts.updated);
+			cJSON_AddNumberToObject(r, "archived", (double)runs[i].counts.archived);
+			cJSON_AddNumberToObject(r, "failed", (double)runs[i].counts.failed);
+			cJSON_AddItemToArray(rs, r);
+		}
+		print_json(j);
+	} else {
+		printf("state %s\n", state_path(st));
+		if (!nsum)
+			printf("no calendar yet\n");
+		for (size_t i = 0; i < nsum; i++) {
+			char *red = source_redact(sum[i].source);
+			bool any = false;
+
+			printf("%s\n  ", red);
+			for (int s = 0; s < STATE_NSTATUS; s++) {
+				if (!sum[i].count[s] && s != STATE_CREATED)
+					continue;
+				printf("%s%ld %s", any ? ", " : "", sum[i].count[s],
+				       state_status_name((enum state_status)s));
+				any = true;
+			}
+			printf("; last run %s, last success %s\n",
+			       when(sum[i].last_run, b1, sizeof(b1)),
+			       when(sum[i].last_success, b2, sizeof(b2)));
+			free(red);
+		}
+		if (nruns)
+			printf("runs%s:\n", first ? " (last 10)" : "");
+		for (size_t i = first; i < nruns; i++)
+			printf("  %4ld  %s  %-8s %ld created, %ld updated, %ld archived, %ld failed"
+			       "  %s\n",
+			       runs[i].id, when(runs[i].started_at, b1, sizeof(b1)),
+			       runs[i].finished_at ? runs[i].status : "killed?",
+			       runs[i].counts.created, runs[i].counts.updated,
+			       runs[i].counts.archived, runs[i].counts.failed,
+			       runs[i].argv_summary ? runs[i].argv_summary : "");
+	}
+	state_summaries_release(sum, nsum);
+	state_runs_release(runs, nruns);
+	return EXIT_DONE;
+}
+
+/* state show KEY: the rows of KEY in every calendar. */
+static int state_cmd_show(const struct app_options *o, struct state *st, const char *key)
+{
+	struct state_rows rows = {0};
+	char b1[32], b2[32];
+
+	if (state_rows_by_key(st, key, &rows) < 0)
+		return EXIT_USAGE;
+	if (!rows.n) {
+		error("no occurrence '%s' in the state (keys look like UID or UID#20240301T093000Z)",
+		      key);
+		return EXIT_USAGE;
+	}
+	if (o->json) {
+		cJSON *arr = cJSON_CreateArray();
+
+		for (size_t i = 0; i < rows.n; i++) {
+			const struct state_row *r = &rows.v[i];
+			cJSON *j = cJSON_CreateObject();
+			char *red = source_redact(r->source);
+
+			cJSON_AddStringToObject(j, "key", r->key);
+			cJSON_AddStringToObject(j, "source", red);
+			cJSON_AddStringToObject(j, "status", state_status_name(r->status));
+			add_str(j, "hubspot_id", r->hubspot_id);
+			add_str(j, "start", r->start);
+			add_str(j, "hash", r->hash);
+			add_time(j, "first_seen", r->first_seen);
+			add_time(j, "last_seen", r->last_seen);
+			cJSON_AddNumberToObject(j, "created_run", (double)r->created_run);
+			cJSON_AddNumberToObject(j, "changed_run", (double)r->changed_run);
+			add_str(j, "last_error", r->last_error);
+			cJSON_AddItemToArray(arr, j);
+			free(red);
+		}
+		print_json(arr);
+	} else {
+		for (size_t i = 0; i < rows.n; i++) {
+			const struct state_row *r = &rows.v[i];
+			char *red = source_redact(r->source);
+
+			printf("%s in %s\n", r->key, red);
+			printf("  status %s, HubSpot meeting %s, start %s\n",
+			       state_status_name(r->status), r->hubspot_id ? r->hubspot_id : "-",
+			       r->start ? r->start : "-");
+			printf("  first seen %s, last seen %s, created by run %ld, changed by run %ld\n",
+			       when(r->first_seen, b1, sizeof(b1)), when(r->last_seen, b2, sizeof(b2)),
+			       r->created_run, r->changed_run);
+			if (r->last_error)
+				printf("  last error: %s\n", r->last_error);
+			free(red);
+		}
+	}
+	state_rows_release(&rows);
+	return EXIT_DONE;
+}
+
+/* state forget SOURCE: the state drops the calendar; HubSpot is not touched. */
+static int state_cmd_forget(struct state *st, const char *source)
+{
+	struct state_feed feed = {0};
+	int known = state_feed_get(st, source, &feed);
+	char *red = source_redact(source);
+	long n;
+
+	state_feed_release(&feed);
+	n = state_forget_source(st, source);
+	if (n < 0 || known < 0) {
+		free(red);
+		return EXIT_USAGE;
+	}
+	if (!n && !known) {
+		error("no calendar '%s' in the state ('ics2hubspot state list' shows them; give the "
+		      "source exactly as it was imported)",
+		      red);
+		free(red);
+		return EXIT_USAGE;
+	}
+	printf("forgot %ld occurrence%s of %s (HubSpot is not touched; the next import of it "
+	       "creates its meetings again)\n",
+	       n, n == 1 ? "" : "s", red);
+	free(red);
+	return EXIT_DONE;
+}
+
+/* ---- undo -------------------------------------------------------------------------------------- */
+
+struct undo {
+	struct state *st;
+	long run_id;
+	struct state_rows *rows;
+	bool *archived; /* per row */
+	long done, failed;
+};
+
+static void on_undo_result(const struct batch_result *res, void *data)
+{
+	struct undo *u = data;
+
+	for (size_t i = 0; i < u->rows->n; i++) {
+		if (!res->id || strcmp(u->rows->v[i].hubspot_id, res->id))
+			continue;
+		if (res->status == BATCH_ARCHIVED)
+			u->archived[i] = true;
+	}
+	if (res->status != BATCH_ARCHIVED) {
+		warning("meeting %s: %s", res->id ? res->id : "?",
+			res->message ? res->message : batch_status_name(res->status));
+		u->failed++;
+	}
+}
+
+/* Rows of other calendars that stand for the same meeting are marked too. */
+static void mark_archived(struct undo *u, const struct state_row *r)
+{
+	struct state_rows same = {0};
+
+	if (state_rows_by_key(u->st, r->key, &same) < 0)
+		return;
+	for (size_t i = 0; i < same.n; i++) {
+		const struct state_row *s = &same.v[i];
+
+		if (!s->hubspot_id || strcmp(s->hubspot_id, r->hubspot_id) ||
+		    s->status == STATE_ARCHIVED)
+			continue;
+		state_mark_removed(u->st, u->run_id, s->source, s->key, STATE_ARCHIVED);
+		/* Its content is no longer in HubSpot: the next import plans it afresh. */
+		state_feed_set(u->st, s->source, NULL, NULL, NULL, true);
+	}
+	state_rows_release(&same);
+}
+
+static int state_cmd_undo(const struct app_options *o, struct state *st)
+{
+	struct state_rows all = {0}, rows = {0};
+	struct state_run *runs = NULL;
+	size_t nruns = 0;
+	bool known = false;
+	int rc = EXIT_DONE;
+
+	if (o->run_id < 0) {
+		error("state undo: which run? (--run N; 'ics2hubspot state list' shows the runs)");
+		return EXIT_USAGE;
+	}
+	if (state_list_runs(st, &runs, &nruns) < 0)
+		return EXIT_USAGE;
+	for (size_t i = 0; i < nruns; i++)
+		known = known || runs[i].id == o->run_id;
+	state_runs_release(runs, nruns);
+	if (!known) {
+		error("state undo: there is no run %ld in the state", o->run_id);
+		return EXIT_USAGE;
+	}
+	if (state_rows_created_by_run(st, o->run_id, &all) < 0)
+		return EXIT_USAGE;
+	rows.v = xcalloc(all.n ? all.n : 1, sizeof(*rows.v));
+	for (size_t i = 0; i < all.n; i++)
+		if (all.v[i].status != STATE_ARCHIVED && all.v[i].status != STATE_PENDING) {
+			rows.v[rows.n++] = all.v[i];
+			memset(&all.v[i], 0, sizeof(all.v[i]));
+		}
+	state_rows_release(&all);
+	if (!rows.n) {
+		printf("run %ld created nothing that is still in HubSpot: nothing to undo\n",
+		       o->run_id);
+		state_rows_release(&rows);
+		return EXIT_DONE;
+	}
+	if (o->dry_run) {
+		for (size_t i = 0; i < rows.n; i++) {
+			char *red = source_redact(rows.v[i].source);
+
+			printf("archive %s  %s  %s  %s\n", rows.v[i].hubspot_id,
+			       rows.v[i].start ? rows.v[i].start : "-", rows.v[i].key, red);
+			free(red);
+		}
+		printf("dry run: %zu meeting%s of run %ld would be archived (nothing sent)\n", rows.n,
+		       rows.n == 1 ? "" : "s", o->run_id);
+	} else {
+		char *token = app_token(o);
+		struct hs_options ho = {
+			.api_base = app_api_base(o),
+			.rate_max = o->rate_max,
+			.rate_interval_ms = o->rate_interval_ms,
+		};
+		struct undo u = {.st = st, .rows = &rows};
+		struct batch_options bo = {.on_result = on_undo_result, .data = &u};
+		struct hs_client *c;
+		char **ids;
+		size_t nids = 0;
+		enum hs_result hr;
+		char *summary;
+
+		if (!token) {
+			state_rows_release(&rows);
+			return EXIT_USAGE;
+		}
+		ho.token = token;
+		summary = xasprintf("state undo --run %ld", o->run_id);
+		if (state_begin_run(st, NULL, summary, &u.run_id) < 0) {
+			free(summary);
+			free(token);
+			state_rows_release(&rows);
+			return EXIT_USAGE;
+		}
+		free(summary);
+		u.archived = xcalloc(rows.n, sizeof(*u.archived));
+		ids = xmalloc(rows.n * sizeof(*ids));
+		for (size_t i = 0; i < rows.n; i++) {
+			bool dup = false;
+
+			for (size_t k = 0; k < nids && !dup; k++)
+				dup = !strcmp(ids[k], rows.v[i].hubspot_id);
+			if (!dup)
+				ids[nids++] = rows.v[i].hubspot_id;
+		}
+		c = hs_client_new(&ho);
+		hr = batch_archive(c, ids, nids, &bo);
+		batch_progress_end();
+		state_txn_begin(st);
+		for (size_t i = 0; i < rows.n; i++)
+			if (u.archived[i]) {
+				mark_archived(&u, &rows.v[i]);
+				u.done++;
+			}
+		state_txn_commit(st);
+		{
+			struct state_run_counts counts = {.archived = u.done, .failed = u.failed};
+
+			rc = hr != HS_OK ? EXIT_REFUSED : u.failed ? EXIT_PARTIAL : EXIT_DONE;
+			state_finish_run(st, u.run_id, &counts,
+					 rc == EXIT_DONE ? "done" : rc == EXIT_PARTIAL ? "partial" : "failed");
+		}
+		fprintf(stderr, "%s: undo of run %ld: %ld archived, %ld failed\n", PROGRAM_NAME,
+			o->run_id, u.done, u.failed);
+		hs_client_free(c);
+		free(ids);
+		free(u.archived);
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	state_rows_release(&rows);
+	return rc;
+}
 
 int cmd_state(const struct app_options *o)
 {
-	(void)o;
-	error("state: not wired yet");
-	return EXIT_USAGE;
+	const char *sub = o->nargs ? o->args[0] : NULL;
+	struct state *st = NULL;
+	bool readonly;
+	int rc;
+
+	if (!sub) {
+		error("state: which command? list, show KEY, forget SOURCE, undo --run N");
+		return EXIT_USAGE;
+	}
+	if ((!strcmp(sub, "show") || !strcmp(sub, "forget")) && o->nargs != 2) {
+		error("state %s: one %s expected", sub, !strcmp(sub, "show") ? "KEY" : "SOURCE");
+		return EXIT_USAGE;
+	}
+	if ((!strcmp(sub, "list") || !strcmp(sub, "undo")) && o->nargs != 1) {
+		error("state %s: unexpected argument '%s'", sub, o->args[1]);
+		return EXIT_USAGE;
+	}
+	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "forget") &&
+	    strcmp(sub, "undo")) {
+		error("state: unknown command '%s' (list, show KEY, forget SOURCE, undo --run N)",
+		      sub);
+		return EXIT_USAGE;
+	}
+	/* Reading needs no lock (WAL); changing the state waits for no run: it takes the lock. */
+	readonly = !strcmp(sub, "list") || !strcmp(sub, "show") ||
+		   (!strcmp(sub, "undo") && o->dry_run);
+	rc = open_state(o, readonly, &st);
+	if (rc)
+		return rc;
+	if (!strcmp(sub, "list"))
+		rc = state_cmd_list(o, st);
+	else if (!strcmp(sub, "show"))
+		rc = state_cmd_show(o, st, o->args[1]);
+	else if (!strcmp(sub, "forget"))
+		rc = state_cmd_forget(st, o->args[1]);
+	else
+		rc = state_cmd_undo(o, st);
+	state_close(st);
+	return rc;
 }

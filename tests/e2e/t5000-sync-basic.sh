@@ -11,7 +11,7 @@ requests() { sandbox_get /_sandbox/stats | jget - 'd["requests"]'; }
 calls() { sandbox_get /_sandbox/stats | jget - "d[\"by_path\"].get(\"$1\", 0)"; }
 # live TITLE_PREFIX: number of live (not archived) meetings whose title starts with it
 # exit_code CMD...: the exit status of CMD (inside a test's set -e).
-exit_code() { if "$@"; then echo 0; else echo $?; fi; }
+exit_code() { if "$@" >/dev/null; then echo 0; else echo $?; fi; }
 meetings_py() { sandbox_get /_sandbox/meetings | "$PY" -c "import json,sys; ms=json.load(sys.stdin)['meetings']; $1"; }
 
 test_expect_success 'first run creates one meeting per occurrence and records it' '

@@ -642,6 +642,94 @@ static void test_status_names(void)
 	CHECK_STR(state_status_name(STATE_CANCELLED), "cancelled");
 }
 
+/* Additions for the import pipeline: associations kept per row, "may this source be skipped". */
+static void test_assocs_and_quiet(void)
+{
+	char *path = tmp_path("quiet.db");
+	struct state *st;
+	struct meeting a, b, c;
+	struct meeting *pa[1] = {&a};
+	struct state_row row;
+	long run;
+
+	make_meeting(&a, "k1", "one.ics", "2024-03-01T09:00:00Z", "A");
+	make_meeting(&b, "k2", "one.ics", "2024-03-02T09:00:00Z", "B");
+	make_meeting(&c, "k2", "two.ics", "2024-03-02T09:00:00Z", "B");
+	CHECK_INT(state_open(path, 0, &st), 0);
+	CHECK_INT(state_begin_run(st, "one.ics", "import", &run), 0);
+	CHECK_INT(state_source_quiet(st, "one.ics"), 1); /* nothing known: nothing in the way */
+
+	/* A pending row: not quiet until resolved. */
+	CHECK_INT(state_mark_pending(st, run, pa, 1), 0);
+	CHECK_INT(state_source_quiet(st, "one.ics"), 0);
+	CHECK_INT(state_confirm(st, run, &a, "101", meeting_hash(&a)), 0);
+	CHECK_INT(state_source_quiet(st, "one.ics"), 1);
+
+	/* Associations: stored, read back with the row, cleared. */
+	CHECK_INT(state_set_assocs(st, "one.ics", "k1", "[{\"to\":{\"id\":\"6101\"}}]"), 0);
+	CHECK_INT(state_get(st, "one.ics", "k1", &row), 1);
+	CHECK_STR(row.assocs, "[{\"to\":{\"id\":\"6101\"}}]");
+	state_row_release(&row);
+	CHECK_INT(state_set_assocs(st, "one.ics", "k1", NULL), 0);
+	CHECK_INT(state_get(st, "one.ics", "k1", &row), 1);
+	CHECK(row.assocs == NULL);
+	state_row_release(&row);
+
+	/* A failed row, then a key shared with another calendar: not quiet. */
+	CHECK_INT(state_mark_failed(st, run, &b, "boom"), 0);
+	CHECK_INT(state_source_quiet(st, "one.ics"), 0);
+	CHECK_INT(state_confirm(st, run, &b, "102", meeting_hash(&b)), 0);
+	CHECK_INT(state_source_quiet(st, "one.ics"), 1);
+	CHECK_INT(state_confirm(st, run, &c, "102", meeting_hash(&c)), 0);
+	CHECK_INT(state_source_quiet(st, "one.ics"), 0);
+	CHECK_INT(state_source_quiet(st, "two.ics"), 0);
+	CHECK_INT(state_forget_source(st, "two.ics"), 1);
+	CHECK_INT(state_source_quiet(st, "one.ics"), 1);
+	state_close(st);
+
+	/* A version 1 database (no assocs column) is upgraded by a writer, refused by a reader. */
+	{
+		char *v1 = tmp_path("v1.db");
+		char *cmd = xasprintf("sqlite3 '%s' \"CREATE TABLE occurrences(key TEXT NOT NULL,"
+				      " source TEXT NOT NULL, uid TEXT, recurrence_id TEXT, start TEXT,"
+				      " start_ts INTEGER, hubspot_id TEXT, hash TEXT, status TEXT NOT NULL,"
+				      " trace_id TEXT, first_seen INTEGER NOT NULL, last_seen INTEGER NOT"
+				      " NULL, created_run INTEGER, changed_run INTEGER, last_error TEXT,"
+				      " PRIMARY KEY (key, source)); CREATE TABLE runs(id INTEGER PRIMARY"
+				      " KEY, started_at INTEGER NOT NULL, finished_at INTEGER, sources TEXT,"
+				      " argv_summary TEXT, created INTEGER NOT NULL DEFAULT 0, updated"
+				      " INTEGER NOT NULL DEFAULT 0, archived INTEGER NOT NULL DEFAULT 0,"
+				      " failed INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT"
+				      " 'running'); CREATE TABLE calendars(source TEXT PRIMARY KEY, etag"
+				      " TEXT, last_modified TEXT, content_hash TEXT, last_run INTEGER,"
+				      " last_success INTEGER); INSERT INTO occurrences VALUES('k1', 'x.ics',"
+				      " 'k1', NULL, '2024-03-01T09:00:00Z', 1709283600, '7', 'h', 'created',"
+				      " NULL, 1, 1, 1, 1, NULL); PRAGMA user_version = 1;\"",
+				      v1);
+
+		if (system(cmd) == 0) {
+			CHECK_INT(state_open(v1, STATE_OPEN_READONLY, &st), -1);
+			CHECK_INT(state_open(v1, 0, &st), 0);
+			CHECK_INT(state_get(st, "x.ics", "k1", &row), 1);
+			CHECK_STR(row.hubspot_id, "7");
+			CHECK(row.assocs == NULL);
+			state_row_release(&row);
+			state_close(st);
+			CHECK_INT(header_user_version(v1), 2);
+			CHECK_INT(state_open(v1, STATE_OPEN_READONLY, &st), 0);
+			state_close(st);
+		} else {
+			fprintf(stderr, "sqlite3 not found: version 1 upgrade not tested\n");
+		}
+		free(cmd);
+		free(v1);
+	}
+	meeting_release(&a);
+	meeting_release(&b);
+	meeting_release(&c);
+	free(path);
+}
+
 int main(void)
 {
 	char *cmd;
@@ -659,6 +747,7 @@ int main(void)
 	test_crash();
 	test_feed_forget_runs();
 	test_window();
+	test_assocs_and_quiet();
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);

@@ -639,6 +639,9 @@ static void test_printing(void)
 	sbuf_reset(&sb);
 	sync_plan_format_table(&s->plan, false, &sb);
 	CHECK(strstr(sb.buf, "unchanged ") == NULL); /* the line, not the count */
+	/* The title column: the summary, cut at 40 columns with an ellipsis. */
+	CHECK(strstr(sb.buf, "TITLE") != NULL);
+	CHECK(strstr(sb.buf, " New ") != NULL);
 	sbuf_release(&sb);
 
 	j = sync_plan_to_json(&s->plan);
@@ -654,6 +657,16 @@ static void test_printing(void)
 		  "archive");
 	cJSON_free(text);
 	cJSON_Delete(j);
+	scen_release(s);
+
+	s = removal_scen(0, 0);
+	add_meeting(s, "a.ics", "long1", "2024-03-09",
+		    "Quarterly business review with the whole Stark Industries team");
+	plan(s);
+	sync_plan_format_table(&s->plan, true, &sb);
+	CHECK(strstr(sb.buf, "Quarterly business review with the whol…") != NULL);
+	CHECK(strstr(sb.buf, "Stark Industries") == NULL);
+	sbuf_release(&sb);
 	scen_release(s);
 
 	for (int a = 0; a < SYNC_NACTIONS; a++)

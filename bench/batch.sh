@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Batcher benchmark: N occurrences imported into the sandbox (--latency-ms 100) under a rate
+# limit. Reports wall time against the ideal (requests at the limit: requests/max x interval),
+# the 429s HubSpot would have sent, and the requests sent. Figures, not pass/fail.
+#   bench/batch.sh                 10,000 at 100/10s and 190/10s, then 30,000 at 100/10s
+#   BENCH_RUNS="10000:100 20000:190" bench/batch.sh
+cd "$(dirname "$0")/.." || exit 2
+BIN=${BIN:-$PWD/ics2hubspot}
+PY=/usr/bin/python3
+RUNS=${BENCH_RUNS:-"10000:100 10000:190 30000:100"}
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/bench-batch.XXXXXX")
+SB_PID=
+cleanup() {
+	[ -n "$SB_PID" ] && kill "$SB_PID" 2>/dev/null && wait "$SB_PID" 2>/dev/null
+	rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+# calendar N: one hourly series of N occurrences.
+calendar() {
+	printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//ics2hubspot bench//EN\r\n'
+	printf 'BEGIN:VEVENT\r\nUID:bench-%s@bench.test\r\nDTSTAMP:20240101T000000Z\r\n' "$1"
+	printf 'DTSTART:20200101T080000Z\r\nDTEND:20200101T083000Z\r\nRRULE:FREQ=HOURLY;COUNT=%s\r\n' "$1"
+	printf 'SUMMARY:Benchmark meeting\r\nLOCATION:Room 1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'
+}
+
+printf '%-7s %-7s %8s %8s %8s %9s %6s %9s %s\n' occurr rate requests ideal_s wall_s wall/ideal 429s late429 created
+for run in $RUNS; do
+	n=${run%%:*}
+	max=${run##*:}
+	calendar "$n" >"$OUT/cal.ics"
+	rm -f "$OUT/port"
+	"$PY" tests/sandbox/sandbox.py --port 0 --port-file "$OUT/port" --latency-ms 100 \
+		--rate "$max/10s" --daily 10000000 >"$OUT/sandbox.out" 2>&1 &
+	SB_PID=$!
+	for _ in $(seq 1 100); do [ -s "$OUT/port" ] && break; sleep 0.1; done
+	url="http://127.0.0.1:$(cat "$OUT/port")"
+	start=$(date +%s.%N)
+	HUBSPOT_ACCESS_TOKEN=test-token "$BIN" import -q --no-state --api-base "$url" \
+		--rate "$max/10s" --report "$OUT/report.json" "$OUT/cal.ics"
+	rc=$?
+	end=$(date +%s.%N)
+	curl -s "$url/_sandbox/stats" >"$OUT/stats.json"
+	curl -s "$url/_sandbox/requests" >"$OUT/requests.json"
+	kill "$SB_PID"
+	wait "$SB_PID" 2>/dev/null
+	SB_PID=
+	"$PY" - "$n" "$max" "$start" "$end" "$OUT/stats.json" "$OUT/requests.json" "$OUT/report.json" "$rc" <<-'EOF'
+	import json, sys
+	n, mx = int(sys.argv[1]), int(sys.argv[2])
+	wall = float(sys.argv[4]) - float(sys.argv[3])
+	st = json.load(open(sys.argv[5]))
+	reqs = json.load(open(sys.argv[6]))["requests"]
+	rep = json.load(open(sys.argv[7]))
+	api = [r for r in reqs if not r["path"].startswith("/_sandbox")]
+	t0 = min(r["at"] for r in api) if api else 0
+	n429 = sum(1 for r in api if r["status"] == 429)
+	late = sum(1 for r in api if r["status"] == 429 and r["at"] - t0 > 10000)
+	ideal = len(api) / mx * 10.0
+	print("%-7d %-7s %8d %8.2f %8.2f %9.3f %6d %9d %d%s" % (
+	    n, "%d/10s" % mx, len(api), ideal, wall, wall / ideal if ideal else 0, n429, late,
+	    rep["totals"]["created"], "" if sys.argv[8] == "0" else "  (exit %s)" % sys.argv[8]))
+	EOF
+done

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Contract test: every request import sends validates against HubSpot's official OpenAPI spec,
+# as judged by Prism 5.16.0 (shared/hubspot/API.md §10.1). Prism answers a valid batch/create
+# with 201 and a null body, which ics2hubspot rightly treats as failed (exit 1 or 3): the pass
+# condition is zero "Violation: request" lines in Prism's log.
+. "$(dirname "$0")/lib.sh"
+PRISM="$ROOT/tests/contract/node_modules/.bin/prism"
+SPEC="$SHARED/hubspot/specs/meetings-v3.json"
+[ -f "$SPEC" ] || SPEC=/work/shared/hubspot/specs/meetings-v3.json
+if [ ! -x "$PRISM" ]; then
+	"$ROOT/tests/contract/setup.sh" >/dev/null 2>&1
+fi
+if [ ! -x "$PRISM" ] || [ ! -f "$SPEC" ]; then
+	echo "# skipped: Prism (tests/contract/setup.sh) or the spec is not available"
+	test_done
+fi
+
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$PRISM" mock -h 127.0.0.1 -p "$PORT" "$SPEC" >prism.log 2>&1 &
+track_pid $!
+for _ in $(seq 1 150); do
+	curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
+	sleep 0.2
+done
+
+export HUBSPOT_ACCESS_TOKEN=test-token ICS2HUBSPOT_RESOLVE_TRIES=1 ICS2HUBSPOT_BATCH_SIZE=50
+
+test_expect_success 'Prism is up' '
+	curl -s -o /dev/null "http://127.0.0.1:$PORT/"
+'
+
+test_expect_success 'import against Prism: exit 1 or 3 (null bodies are not results)' '
+	{ "$BIN" import --no-state --api-base "http://127.0.0.1:$PORT" --report report.json \
+		"$ROOT/tests/batch/daily150.ics" 2>err.txt; rc=$?; } &&
+	{ [ $rc = 1 ] || [ $rc = 3 ]; } &&
+	[ "$(jget report.json "d[\"totals\"][\"created\"]")" = 0 ]
+'
+
+test_expect_success 'Prism received the batch/create and search requests' '
+	grep -c "post /crm/v3/objects/meetings/batch/create" prism.log >creates &&
+	[ "$(cat creates)" -ge 4 ] &&
+	grep -q "post /crm/v3/objects/meetings/search" prism.log
+'
+
+test_expect_success 'no request violated the spec' '
+	! grep "Violation: request" prism.log
+'
+test_done
