@@ -23,6 +23,13 @@ ifeq ($(DEVELOPER),1)
 WARN     += -Werror
 endif
 
+# Quiet by default (make V=1 shows the commands).
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
 BUILD    ?= build/default
 ifneq ($(SANITIZE),)
 BUILD     = build/sanitize
@@ -66,10 +73,12 @@ deps:
 	fi
 
 $(BIN): $(OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
+	@echo "  LINK $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
 $(BUILD)/%.o: importer/%.c importer/*.h $(GEN_HDRS) | $(BUILD)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD):
 	@mkdir -p $(BUILD)/tests
@@ -87,7 +96,8 @@ $(BUILD)/winzones.h: importer/winzones.tsv | $(BUILD)
 	   grep -v '^#' $< | awk -F'\t' 'NF==3 { gsub(/"/, "\\\"", $$1); printf "{\"%s\", \"%s\", \"%s\"},\n", $$1, $$2, $$3 }'; } > $@
 
 $(BUILD)/tests/t-%: tests/unit/t-%.c tests/unit/test.h $(LIB_OBJS) | $(BUILD)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
+	@echo "  TEST $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
 
 # ---- tests -------------------------------------------------------------------------------
 test-deps:

@@ -288,6 +288,8 @@ static void settle(struct run *r, struct item *it, enum batch_status st, const c
 		verbose("'%s' failed: %s", it->key ? it->key : it->hs_id, message ? message : "");
 	if (!r->o || !r->o->on_result)
 		return;
+	if (st == BATCH_FAILED || st == BATCH_NOT_SENT)
+		batch_progress_end(); /* the caller may print a line about it */
 	res.m = it->m;
 	res.id = id ? id : (st == BATCH_ARCHIVED || st == BATCH_UPDATED ? it->hs_id : NULL);
 	res.status = st;
@@ -635,6 +637,7 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 					  resp->status, missing, j->n, first_err ? ": " : "",
 					  first_err ? first_err : "");
 
+			batch_progress_end();
 			warning("%s; looking them up", why);
 			resolve_later(r, j, ORIGIN_UNACCOUNTED, 0, why);
 			free(why);
@@ -682,6 +685,7 @@ static void handle_search(struct run *r, struct job *j, enum hs_result res,
 		if (!it || !id)
 			continue;
 		if (it->found_id && strcmp(it->found_id, id)) {
+			batch_progress_end();
 			warning("HubSpot holds several meetings for '%s' (ids %s and %s); using the "
 				"oldest",
 				it->key, it->found_id, id);
@@ -782,6 +786,7 @@ static void handle(struct run *r, struct job *j, enum hs_result res, const struc
 		char *why = xasprintf("a create got no reliable answer (%s)",
 				      resp->message ? resp->message : "no answer");
 
+		batch_progress_end();
 		warning("%s; looking up its %zu meetings before sending any again", why, j->n);
 		resolve_later(r, j, ORIGIN_UNKNOWN, 0, why);
 		free(why);

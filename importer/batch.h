@@ -17,18 +17,19 @@
 
 enum batch_status {
 	BATCH_CREATED,
-	BATCH_FOUND,    /* an earlier create whose answer was lost: found by identity, not re-created */
+	BATCH_FOUND, /* an earlier create whose answer was lost: found by identity, not re-created
+		      */
 	BATCH_UPDATED,
 	BATCH_ARCHIVED,
-	BATCH_FAILED,   /* HubSpot refused this input (message, category) */
+	BATCH_FAILED, /* HubSpot refused this input (message, category) */
 	BATCH_NOT_SENT, /* the run stopped (auth, daily limit) before this input was sent */
 };
 /* "created", "found", "updated", "archived", "failed", "not sent". */
 const char *batch_status_name(enum batch_status s);
 
 struct batch_result {
-	struct meeting *m;  /* NULL for archive */
-	const char *id;     /* HubSpot meeting id (created, found, updated, archived), else NULL */
+	struct meeting *m; /* NULL for archive */
+	const char *id; /* HubSpot meeting id (created, found, updated, archived), else NULL */
 	enum batch_status status;
 	const char *message; /* why it failed / was not sent, or how it was found; else NULL */
 	const char *category; /* HubSpot's category when it refused it, else NULL */
@@ -44,9 +45,10 @@ typedef void (*batch_result_fn)(const struct batch_result *r, void *data);
 typedef int (*batch_pending_fn)(struct meeting *const *ms, size_t n, void *data);
 
 struct batch_options {
-	const char *identity_property; /* meeting property holding meeting->key; NULL: "ics2hubspot_key" */
-	batch_pending_fn on_pending;    /* may be NULL */
-	batch_result_fn on_result;      /* called exactly once per input */
+	const char *identity_property; /* meeting property holding meeting->key; NULL:
+					  "ics2hubspot_key" */
+	batch_pending_fn on_pending; /* may be NULL */
+	batch_result_fn on_result; /* called exactly once per input */
 	void *data;
 	/*
 	 * Resolution of ambiguous creates (search is eventually consistent):
@@ -56,7 +58,7 @@ struct batch_options {
 	 */
 	int resolve_tries;
 	int resolve_delay_ms;
-	int max_inputs;        /* per request; 0: 100 (test hook ICS2HUBSPOT_BATCH_SIZE) */
+	int max_inputs; /* per request; 0: 100 (test hook ICS2HUBSPOT_BATCH_SIZE) */
 	size_t max_body_bytes; /* per request; 0: 3 MB */
 };
 
@@ -97,8 +99,8 @@ enum hs_result batch_find_by_identity(struct hs_client *c, const char *identity_
 
 /* Run-wide counters, for the progress line and the summary. */
 struct batch_progress {
-	size_t total;    /* inputs handed to batch_* */
-	size_t sent;     /* inputs sent at least once */
+	size_t total; /* inputs handed to batch_* */
+	size_t sent; /* inputs sent at least once */
 	size_t created, found, updated, archived, failed, not_sent;
 	int64_t started_ms;
 };

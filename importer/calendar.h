@@ -1,4 +1,5 @@
-/* calendar: turn a CALENDAR argument (path, '-', https:// or webcal:// URL) into a readable file. */
+/* calendar: turn a CALENDAR argument (path, '-', https:// or webcal:// URL) into a readable file.
+ */
 #ifndef CALENDAR_H
 #define CALENDAR_H
 
@@ -13,14 +14,14 @@ struct feed_info {
 void feed_info_release(struct feed_info *fi);
 
 struct calendar {
-	char *source;  /* the argument as given (a URL may be secret: never print it) */
+	char *source; /* the argument as given (a URL may be secret: never print it) */
 	char *display; /* what messages show: the path, or the URL with its path redacted */
-	char *path;    /* a file ics_read() can open (NULL after a 304) */
+	char *path; /* a file ics_read() can open (NULL after a 304) */
 	bool is_url;
-	bool not_modified;  /* the server said 304 for the feed_info given */
+	bool not_modified; /* the server said 304 for the feed_info given */
 	struct feed_info fresh; /* the feed's new ETag/Last-Modified (URLs) */
 	char *content_hash; /* hash64 hex of the bytes of `path` (NULL after a 304) */
-	char *tmp_path;     /* downloaded (or stdin) copy, removed by calendar_close() */
+	char *tmp_path; /* downloaded (or stdin) copy, removed by calendar_close() */
 };
 
 /*

@@ -17,11 +17,11 @@
 
 /* How a transfer ended when no HTTP status came back (or came back broken). */
 enum http_error {
-	HTTP_E_NONE,    /* an HTTP status was received (any status) */
+	HTTP_E_NONE, /* an HTTP status was received (any status) */
 	HTTP_E_CONNECT, /* never connected: the request was surely not sent */
 	HTTP_E_TIMEOUT, /* connect or total timeout */
 	HTTP_E_DROPPED, /* connection dropped, reset, or answer cut short */
-	HTTP_E_TLS,     /* TLS handshake or certificate verification failed */
+	HTTP_E_TLS, /* TLS handshake or certificate verification failed */
 	HTTP_E_TOO_BIG, /* body larger than the caller's limit */
 	HTTP_E_OTHER,
 };
@@ -32,25 +32,25 @@ struct http_header {
 };
 
 struct http_result {
-	long status;          /* HTTP status, 0 when none */
+	long status; /* HTTP status, 0 when none */
 	enum http_error err;
-	bool maybe_sent;      /* the server may have received (and acted on) the request */
-	char *errmsg;         /* transport error text (never contains the token), or NULL */
-	struct sbuf body;     /* response body (decoded when compressed); buf NULL when empty */
+	bool maybe_sent; /* the server may have received (and acted on) the request */
+	char *errmsg; /* transport error text (never contains the token), or NULL */
+	struct sbuf body; /* response body (decoded when compressed); buf NULL when empty */
 	struct http_header *headers; /* of the last response (after redirects) */
 	size_t nheaders, headers_cap;
-	long retry_after_s;   /* Retry-After in seconds, -1 when absent */
+	long retry_after_s; /* Retry-After in seconds, -1 when absent */
 	int64_t elapsed_ms;
 };
 
 struct http_request {
-	const char *method;   /* "GET", "POST", "PATCH", "DELETE" */
+	const char *method; /* "GET", "POST", "PATCH", "DELETE" */
 	const char *url;
-	const char *bearer;   /* token for "Authorization: Bearer", or NULL; never printed */
-	const char *body;     /* JSON body or NULL */
+	const char *bearer; /* token for "Authorization: Bearer", or NULL; never printed */
+	const char *body; /* JSON body or NULL */
 	size_t body_len;
 	long connect_timeout_ms; /* 0: 10 s */
-	long timeout_ms;         /* total; 0: none */
+	long timeout_ms; /* total; 0: none */
 	/*
 	 * false: libcurl must not transparently resend the body (it does so
 	 * once when a reused keep-alive connection dies without an answer);
@@ -99,11 +99,11 @@ const char *http_error_name(enum http_error e);
 
 /* Result of http_fetch(). */
 struct http_fetch_result {
-	long status;         /* final HTTP status (304 when not modified) */
-	bool not_modified;   /* 304: out_path was left untouched */
-	char *etag;          /* ETag of the response, or NULL */
+	long status; /* final HTTP status (304 when not modified) */
+	bool not_modified; /* 304: out_path was left untouched */
+	char *etag; /* ETag of the response, or NULL */
 	char *last_modified; /* Last-Modified of the response, or NULL */
-	size_t bytes;        /* bytes written */
+	size_t bytes; /* bytes written */
 };
 void http_fetch_result_release(struct http_fetch_result *r);
 

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_RATE_MAX    100
 #define DEFAULT_INTERVAL_MS 10000
@@ -28,7 +29,7 @@ struct hs_call {
 	bool idempotent, search, write;
 	void *tag;
 	int attempts, retries, throttles;
-	int64_t started_ms, not_before;
+	int64_t started_ms, not_before, sent_at;
 	enum hs_result result;
 	struct hs_response resp;
 	struct hs_call *next;
@@ -69,12 +70,16 @@ void hs_limiter_release(struct hs_limiter *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Forget sends that left the window (plus margin) by `now`. */
+/*
+ * Send times are kept for two windows: the current window decides waits, the
+ * one before lets a response's X-HubSpot-RateLimit-Remaining (computed by
+ * HubSpot at some point after we sent) be compared with our own sends.
+ */
 static void limiter_prune(struct hs_limiter *l, int64_t now)
 {
 	size_t drop = 0;
 
-	while (drop < l->n && l->t[drop] + l->interval_ms + l->margin_ms <= now)
+	while (drop < l->n && l->t[drop] + 2LL * l->interval_ms + l->margin_ms <= now)
 		drop++;
 	if (drop) {
 		memmove(l->t, l->t + drop, (l->n - drop) * sizeof(*l->t));
@@ -82,22 +87,35 @@ static void limiter_prune(struct hs_limiter *l, int64_t now)
 	}
 }
 
+/* Index of the first send still inside the window (plus margin) at `now`. */
+static size_t window_start(const struct hs_limiter *l, int64_t now)
+{
+	size_t i = 0;
+
+	while (i < l->n && l->t[i] + l->interval_ms + l->margin_ms <= now)
+		i++;
+	return i;
+}
+
 size_t hs_limiter_count(struct hs_limiter *l, int64_t now)
 {
 	limiter_prune(l, now);
-	return l->n;
+	return l->n - window_start(l, now);
 }
 
 int64_t hs_limiter_wait(struct hs_limiter *l, int64_t now)
 {
 	int64_t wait = 0;
+	size_t i0, k;
 
 	limiter_prune(l, now);
+	i0 = window_start(l, now);
+	k = l->n - i0;
 	if (l->hold_until > now)
 		wait = l->hold_until - now;
-	if (l->n >= (size_t)l->max) {
-		/* The send that frees a slot is the (n - max + 1)-th oldest. */
-		int64_t w = l->t[l->n - (size_t)l->max] + l->interval_ms + l->margin_ms - now;
+	if (k >= (size_t)l->max) {
+		/* The send that frees a slot is the (k - max + 1)-th oldest in the window. */
+		int64_t w = l->t[i0 + k - (size_t)l->max] + l->interval_ms + l->margin_ms - now;
 
 		if (w > wait)
 			wait = w;
@@ -118,8 +136,20 @@ void hs_limiter_sent(struct hs_limiter *l, int64_t now)
 	l->t[i] = now;
 }
 
-void hs_limiter_observe(struct hs_limiter *l, int64_t now, long hdr_max, long hdr_remaining,
-			long hdr_interval_ms)
+void hs_limiter_answered(struct hs_limiter *l, int64_t sent_at, int64_t now)
+{
+	for (size_t i = l->n; i-- > 0;) {
+		if (l->t[i] == sent_at) {
+			memmove(l->t + i, l->t + i + 1, (l->n - i - 1) * sizeof(*l->t));
+			l->n--;
+			hs_limiter_sent(l, now);
+			return;
+		}
+	}
+}
+
+void hs_limiter_observe(struct hs_limiter *l, int64_t now, int64_t sent_at, long hdr_max,
+			long hdr_remaining, long hdr_interval_ms)
 {
 	if (hdr_interval_ms > 0 && hdr_interval_ms != l->interval_ms)
 		l->interval_ms = (int)hdr_interval_ms;
@@ -127,16 +157,19 @@ void hs_limiter_observe(struct hs_limiter *l, int64_t now, long hdr_max, long hd
 		l->max = hdr_max < l->cfg_max ? (int)hdr_max : l->cfg_max;
 	if (hdr_max > 0 && hdr_remaining >= 0 && hdr_remaining <= hdr_max) {
 		/*
-		 * HubSpot counted `used` requests in its window. Ours in flight
-		 * or already counted are all in our window, so anything beyond
-		 * is somebody else's use of the same app: keep room for it.
+		 * HubSpot counted `used` requests in its window, which it took
+		 * between our send (sent_at) and now. Every send of ours it can
+		 * have counted is at most one window older than sent_at; if it
+		 * counted more, somebody else uses the same app: keep room for
+		 * them.
 		 */
-		size_t used = (size_t)(hdr_max - hdr_remaining);
+		size_t used = (size_t)(hdr_max - hdr_remaining), ours = 0;
+		int64_t from = sent_at - l->interval_ms - l->margin_ms;
 
 		limiter_prune(l, now);
-		if (getenv("HSDBG") && l->n < used)
-			fprintf(stderr, "phantom %zu at %lld (local %zu used %zu)\n", used - l->n, (long long)now, l->n, used);
-		while (l->n < used)
+		for (size_t i = 0; i < l->n; i++)
+			ours += l->t[i] > from;
+		for (; ours < used; ours++)
 			hs_limiter_sent(l, now);
 	}
 }
@@ -515,6 +548,7 @@ static void send_call(struct hs_client *c, struct hs_call *call, int64_t now)
 	req.timeout_ms = c->timeout_ms;
 	req.resend_ok = call->idempotent;
 	hs_limiter_sent(call->search ? &c->search : &c->main, now);
+	call->sent_at = now;
 	c->stats.requests++;
 	if (call->write)
 		c->stats.writes++;
@@ -584,6 +618,13 @@ static void stop_run(struct hs_client *c, enum hs_result res, const struct hs_re
 	c->stop_category = xstrdup(resp->category);
 }
 
+/* A warning on a terminal starts on a clean line (the batcher may have drawn progress). */
+static void tty_clear_line(void)
+{
+	if (util_verbosity >= 1 && isatty(2))
+		fputs("\r\033[K", stderr);
+}
+
 /* Requeue a call after `delay` ms, within its budget; false when the budget is spent. */
 static bool requeue(struct hs_client *c, struct hs_call *call, int64_t now, int64_t delay)
 {
@@ -608,8 +649,10 @@ static void complete(struct hs_client *c, struct hs_call *call, struct http_resu
 	char *problem;
 
 	c->inflight--;
+	hs_limiter_answered(call->search ? &c->search : &c->main, call->sent_at, now);
 	if (!call->search)
-		hs_limiter_observe(&c->main, now, header_long(r, "X-HubSpot-RateLimit-Max"),
+		hs_limiter_observe(&c->main, now, call->sent_at,
+				   header_long(r, "X-HubSpot-RateLimit-Max"),
 				   header_long(r, "X-HubSpot-RateLimit-Remaining"),
 				   header_long(r, "X-HubSpot-RateLimit-Interval-Milliseconds"));
 	if (have_status && r->body.len) {
@@ -668,6 +711,7 @@ static void complete(struct hs_client *c, struct hs_call *call, struct http_resu
 		delay = hs_backoff_ms(call->retries, r->retry_after_s, &c->seed);
 		if (requeue(c, call, now, delay)) {
 			c->stats.retries++;
+			tty_clear_line();
 			warning("problem: %s on %s %s; retrying in %.1f seconds", problem,
 				call->method, call->path, (double)delay / 1000.0);
 			break;

@@ -16,14 +16,14 @@
 #include <cjson/cJSON.h>
 
 struct hs_options {
-	const char *api_base;  /* e.g. "https://api.hubapi.com" (no trailing slash needed) */
-	const char *token;     /* Bearer token; never printed */
-	int rate_max;          /* requests per interval (--rate 100/10s); 0: 100 */
-	int rate_interval_ms;  /* 0: 10000 */
-	int timeout_s;         /* per request; 0: 30 */
-	int retry_budget_s;    /* total time retries may take, per call; 0: 120 */
-	int parallel;          /* requests in flight at most; 0: 4 */
-	int search_rate;       /* search requests per second; 0: 5 */
+	const char *api_base; /* e.g. "https://api.hubapi.com" (no trailing slash needed) */
+	const char *token; /* Bearer token; never printed */
+	int rate_max; /* requests per interval (--rate 100/10s); 0: 100 */
+	int rate_interval_ms; /* 0: 10000 */
+	int timeout_s; /* per request; 0: 30 */
+	int retry_budget_s; /* total time retries may take, per call; 0: 120 */
+	int parallel; /* requests in flight at most; 0: 4 */
+	int search_rate; /* search requests per second; 0: 5 */
 };
 
 struct hs_client;
@@ -37,23 +37,24 @@ struct hs_client *hs_client_new(const struct hs_options *opt);
 void hs_client_free(struct hs_client *c);
 
 enum hs_result {
-	HS_OK,              /* 2xx: the body is in resp->body (may be NULL for 204) */
-	HS_CLIENT_ERROR,    /* 400/404/409/422...: not retried; message in resp */
-	HS_AUTH,            /* 401 or 403 (MISSING_SCOPES): the run must stop */
-	HS_DAILY_LIMIT,     /* 429 DAILY: the run must stop, a re-run continues */
-	HS_UNKNOWN_OUTCOME, /* non-idempotent call sent, answer lost (timeout, reset, 5xx, bad body) */
-	HS_FAILED,          /* retries exhausted or transport error before sending */
+	HS_OK, /* 2xx: the body is in resp->body (may be NULL for 204) */
+	HS_CLIENT_ERROR, /* 400/404/409/422...: not retried; message in resp */
+	HS_AUTH, /* 401 or 403 (MISSING_SCOPES): the run must stop */
+	HS_DAILY_LIMIT, /* 429 DAILY: the run must stop, a re-run continues */
+	HS_UNKNOWN_OUTCOME, /* non-idempotent call sent, answer lost (timeout, reset, 5xx, bad body)
+			     */
+	HS_FAILED, /* retries exhausted or transport error before sending */
 };
 /* "ok", "client error", "auth", "daily limit", "unknown outcome", "failed". */
 const char *hs_result_name(enum hs_result r);
 
 struct hs_response {
-	long status;     /* HTTP status, 0 when none */
-	cJSON *body;     /* parsed JSON body, or NULL */
-	char *message;   /* HubSpot's message, or a transport error text */
-	char *category;  /* HubSpot's category (VALIDATION_ERROR, ...), or NULL */
-	bool sent;       /* false: the request surely never reached HubSpot */
-	int attempts;    /* HTTP requests this call took */
+	long status; /* HTTP status, 0 when none */
+	cJSON *body; /* parsed JSON body, or NULL */
+	char *message; /* HubSpot's message, or a transport error text */
+	char *category; /* HubSpot's category (VALIDATION_ERROR, ...), or NULL */
+	bool sent; /* false: the request surely never reached HubSpot */
+	int attempts; /* HTTP requests this call took */
 };
 void hs_response_release(struct hs_response *r);
 
@@ -68,8 +69,8 @@ void hs_response_release(struct hs_response *r);
  * After a 401, 403 or 429 DAILY every later call returns that result without
  * sending anything (resp->sent false).
  */
-enum hs_result hs_call(struct hs_client *c, const char *method, const char *path,
-		       const cJSON *body, bool idempotent, struct hs_response *resp);
+enum hs_result hs_call(struct hs_client *c, const char *method, const char *path, const cJSON *body,
+		       bool idempotent, struct hs_response *resp);
 
 /*
  * Concurrent calls. hs_submit() queues a call (same rules as hs_call) that
@@ -89,15 +90,15 @@ int hs_client_parallel(const struct hs_client *c);
 
 /* Counters for the summary and benchmarks. */
 struct hs_stats {
-	long requests;   /* HTTP requests sent */
-	long writes;     /* requests that write (POST other than read/search, PATCH, DELETE) */
-	long searches;   /* search requests sent */
+	long requests; /* HTTP requests sent */
+	long writes; /* requests that write (POST other than read/search, PATCH, DELETE) */
+	long searches; /* search requests sent */
 	long retries;
-	long throttled;  /* 429s received */
+	long throttled; /* 429s received */
 	long throttled_daily;
 	long throttled_secondly;
-	long unknown;    /* ambiguous outcomes */
-	long failed;     /* calls that ended in HS_FAILED */
+	long unknown; /* ambiguous outcomes */
+	long failed; /* calls that ended in HS_FAILED */
 };
 const struct hs_stats *hs_client_stats(const struct hs_client *c);
 /* Requests per second over the last rate interval. */
@@ -107,17 +108,17 @@ double hs_client_rate(const struct hs_client *c);
 
 /*
  * Sliding-window limiter: at most `max` sends in any `interval_ms`, plus a
- * safety margin, so that HubSpot's own window (counted on arrival) never
- * overflows. Adapts from X-HubSpot-RateLimit-Max/-Remaining/-Interval-
- * Milliseconds: a lower Max lowers the limit, and sends HubSpot counted that
- * we did not make (other users of the app) are added to the window.
+ * safety margin, so that HubSpot's own window (counted when it admits the
+ * request, somewhere between our send and its answer) never overflows. Adapts from
+ * X-HubSpot-RateLimit-Max/-Remaining/-Interval- Milliseconds: a lower Max lowers the limit, and
+ * sends HubSpot counted that we did not make (other users of the app) are added to the window.
  */
 struct hs_limiter {
-	int cfg_max;      /* configured limit */
-	int max;          /* effective limit */
+	int cfg_max; /* configured limit */
+	int max; /* effective limit */
 	int interval_ms;
 	int margin_ms;
-	int64_t *t;       /* send times (ms, monotonic), oldest first */
+	int64_t *t; /* send times (ms, monotonic), oldest first, two windows' worth */
 	size_t n, cap;
 	int64_t hold_until; /* no send before this (429 back-off) */
 };
@@ -126,9 +127,16 @@ void hs_limiter_release(struct hs_limiter *l);
 /* Milliseconds to wait before the next send may go at `now` (0: go). */
 int64_t hs_limiter_wait(struct hs_limiter *l, int64_t now);
 void hs_limiter_sent(struct hs_limiter *l, int64_t now);
-/* Response headers (-1 when absent). */
-void hs_limiter_observe(struct hs_limiter *l, int64_t now, long hdr_max, long hdr_remaining,
-			long hdr_interval_ms);
+/*
+ * The request sent at sent_at was answered (or failed) at now. HubSpot
+ * counted it somewhere in between; from now on it counts as sent at now, so
+ * that its slot frees a full interval after the latest moment HubSpot can
+ * have counted it.
+ */
+void hs_limiter_answered(struct hs_limiter *l, int64_t sent_at, int64_t now);
+/* Response headers (-1 when absent) of a request sent at sent_at. */
+void hs_limiter_observe(struct hs_limiter *l, int64_t now, int64_t sent_at, long hdr_max,
+			long hdr_remaining, long hdr_interval_ms);
 void hs_limiter_hold(struct hs_limiter *l, int64_t until);
 /* Sends in the window ending at now. */
 size_t hs_limiter_count(struct hs_limiter *l, int64_t now);
@@ -153,14 +161,14 @@ void hs_describe_error(long status, const cJSON *body, struct hs_response *resp)
 
 /* What to do with one HTTP attempt. */
 enum hs_action {
-	HS_ACT_DONE,        /* final: HS_OK / HS_CLIENT_ERROR (see status) */
-	HS_ACT_RETRY,       /* back off, then resend */
+	HS_ACT_DONE, /* final: HS_OK / HS_CLIENT_ERROR (see status) */
+	HS_ACT_RETRY, /* back off, then resend */
 	HS_ACT_WAIT_WINDOW, /* 429 ten-secondly (or unnamed): wait for the window, resend */
 	HS_ACT_SLOW_SEARCH, /* 429 secondly: slow searches down, resend */
-	HS_ACT_DAILY,       /* stop the run */
-	HS_ACT_AUTH,        /* stop the run */
-	HS_ACT_UNKNOWN,     /* a create may have happened: the caller resolves */
-	HS_ACT_FAIL,        /* not retryable transport failure (TLS) */
+	HS_ACT_DAILY, /* stop the run */
+	HS_ACT_AUTH, /* stop the run */
+	HS_ACT_UNKNOWN, /* a create may have happened: the caller resolves */
+	HS_ACT_FAIL, /* not retryable transport failure (TLS) */
 };
 /*
  * Decide from the status (0: none), whether the request may have been sent,

@@ -2386,9 +2386,10 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 	struct occurrence mt;
 	int64_t minshift = 0, maxshift = 0, lo, hi;
 	int64_t *repl = NULL;
-	size_t nrepl = 0;
+	size_t nrepl = 0, caprepl = 0;
 	struct ovi **ranges = NULL;
 	struct ivec iv = {NULL, 0, 0};
+	bool have_mt = false;
 
 	if (series_init(c, &s, comp, uid, line, true) < 0)
 		return;
@@ -2428,8 +2429,8 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 			free(u);
 		}
 		if (x->m == M_INSTANCE) {
-			XGROW(repl, nrepl, nrepl + 1);
-			repl[nrepl - 1] = x->key;
+			XGROW(repl, caprepl, nrepl + 1);
+			repl[nrepl++] = x->key; /* ov is sorted by key: so is repl */
 		}
 		if (x->range && x->has_start && x->start.t.is_date == s.all_day) {
 			x->shift = x->start.key - x->key;
@@ -2443,13 +2444,8 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 			x->range = false;
 		}
 	}
-	/* nrepl was used as the capacity by XGROW: recount */
-	nrepl = 0;
-	for (size_t i = 0; i < nov; i++)
-		if (!ov[i].drop && ov[i].m == M_INSTANCE)
-			repl[nrepl++] = ov[i].key;
 
-	occ_fill(c, comp, uid, line, s.tz, s.cancelled || cancel_method, true, &mt);
+	memset(&mt, 0, sizeof(mt));
 	lo = c->since == T_MIN ? T_MIN : c->since - maxshift;
 	hi = c->until == T_MAX ? T_MAX : c->until - minshift;
 	series_enum(c, &s, lo, hi, true, true, &iv);
@@ -2475,8 +2471,12 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 		dur = r ? r->dur : in->own_dur ? in->dur : s.dur;
 		if (!in_window(c, start))
 			continue;
-		if (r)
+		if (r) {
 			t = &r->tmpl;
+		} else if (!have_mt) { /* filled only when something is emitted */
+			occ_fill(c, comp, uid, line, s.tz, s.cancelled || cancel_method, true, &mt);
+			have_mt = true;
+		}
 		t->has_recurrence_id = s.recurring;
 		t->recurrence_id = in->key;
 		t->recurrence_id_all_day = s.all_day;
@@ -2488,7 +2488,8 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 	for (size_t i = 0; i < nov && !c->stop; i++)
 		if (!ov[i].drop)
 			emit_override(c, &s, &ov[i], cancel_method);
-	occurrence_release(&mt);
+	if (have_mt)
+		occurrence_release(&mt);
 	free(iv.v);
 	free(repl);
 	free(ranges);

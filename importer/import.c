@@ -33,6 +33,15 @@
  */
 #define PENDING_YOUNG_S 600
 
+/*
+ * Without --until, ics_read() expands series that never end up to a horizon
+ * (ics.c ICS_HORIZON_DAYS: now, or --since when later, + 730 days). Rows past
+ * it (from a run with a later --until) are simply not expanded this time:
+ * they must not be judged removed, so the planner's window ends there too (a
+ * day early, to be safe). Never larger than ics.c's horizon.
+ */
+#define PLAN_HORIZON_DAYS 729
+
 /* One CALENDAR argument of the run. */
 struct feed {
 	const char *source; /* borrowed from the options */
@@ -301,6 +310,14 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 		goto out;
 	}
 
+	/*
+	 * From here on the state may change for this calendar: until this run
+	 * finishes well, its content must not count as "already synced" (a run
+	 * killed in the middle leaves no stale content hash behind).
+	 */
+	if (r->st && !r->o->dry_run && known.content_hash &&
+	    state_feed_set(r->st, f->source, known.etag, known.last_modified, NULL, true) < 0)
+		r->state_errors++;
 	r->reading = f->source;
 	rc = ics_read(cal.path, cal.display, cal.source, io, on_occurrence, r, &st);
 	r->reading = NULL;
@@ -515,15 +532,22 @@ static void txn_count(struct run *r)
 	}
 }
 
-static void store_assocs(struct run *r, const struct meeting *m)
+/* Row (source, key) now holds the associations of meeting `m` (itself, or a merged primary). */
+static void store_assocs_as(struct run *r, const char *source, const char *key,
+			    const struct meeting *m)
 {
 	cJSON *j = meeting_associations_json(m);
 	char *text = cJSON_PrintUnformatted(j);
 
-	if (state_set_assocs(r->st, m->source, m->key, text) < 0)
+	if (state_set_assocs(r->st, source, key, text) < 0)
 		r->state_errors++;
 	cJSON_free(text);
 	cJSON_Delete(j);
+}
+
+static void store_assocs(struct run *r, const struct meeting *m)
+{
+	store_assocs_as(r, m->source, m->key, m);
 }
 
 static void confirm(struct run *r, size_t mi, const char *id)
@@ -1083,7 +1107,8 @@ static void apply_merges(struct run *r)
 			if (state_confirm(r->st, r->run_id, it->meeting, id, it->hash) < 0)
 				r->state_errors++;
 			else
-				store_assocs(r, &r->ms[it->primary]);
+				store_assocs_as(r, it->meeting->source, it->meeting->key,
+						&r->ms[it->primary]);
 		}
 		report_add(r->rep, it->meeting, OUTCOME_UNCHANGED, id, "merge", it->reason, NULL);
 	}
@@ -1352,13 +1377,20 @@ int cmd_import(const struct app_options *o)
 			.feeds = sfeeds,
 			.nfeeds = nsf,
 			.has_since = o->has_since,
-			.has_until = o->has_until,
+			.has_until = true,
 			.since = o->since,
 			.until = o->until,
 			.on_removed = mapping_on_removed(r.map),
 			.force = o->force,
 		};
 
+		if (!o->has_until) {
+			int64_t base = time_now();
+
+			if (o->has_since && o->since > base)
+				base = o->since;
+			in.until = base + (int64_t)PLAN_HORIZON_DAYS * 86400;
+		}
 		if (sync_plan(&in, &plan) < 0) {
 			rc = EXIT_USAGE;
 			goto finish;

@@ -86,7 +86,8 @@ static int state_cmd_list(const struct app_options *o, struct state *st)
 
 			cJSON_AddStringToObject(c, "source", red);
 			for (int s = 0; s < STATE_NSTATUS; s++)
-				cJSON_AddNumberToObject(counts, state_status_name((enum state_status)s),
+				cJSON_AddNumberToObject(counts,
+							state_status_name((enum state_status)s),
 							(double)sum[i].count[s]);
 			cJSON_AddItemToObject(c, "counts", counts);
 			add_time(c, "last_run", sum[i].last_run);
@@ -192,8 +193,8 @@ static int state_cmd_show(const struct app_options *o, struct state *st, const c
 			       state_status_name(r->status), r->hubspot_id ? r->hubspot_id : "-",
 			       r->start ? r->start : "-");
 			printf("  first seen %s, last seen %s, created by run %ld, changed by run %ld\n",
-			       when(r->first_seen, b1, sizeof(b1)), when(r->last_seen, b2, sizeof(b2)),
-			       r->created_run, r->changed_run);
+			       when(r->first_seen, b1, sizeof(b1)),
+			       when(r->last_seen, b2, sizeof(b2)), r->created_run, r->changed_run);
 			if (r->last_error)
 				printf("  last error: %s\n", r->last_error);
 			free(red);
@@ -231,7 +232,8 @@ static int state_cmd_forget(struct state *st, const char *source)
 	return EXIT_DONE;
 }
 
-/* ---- undo -------------------------------------------------------------------------------------- */
+/* ---- undo --------------------------------------------------------------------------------------
+ */
 
 struct undo {
 	struct state *st;
@@ -322,8 +324,8 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 			       rows.v[i].start ? rows.v[i].start : "-", rows.v[i].key, red);
 			free(red);
 		}
-		printf("dry run: %zu meeting%s of run %ld would be archived (nothing sent)\n", rows.n,
-		       rows.n == 1 ? "" : "s", o->run_id);
+		printf("dry run: %zu meeting%s of run %ld would be archived (nothing sent)\n",
+		       rows.n, rows.n == 1 ? "" : "s", o->run_id);
 	} else {
 		char *token = app_token(o);
 		struct hs_options ho = {
@@ -377,7 +379,9 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 
 			rc = hr != HS_OK ? EXIT_REFUSED : u.failed ? EXIT_PARTIAL : EXIT_DONE;
 			state_finish_run(st, u.run_id, &counts,
-					 rc == EXIT_DONE ? "done" : rc == EXIT_PARTIAL ? "partial" : "failed");
+					 rc == EXIT_DONE      ? "done"
+					 : rc == EXIT_PARTIAL ? "partial"
+							      : "failed");
 		}
 		fprintf(stderr, "%s: undo of run %ld: %ld archived, %ld failed\n", PROGRAM_NAME,
 			o->run_id, u.done, u.failed);

@@ -15,7 +15,8 @@ import json, sys
 cs = [c for c in json.load(open("contacts.json"))["contacts"]
       if (c["properties"].get("email") or "").lower() == sys.argv[1]]
 assert len(cs) == 1, "%d contacts with %s" % (len(cs), sys.argv[1])
-print(cs[0]["properties"].get(sys.argv[2]) or "none")' "$1" "$2"
+c = cs[0]
+print(c["id"] if sys.argv[2] == "id" else (c["properties"].get(sys.argv[2]) or "none"))' "$1" "$2"
 }
 calls() {
 	sandbox_get /_sandbox/stats | "$PY" -c '

@@ -150,6 +150,17 @@ test_expect_success '--no-state: a one-off import, no dedupe across runs' '
 	meetings_py "print(len([m for m in ms if m[\"properties\"][\"ics2hubspot_key\"].startswith(\"nostate-\")]))" >n &&
 	[ "$(cat n)" = 6 ]
 '
+test_expect_success 'a series without end: rows past the default horizon are not judged removed' '
+	"$PY" "$GEN" 2 h.ics --uid-prefix horizon --weekly -1 &&
+	"$BIN" import -m "$Y/archive.yaml" --state horizon.db --until "$(date -u -d "+5 years" +%F)" \
+		--report rh1.json h.ics 2>err &&
+	[ "$(jget rh1.json "d[\"totals\"][\"created\"]")" -gt 250 ] &&
+	before=$(writes) &&
+	"$BIN" import -m "$Y/archive.yaml" --state horizon.db --report rh2.json h.ics 2>err &&
+	[ "$(jget rh2.json "d[\"totals\"][\"archived\"]")" = 0 ] &&
+	[ "$(writes)" = "$before" ] &&
+	[ "$(jget rh2.json "d[\"totals\"][\"unchanged\"]")" -gt 100 ]
+'
 test_expect_success 'the token appears nowhere: state, report, output' '
 	! grep -a -q "test-token" st.db r1.json r5.json err
 '

@@ -21,7 +21,7 @@
 
 extern char **environ;
 
-#define SANDBOX  "tests/sandbox/sandbox.py"
+#define SANDBOX	 "tests/sandbox/sandbox.py"
 #define IDENTITY "ics2hubspot_key"
 
 static pid_t sandbox_pid;
@@ -42,7 +42,8 @@ static void sandbox_stop(void)
 /* Start the sandbox with extra options; 0 or -1 (not available: the test is skipped). */
 static int sandbox_start(const char *const *extra)
 {
-	const char *args[32] = {"/usr/bin/python3", SANDBOX, "--port", "0", "--port-file", port_file};
+	const char *args[32] = {"/usr/bin/python3", SANDBOX,  "--port", "0",
+				"--port-file",	    port_file};
 	char *argv[32];
 	size_t n = 6;
 	posix_spawn_file_actions_t fa;
@@ -158,8 +159,8 @@ static void free_meetings(struct meeting *ms, size_t n)
 struct outcome {
 	size_t n;
 	size_t count[6];
-	int *status;   /* per meeting index, -1 none */
-	int *calls;    /* on_result calls per meeting */
+	int *status; /* per meeting index, -1 none */
+	int *calls; /* on_result calls per meeting */
 	char **ids;
 	char **cats;
 	char **msgs;
@@ -277,8 +278,8 @@ static void check_exactly_once(struct meeting *ms, size_t n, const struct outcom
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(all, "meetings"))
 	{
 		const cJSON *props = cJSON_GetObjectItemCaseSensitive(m, "properties");
-		const char *key = cJSON_GetStringValue(
-			cJSON_GetObjectItemCaseSensitive(props, IDENTITY));
+		const char *key =
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(props, IDENTITY));
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "id"));
 
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "archived")))
@@ -367,45 +368,57 @@ struct fault_case {
 static void test_faults(void)
 {
 	static const struct fault_case cases[] = {
-		{"500", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-			"\"action\":\"status\",\"status\":500,\"skip\":1}]}",
+		{"500",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "\"action\":\"status\",\"status\":500,\"skip\":1}]}",
 		 0},
-		{"502", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-			"\"action\":\"status\",\"status\":502}]}",
+		{"502",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "\"action\":\"status\",\"status\":502}]}",
 		 0},
-		{"503", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-			"\"action\":\"status\",\"status\":503,\"skip\":2}]}",
+		{"503",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "\"action\":\"status\",\"status\":503,\"skip\":2}]}",
 		 0},
-		{"504", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-			"\"action\":\"status\",\"status\":504,\"count\":2}]}",
+		{"504",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "\"action\":\"status\",\"status\":504,\"count\":2}]}",
 		 0},
-		{"reset", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-			  "\"action\":\"reset\",\"skip\":1}]}",
+		{"reset",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "\"action\":\"reset\",\"skip\":1}]}",
 		 0},
-		{"store_then_502", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-				   "\"action\":\"store_then_status\",\"status\":502}]}",
+		{"store_then_502",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "\"action\":\"store_then_status\",\"status\":502}]}",
 		 1},
-		{"store_then_reset", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/"
-				     "create\",\"action\":\"store_then_reset\",\"skip\":1}]}",
+		{"store_then_reset",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/"
+		 "create\",\"action\":\"store_then_reset\",\"skip\":1}]}",
 		 1},
-		{"truncate", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-			     "\"action\":\"truncate\"}]}",
+		{"truncate",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "\"action\":\"truncate\"}]}",
 		 1},
-		{"slow", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-			 "\"action\":\"slow\",\"delay_ms\":1500}]}",
+		{"slow",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "\"action\":\"slow\",\"delay_ms\":1500}]}",
 		 1},
-		{"429", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-			"\"action\":\"rate_limit\",\"policy\":\"TEN_SECONDLY_ROLLING\","
-			"\"retry_after\":1,\"count\":2}]}",
+		{"429",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "\"action\":\"rate_limit\",\"policy\":\"TEN_SECONDLY_ROLLING\","
+		 "\"retry_after\":1,\"count\":2}]}",
 		 -1},
-		{"search 500", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-			       "\"action\":\"store_then_status\",\"status\":502},{\"path\":\"/crm/v3/"
-			       "objects/meetings/search\",\"action\":\"status\",\"status\":500}]}",
+		{"search 500",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "\"action\":\"store_then_status\",\"status\":502},{\"path\":\"/crm/v3/"
+		 "objects/meetings/search\",\"action\":\"status\",\"status\":500}]}",
 		 1},
-		{"search 429", "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-			       "\"action\":\"store_then_status\",\"status\":504},{\"path\":\"/crm/v3/"
-			       "objects/meetings/search\",\"action\":\"rate_limit\",\"policy\":"
-			       "\"SECONDLY\"}]}",
+		{"search 429",
+		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "\"action\":\"store_then_status\",\"status\":504},{\"path\":\"/crm/v3/"
+		 "objects/meetings/search\",\"action\":\"rate_limit\",\"policy\":"
+		 "\"SECONDLY\"}]}",
 		 1},
 	};
 	size_t n = 120;

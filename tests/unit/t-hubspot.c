@@ -40,6 +40,17 @@ static void test_limiter(void)
 	CHECK_INT(hs_limiter_count(&l, 3000), 0);
 	hs_limiter_release(&l);
 
+	/* An answered request holds its slot from the answer on. */
+	hs_limiter_init(&l, 2, 1000, 0);
+	hs_limiter_sent(&l, 0);
+	hs_limiter_sent(&l, 10);
+	hs_limiter_answered(&l, 0, 400);
+	CHECK_INT(hs_limiter_wait(&l, 500), 510);
+	CHECK_INT(hs_limiter_wait(&l, 1010), 0);
+	hs_limiter_sent(&l, 1010);
+	CHECK_INT(hs_limiter_wait(&l, 1010), 390);
+	hs_limiter_release(&l);
+
 	/* The margin delays the freeing of a slot. */
 	hs_limiter_init(&l, 1, 1000, 150);
 	hs_limiter_sent(&l, 0);
@@ -48,24 +59,34 @@ static void test_limiter(void)
 
 	/* Headers: a lower Max lowers the limit, never raises it past the configured one. */
 	hs_limiter_init(&l, 100, 10000, 0);
-	hs_limiter_observe(&l, 0, 50, 50, 10000);
+	hs_limiter_observe(&l, 0, 0, 50, 50, 10000);
 	CHECK_INT(l.max, 50);
-	hs_limiter_observe(&l, 0, 190, 190, 10000);
+	hs_limiter_observe(&l, 0, 0, 190, 190, 10000);
 	CHECK_INT(l.max, 100);
 	/* Interval adopted from the header. */
-	hs_limiter_observe(&l, 0, 100, 100, 1000);
+	hs_limiter_observe(&l, 0, 0, 100, 100, 1000);
 	CHECK_INT(l.interval_ms, 1000);
 	/* Someone else used 40 of the window: we account for it. */
 	hs_limiter_sent(&l, 10);
-	hs_limiter_observe(&l, 20, 100, 60, -1);
+	hs_limiter_observe(&l, 20, 10, 100, 60, -1);
 	CHECK_INT(hs_limiter_count(&l, 20), 40);
 	/* Our own sends already explain the count: nothing added. */
-	hs_limiter_observe(&l, 30, 100, 70, -1);
+	hs_limiter_observe(&l, 30, 25, 100, 70, -1);
 	CHECK_INT(hs_limiter_count(&l, 30), 40);
 	/* Filling up to the limit blocks until the window moves. */
-	hs_limiter_observe(&l, 40, 100, 0, -1);
+	hs_limiter_observe(&l, 40, 40, 100, 0, -1);
 	CHECK(hs_limiter_wait(&l, 40) > 0);
 	CHECK_INT(hs_limiter_wait(&l, 1010), 0);
+	/*
+	 * A response that took long: HubSpot still counts a send of ours that
+	 * already left our window; that is no reason to add anything.
+	 */
+	hs_limiter_release(&l);
+	hs_limiter_init(&l, 10, 1000, 0);
+	hs_limiter_sent(&l, 0);
+	hs_limiter_sent(&l, 900);
+	hs_limiter_observe(&l, 1200, 900, 10, 8, 1000);
+	CHECK_INT(hs_limiter_count(&l, 1200), 1);
 	hs_limiter_release(&l);
 }
 
@@ -118,13 +139,15 @@ static void test_errors(void)
 		 "scopes\"},\"category\":\"MISSING_SCOPES\"}",
 		 &r);
 	CHECK_STR(r.category, "MISSING_SCOPES");
-	CHECK(r.message && strstr(r.message, "crm.objects.contacts.write, crm.objects.contacts.read"));
+	CHECK(r.message &&
+	      strstr(r.message, "crm.objects.contacts.write, crm.objects.contacts.read"));
 	hs_response_release(&r);
 
-	describe(403,
-		 "{\"message\":\"x\",\"category\":\"MISSING_SCOPES\",\"errors\":[{\"message\":\"m\","
-		 "\"context\":{\"missingScopes\":[\"scope1\",\"scope2\"]}}]}",
-		 &r);
+	describe(
+		403,
+		"{\"message\":\"x\",\"category\":\"MISSING_SCOPES\",\"errors\":[{\"message\":\"m\","
+		"\"context\":{\"missingScopes\":[\"scope1\",\"scope2\"]}}]}",
+		&r);
 	CHECK(r.message && strstr(r.message, "scope1, scope2"));
 	hs_response_release(&r);
 
@@ -144,8 +167,9 @@ static void test_errors(void)
 	describe(502, NULL, &r);
 	CHECK_STR(r.message, "HTTP 502");
 	hs_response_release(&r);
-	describe(400, "{\"message\":\"Property values were not valid\",\"category\":"
-		      "\"VALIDATION_ERROR\"}",
+	describe(400,
+		 "{\"message\":\"Property values were not valid\",\"category\":"
+		 "\"VALIDATION_ERROR\"}",
 		 &r);
 	CHECK_STR(r.message, "Property values were not valid");
 	CHECK_STR(r.category, "VALIDATION_ERROR");
@@ -220,7 +244,7 @@ static void stop_http_server(void)
 static int start_http_server(const char *dir, int port)
 {
 	const char *args[] = {"/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1",
-			      "--directory", dir, NULL, NULL};
+			      "--directory",	  dir,	NULL,	       NULL};
 	char *argv[9];
 	int rc = 0;
 	posix_spawn_file_actions_t fa;

@@ -8,7 +8,7 @@
 
 struct got {
 	struct occurrence *v;
-	size_t n;
+	size_t n, cap;
 	size_t stop_after; /* 0 = never stop */
 };
 
@@ -16,7 +16,7 @@ static int collect(const struct occurrence *o, void *data)
 {
 	struct got *g = data;
 
-	g->v = xrealloc(g->v, (g->n + 1) * sizeof(*g->v));
+	XGROW(g->v, g->cap, g->n + 1);
 	occurrence_copy(&g->v[g->n++], o);
 	return g->stop_after && g->n >= g->stop_after ? -1 : 0;
 }
@@ -98,7 +98,7 @@ static void test_rrule_repair(void)
 	CHECK_INT(count_uid(&g, "count-and-until", NULL), 5); /* COUNT=-1 dropped, UNTIL kept */
 	CHECK_INT(count_uid(&g, "count-zero", NULL), 3);
 	CHECK_INT(count_uid(&g, "until-before-start", NULL), 0); /* deletion marker */
-	CHECK_INT(count_uid(&g, "off-pattern", &o), 4);           /* DTSTART + 3 Mondays */
+	CHECK_INT(count_uid(&g, "off-pattern", &o), 4); /* DTSTART + 3 Mondays */
 	CHECK(o && o->start == T("2020-01-01T09:00:00Z"));
 	CHECK(find(&g, "off-pattern", "2020-01-20T09:00:00Z") != NULL);
 	CHECK(st.warnings >= 2); /* both repairs are reported */
@@ -169,7 +169,8 @@ static void test_overrides(void)
 	o = find(&g, "weekly", "2024-01-15T09:00:00Z");
 	CHECK(o && !strcmp(o->status, "CANCELLED"));
 	o = find(&g, "weekly", "2024-01-29T13:00:00Z");
-	CHECK(o && o->end == T("2024-01-29T15:00:00Z") && o->recurrence_id == T("2024-01-29T09:00:00Z"));
+	CHECK(o && o->end == T("2024-01-29T15:00:00Z") &&
+	      o->recurrence_id == T("2024-01-29T09:00:00Z"));
 	CHECK(o && o->summary && strstr(o->summary, "this and future"));
 	o = find(&g, "weekly", "2024-01-01T09:00:00Z");
 	CHECK(o && !strcmp(o->status, "CONFIRMED"));
@@ -337,6 +338,7 @@ static void test_cap_and_horizon(void)
 
 	/* no --until: a series without end stops two years from now */
 	memset(&opt, 0, sizeof(opt));
+	opt.max_per_series = 1000;
 	opt.has_since = true;
 	opt.since = T("2024-01-01");
 	CHECK_INT(ics_read("tests/ics/cap.ics", "cap.ics", "cap.ics", &opt, collect, &g, &st), 0);
@@ -357,43 +359,42 @@ static void test_cap_and_horizon(void)
 }
 
 /* A calendar with every robustness problem at once, written byte by byte. */
-static const char robust[] =
-	"\xEF\xBB\xBF"
-	"BEGIN:VCALENDAR\r\n"
-	"PRODID:x\r\n"
-	"BEGIN:VEVENT\r\n"                      /* line 3 */
-	"UID:folded\r\n"
-	"DTSTART:20240101T100000Z\r\n"
-	"SUMMARY:a folded \r\n"
-	" summary with caf\xE9 Latin-1\r\n"
-	"LOCATION:\r\n"                         /* empty: X-LIC-ERROR */
-	"RRULE:FREQ=DAILY;COUNT=2;COUNT=3\r\n"  /* repeated part */
-	"END:VEVENT\r\n"
-	"BEGIN:VEVENT\r\n"                      /* line 11: no END */
-	"UID:unterminated\r\n"
-	"DTSTART:20240102T100000Z\r\n"
-	"END:VCALENDAR\r\n"
-	"BEGIN:VCALENDAR\n"                     /* a second calendar, LF only */
-	"BEGIN:VEVENT\n"                        /* line 16 */
-	"UID:lf\n"
-	"DTSTART:20240103T100000Z\n"
-	"SUMMARY:nul\x01 and \x00 byte\n"
-	"END:VEVENT\n"
-	"END:VCALENDAR\n"
-	"BEGIN:VEVENT\r"                        /* line 22: bare VEVENT, lone CR ends */
-	"UID:bare\r"
-	"DTSTART:20240104T100000Z\r"
-	"END:VEVENT\r"
-	"BEGIN:VEVENT\n"                        /* line 26: no DTSTART */
-	"UID:nostart\n"
-	"END:VEVENT\n"
-	"END:VEVENT\n"                          /* stray END */
-	"BEGIN:VEVENT\n"                        /* line 30: missing END:VALARM */
-	"UID:alarm\n"
-	"DTSTART:20240105T100000Z\n"
-	"BEGIN:VALARM\n"
-	"TRIGGER:-PT5M\n"
-	"END:VEVENT\n";
+static const char robust[] = "\xEF\xBB\xBF"
+			     "BEGIN:VCALENDAR\r\n"
+			     "PRODID:x\r\n"
+			     "BEGIN:VEVENT\r\n" /* line 3 */
+			     "UID:folded\r\n"
+			     "DTSTART:20240101T100000Z\r\n"
+			     "SUMMARY:a folded \r\n"
+			     " summary with caf\xE9 Latin-1\r\n"
+			     "LOCATION:\r\n" /* empty: X-LIC-ERROR */
+			     "RRULE:FREQ=DAILY;COUNT=2;COUNT=3\r\n" /* repeated part */
+			     "END:VEVENT\r\n"
+			     "BEGIN:VEVENT\r\n" /* line 11: no END */
+			     "UID:unterminated\r\n"
+			     "DTSTART:20240102T100000Z\r\n"
+			     "END:VCALENDAR\r\n"
+			     "BEGIN:VCALENDAR\n" /* a second calendar, LF only */
+			     "BEGIN:VEVENT\n" /* line 16 */
+			     "UID:lf\n"
+			     "DTSTART:20240103T100000Z\n"
+			     "SUMMARY:nul\x01 and \x00 byte\n"
+			     "END:VEVENT\n"
+			     "END:VCALENDAR\n"
+			     "BEGIN:VEVENT\r" /* line 22: bare VEVENT, lone CR ends */
+			     "UID:bare\r"
+			     "DTSTART:20240104T100000Z\r"
+			     "END:VEVENT\r"
+			     "BEGIN:VEVENT\n" /* line 26: no DTSTART */
+			     "UID:nostart\n"
+			     "END:VEVENT\n"
+			     "END:VEVENT\n" /* stray END */
+			     "BEGIN:VEVENT\n" /* line 30: missing END:VALARM */
+			     "UID:alarm\n"
+			     "DTSTART:20240105T100000Z\n"
+			     "BEGIN:VALARM\n"
+			     "TRIGGER:-PT5M\n"
+			     "END:VEVENT\n";
 
 static void test_robustness(void)
 {
@@ -414,7 +415,8 @@ static void test_robustness(void)
 	CHECK_INT(ics_read(path, "robust.ics", path, &opt, collect, &g, &st), 0);
 	CHECK_INT(count_uid(&g, "folded", &o), 2); /* the first COUNT wins */
 	CHECK(o && o->line == 3);
-	CHECK(o && o->summary && !strcmp(o->summary, "a folded summary with caf\xEF\xBF\xBD Latin-1"));
+	CHECK(o && o->summary &&
+	      !strcmp(o->summary, "a folded summary with caf\xEF\xBF\xBD Latin-1"));
 	CHECK_INT(count_uid(&g, "unterminated", NULL), 0);
 	CHECK(count_uid(&g, "lf", &o) == 1 && o->line == 16);
 	CHECK(o && o->summary && !strcmp(o->summary, "nul\x01 and ? byte")); /* NUL replaced */

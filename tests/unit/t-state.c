@@ -690,22 +690,23 @@ static void test_assocs_and_quiet(void)
 	/* A version 1 database (no assocs column) is upgraded by a writer, refused by a reader. */
 	{
 		char *v1 = tmp_path("v1.db");
-		char *cmd = xasprintf("sqlite3 '%s' \"CREATE TABLE occurrences(key TEXT NOT NULL,"
-				      " source TEXT NOT NULL, uid TEXT, recurrence_id TEXT, start TEXT,"
-				      " start_ts INTEGER, hubspot_id TEXT, hash TEXT, status TEXT NOT NULL,"
-				      " trace_id TEXT, first_seen INTEGER NOT NULL, last_seen INTEGER NOT"
-				      " NULL, created_run INTEGER, changed_run INTEGER, last_error TEXT,"
-				      " PRIMARY KEY (key, source)); CREATE TABLE runs(id INTEGER PRIMARY"
-				      " KEY, started_at INTEGER NOT NULL, finished_at INTEGER, sources TEXT,"
-				      " argv_summary TEXT, created INTEGER NOT NULL DEFAULT 0, updated"
-				      " INTEGER NOT NULL DEFAULT 0, archived INTEGER NOT NULL DEFAULT 0,"
-				      " failed INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT"
-				      " 'running'); CREATE TABLE calendars(source TEXT PRIMARY KEY, etag"
-				      " TEXT, last_modified TEXT, content_hash TEXT, last_run INTEGER,"
-				      " last_success INTEGER); INSERT INTO occurrences VALUES('k1', 'x.ics',"
-				      " 'k1', NULL, '2024-03-01T09:00:00Z', 1709283600, '7', 'h', 'created',"
-				      " NULL, 1, 1, 1, 1, NULL); PRAGMA user_version = 1;\"",
-				      v1);
+		char *cmd = xasprintf(
+			"sqlite3 '%s' \"CREATE TABLE occurrences(key TEXT NOT NULL,"
+			" source TEXT NOT NULL, uid TEXT, recurrence_id TEXT, start TEXT,"
+			" start_ts INTEGER, hubspot_id TEXT, hash TEXT, status TEXT NOT NULL,"
+			" trace_id TEXT, first_seen INTEGER NOT NULL, last_seen INTEGER NOT"
+			" NULL, created_run INTEGER, changed_run INTEGER, last_error TEXT,"
+			" PRIMARY KEY (key, source)); CREATE TABLE runs(id INTEGER PRIMARY"
+			" KEY, started_at INTEGER NOT NULL, finished_at INTEGER, sources TEXT,"
+			" argv_summary TEXT, created INTEGER NOT NULL DEFAULT 0, updated"
+			" INTEGER NOT NULL DEFAULT 0, archived INTEGER NOT NULL DEFAULT 0,"
+			" failed INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT"
+			" 'running'); CREATE TABLE calendars(source TEXT PRIMARY KEY, etag"
+			" TEXT, last_modified TEXT, content_hash TEXT, last_run INTEGER,"
+			" last_success INTEGER); INSERT INTO occurrences VALUES('k1', 'x.ics',"
+			" 'k1', NULL, '2024-03-01T09:00:00Z', 1709283600, '7', 'h', 'created',"
+			" NULL, 1, 1, 1, 1, NULL); PRAGMA user_version = 1;\"",
+			v1);
 
 		if (system(cmd) == 0) {
 			CHECK_INT(state_open(v1, STATE_OPEN_READONLY, &st), -1);
