@@ -1,12 +1,10 @@
 /* commands: expand, check and the shared option helpers (token, API base, calendars). */
 #include "app.h"
 #include "calendar.h"
+#include "hubspot.h"
 #include "ics.h"
 #include "mapping.h"
-#if __has_include("preview.h")
 #include "preview.h"
-#define HAVE_PREVIEW 1
-#endif
 #include "util.h"
 
 #include <stdlib.h>
@@ -105,20 +103,56 @@ int cmd_expand(const struct app_options *o)
 	return partial ? EXIT_PARTIAL : EXIT_DONE;
 }
 
+/*
+ * check --remote: ask the portal for its meeting properties and check every
+ * mapped property exists, is writable, and that enum values are options.
+ */
+static int check_remote(const struct mapping *m, const struct app_options *o)
+{
+	struct hs_options ho = {.api_base = app_api_base(o), .rate_max = o->rate_max,
+				.rate_interval_ms = o->rate_interval_ms};
+	struct hs_response resp = {0};
+	struct hs_client *c;
+	enum hs_result hr;
+	char *token = app_token(o);
+	int rc;
+
+	if (!token)
+		return EXIT_USAGE;
+	ho.token = token;
+	c = hs_client_new(&ho);
+	hr = hs_call(c, "GET", "/crm/v3/properties/meetings", NULL, true, &resp);
+	if (hr != HS_OK) {
+		error("cannot read the portal's meeting properties: %s",
+		      resp.message ? resp.message : hs_result_name(hr));
+		rc = hr == HS_CLIENT_ERROR ? EXIT_PARTIAL : EXIT_REFUSED;
+	} else if (mapping_check_remote_properties(m, resp.body)) {
+		rc = EXIT_USAGE;
+	} else {
+		info("%s: every mapped property exists in the portal", mapping_path(m));
+		rc = EXIT_DONE;
+	}
+	hs_response_release(&resp);
+	hs_client_free(c);
+	memset(token, 0, strlen(token));
+	free(token);
+	return rc;
+}
+
 int cmd_check(const struct app_options *o)
 {
 	struct mapping *m = mapping_load(o->mapping);
 	struct ics_options io;
-	int rc;
+	int rc = EXIT_DONE;
 
 	if (!m)
 		return EXIT_USAGE;
+	if (o->remote)
+		rc = check_remote(m, o);
 	app_ics_options(o, &io);
-#ifdef HAVE_PREVIEW
-	rc = preview_run(m, (const char *const *)o->args, o->nargs, &io, o->json, o->limit, stdout);
-#else
-	rc = EXIT_DONE;
-#endif
+	if (rc == EXIT_DONE)
+		rc = preview_run(m, (const char *const *)o->args, o->nargs, &io, o->json, o->limit,
+				 stdout);
 	mapping_free(m);
 	ics_global_cleanup();
 	return rc;
