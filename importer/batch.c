@@ -166,18 +166,6 @@ static void progress_show(struct hs_client *c, bool force)
 
 /* ---- items and jobs ----------------------------------------------------------------------- */
 
-static int env_int(const char *name, int dflt)
-{
-	const char *v = getenv(name);
-	char *end;
-	long n;
-
-	if (!v || !*v)
-		return dflt;
-	n = strtol(v, &end, 10);
-	return *end || n <= 0 || n > INT_MAX ? dflt : (int)n;
-}
-
 static void run_init(struct run *r, struct hs_client *c, const struct batch_options *o, size_t n)
 {
 	memset(r, 0, sizeof(*r));
@@ -186,15 +174,17 @@ static void run_init(struct run *r, struct hs_client *c, const struct batch_opti
 	r->identity = o && o->identity_property ? o->identity_property : DEFAULT_IDENTITY;
 	r->items = xcalloc(n ? n : 1, sizeof(*r->items));
 	r->nitems = n;
-	r->resolve_tries = o && o->resolve_tries > 0
-				   ? o->resolve_tries
-				   : env_int("ICS2HUBSPOT_RESOLVE_TRIES", DEFAULT_RESOLVE_TRIES);
-	r->resolve_delay_ms = o && o->resolve_delay_ms > 0 ? o->resolve_delay_ms
-							   : env_int("ICS2HUBSPOT_RESOLVE_DELAY_MS",
-								     DEFAULT_RESOLVE_DELAY);
-	r->max_inputs =
-		(size_t)(o && o->max_inputs > 0 ? o->max_inputs
-						: env_int("ICS2HUBSPOT_BATCH_SIZE", MAX_INPUTS));
+	r->resolve_tries =
+		o && o->resolve_tries > 0
+			? o->resolve_tries
+			: (int)env_positive("ICS2HUBSPOT_RESOLVE_TRIES", DEFAULT_RESOLVE_TRIES);
+	r->resolve_delay_ms =
+		o && o->resolve_delay_ms > 0
+			? o->resolve_delay_ms
+			: (int)env_positive("ICS2HUBSPOT_RESOLVE_DELAY_MS", DEFAULT_RESOLVE_DELAY);
+	r->max_inputs = (size_t)(o && o->max_inputs > 0
+					 ? o->max_inputs
+					 : (int)env_positive("ICS2HUBSPOT_BATCH_SIZE", MAX_INPUTS));
 	if (r->max_inputs > MAX_INPUTS)
 		r->max_inputs = MAX_INPUTS;
 	r->max_body = o && o->max_body_bytes ? o->max_body_bytes : DEFAULT_MAX_BODY;

@@ -109,7 +109,8 @@ int cmd_expand(const struct app_options *o)
  */
 static int check_remote(const struct mapping *m, const struct app_options *o)
 {
-	struct hs_options ho = {.api_base = app_api_base(o), .rate_max = o->rate_max,
+	struct hs_options ho = {.api_base = app_api_base(o),
+				.rate_max = o->rate_max,
 				.rate_interval_ms = o->rate_interval_ms};
 	struct hs_response resp = {0};
 	struct hs_client *c;

@@ -353,18 +353,6 @@ void hs_response_release(struct hs_response *r)
 
 /* ---- client ------------------------------------------------------------------------------- */
 
-static long env_long(const char *name, long dflt)
-{
-	const char *v = getenv(name);
-	char *end;
-	long n;
-
-	if (!v || !*v)
-		return dflt;
-	n = strtol(v, &end, 10);
-	return *end || n <= 0 ? dflt : n;
-}
-
 struct hs_client *hs_client_new(const struct hs_options *opt)
 {
 	struct hs_client *c = xcalloc(1, sizeof(*c));
@@ -381,11 +369,12 @@ struct hs_client *hs_client_new(const struct hs_options *opt)
 			WINDOW_MARGIN_MS);
 	hs_limiter_init(&c->search, opt->search_rate > 0 ? opt->search_rate : DEFAULT_SEARCH_RATE,
 			1000, SEARCH_MARGIN_MS);
-	c->timeout_ms = env_long("ICS2HUBSPOT_HTTP_TIMEOUT_MS",
-				 (opt->timeout_s > 0 ? opt->timeout_s : DEFAULT_TIMEOUT_S) * 1000L);
-	c->budget_ms = env_long("ICS2HUBSPOT_RETRY_BUDGET_MS",
-				(opt->retry_budget_s > 0 ? opt->retry_budget_s : DEFAULT_BUDGET_S) *
-					1000L);
+	c->timeout_ms =
+		env_positive("ICS2HUBSPOT_HTTP_TIMEOUT_MS",
+			     (opt->timeout_s > 0 ? opt->timeout_s : DEFAULT_TIMEOUT_S) * 1000L);
+	c->budget_ms = env_positive(
+		"ICS2HUBSPOT_RETRY_BUDGET_MS",
+		(opt->retry_budget_s > 0 ? opt->retry_budget_s : DEFAULT_BUDGET_S) * 1000L);
 	c->parallel = opt->parallel > 0 ? opt->parallel : DEFAULT_PARALLEL;
 	c->seed = (unsigned)time_mono_ms() ^ 0x5bd1e995u;
 	return c;

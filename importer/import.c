@@ -234,21 +234,27 @@ static int on_occurrence(const struct occurrence *occ, void *data)
 	return 0;
 }
 
+struct unchanged_ctx {
+	struct run *r;
+	struct feed *f;
+};
+
+static void report_one_unchanged(const char *key, const char *hubspot_id, void *data)
+{
+	struct unchanged_ctx *c = data;
+
+	report_add_key(c->r->rep, key, c->f->source, OUTCOME_UNCHANGED, hubspot_id, NULL,
+		       c->f->skip_why);
+}
+
 /* Live rows of a calendar not read again: reported unchanged, left as they are. */
 static void report_rows_unchanged(struct run *r, struct feed *f)
 {
 	struct state_window w = {r->o->has_since, r->o->has_until, r->o->since, r->o->until};
-	struct state_rows rows = {0};
+	struct unchanged_ctx c = {r, f};
 
-	if (state_list_rows(r->st, f->source, &w, &rows) < 0) {
+	if (state_foreach_created(r->st, f->source, &w, report_one_unchanged, &c) < 0)
 		r->state_errors++;
-		return;
-	}
-	for (size_t i = 0; i < rows.n; i++)
-		if (rows.v[i].status == STATE_CREATED)
-			report_add_key(r->rep, rows.v[i].key, rows.v[i].source, OUTCOME_UNCHANGED,
-				       rows.v[i].hubspot_id, NULL, f->skip_why);
-	state_rows_release(&rows);
 }
 
 /*
@@ -272,7 +278,7 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 
 		same_config = dash && !strcmp(dash + 1, r->config_hash);
 		if (same_config)
-			quiet = state_source_quiet(r->st, f->source) == 1;
+			quiet = state_source_quiet(r->st, f->source, r->o->nargs > 1) == 1;
 	}
 	if (quiet) {
 		fi.etag = known.etag;

@@ -1215,18 +1215,19 @@ int state_set_assocs(struct state *st, const char *source, const char *key, cons
 	return write_end(st, rc, "state: associations");
 }
 
-int state_source_quiet(struct state *st, const char *source)
+int state_source_quiet(struct state *st, const char *source, bool shared)
 {
-	sqlite3_stmt *s = prep(
-		st, "SELECT EXISTS(SELECT 1 FROM occurrences WHERE source = ?1"
-		    "  AND status IN ('pending', 'failed'))"
-		    " OR EXISTS(SELECT 1 FROM occurrences a JOIN occurrences b ON a.key = b.key"
-		    "  AND b.source <> a.source WHERE a.source = ?1)");
+	sqlite3_stmt *s =
+		prep(st, "SELECT EXISTS(SELECT 1 FROM occurrences WHERE source = ?1"
+			 "  AND status IN ('pending', 'failed'))"
+			 " OR (?2 AND EXISTS(SELECT 1 FROM occurrences a JOIN occurrences b"
+			 "  ON a.key = b.key AND b.source <> a.source WHERE a.source = ?1))");
 	int rc, busy = 0;
 
 	if (!s)
 		return -1;
 	bind_text(s, 1, source);
+	sqlite3_bind_int(s, 2, shared);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		busy = sqlite3_column_int(s, 0);
@@ -1259,4 +1260,39 @@ int state_touch(struct state *st, const char *source, char *const *keys, size_t 
 	}
 	sqlite3_finalize(s);
 	return write_end(st, rc, "state: seen");
+}
+
+long state_foreach_created(struct state *st, const char *source, const struct state_window *w,
+			   state_row_fn fn, void *data)
+{
+	struct sbuf sql = SBUF_INIT;
+	sqlite3_stmt *s;
+	long n = 0;
+	int rc;
+
+	sbuf_adds(&sql, "SELECT key, hubspot_id FROM occurrences WHERE source = ?1"
+			" AND status = 'created'");
+	if (w && w->has_since)
+		sbuf_adds(&sql, " AND start_ts >= ?2");
+	if (w && w->has_until)
+		sbuf_adds(&sql, " AND start_ts < ?3");
+	s = prep(st, sql.buf);
+	sbuf_release(&sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, source);
+	if (w && w->has_since)
+		sqlite3_bind_int64(s, 2, w->since);
+	if (w && w->has_until)
+		sqlite3_bind_int64(s, 3, w->until);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (fn)
+			fn((const char *)sqlite3_column_text(s, 0),
+			   (const char *)sqlite3_column_text(s, 1), data);
+		n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(st, "cannot read occurrences");
+	return n;
 }

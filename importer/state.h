@@ -245,11 +245,12 @@ long state_forget_source(struct state *st, const char *source);
 int state_set_assocs(struct state *st, const char *source, const char *key, const char *assocs);
 /*
  * May `source` be skipped when its content did not change (HTTP 304, same
- * content hash)? 1 when none of its rows is pending or failed and none shares
- * a key with another source (a shared meeting's contacts are the union of
- * both calendars: it must be planned with them); 0 when not; -1 on error.
+ * content hash)? 1 when none of its rows is pending or failed and, with
+ * `shared` (the run has other calendars), none shares a key with another
+ * source (a shared meeting's contacts are the union of both calendars: it
+ * must be planned with them); 0 when not; -1 on error.
  */
-int state_source_quiet(struct state *st, const char *source);
+int state_source_quiet(struct state *st, const char *source, bool shared);
 
 /*
  * Rows (source, keys[i]) were seen unchanged in this run: last_seen = now,
@@ -257,6 +258,16 @@ int state_source_quiet(struct state *st, const char *source);
  * prepared statement for all of them). Missing rows are ignored.
  */
 int state_touch(struct state *st, const char *source, char *const *keys, size_t n);
+
+/*
+ * Call fn(key, hubspot_id, data) for every row of `source` with status created
+ * (in window `w` when given), without copying rows: the cheap listing of a
+ * calendar that is not read again. The strings live during the call only.
+ * Returns the number of rows, or -1.
+ */
+typedef void (*state_row_fn)(const char *key, const char *hubspot_id, void *data);
+long state_foreach_created(struct state *st, const char *source, const struct state_window *w,
+			   state_row_fn fn, void *data);
 
 /* ---- test-only crash hook ------------------------------------------------------------------ */
 

@@ -19,7 +19,7 @@
 
 #if defined(__GNUC__)
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#define NORETURN          __attribute__((noreturn))
+#define NORETURN	  __attribute__((noreturn))
 #else
 #define PRINTF_LIKE(f, a)
 #define NORETURN
@@ -27,11 +27,11 @@
 
 /* Exit codes (documented in README.md). */
 enum exit_code {
-	EXIT_DONE = 0,      /* everything done */
-	EXIT_PARTIAL = 1,   /* some occurrences failed or were unreadable, the rest done */
-	EXIT_USAGE = 2,     /* usage, mapping or calendar unreadable */
-	EXIT_REFUSED = 3,   /* HubSpot refused us: auth, scopes, daily limit, retries exhausted */
-	EXIT_LOCKED = 4,    /* another run holds the state lock */
+	EXIT_DONE = 0, /* everything done */
+	EXIT_PARTIAL = 1, /* some occurrences failed or were unreadable, the rest done */
+	EXIT_USAGE = 2, /* usage, mapping or calendar unreadable */
+	EXIT_REFUSED = 3, /* HubSpot refused us: auth, scopes, daily limit, retries exhausted */
+	EXIT_LOCKED = 4, /* another run holds the state lock */
 };
 
 /* Verbosity: 0 = quiet (-q), 1 = normal, 2 = verbose (-v). */
@@ -56,7 +56,7 @@ NORETURN void util_bug(const char *file, int line, const char *fmt, ...) PRINTF_
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);          /* NULL stays NULL */
+char *xstrdup(const char *s); /* NULL stays NULL */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
@@ -64,10 +64,10 @@ char *xvasprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
 void xgrow(void *arr_p, size_t *cap, size_t need, size_t size);
 #define XGROW(arr, cap, need) xgrow(&(arr), &(cap), (need), sizeof(*(arr)))
 /* free() then NULL. */
-#define FREE_NULL(p)                                                                               \
-	do {                                                                                       \
-		free(p);                                                                           \
-		(p) = NULL;                                                                        \
+#define FREE_NULL(p)        \
+	do {                \
+		free(p);    \
+		(p) = NULL; \
 	} while (0)
 
 /* A growable NUL-terminated string (git's strbuf). */
@@ -76,7 +76,10 @@ struct sbuf {
 	size_t len;
 	size_t cap;
 };
-#define SBUF_INIT {NULL, 0, 0}
+#define SBUF_INIT          \
+	{                  \
+		NULL, 0, 0 \
+	}
 void sbuf_init(struct sbuf *sb);
 void sbuf_release(struct sbuf *sb);
 void sbuf_reset(struct sbuf *sb);
@@ -121,6 +124,13 @@ void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d);
 int64_t time_now(void);
 int64_t time_mono_ms(void);
 void sleep_ms(int64_t ms);
+
+/*
+ * A positive integer from environment variable `name` (test hooks such as
+ * ICS2HUBSPOT_HTTP_TIMEOUT_MS), or `dflt` when unset or not a positive integer
+ * that fits an int.
+ */
+long env_positive(const char *name, long dflt);
 
 /* 64-bit FNV-1a: content hashes for change detection (not security). */
 uint64_t hash64(const void *data, size_t n, uint64_t seed);

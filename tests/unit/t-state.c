@@ -657,13 +657,14 @@ static void test_assocs_and_quiet(void)
 	make_meeting(&c, "k2", "two.ics", "2024-03-02T09:00:00Z", "B");
 	CHECK_INT(state_open(path, 0, &st), 0);
 	CHECK_INT(state_begin_run(st, "one.ics", "import", &run), 0);
-	CHECK_INT(state_source_quiet(st, "one.ics"), 1); /* nothing known: nothing in the way */
+	CHECK_INT(state_source_quiet(st, "one.ics", true),
+		  1); /* nothing known: nothing in the way */
 
 	/* A pending row: not quiet until resolved. */
 	CHECK_INT(state_mark_pending(st, run, pa, 1), 0);
-	CHECK_INT(state_source_quiet(st, "one.ics"), 0);
+	CHECK_INT(state_source_quiet(st, "one.ics", true), 0);
 	CHECK_INT(state_confirm(st, run, &a, "101", meeting_hash(&a)), 0);
-	CHECK_INT(state_source_quiet(st, "one.ics"), 1);
+	CHECK_INT(state_source_quiet(st, "one.ics", true), 1);
 
 	/* Associations: stored, read back with the row, cleared. */
 	CHECK_INT(state_set_assocs(st, "one.ics", "k1", "[{\"to\":{\"id\":\"6101\"}}]"), 0);
@@ -677,14 +678,15 @@ static void test_assocs_and_quiet(void)
 
 	/* A failed row, then a key shared with another calendar: not quiet. */
 	CHECK_INT(state_mark_failed(st, run, &b, "boom"), 0);
-	CHECK_INT(state_source_quiet(st, "one.ics"), 0);
+	CHECK_INT(state_source_quiet(st, "one.ics", true), 0);
 	CHECK_INT(state_confirm(st, run, &b, "102", meeting_hash(&b)), 0);
-	CHECK_INT(state_source_quiet(st, "one.ics"), 1);
+	CHECK_INT(state_source_quiet(st, "one.ics", true), 1);
 	CHECK_INT(state_confirm(st, run, &c, "102", meeting_hash(&c)), 0);
-	CHECK_INT(state_source_quiet(st, "one.ics"), 0);
-	CHECK_INT(state_source_quiet(st, "two.ics"), 0);
+	CHECK_INT(state_source_quiet(st, "one.ics", true), 0);
+	CHECK_INT(state_source_quiet(st, "one.ics", false), 1); /* alone in its run: may skip */
+	CHECK_INT(state_source_quiet(st, "two.ics", true), 0);
 	CHECK_INT(state_forget_source(st, "two.ics"), 1);
-	CHECK_INT(state_source_quiet(st, "one.ics"), 1);
+	CHECK_INT(state_source_quiet(st, "one.ics", true), 1);
 	state_close(st);
 
 	/* A version 1 database (no assocs column) is upgraded by a writer, refused by a reader. */
