@@ -50,7 +50,6 @@ static const struct {
 /* Documented limits (README / report). */
 #define ICS_DEFAULT_MAX_PER_SERIES 100000L /* occurrences emitted per series */
 #define ICS_ITER_FACTOR		   10 /* iterator steps per series = cap * this */
-#define ICS_HORIZON_DAYS	   730 /* unbounded series without --until: now + 2 years */
 #define ICS_MAX_LINE		   (4L << 20) /* longer unfolded lines are dropped */
 #define ICS_MAX_WARNINGS	   1000 /* printed per calendar; the rest are counted */
 #define ICS_MAX_DURATION	   ((int64_t)3653 * 86400) /* longer events: zero length */
@@ -2947,8 +2946,8 @@ int ics_read(const char *path, const char *display, const char *source,
 			char when[32];
 
 			time_format_date(c.horizon, when, sizeof(when));
-			info("%s: %ld series without an end were expanded up to %s (no --until given)",
-			     c.display, c.horizon_series, when);
+			verbose("%s: %ld series without an end were expanded up to %s (no --until given)",
+				c.display, c.horizon_series, when);
 		}
 		creader_release(&c.seq);
 		creader_release(&c.rnd);

@@ -7,21 +7,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Without --until, series that never end are expanded up to now (or --since) + this. */
+#define ICS_HORIZON_DAYS 730
+
 struct ics_options {
 	bool has_since, has_until;
-	int64_t since, until; /* window [since, until): an occurrence is in it when it starts in it */
+	int64_t since,
+		until; /* window [since, until): an occurrence is in it when it starts in it */
 	const char *default_tz; /* --default-tz (IANA or Windows name), or NULL */
-	long max_per_series;    /* cap on occurrences per series (0 = the built-in default) */
+	long max_per_series; /* cap on occurrences per series (0 = the built-in default) */
 };
 
 /* What one calendar gave; filled by ics_read(). */
 struct ics_stats {
-	long events;       /* VEVENTs read */
-	long occurrences;  /* occurrences passed to the callback */
-	long warnings;     /* warnings printed (each names file, line and UID) */
-	long bad_events;   /* VEVENTs that could not be used at all (no DTSTART, ...) */
+	long events; /* VEVENTs read */
+	long occurrences; /* occurrences passed to the callback */
+	long warnings; /* warnings printed (each names file, line and UID) */
+	long bad_events; /* VEVENTs that could not be used at all (no DTSTART, ...) */
 	char *calendar_name; /* X-WR-CALNAME, or NULL */
-	char *content_hash;  /* hex hash of the bytes read (for "feed unchanged") */
+	char *content_hash; /* hex hash of the bytes read (for "feed unchanged") */
 };
 void ics_stats_release(struct ics_stats *st);
 

@@ -40,7 +40,7 @@
  * they must not be judged removed, so the planner's window ends there too (a
  * day early, to be safe). Never larger than ics.c's horizon.
  */
-#define PLAN_HORIZON_DAYS 729
+#define PLAN_HORIZON_DAYS (ICS_HORIZON_DAYS - 1)
 
 /* One CALENDAR argument of the run. */
 struct feed {
@@ -622,8 +622,9 @@ static void on_create_result(const struct batch_result *res, void *data)
 	case BATCH_FOUND:
 		confirm(r, mi, res->id);
 		report_add(r->rep, res->m, OUTCOME_CREATED, res->id, NULL,
-			   res->status == BATCH_FOUND ? "created by an earlier attempt; found"
-						      : NULL,
+			   res->status != BATCH_FOUND ? NULL
+			   : res->message	      ? res->message
+						      : "created by an earlier attempt; found",
 			   NULL);
 		r->counts.created++;
 		break;

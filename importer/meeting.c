@@ -147,7 +147,7 @@ static cJSON *attendee_json(const struct attendee *a)
 cJSON *occurrence_to_json(const struct occurrence *o)
 {
 	cJSON *j = cJSON_CreateObject();
-	cJSON *arr;
+	cJSON *arr, *x;
 	char buf[32];
 	char *where;
 
@@ -189,6 +189,10 @@ cJSON *occurrence_to_json(const struct occurrence *o)
 	arr = cJSON_AddArrayToObject(j, "attendees");
 	for (size_t i = 0; i < o->nattendees; i++)
 		cJSON_AddItemToArray(arr, attendee_json(&o->attendees[i]));
+	x = cJSON_AddObjectToObject(j, "x");
+	for (size_t i = 0; i < o->nx; i++)
+		if (!cJSON_GetObjectItemCaseSensitive(x, o->x[i].name))
+			add_str(x, o->x[i].name, o->x[i].value);
 	return j;
 }
 

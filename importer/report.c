@@ -189,30 +189,35 @@ static cJSON *set_keys(const cJSON *set)
 	return arr;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+/* Copy the spooled entries, one per line, as the elements of a JSON array. */
+static int copy_entries(FILE *spool, FILE *out)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
+	char line[8192];
+	bool first = true, at_start = true;
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
+	fflush(spool);
+	rewind(spool);
+	while (fgets(line, sizeof(line), spool)) {
+		size_t n = strlen(line);
+		bool whole = n && line[n - 1] == '\n';
+
+		if (at_start && !first)
+			fputc(',', out);
+		first = false;
+		/* a line longer than the buffer continues in the next fgets */
+		fwrite(line, 1, whole ? n - 1 : n, out);
+		at_start = whole;
 	}
-	return 0;
+	fseek(spool, 0, SEEK_END);
+	return ferror(spool) ? -1 : 0;
 }
 
 int report_write(struct report *r, bool dry_run)
 {
 	cJSON *head, *totals;
 	char *text, *tmp;
-	char line[8192];
-	struct sbuf sb = SBUF_INIT;
+	FILE *out = NULL;
 	int fd, rc = -1;
-	bool first = true;
 
 	if (!r->path)
 		return 0;
@@ -232,61 +237,43 @@ int report_write(struct report *r, bool dry_run)
 	cJSON_AddArrayToObject(head, "occurrences");
 	text = cJSON_PrintUnformatted(head);
 	cJSON_Delete(head);
-	/* The spooled entries go inside the (empty) "occurrences" array at the end. */
-	sbuf_add(&sb, text, strlen(text) - 2);
-	cJSON_free(text);
 
 	tmp = xasprintf("%s.tmp.%ld", r->path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0) {
+	if (fd < 0 || !(out = fdopen(fd, "w"))) {
 		error_errno("cannot create '%s'", tmp);
+		if (fd >= 0)
+			close(fd);
 		goto out;
 	}
-	if (write_all(fd, sb.buf, sb.len))
+	/* The spooled entries go inside the (empty) "occurrences" array at the end. */
+	fwrite(text, 1, strlen(text) - 2, out);
+	if (copy_entries(r->spool, out))
 		goto werr;
-	fflush(r->spool);
-	rewind(r->spool);
-	while (fgets(line, sizeof(line), r->spool)) {
-		size_t n = strlen(line);
-		bool whole = n && line[n - 1] == '\n';
-
-		if (whole && first)
-			first = false;
-		else if (whole && write_all(fd, ",", 1))
-			goto werr;
-		if (write_all(fd, line, whole ? n - 1 : n))
-			goto werr;
-		/* a line longer than the buffer continues in the next fgets */
-		while (!whole && fgets(line, sizeof(line), r->spool)) {
-			n = strlen(line);
-			whole = n && line[n - 1] == '\n';
-			if (write_all(fd, line, whole ? n - 1 : n))
-				goto werr;
-		}
+	fputs("]}\n", out);
+	/* Complete or absent: flush and sync before the rename. */
+	if (fflush(out) || ferror(out) || fsync(fileno(out)) < 0)
+		goto werr;
+	if (fclose(out)) {
+		out = NULL;
+		goto werr;
 	}
-	if (write_all(fd, "]}\n", 3))
-		goto werr;
-	/* Complete or absent: sync before the rename. */
-	if (fsync(fd) < 0)
-		goto werr;
-	close(fd);
-	fd = -1;
+	out = NULL;
 	if (rename(tmp, r->path) < 0) {
 		error_errno("cannot rename '%s' to '%s'", tmp, r->path);
 		goto out;
 	}
-	fseek(r->spool, 0, SEEK_END);
 	rc = 0;
 	goto out;
 werr:
 	error_errno("cannot write '%s'", tmp);
 out:
-	if (fd >= 0)
-		close(fd);
+	if (out)
+		fclose(out);
 	if (rc)
 		unlink(tmp);
 	free(tmp);
-	sbuf_release(&sb);
+	cJSON_free(text);
 	return rc;
 }
 

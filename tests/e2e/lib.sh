@@ -15,6 +15,8 @@ TRASH="$ROOT/tests/tmp/$TEST_NAME.$$"
 rm -rf "$TRASH"
 mkdir -p "$TRASH"
 cd "$TRASH" || exit 1
+# A test that forgets --state must never touch the user's real state.
+export XDG_STATE_HOME="$TRASH/xdg-state"
 
 test_count=0
 test_failures=0

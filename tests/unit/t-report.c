@@ -1,0 +1,106 @@
+/* Unit tests for importer/report.c: the --report file. */
+#include "report.h"
+#include "test.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct meeting fake(const char *key, const char *summary)
+{
+	struct meeting m = {0};
+
+	m.key = xstrdup(key);
+	m.uid = xstrdup(key);
+	m.start = xstrdup("2026-03-01T09:30:00Z");
+	m.summary = xstrdup(summary);
+	m.where = xstrdup("cal.ics:12");
+	return m;
+}
+
+static void test_report_file(void)
+{
+	char dir[] = "/tmp/t-report.XXXXXX";
+	char *path, *text, *longsum;
+	struct report *r;
+	struct meeting a, b;
+	struct stat sb;
+	cJSON *j, *occ;
+
+	CHECK(mkdtemp(dir) != NULL);
+	path = xasprintf("%s/r.json", dir);
+	longsum = xmalloc(20001);
+	memset(longsum, 'x', 20000);
+	longsum[20000] = '\0';
+	a = fake("uid-a", "Kickoff \"quoted\"");
+	b = fake("uid-b#20260301T093000Z", longsum);
+	r = report_new(path);
+	report_add(r, &a, OUTCOME_CREATED, "901", NULL, NULL, NULL);
+	report_add(r, &b, OUTCOME_FAILED, NULL, NULL, "Property values were not valid",
+		   "VALIDATION_ERROR");
+	report_add(r, &a, OUTCOME_SKIPPED, NULL, NULL, "filters.skip_private", NULL);
+	report_add_key(r, "uid-c", "https://user:pw@example.com/secret/basic.ics", OUTCOME_ARCHIVED,
+		       "77", "remove:archive", "gone from the calendar");
+	report_note(r, "feed came back empty: nothing removed");
+	report_unmatched_attendee(r, "x@y.example");
+	report_unmatched_attendee(r, "x@y.example");
+	CHECK_INT(report_count(r, OUTCOME_CREATED), 1);
+	CHECK_INT(report_count(r, OUTCOME_FAILED), 1);
+	CHECK_INT(report_write(r, false), 0);
+
+	CHECK_INT(stat(path, &sb), 0);
+	CHECK_INT(sb.st_mode & 0777, 0600);
+	CHECK_INT(file_read_all(path, &text, NULL), 0);
+	j = cJSON_Parse(text);
+	CHECK(j != NULL);
+	occ = cJSON_GetObjectItem(j, "occurrences");
+	CHECK_INT(cJSON_GetArraySize(occ), 4);
+	CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "totals"), "archived")->valueint, 1);
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 1), "summary")->valuestring, longsum);
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 1), "category")->valuestring,
+		  "VALIDATION_ERROR");
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 0), "hubspot_id")->valuestring, "901");
+	/* a feed URL is a secret: only the host is kept */
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "source")->valuestring,
+		  "https://example.com/…");
+	CHECK(!strstr(text, "secret"));
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "unmatched_attendees")), 1);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "notes")), 1);
+	/* written twice (dry run then real): still one valid document */
+	CHECK_INT(report_write(r, true), 0);
+	free(text);
+	cJSON_Delete(j);
+	CHECK_INT(file_read_all(path, &text, NULL), 0);
+	j = cJSON_Parse(text);
+	CHECK(j != NULL && cJSON_IsTrue(cJSON_GetObjectItem(j, "dry_run")));
+	cJSON_Delete(j);
+	free(text);
+
+	report_free(r);
+	meeting_release(&a);
+	meeting_release(&b);
+	free(longsum);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
+static void test_no_path(void)
+{
+	struct report *r = report_new(NULL);
+	struct meeting a = fake("k", "s");
+
+	report_add(r, &a, OUTCOME_CREATED, "1", NULL, NULL, NULL);
+	CHECK_INT(report_count(r, OUTCOME_CREATED), 1);
+	CHECK_INT(report_write(r, false), 0);
+	report_free(r);
+	meeting_release(&a);
+}
+
+int main(void)
+{
+	test_report_file();
+	test_no_path();
+	return TEST_DONE();
+}
