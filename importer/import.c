@@ -231,6 +231,7 @@ static int on_occurrence(const struct occurrence *occ, void *data)
 	}
 	XGROW(r->ms, r->cap, r->n + 1);
 	r->ms[r->n++] = m;
+	batch_progress_set_read(r->n);
 	return 0;
 }
 
