@@ -11,6 +11,7 @@ struct app_options {
 	bool has_since, has_until;
 	int64_t since, until;
 	const char *default_tz; /* --default-tz */
+	long max_per_series;    /* --max-per-series N (0: the built-in cap) */
 	bool dry_run;           /* -n */
 	const char *api_base;   /* --api-base, else HUBSPOT_API_BASE, else https://api.hubapi.com */
 	const char *token_file; /* --token-file, else HUBSPOT_ACCESS_TOKEN */

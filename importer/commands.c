@@ -52,6 +52,7 @@ void app_ics_options(const struct app_options *o, struct ics_options *io)
 	io->has_until = o->has_until;
 	io->until = o->until;
 	io->default_tz = o->default_tz;
+	io->max_per_series = o->max_per_series;
 }
 
 static int print_occurrence(const struct occurrence *occ, void *data)

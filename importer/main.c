@@ -24,6 +24,7 @@ static const char usage_text[] =
 	"      --since WHEN       only occurrences starting at or after WHEN (YYYY-MM-DD[THH:MM[:SS]Z])\n"
 	"      --until WHEN       only occurrences starting before WHEN\n"
 	"      --default-tz TZID  zone for floating times (else X-WR-TIMEZONE, else UTC)\n"
+	"      --max-per-series N cap on the occurrences of one series (default 100000)\n"
 	"  -n, --dry-run          send nothing; print the plan\n"
 	"      --api-base URL     HubSpot API base (env HUBSPOT_API_BASE; default https://api.hubapi.com)\n"
 	"      --token-file FILE  read the access token from FILE (else env HUBSPOT_ACCESS_TOKEN)\n"
@@ -61,6 +62,7 @@ enum {
 	OPT_LIMIT,
 	OPT_RUN,
 	OPT_VERSION,
+	OPT_MAX_PER_SERIES,
 };
 
 static const struct option long_options[] = {
@@ -85,6 +87,7 @@ static const struct option long_options[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"max-per-series", required_argument, NULL, OPT_MAX_PER_SERIES},
 	{NULL, 0, NULL, 0},
 };
 
@@ -211,6 +214,11 @@ int main(int argc, char **argv)
 			break;
 		case OPT_LIMIT:
 			o.limit = (int)parse_long(optarg, "--limit");
+			break;
+		case OPT_MAX_PER_SERIES:
+			o.max_per_series = parse_long(optarg, "--max-per-series");
+			if (!o.max_per_series)
+				usage_error("%s", "--max-per-series must be at least 1");
 			break;
 		case OPT_RUN:
 			o.run_id = parse_long(optarg, "--run");

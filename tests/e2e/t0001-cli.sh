@@ -30,4 +30,10 @@ test_expect_success 'a missing calendar: exit 2, named' '
 test_expect_success 'bad --rate: exit 2' '
 	rc=0; "$BIN" import --rate fast "$ROOT/samples/allday.ics" 2>err || rc=$?; [ $rc = 2 ]
 '
+test_expect_success '--max-per-series cuts an absurd series with a warning naming file, line and UID' '
+	printf "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:every-second@x\r\nDTSTART:20260101T000000Z\r\nRRULE:FREQ=SECONDLY\r\nSUMMARY:absurd\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" >sec.ics &&
+	"$BIN" expand --max-per-series 7 --until 2027-01-01 sec.ics >o 2>err &&
+	[ "$(wc -l <o)" = 7 ] && grep -q "sec.ics:2: UID every-second@x: series cut" err &&
+	rc=0; "$BIN" expand --max-per-series 0 sec.ics 2>/dev/null || rc=$?; [ $rc = 2 ]
+'
 test_done
