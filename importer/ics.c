@@ -1723,6 +1723,41 @@ static bool comp_cancelled(icalcomponent *comp)
 /* ---------------------------------------------------------------------------------------- */
 /* Event times.                                                                              */
 
+/* X-MICROSOFT-CDO-ALLDAYEVENT:TRUE on the component. */
+static bool outlook_all_day(icalcomponent *comp)
+{
+	icalproperty *p;
+
+	for (p = icalcomponent_get_first_property(comp, ICAL_X_PROPERTY); p;
+	     p = icalcomponent_get_next_property(comp, ICAL_X_PROPERTY)) {
+		const char *n = icalproperty_get_x_name(p);
+		const char *v = icalproperty_get_x(p);
+
+		if (n && v && !strcasecmp(n, "X-MICROSOFT-CDO-ALLDAYEVENT"))
+			return !strncasecmp(v, "TRUE", 4);
+	}
+	return false;
+}
+
+/*
+ * Outlook/Exchange sometimes write an all-day event as local midnight to
+ * midnight DATE-TIMEs plus X-MICROSOFT-CDO-ALLDAYEVENT:TRUE (NOTES.md §6):
+ * read it as the all-day event it is, on its local dates, so that it is
+ * never shifted to another day through a time zone.
+ */
+static void outlook_all_day_to_date(icalcomponent *comp, struct tval *start, int64_t *dur)
+{
+	if (start->t.is_date || start->t.hour || start->t.minute || start->t.second || *dur <= 0 ||
+	    *dur % 86400 || !outlook_all_day(comp))
+		return;
+	start->t.is_date = 1;
+	start->t.zone = NULL;
+	start->zone = NULL;
+	start->zname = NULL;
+	start->floating = false;
+	start->key = start->day * 86400;
+}
+
 /*
  * DTSTART and length of one VEVENT (RFC 5545 §3.6.1): DTEND - DTSTART, else
  * DURATION, else one day for a DATE and zero for a DATE-TIME. DTEND before
@@ -1784,6 +1819,7 @@ static int event_times(struct ctx *c, icalcomponent *comp, const char *uid, long
 		}
 		*dur = 0;
 	}
+	outlook_all_day_to_date(comp, start, dur);
 	return 0;
 }
 

@@ -458,6 +458,27 @@ static void test_robustness(void)
 	CHECK_INT(g.n, 0);
 }
 
+/* X-MICROSOFT-CDO-ALLDAYEVENT:TRUE with local midnight-to-midnight times is all-day. */
+static void test_outlook_all_day(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("outlook-allday.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "ad1", &o), 1);
+	CHECK(o && o->all_day && o->start == T("2026-06-01") && o->end == T("2026-06-03"));
+	/* midnight to 09:00 is not a whole day: stays a timed event in its zone */
+	CHECK_INT(count_uid(&g, "ad2", &o), 1);
+	CHECK(o && !o->all_day && o->start == T("2026-05-31T22:00:00Z"));
+	/* a series: every instance all-day, keyed by date */
+	CHECK_INT(count_uid(&g, "ad3", NULL), 2);
+	o = find(&g, "ad3", "2026-06-12");
+	CHECK(o && o->all_day && o->recurrence_id_all_day && o->end == T("2026-06-13"));
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
 int main(void)
 {
 	util_verbosity = 0; /* the warnings are counted in ics_stats */
@@ -470,6 +491,7 @@ int main(void)
 	test_fields();
 	test_cap_and_horizon();
 	test_robustness();
+	test_outlook_all_day();
 	ics_global_cleanup();
 	return TEST_DONE();
 }
