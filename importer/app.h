@@ -7,27 +7,27 @@
 #include <stdint.h>
 
 struct app_options {
-	const char *mapping;    /* -m FILE, or NULL for the built-in default */
+	const char *mapping; /* -m FILE, or NULL for the built-in default */
 	bool has_since, has_until;
 	int64_t since, until;
 	const char *default_tz; /* --default-tz */
-	long max_per_series;    /* --max-per-series N (0: the built-in cap) */
-	bool dry_run;           /* -n */
-	const char *api_base;   /* --api-base, else HUBSPOT_API_BASE, else https://api.hubapi.com */
+	long max_per_series; /* --max-per-series N (0: the built-in cap) */
+	bool dry_run; /* -n */
+	const char *api_base; /* --api-base, else HUBSPOT_API_BASE, else https://api.hubapi.com */
 	const char *token_file; /* --token-file, else HUBSPOT_ACCESS_TOKEN */
-	const char *report;     /* --report FILE */
-	const char *state;      /* --state FILE, else the default path */
-	bool no_state;          /* --no-state: no local state (one-off import) */
-	int rate_max;           /* --rate N/10s */
+	const char *report; /* --report FILE */
+	const char *state; /* --state FILE, else the default path */
+	bool no_state; /* --no-state: no local state (one-off import) */
+	int rate_max; /* --rate N/10s */
 	int rate_interval_ms;
-	bool force;             /* --force: let the safety valves pass */
-	bool json;              /* --json (check, state list) */
-	bool remote;            /* check --remote */
-	int limit;              /* check: how many occurrences to preview */
-	long run_id;            /* state undo --run N */
-	char **associate;       /* --associate TYPE:ID (repeatable) */
+	bool force; /* --force: let the safety valves pass */
+	bool json; /* --json (check, state list) */
+	bool remote; /* check --remote */
+	int limit; /* check: how many occurrences to preview */
+	long run_id; /* state undo --run N */
+	char **associate; /* --associate TYPE:ID (repeatable) */
 	size_t nassociate;
-	char **args;            /* positional arguments (calendars, or state subcommand + args) */
+	char **args; /* positional arguments (calendars, or state subcommand + args) */
 	size_t nargs;
 };
 

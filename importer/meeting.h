@@ -10,11 +10,11 @@
 
 /* One ATTENDEE or the ORGANIZER of an event. Strings may be NULL. */
 struct attendee {
-	char *email;    /* normalised: no mailto:, trimmed, lower-case (email_normalize) */
-	char *name;     /* CN, unquoted */
+	char *email; /* normalised: no mailto:, trimmed, lower-case (email_normalize) */
+	char *name; /* CN, unquoted */
 	char *partstat; /* NEEDS-ACTION, ACCEPTED, DECLINED, TENTATIVE, DELEGATED (upper case) */
-	char *role;     /* REQ-PARTICIPANT, OPT-PARTICIPANT, NON-PARTICIPANT, CHAIR */
-	char *cutype;   /* INDIVIDUAL, GROUP, RESOURCE, ROOM, UNKNOWN */
+	char *role; /* REQ-PARTICIPANT, OPT-PARTICIPANT, NON-PARTICIPANT, CHAIR */
+	char *cutype; /* INDIVIDUAL, GROUP, RESOURCE, ROOM, UNKNOWN */
 };
 
 /* An X- (or other unmodelled) property of the event, by upper-case name. */
@@ -32,9 +32,9 @@ struct xprop {
  * never shifted through a time zone.
  */
 struct occurrence {
-	char *uid;              /* never NULL: a VEVENT without UID gets a synthetic one */
+	char *uid; /* never NULL: a VEVENT without UID gets a synthetic one */
 	bool has_recurrence_id; /* false for a non-recurring event */
-	int64_t recurrence_id;  /* original start of the instance (UTC; a date for all-day series) */
+	int64_t recurrence_id; /* original start of the instance (UTC; a date for all-day series) */
 	bool recurrence_id_all_day;
 	int64_t start;
 	int64_t end;
@@ -46,7 +46,7 @@ struct occurrence {
 	char *class_; /* PUBLIC, PRIVATE, CONFIDENTIAL (PUBLIC when absent) */
 	char *transp; /* OPAQUE or TRANSPARENT */
 	char *busy_status; /* X-MICROSOFT-CDO-BUSYSTATUS: FREE, TENTATIVE, BUSY, OOF, or NULL */
-	char *categories;  /* comma-joined */
+	char *categories; /* comma-joined */
 	int sequence;
 	char *calendar_name; /* X-WR-CALNAME of the calendar */
 
@@ -57,8 +57,8 @@ struct occurrence {
 	size_t nx;
 
 	char *source; /* calendar source as given (a path, "-", or a URL: redact before printing) */
-	char *file;   /* file name to show in messages (redacted for URLs) */
-	int line;     /* line of BEGIN:VEVENT that produced this occurrence */
+	char *file; /* file name to show in messages (redacted for URLs) */
+	int line; /* line of BEGIN:VEVENT that produced this occurrence */
 };
 
 void occurrence_release(struct occurrence *o);
@@ -102,13 +102,13 @@ struct assoc {
  * (associations and owner filled in) and planned (sync).
  */
 struct meeting {
-	char *key;          /* occurrence_key() */
+	char *key; /* occurrence_key() */
 	char *uid;
 	char *recurrence_id; /* formatted, or NULL */
-	char *start;         /* formatted start, for reports */
-	char *summary;       /* for reports and previews (may be NULL) */
-	char *source;        /* calendar source as given */
-	char *where;         /* "file:line" for messages */
+	char *start; /* formatted start, for reports */
+	char *summary; /* for reports and previews (may be NULL) */
+	char *source; /* calendar source as given */
+	char *where; /* "file:line" for messages */
 	bool cancelled;
 
 	char *skip_reason; /* non-NULL: skipped by this rule ("filters.skip_private"...) */

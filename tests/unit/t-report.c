@@ -60,7 +60,8 @@ static void test_report_file(void)
 	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 1), "summary")->valuestring, longsum);
 	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 1), "category")->valuestring,
 		  "VALIDATION_ERROR");
-	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 0), "hubspot_id")->valuestring, "901");
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 0), "hubspot_id")->valuestring,
+		  "901");
 	/* a feed URL is a secret: only the host is kept */
 	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "source")->valuestring,
 		  "https://example.com/…");

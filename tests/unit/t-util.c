@@ -48,7 +48,8 @@ static void test_email(void)
 
 static void test_redact(void)
 {
-	char *r = source_redact("https://user:pw@calendar.google.com/calendar/ical/secret/basic.ics");
+	char *r =
+		source_redact("https://user:pw@calendar.google.com/calendar/ical/secret/basic.ics");
 
 	CHECK_STR(r, "https://calendar.google.com/…");
 	free(r);
