@@ -22,10 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef VERSION
-#define VERSION "0.1.0"
-#endif
-
 /*
  * A pending row younger than this may be invisible to search yet (HubSpot's
  * search is eventually consistent): look again a few times before deciding
@@ -141,7 +137,7 @@ static int make_config_hash(struct run *r)
 	char hex[17], *text = NULL;
 	size_t len = 0;
 
-	sbuf_addf(&sb, "%s %s\n", PROGRAM_NAME, VERSION);
+	sbuf_addf(&sb, "%s %s\n", PROGRAM_NAME, PROGRAM_VERSION);
 	if (r->o->mapping) {
 		if (file_read_all(r->o->mapping, &text, &len))
 			return -1;

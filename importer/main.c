@@ -6,10 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef VERSION
-#define VERSION "0.1.0"
-#endif
-
 static const char usage_text[] =
 	"usage: ics2hubspot import [options] CALENDAR...   import occurrences as HubSpot meetings\n"
 	"       ics2hubspot expand [options] CALENDAR...   print one JSON object per occurrence\n"
@@ -147,7 +143,7 @@ int main(int argc, char **argv)
 		return EXIT_DONE;
 	}
 	if (argc >= 2 && !strcmp(argv[1], "--version")) {
-		printf("%s %s\n", PROGRAM_NAME, VERSION);
+		printf("%s %s\n", PROGRAM_NAME, PROGRAM_VERSION);
 		return EXIT_DONE;
 	}
 	if (argc < 2 || argv[1][0] == '-')
@@ -234,7 +230,7 @@ int main(int argc, char **argv)
 			free(o.associate);
 			return EXIT_DONE;
 		case OPT_VERSION:
-			printf("%s %s\n", PROGRAM_NAME, VERSION);
+			printf("%s %s\n", PROGRAM_NAME, PROGRAM_VERSION);
 			free(o.associate);
 			return EXIT_DONE;
 		default:

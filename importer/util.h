@@ -15,7 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define PROGRAM_NAME "ics2hubspot"
+#define PROGRAM_NAME	"ics2hubspot"
+#define PROGRAM_VERSION "0.1.0"
 
 #if defined(__GNUC__)
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
