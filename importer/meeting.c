@@ -124,7 +124,7 @@ void occurrence_format_time(const struct occurrence *o, int64_t t, char *buf, si
 		time_format_utc(t, buf, n);
 }
 
-static void add_str(cJSON *obj, const char *name, const char *value)
+void json_add_string_or_null(cJSON *obj, const char *name, const char *value)
 {
 	if (value)
 		cJSON_AddStringToObject(obj, name, value);
@@ -136,11 +136,11 @@ static cJSON *attendee_json(const struct attendee *a)
 {
 	cJSON *j = cJSON_CreateObject();
 
-	add_str(j, "email", a->email);
-	add_str(j, "name", a->name);
-	add_str(j, "partstat", a->partstat);
-	add_str(j, "role", a->role);
-	add_str(j, "cutype", a->cutype);
+	json_add_string_or_null(j, "email", a->email);
+	json_add_string_or_null(j, "name", a->name);
+	json_add_string_or_null(j, "partstat", a->partstat);
+	json_add_string_or_null(j, "role", a->role);
+	json_add_string_or_null(j, "cutype", a->cutype);
 	return j;
 }
 
@@ -151,7 +151,7 @@ cJSON *occurrence_to_json(const struct occurrence *o)
 	char buf[32];
 	char *where;
 
-	add_str(j, "uid", o->uid);
+	json_add_string_or_null(j, "uid", o->uid);
 	if (o->has_recurrence_id) {
 		if (o->recurrence_id_all_day)
 			time_format_date(o->recurrence_id, buf, sizeof(buf));
@@ -166,22 +166,22 @@ cJSON *occurrence_to_json(const struct occurrence *o)
 	occurrence_format_time(o, o->end, buf, sizeof(buf));
 	cJSON_AddStringToObject(j, "end", buf);
 	cJSON_AddBoolToObject(j, "all_day", o->all_day);
-	add_str(j, "summary", o->summary);
-	add_str(j, "status", o->status ? o->status : "CONFIRMED");
-	add_str(j, "tz", o->tz);
+	json_add_string_or_null(j, "summary", o->summary);
+	json_add_string_or_null(j, "status", o->status ? o->status : "CONFIRMED");
+	json_add_string_or_null(j, "tz", o->tz);
 	where = xasprintf("%s:%d", o->file ? o->file : "?", o->line);
 	cJSON_AddStringToObject(j, "source", where);
 	free(where);
-	add_str(j, "location", o->location);
-	add_str(j, "description", o->description);
-	add_str(j, "url", o->url);
-	add_str(j, "conference_url", o->conference_url);
-	add_str(j, "class", o->class_);
-	add_str(j, "transp", o->transp);
-	add_str(j, "busy_status", o->busy_status);
-	add_str(j, "categories", o->categories);
+	json_add_string_or_null(j, "location", o->location);
+	json_add_string_or_null(j, "description", o->description);
+	json_add_string_or_null(j, "url", o->url);
+	json_add_string_or_null(j, "conference_url", o->conference_url);
+	json_add_string_or_null(j, "class", o->class_);
+	json_add_string_or_null(j, "transp", o->transp);
+	json_add_string_or_null(j, "busy_status", o->busy_status);
+	json_add_string_or_null(j, "categories", o->categories);
 	cJSON_AddNumberToObject(j, "sequence", o->sequence);
-	add_str(j, "calendar_name", o->calendar_name);
+	json_add_string_or_null(j, "calendar_name", o->calendar_name);
 	if (o->organizer.email || o->organizer.name)
 		cJSON_AddItemToObject(j, "organizer", attendee_json(&o->organizer));
 	else
@@ -192,7 +192,7 @@ cJSON *occurrence_to_json(const struct occurrence *o)
 	x = cJSON_AddObjectToObject(j, "x");
 	for (size_t i = 0; i < o->nx; i++)
 		if (!cJSON_GetObjectItemCaseSensitive(x, o->x[i].name))
-			add_str(x, o->x[i].name, o->x[i].value);
+			json_add_string_or_null(x, o->x[i].name, o->x[i].value);
 	return j;
 }
 

@@ -62,6 +62,8 @@ struct occurrence {
 };
 
 void occurrence_release(struct occurrence *o);
+/* obj[name] = value as a JSON string, or null when value is NULL. */
+void json_add_string_or_null(cJSON *obj, const char *name, const char *value);
 void attendee_release(struct attendee *a);
 /* Deep copy. */
 void occurrence_copy(struct occurrence *dst, const struct occurrence *src);

@@ -63,14 +63,6 @@ void report_free(struct report *r)
 	free(r);
 }
 
-static void add_opt(cJSON *o, const char *name, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, name, v);
-	else
-		cJSON_AddNullToObject(o, name);
-}
-
 static void spool_entry(struct report *r, cJSON *e)
 {
 	char *text;
@@ -95,17 +87,17 @@ void report_add(struct report *r, const struct meeting *m, enum outcome outcome,
 	if (!r->spool)
 		return;
 	e = cJSON_CreateObject();
-	add_opt(e, "key", m->key);
-	add_opt(e, "uid", m->uid);
-	add_opt(e, "recurrence_id", m->recurrence_id);
-	add_opt(e, "start", m->start);
-	add_opt(e, "summary", m->summary);
-	add_opt(e, "source", m->where);
+	json_add_string_or_null(e, "key", m->key);
+	json_add_string_or_null(e, "uid", m->uid);
+	json_add_string_or_null(e, "recurrence_id", m->recurrence_id);
+	json_add_string_or_null(e, "start", m->start);
+	json_add_string_or_null(e, "summary", m->summary);
+	json_add_string_or_null(e, "source", m->where);
 	cJSON_AddStringToObject(e, "outcome", outcome_names[outcome]);
 	if (action)
 		cJSON_AddStringToObject(e, "action", action);
-	add_opt(e, "hubspot_id", hubspot_id);
-	add_opt(e, "reason", reason);
+	json_add_string_or_null(e, "hubspot_id", hubspot_id);
+	json_add_string_or_null(e, "reason", reason);
 	if (category)
 		cJSON_AddStringToObject(e, "category", category);
 	spool_entry(r, e);
@@ -122,13 +114,13 @@ void report_add_key(struct report *r, const char *key, const char *source, enum 
 		return;
 	shown = source_redact(source);
 	e = cJSON_CreateObject();
-	add_opt(e, "key", key);
-	add_opt(e, "source", shown);
+	json_add_string_or_null(e, "key", key);
+	json_add_string_or_null(e, "source", shown);
 	cJSON_AddStringToObject(e, "outcome", outcome_names[outcome]);
 	if (action)
 		cJSON_AddStringToObject(e, "action", action);
-	add_opt(e, "hubspot_id", hubspot_id);
-	add_opt(e, "reason", reason);
+	json_add_string_or_null(e, "hubspot_id", hubspot_id);
+	json_add_string_or_null(e, "reason", reason);
 	spool_entry(r, e);
 	free(shown);
 }
