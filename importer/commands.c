@@ -74,10 +74,8 @@ int cmd_expand(const struct app_options *o)
 	size_t read_ok = 0;
 	bool partial = false;
 
-	if (!o->nargs) {
-		error("expand: no calendar given");
-		return EXIT_USAGE;
-	}
+	if (!o->nargs)
+		return usage_error("expand", "no calendar given");
 	app_ics_options(o, &io);
 	for (size_t i = 0; i < o->nargs; i++) {
 		struct ics_stats st = {0};

@@ -303,7 +303,7 @@ static void easy_common(struct http_xfer *x, long connect_timeout_ms, long timeo
 			 connect_timeout_ms > 0 ? connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS);
 	if (timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, PROGRAM_NAME "/1");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, PROGRAM_NAME "/" PROGRAM_VERSION);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);

@@ -1268,10 +1268,8 @@ int cmd_import(const struct app_options *o)
 	int rc = EXIT_DONE;
 
 	r.o = o;
-	if (!o->nargs) {
-		error("import: no calendar given");
-		return EXIT_USAGE;
-	}
+	if (!o->nargs)
+		return usage_error("import", "no calendar given");
 	r.map = mapping_load(o->mapping);
 	if (!r.map)
 		return EXIT_USAGE;

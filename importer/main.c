@@ -88,18 +88,7 @@ static const struct option long_options[] = {
 };
 
 /* Misuse of the command line: say what, then where to look (curl's helpf). */
-static NORETURN void usage_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", PROGRAM_NAME);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%s: try '%s --help' for more information\n", PROGRAM_NAME, PROGRAM_NAME);
-	exit(EXIT_USAGE);
-}
+#define usage_die(...) exit(usage_error(NULL, __VA_ARGS__))
 
 static int parse_rate(const char *s, int *max, int *interval_ms)
 {
@@ -123,7 +112,7 @@ static long parse_long(const char *s, const char *option)
 	long v = strtol(s, &end, 10);
 
 	if (!*s || *end || v < 0)
-		usage_error("%s: '%s' is not a number", option, s);
+		usage_die("%s: '%s' is not a number", option, s);
 	return v;
 }
 
@@ -147,11 +136,12 @@ int main(int argc, char **argv)
 		return EXIT_DONE;
 	}
 	if (argc < 2 || argv[1][0] == '-')
-		usage_error("%s", "a command is needed: import, expand, check or state");
+		usage_die("%s", "a command is needed: import, expand, check or state");
 	command = argv[1];
 	argc--;
 	argv++;
 
+	opterr = 0; /* our voice, not getopt's */
 	while ((c = getopt_long(argc, argv, "m:nqvh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -159,14 +149,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SINCE:
 			if (time_parse_utc(optarg, &o.since))
-				usage_error("--since: '%s' is not YYYY-MM-DD[THH:MM[:SS]Z]",
-					    optarg);
+				usage_die("--since: '%s' is not YYYY-MM-DD[THH:MM[:SS]Z]", optarg);
 			o.has_since = true;
 			break;
 		case OPT_UNTIL:
 			if (time_parse_utc(optarg, &o.until))
-				usage_error("--until: '%s' is not YYYY-MM-DD[THH:MM[:SS]Z]",
-					    optarg);
+				usage_die("--until: '%s' is not YYYY-MM-DD[THH:MM[:SS]Z]", optarg);
 			o.has_until = true;
 			break;
 		case OPT_DEFAULT_TZ:
@@ -192,8 +180,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RATE:
 			if (parse_rate(optarg, &o.rate_max, &o.rate_interval_ms))
-				usage_error("--rate: '%s' is not N/SECONDSs (e.g. 100/10s)",
-					    optarg);
+				usage_die("--rate: '%s' is not N/SECONDSs (e.g. 100/10s)", optarg);
 			break;
 		case OPT_FORCE:
 			o.force = true;
@@ -214,7 +201,7 @@ int main(int argc, char **argv)
 		case OPT_MAX_PER_SERIES:
 			o.max_per_series = parse_long(optarg, "--max-per-series");
 			if (!o.max_per_series)
-				usage_error("%s", "--max-per-series must be at least 1");
+				usage_die("%s", "--max-per-series must be at least 1");
 			break;
 		case OPT_RUN:
 			o.run_id = parse_long(optarg, "--run");
@@ -234,11 +221,13 @@ int main(int argc, char **argv)
 			free(o.associate);
 			return EXIT_DONE;
 		default:
-			exit(EXIT_USAGE); /* getopt printed the reason */
+			if (optopt)
+				usage_die("unknown option '-%c'", optopt);
+			usage_die("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (o.has_since && o.has_until && o.until <= o.since)
-		usage_error("%s", "--until must be after --since");
+		usage_die("%s", "--until must be after --since");
 	o.args = argv + optind;
 	o.nargs = (size_t)(argc - optind);
 
@@ -251,7 +240,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(command, "state"))
 		rc = cmd_state(&o);
 	else
-		usage_error("unknown command '%s'", command);
+		usage_die("unknown command '%s'", command);
 	free(o.associate);
 	return rc;
 }

@@ -289,8 +289,8 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 	int rc = EXIT_DONE;
 
 	if (o->run_id < 0) {
-		error("state undo: which run? (--run N; 'ics2hubspot state list' shows the runs)");
-		return EXIT_USAGE;
+		return usage_error("state undo",
+				   "which run? (--run N; 'ics2hubspot state list' shows the runs)");
 	}
 	if (state_list_runs(st, &runs, &nruns) < 0)
 		return EXIT_USAGE;
@@ -383,8 +383,7 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 					 : rc == EXIT_PARTIAL ? "partial"
 							      : "failed");
 		}
-		fprintf(stderr, "%s: undo of run %ld: %ld archived, %ld failed\n", PROGRAM_NAME,
-			o->run_id, u.done, u.failed);
+		info("undo of run %ld: %ld archived, %ld failed", o->run_id, u.done, u.failed);
 		hs_client_free(c);
 		free(ids);
 		free(u.archived);
@@ -403,22 +402,24 @@ int cmd_state(const struct app_options *o)
 	int rc;
 
 	if (!sub) {
-		error("state: which command? list, show KEY, forget SOURCE, undo --run N");
-		return EXIT_USAGE;
+		return usage_error("state",
+				   "which command? list, show KEY, forget SOURCE, undo --run N");
 	}
 	if ((!strcmp(sub, "show") || !strcmp(sub, "forget")) && o->nargs != 2) {
 		error("state %s: one %s expected", sub, !strcmp(sub, "show") ? "KEY" : "SOURCE");
+		usage_hint("state");
 		return EXIT_USAGE;
 	}
 	if ((!strcmp(sub, "list") || !strcmp(sub, "undo")) && o->nargs != 1) {
 		error("state %s: unexpected argument '%s'", sub, o->args[1]);
+		usage_hint("state");
 		return EXIT_USAGE;
 	}
 	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "forget") &&
 	    strcmp(sub, "undo")) {
-		error("state: unknown command '%s' (list, show KEY, forget SOURCE, undo --run N)",
-		      sub);
-		return EXIT_USAGE;
+		return usage_error(
+			"state",
+			"unknown command '%s' (list, show KEY, forget SOURCE, undo --run N)", sub);
 	}
 	/* Reading needs no lock (WAL); changing the state waits for no run: it takes the lock. */
 	readonly = !strcmp(sub, "list") || !strcmp(sub, "show") ||

@@ -13,12 +13,34 @@
 
 int util_verbosity = 1;
 
+/* Colour only for a person at a terminal who did not ask for none (no-color.org). */
+static bool use_colour(void)
+{
+	static int decided = -1;
+
+	if (decided < 0) {
+		const char *no = getenv("NO_COLOR");
+		const char *term = getenv("TERM");
+
+		decided = isatty(STDERR_FILENO) && !(no && *no) && !(term && !strcmp(term, "dumb"));
+	}
+	return decided;
+}
+
 static void vmsg(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
 	struct sbuf sb = SBUF_INIT;
 	char *body = xvasprintf(fmt, ap);
+	const char *on = "", *off = "";
 
-	sbuf_addf(&sb, "%s: %s%s%s\n", PROGRAM_NAME, prefix, body, suffix ? suffix : "");
+	if (*prefix && use_colour()) {
+		/* bold red for errors and fatals, bold yellow for warnings */
+		on = !strcmp(prefix, "warning: ") ? "\033[1;33m" : "\033[1;31m";
+		off = "\033[m";
+	}
+	/* One write per message, so lines from a progress display do not interleave. */
+	sbuf_addf(&sb, "%s: %s%s%s%s%s\n", PROGRAM_NAME, on, prefix, off, body,
+		  suffix ? suffix : "");
 	fputs(sb.buf, stderr);
 	free(body);
 	sbuf_release(&sb);
@@ -46,6 +68,23 @@ int error_errno(const char *fmt, ...)
 	va_end(ap);
 	errno = saved;
 	return -1;
+}
+
+void usage_hint(const char *command)
+{
+	fprintf(stderr, "%s: see '%s%s%s --help'\n", PROGRAM_NAME, PROGRAM_NAME, command ? " " : "",
+		command ? command : "");
+}
+
+int usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap, NULL);
+	va_end(ap);
+	usage_hint(command);
+	return EXIT_USAGE;
 }
 
 void warning(const char *fmt, ...)
@@ -465,6 +504,15 @@ static int take_digits(const char **s, int n, int *out)
 	return 0;
 }
 
+/* 28..31: the calendar, so that 2024-02-30 is refused rather than read as March 1st. */
+static int days_in_month(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
 int time_parse_utc(const char *s, int64_t *out)
 {
 	int y, mo, d, h = 0, mi = 0, se = 0;
@@ -498,7 +546,8 @@ int time_parse_utc(const char *s, int64_t *out)
 		if (*s == 'Z' || *s == 'z')
 			s++;
 	}
-	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+	    se > 60)
 		return -1;
 	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
 	return 0;

@@ -38,6 +38,14 @@ enum exit_code {
 /* Verbosity: 0 = quiet (-q), 1 = normal, 2 = verbose (-v). */
 extern int util_verbosity;
 
+/*
+ * One voice for every message (git's and curl's): each line on stderr starts
+ * with "ics2hubspot: ", then "error: " or "warning: " (or nothing for plain
+ * information). No trailing newline or full stop in formats. "error" and
+ * "warning" are coloured only when stderr is a terminal, TERM is not "dumb"
+ * and NO_COLOR is unset or empty (https://no-color.org).
+ */
+
 /* "ics2hubspot: error: ..." on stderr; returns -1 so callers can `return error(...)`. */
 int error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Like error(), followed by ": strerror(errno)". */
@@ -48,6 +56,14 @@ void warning(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void info(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Only with -v. */
 void verbose(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/*
+ * Misuse of the command line (curl's helpf): "ics2hubspot: error: ..." then
+ * "ics2hubspot: see 'ics2hubspot COMMAND --help'" (plain "--help" when command
+ * is NULL). Returns EXIT_USAGE, so `return usage_error("import", "no calendar given");`.
+ */
+int usage_error(const char *command, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* The usage hint line alone ("ics2hubspot: see 'ics2hubspot COMMAND --help'"). */
+void usage_hint(const char *command);
 /* "ics2hubspot: fatal: ..." and exit(code). Only main.c and OOM use it. */
 NORETURN void die(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
 #define BUG(...) util_bug(__FILE__, __LINE__, __VA_ARGS__)

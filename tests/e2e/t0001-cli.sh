@@ -11,7 +11,7 @@ test_expect_success '--version' '
 	"$BIN" --version | grep -q "^ics2hubspot [0-9]"
 '
 test_expect_success 'no command is a usage error (exit 2) with a hint' '
-	rc=0; "$BIN" 2>err || rc=$?; [ $rc = 2 ] && grep -q "try .ics2hubspot --help." err
+	rc=0; "$BIN" 2>err || rc=$?; [ $rc = 2 ] && grep -q "^ics2hubspot: see .ics2hubspot --help.$" err
 '
 test_expect_success 'unknown command: exit 2' '
 	rc=0; "$BIN" frobnicate x 2>err || rc=$?; [ $rc = 2 ] && grep -q "unknown command" err
@@ -35,5 +35,14 @@ test_expect_success '--max-per-series cuts an absurd series with a warning namin
 	"$BIN" expand --max-per-series 7 --until 2027-01-01 sec.ics >o 2>err &&
 	[ "$(wc -l <o)" = 7 ] && grep -q "sec.ics:2: UID every-second@x: series cut" err &&
 	rc=0; "$BIN" expand --max-per-series 0 sec.ics 2>/dev/null || rc=$?; [ $rc = 2 ]
+'
+test_expect_success 'colour only on a terminal, never with NO_COLOR' '
+	"$BIN" expand 2>err; ! grep -q "$(printf "\033")" err &&
+	if command -v script >/dev/null; then
+		env -u NO_COLOR TERM=xterm script -qec "\"$BIN\" expand" /dev/null >tty.out 2>&1
+		grep -q "$(printf "\033")\[1;31merror: " tty.out &&
+		NO_COLOR=1 TERM=xterm script -qec "\"$BIN\" expand" /dev/null >tty.out 2>&1
+		grep -q "ics2hubspot: error: no calendar" tty.out
+	fi
 '
 test_done

@@ -31,6 +31,11 @@ static void test_times(void)
 
 		CHECK_INT(time_parse_utc("2024-13-01", &t), -1);
 		CHECK_INT(time_parse_utc("yesterday", &t), -1);
+		CHECK_INT(time_parse_utc("2024-02-30", &t), -1);
+		CHECK_INT(time_parse_utc("2023-02-29", &t), -1);
+		CHECK_INT(time_parse_utc("1900-02-29", &t), -1);
+		CHECK_INT(time_parse_utc("2024-04-31", &t), -1);
+		CHECK_INT(time_parse_utc("2024-02-29", &t), 0);
 		CHECK_INT(time_parse_utc("2024-03-01T09:30:00+01:00", &t), -1);
 	}
 }
