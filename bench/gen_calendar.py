@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Write a synthetic Outlook/Google-like calendar for the expand benchmark.
 
-Usage: gen_calendar.py N OUT.ics [SEED]
+Usage: gen_calendar.py N OUT.ics [SEED] [YEARS]
 
-N VEVENTs in 2024-2025: 80% single events, 12% weekly series (COUNT or UNTIL, EXDATEs),
+N VEVENTs in YEARS years from 2024 (default 2: 2024-2025): 80% single events, 12% weekly series (COUNT or UNTIL, EXDATEs),
 8% monthly series; 30% of the series get 1-2 overrides (RECURRENCE-ID; half written before
 their master, like Google). Time zones: an in-file VTIMEZONE (Europe/Berlin), IANA names
 without VTIMEZONE, Windows ids and UTC. 1-4 attendees per event. Deterministic for a SEED.
@@ -34,8 +34,8 @@ END:VTIMEZONE\r
 """
 
 
-def when(rnd):
-    return (2024 + rnd.randrange(2), 1 + rnd.randrange(12), 1 + rnd.randrange(28),
+def when(rnd, years):
+    return (2024 + rnd.randrange(years), 1 + rnd.randrange(12), 1 + rnd.randrange(28),
             7 + rnd.randrange(11), rnd.choice((0, 15, 30, 45)))
 
 
@@ -65,6 +65,7 @@ def main():
     n = int(sys.argv[1])
     out = open(sys.argv[2], "w", newline="")
     rnd = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 42)
+    years = int(sys.argv[4]) if len(sys.argv) > 4 else 2
     out.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//ics2hubspot//bench//EN\r\n"
               "X-WR-CALNAME:Benchmark\r\nX-WR-TIMEZONE:Europe/Berlin\r\n" + VTZ)
     written = 0
@@ -72,7 +73,7 @@ def main():
     while written < n:
         i += 1
         zone = rnd.choice(ZONES)
-        y, mo, d, h, mi = when(rnd)
+        y, mo, d, h, mi = when(rnd, years)
         start = (y, mo, d, h, mi)
         end = (y, mo, d, h + 1, mi)
         uid = "bench-%d@example.com" % i
