@@ -2073,6 +2073,63 @@ static void series_cap_warn(struct ctx *c, struct series *s, const char *what)
 }
 
 /*
+ * libical's iterator steps one FREQ unit at a time inside icalrecur_iterator_next()
+ * until a step matches the BYxxx parts, so a rule that never matches
+ * (FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=31) never returns. UNTIL is checked at every
+ * step, so the step budget (max_per_series * ICS_ITER_FACTOR steps of FREQ*INTERVAL)
+ * becomes an UNTIL, and so does the window's end `rhi`, whichever comes first.
+ * *rule gets the rule to iterate; returns true when the budget, not the rule or
+ * the window, bounds the iteration.
+ */
+static bool series_step_budget(struct ctx *c, const struct series *s,
+			       const struct icalrecurrencetype *r, int64_t lo, int64_t rhi,
+			       struct icalrecurrencetype *rule)
+{
+	static const int64_t unit[] = {
+		[ICAL_SECONDLY_RECURRENCE] = 1,		[ICAL_MINUTELY_RECURRENCE] = 60,
+		[ICAL_HOURLY_RECURRENCE] = 3600,	[ICAL_DAILY_RECURRENCE] = 86400,
+		[ICAL_WEEKLY_RECURRENCE] = 7 * 86400,	[ICAL_MONTHLY_RECURRENCE] = 28 * 86400,
+		[ICAL_YEARLY_RECURRENCE] = 365 * 86400,
+	};
+	int64_t from = s->start.key, step, end;
+	struct icaltimetype u;
+	bool budget = false;
+
+	*rule = *r;
+	if ((unsigned)r->freq >= sizeof(unit) / sizeof(unit[0]) || !unit[r->freq])
+		return false;
+	if (r->count == 0 && lo - 2 * 86400 > from)
+		from = lo - 2 * 86400; /* where icalrecur_iterator_set_start() puts it */
+	step = unit[r->freq] * (r->interval > 1 ? r->interval : 1);
+	if (step > (T_MAX - from) / ((int64_t)c->max_per_series * ICS_ITER_FACTOR))
+		return false;
+	end = from + step * (int64_t)c->max_per_series * ICS_ITER_FACTOR;
+	if (end < rhi)
+		budget = true;
+	else if (rhi < civil_secs(9000, 1, 1, 0, 0, 0))
+		end = rhi; /* the window's end bounds the search too */
+	else
+		return false;
+	if (!icaltime_is_null_time(r->until) &&
+	    (r->until.is_date
+		     ? day_of(r->until) * 86400
+		     : local_to_utc(r->until, icaltime_is_utc(r->until) ? utc_zone() : s->vzone)) <=
+		    end)
+		return false;
+	if (s->all_day) {
+		u = utc_to_local(end / 86400 * 86400, NULL);
+		u.is_date = 1;
+		u.hour = u.minute = u.second = 0;
+		u.zone = NULL;
+	} else {
+		u = utc_to_local(end, s->zone);
+		u.zone = s->start.t.zone;
+	}
+	rule->until = u;
+	return budget;
+}
+
+/*
  * Instances with key in [lo, hi), sorted and de-duplicated; EXDATEs removed
  * when apply_ex. With `horizon`, unbounded rules stop at c->horizon.
  */
@@ -2098,14 +2155,16 @@ static size_t series_enum(struct ctx *c, struct series *s, int64_t lo, int64_t h
 		if (s->rdates[i].key >= lo && s->rdates[i].key < hi)
 			ivec_push(out, &s->rdates[i]);
 	for (size_t i = 0; i < s->nrules; i++) {
-		struct icalrecurrencetype *r = &s->rules[i];
+		struct icalrecurrencetype *r = &s->rules[i], rule;
 		int64_t rhi = hi;
 		long pushed = 0, steps = 0;
 		icalrecur_iterator *it;
+		bool budget;
 
 		if (horizon && s->unbounded[i] && c->horizon < rhi)
 			rhi = c->horizon;
-		it = icalrecur_iterator_new(*r, s->start.t);
+		budget = series_step_budget(c, s, r, lo, rhi, &rule);
+		it = icalrecur_iterator_new(rule, s->start.t);
 		if (!it)
 			continue;
 		if (r->count == 0 && lo - 2 * 86400 > s->start.key) {
@@ -2124,8 +2183,11 @@ static size_t series_enum(struct ctx *c, struct series *s, int64_t lo, int64_t h
 		for (;;) {
 			struct icaltimetype t = icalrecur_iterator_next(it);
 
-			if (icaltime_is_null_time(t))
+			if (icaltime_is_null_time(t)) {
+				if (budget && (r->count == 0 || steps < r->count))
+					series_cap_warn(c, s, "too many recurrence steps");
 				break;
+			}
 			if (++steps > steps_limit) {
 				series_cap_warn(c, s, "too many recurrence steps");
 				break;

@@ -70,4 +70,18 @@ test_expect_success 'expand exits 1 when an event is unusable, 2 when nothing is
 	rc=0; "$BIN" expand junk.txt >/dev/null 2>junk.err || rc=$?; [ $rc = 2 ] &&
 	grep -q "junk.txt" junk.err
 '
+# #16 item 1: a rule that never yields an instance stops after its step budget (in steps,
+# not results), with a warning naming the series; every command ends.
+printf "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:never\r\nDTSTART:20240101T090000Z\r\nRRULE:FREQ=SECONDLY;BYMONTHDAY=31;BYMONTH=2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" >never.ics
+test_expect_success 'a SECONDLY rule that never matches ends with a warning (expand, check, import -n)' '
+	timeout 30 "$BIN" expand never.ics >never.ndjson 2>never.err &&
+	test "$(wc -l <never.ndjson)" = 1 &&
+	grep -q "never.ics:2: UID never: series cut after too many recurrence steps" never.err &&
+	timeout 30 "$BIN" check never.ics >/dev/null 2>&1 &&
+	timeout 30 "$BIN" import -n --no-state never.ics >/dev/null 2>&1
+'
+test_expect_success 'MINUTELY and HOURLY rules that never match end too' '
+	timeout 30 "$BIN" expand --max-per-series 1000 "$ROOT/tests/ics/never.ics" >nv.ndjson 2>nv.err &&
+	grep -q "UID never-minutely: series cut" nv.err && grep -q "UID never-count: series cut" nv.err
+'
 test_done

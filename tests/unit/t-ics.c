@@ -350,6 +350,22 @@ static void test_cap_and_horizon(void)
 	got_release(&g);
 	ics_stats_release(&st);
 
+	/*
+	 * Rules that never yield an instance (BYMONTHDAY=31;BYMONTH=2) end after the step
+	 * budget (cap * 10 steps of FREQ) with a warning instead of running forever.
+	 */
+	memset(&opt, 0, sizeof(opt));
+	opt.max_per_series = 50;
+	CHECK_INT(ics_read("tests/ics/never.ics", "never.ics", "never.ics", &opt, collect, &g, &st),
+		  0);
+	CHECK_INT(count_uid(&g, "never-secondly", NULL), 1); /* DTSTART itself */
+	CHECK_INT(count_uid(&g, "never-minutely", NULL), 1);
+	CHECK_INT(count_uid(&g, "never-count", NULL), 1);
+	CHECK_INT(count_uid(&g, "ok-hourly", NULL), 21); /* 500 hourly steps: 21 days */
+	CHECK_INT(st.warnings, 5); /* each series is cut, once */
+	got_release(&g);
+	ics_stats_release(&st);
+
 	/* the callback can stop the reading */
 	g.stop_after = 3;
 	CHECK_INT(ics_read("tests/ics/cap.ics", "cap.ics", "cap.ics", &opt, collect, &g, &st), 0);
