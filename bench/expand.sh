@@ -7,9 +7,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$ROOT/ics2hubspot}
 BENCH_DIR=${BENCH_DIR:-$ROOT/bench/out}
-if [ -z "${ORACLE:-}" ]; then
-	if [ -f "$ROOT/../shared/ics/oracle.py" ]; then ORACLE=$ROOT/../shared/ics/oracle.py; else ORACLE=/work/shared/ics/oracle.py; fi
-fi
+ORACLE=${ORACLE:-$ROOT/tests/ics/oracle.py}
 SINCE=2024-01-01
 UNTIL=2026-01-01
 SIZES=("$@")

@@ -1,14 +1,12 @@
 # lib.sh — shared by every tests/e2e/t*.sh (git's test-lib, condensed).
-# Provides: $BIN $ROOT $TRASH $SHARED, start_sandbox, sandbox_get, sandbox_post,
-# test_expect_success, test_done. See /tests/e2e/README.md.
+# Provides: $BIN $ROOT $TRASH $PY, start_sandbox, sandbox_get, sandbox_post, jget, track_pid,
+# test_expect_success, test_done.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 : "${BIN:=$ROOT/ics2hubspot}"
 PY=/usr/bin/python3
-# The read-only reference material lives beside the repository (CI copies shared/ there).
-if [ -d "$ROOT/../shared" ]; then SHARED=$(cd "$ROOT/../shared" && pwd); else SHARED=/work/shared; fi
-export BIN ROOT SHARED PY
+export BIN ROOT PY
 
 TEST_NAME=$(basename "$0" .sh)
 TRASH="$ROOT/tests/tmp/$TEST_NAME.$$"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Hostile and malformed calendars (NOTES.md §8 plus hand-made ones): no crash, valid NDJSON,
+# Hostile and malformed calendars (tests/ics/corpus plus hand-made ones): no crash, valid NDJSON,
 # warnings that name file and line, the good events still come through.
 . "$(dirname "$0")/lib.sh"
-CORPUS="$SHARED/ics/corpus"
+CORPUS="$ROOT/tests/ics/corpus"
 
 # run_expand FILE OUT: expand with a bounded window; fails on a crash (exit >= 3 or a signal).
 run_expand() {

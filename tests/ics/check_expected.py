@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Check the 40 upstream assertions of shared/ics/corpus/expected.tsv against `expand`.
+"""Check the 40 upstream assertions of tests/ics/corpus/expected.tsv against `expand`.
 
 Usage: check_expected.py BIN CORPUS_DIR [ID...]
 

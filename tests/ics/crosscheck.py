@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Cross-check `ics2hubspot expand` against the oracle (shared/ics/oracle.py).
+"""Cross-check `ics2hubspot expand` against the oracle (tests/ics/oracle.py).
 
 Usage: crosscheck.py BIN ORACLE CORPUS_DIR DIFFERENCES_MD [FILE...]
 
