@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """HubSpot sandbox: a local stand-in for the HubSpot CRM API, for tests, demos and benchmarks.
 
-Interface contract: /work/notes/SANDBOX.md (condensed in tests/sandbox/README.md).
-Request bodies are validated against HubSpot's official OpenAPI specs (shared/hubspot/specs);
-behaviour follows shared/hubspot/API.md where the contract is silent.
+Documentation: tests/sandbox/README.md. Request bodies are validated against the project's own
+JSON Schemas (tests/sandbox/schemas, written from HubSpot's public API reference, each citing its
+page); with --specs DIR (or $SANDBOX_SPECS_DIR) also against HubSpot's official OpenAPI specs.
 
 Python 3 standard library + Debian python3-jsonschema. Run with /usr/bin/python3.
 """
@@ -60,7 +60,7 @@ for _name, (_tid, _single) in OBJECT_TYPES.items():
     TYPE_ALIASES[_single.lower()] = _name
 TYPE_ALIASES["company"] = "companies"
 
-# meeting -> target: HUBSPOT_DEFINED association type ids (API.md §4.1)
+# meeting -> target: HUBSPOT_DEFINED association type ids (docs/hubspot-api.md)
 MEETING_ASSOC_TYPES = {"contacts": 200, "companies": 188, "deals": 212, "tickets": 226}
 ASSOC_TYPE_TARGET = {v: k for k, v in MEETING_ASSOC_TYPES.items()}
 
@@ -268,68 +268,113 @@ def bad_request(message, **extra):
     return ApiError(err(400, "VALIDATION_ERROR", message, **extra))
 
 
-# --------------------------------------------------------------------------- OpenAPI specs
+# --------------------------------------------------------------------------- request schemas
 
-def find_specs_dir():
-    env = os.environ.get("SANDBOX_SPECS_DIR")
-    if env:
-        return env
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    for cand in (os.path.join(repo, "..", "shared", "hubspot", "specs"), "/work/shared/hubspot/specs"):
-        if os.path.isdir(cand):
-            return os.path.normpath(cand)
-    return os.path.normpath(os.path.join(repo, "..", "shared", "hubspot", "specs"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCHEMAS_DIR = os.path.join(HERE, "schemas")
 
 
-SPEC_FILES = ["meetings-v3.json", "contacts-v3.json", "companies-v3.json", "owners-v3.json",
-              "associations-v4.json"]
+def template_regex(template):
+    """'/crm/v3/objects/{objectType}/batch/create' -> a regex matching concrete paths."""
+    return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
 
 
-class SpecOp:
-    def __init__(self, method, template, regex, nparams, validator, exempt_ten_secondly, source):
+class Operation:
+    """One HTTP operation: its path template, a compiled validator for its request body (None
+    when it takes no body) and whether it is exempt from the ten-secondly limit."""
+
+    def __init__(self, method, template, validator, exempt_ten_secondly, source):
         self.method = method
         self.template = template
-        self.regex = regex
-        self.nparams = nparams
+        self.regex = template_regex(template)
+        self.nparams = len(re.findall(r"\{[^}]+\}", template))
         self.validator = validator
         self.exempt_ten_secondly = exempt_ten_secondly
         self.source = source
 
+    def name(self):
+        return "%s %s" % (self.method, self.template)
 
-class Specs:
-    """Operations from the official specs, with a precompiled body validator for each."""
 
-    def __init__(self, directory):
-        self.ops = []
-        for fname in SPEC_FILES:
-            path = os.path.join(directory, fname)
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
-            components = doc.get("components", {})
-            for template, item in doc.get("paths", {}).items():
-                for method, op in item.items():
-                    if method not in ("get", "post", "put", "patch", "delete"):
-                        continue
-                    validator = None
-                    content = op.get("requestBody", {}).get("content", {})
-                    schema = (content.get("application/json") or {}).get("schema")
-                    if schema is not None:
-                        root = dict(schema)
-                        root["components"] = components
-                        cls = jsonschema.Draft4Validator  # OpenAPI 3.0 schemas are draft-4 style
-                        validator = cls(root)
-                    params = re.findall(r"\{[^}]+\}", template)
-                    rx = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
-                    exempt = "ten-secondly" in (op.get("x-hubspot-rate-limit-exemptions") or [])
-                    self.ops.append(SpecOp(method.upper(), template, rx, len(params), validator,
-                                           exempt, fname))
-        self.ops.sort(key=lambda o: o.nparams)
+class Operations:
+    """A set of operations; find() prefers the template with the fewest parameters."""
+
+    def __init__(self, ops):
+        self.ops = sorted(ops, key=lambda o: o.nparams)
 
     def find(self, method, path):
         for op in self.ops:
             if op.method == method and op.regex.match(path):
                 return op
         return None
+
+
+def load_schemas(directory=SCHEMAS_DIR):
+    """The project's own request schemas (tests/sandbox/schemas/*.json, see the README there).
+
+    Each file: {"title", "operations": [[METHOD, TEMPLATE], ...], "docs": [URL, ...],
+    "facts": [...], "rateLimitExemptions": [...]?, "request": JSON Schema (draft 7)?}.
+    common.json holds "definitions" shared by all (referenced as #/definitions/NAME)."""
+    with open(os.path.join(directory, "common.json"), encoding="utf-8") as f:
+        definitions = json.load(f)["definitions"]
+    ops = []
+    seen = {}
+    for fname in sorted(os.listdir(directory)):
+        if not fname.endswith(".json") or fname == "common.json":
+            continue
+        with open(os.path.join(directory, fname), encoding="utf-8") as f:
+            doc = json.load(f)
+        if not doc.get("docs"):
+            raise ValueError("%s: no \"docs\" (every schema cites its documentation page)" % fname)
+        validator = None
+        if "request" in doc:
+            root = dict(doc["request"])
+            root["definitions"] = dict(definitions, **root.get("definitions", {}))
+            jsonschema.Draft7Validator.check_schema(root)
+            validator = jsonschema.Draft7Validator(root)
+        exempt = "ten-secondly" in (doc.get("rateLimitExemptions") or [])
+        for method, template in doc["operations"]:
+            key = (method.upper(), template)
+            if key in seen:
+                raise ValueError("%s: %s %s is also in %s" % (fname, method, template, seen[key]))
+            seen[key] = fname
+            ops.append(Operation(method.upper(), template, validator, exempt, fname))
+    if not ops:
+        raise ValueError("no schemas in %s" % directory)
+    return Operations(ops)
+
+
+def load_official_specs(directory):
+    """Strict mode: HubSpot's official OpenAPI documents (every *.json with "paths" in DIR).
+    They are not redistributable, so they never ship with the project (see the README)."""
+    ops = []
+    names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
+    for fname in names:
+        with open(os.path.join(directory, fname), encoding="utf-8") as f:
+            doc = json.load(f)
+        if not isinstance(doc, dict) or "paths" not in doc:
+            continue
+        components = doc.get("components", {})
+        for template, item in doc["paths"].items():
+            for method, op in item.items():
+                if method not in ("get", "post", "put", "patch", "delete"):
+                    continue
+                validator = None
+                content = op.get("requestBody", {}).get("content", {})
+                schema = (content.get("application/json") or {}).get("schema")
+                if schema is not None:
+                    root = dict(schema)
+                    root["components"] = components
+                    validator = jsonschema.Draft4Validator(root)  # OpenAPI 3.0: draft-4 style
+                exempt = "ten-secondly" in (op.get("x-hubspot-rate-limit-exemptions") or [])
+                ops.append(Operation(method.upper(), template, validator, exempt, fname))
+    if not ops:
+        raise ValueError("no OpenAPI operations in %s" % directory)
+    return Operations(ops)
+
+
+def first_error(validator, body):
+    return jsonschema.exceptions.best_match(validator.iter_errors(body))
 
 
 def schema_error_message(e):
@@ -403,9 +448,12 @@ def parse_rate(text):
 class Sandbox:
     """All state. Every mutation happens under self.lock."""
 
-    def __init__(self, config, specs, log_path=None):
+    def __init__(self, config, schemas, specs=None, log_path=None, conformance_log=None):
         self.cfg = config
-        self.specs = specs
+        self.schemas = schemas          # our own request schemas (always)
+        self.specs = specs              # the official OpenAPI specs (strict mode), or None
+        self.conformance_fd = (os.open(conformance_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                               if conformance_log else None)
         self.lock = threading.Lock()
         self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
         self.rng = random.Random()
@@ -1694,7 +1742,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_api(self, sb, method, npath, query, body, parse_err, raw, is_search, rec):
         api = self.server.api
-        op = sb.specs.find(method, npath)
+        op = sb.schemas.find(method, npath)
         fn, groups = api.route(method, npath)
         with sb.lock:
             ms = now_ms()
@@ -1715,7 +1763,12 @@ class Handler(BaseHTTPRequestHandler):
             if groups:  # known path, wrong method
                 return err(405, "VALIDATION_ERROR", "Method %s not allowed on %s" % (method, npath))
             return err(404, "OBJECT_NOT_FOUND", "resource not found: %s %s" % (method, npath))
-        if op and op.validator is not None:
+        if op is None or op.validator is None:
+            if raw.strip() and method in ("POST", "PUT", "PATCH"):
+                return err(500, "INTERNAL_ERROR",
+                           "sandbox: no request schema for %s %s; add one to tests/sandbox/schemas "
+                           "(see tests/sandbox/README.md)" % (method, npath))
+        else:
             if parse_err:
                 return err(400, "VALIDATION_ERROR", parse_err)
             if body is None:
@@ -1726,7 +1779,7 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(inputs, list) and len(inputs) > MAX_BATCH and "/batch/" in npath \
                     and npath.startswith("/crm/v3/"):
                 return err(400, "VALIDATION_ERROR", MSG_BATCH_CAP)
-            error = jsonschema.exceptions.best_match(op.validator.iter_errors(body))
+            error = self.validate(sb, op, method, npath, body)
             if error is not None:
                 path = ["$"] + [str(p) for p in error.absolute_path]
                 return err(400, "VALIDATION_ERROR", schema_error_message(error),
@@ -1746,6 +1799,28 @@ class Handler(BaseHTTPRequestHandler):
             traceback.print_exc()
             return err(500, "INTERNAL_ERROR", "sandbox internal error: %s: %s"
                        % (type(e).__name__, e))
+
+    def validate(self, sb, op, method, npath, body):
+        """Our schema's verdict; in strict mode also the official spec's, and both are recorded
+        in the conformance log. Returns the first error, or None when the body is valid."""
+        error = first_error(op.validator, body)
+        if sb.specs is None:
+            return error
+        off = sb.specs.find(method, npath)
+        off_error = first_error(off.validator, body) if off and off.validator else None
+        if sb.conformance_fd is not None:
+            entry = {"op": op.name(), "path": npath, "schema": op.source, "ours": error is None,
+                     "official": None if not (off and off.validator) else off_error is None,
+                     "official_op": off.name() + " (" + off.source + ")" if off else None}
+            if error is None and off_error is not None:
+                entry["official_error"] = schema_error_message(off_error)
+            os.write(sb.conformance_fd, (json.dumps(entry, separators=(",", ":")) + "\n").encode())
+        if error is None and off_error is not None:
+            print("sandbox: strict mode: %s %s: our schema %s accepts a body the official spec "
+                  "rejects: %s" % (method, npath, op.source, schema_error_message(off_error)),
+                  file=sys.stderr)
+            return off_error
+        return error
 
     # ---- admin API
 
@@ -1841,7 +1916,7 @@ class Server(ThreadingHTTPServer):
 # --------------------------------------------------------------------------- main
 
 EPILOG = """\
-HubSpot API served (validated against the official OpenAPI specs):
+HubSpot API served (request bodies validated against tests/sandbox/schemas):
   POST /crm/v3/objects/meetings/batch/{create,update,archive,read,upsert}, .../search
   GET/PATCH/DELETE /crm/v3/objects/meetings/{id}, GET /crm/v3/properties/meetings
   POST /crm/v3/objects/contacts/batch/{read,upsert,create,update}, companies/search
@@ -1856,7 +1931,9 @@ Admin API (no auth):
   POST /_sandbox/reset [{"seed":false}]   POST /_sandbox/seed {...}
   POST /_sandbox/config {"latency_ms","rate","search_delay_ms","daily","search_rate",
                          "shuffle","echo_trace_ids"}
-Specs: $SANDBOX_SPECS_DIR, else <repo>/../shared/hubspot/specs, else /work/shared/hubspot/specs.
+Strict mode: --specs DIR (or $SANDBOX_SPECS_DIR) also validates every body against HubSpot's
+official OpenAPI specs in DIR; --conformance-log FILE (or $SANDBOX_CONFORMANCE_LOG) appends both
+verdicts per body (tests/conformance/summary.py reads it).
 See tests/sandbox/README.md.
 """
 
@@ -1887,6 +1964,13 @@ def build_parser():
                    help="echo objectWriteTraceId in success results (HubSpot does not promise it)")
     p.add_argument("--random-seed", type=int, help="seed for result shuffling (reproducible order)")
     p.add_argument("--verbose", action="store_true", help="log every HTTP request to stderr")
+    p.add_argument("--specs", metavar="DIR", default=os.environ.get("SANDBOX_SPECS_DIR") or None,
+                   help="strict mode: also validate against HubSpot's official OpenAPI specs in DIR "
+                   "(default $SANDBOX_SPECS_DIR; off when unset)")
+    p.add_argument("--conformance-log", metavar="FILE",
+                   default=os.environ.get("SANDBOX_CONFORMANCE_LOG") or None,
+                   help="strict mode: append one JSON line per validated body with our verdict and "
+                   "the official one (default $SANDBOX_CONFORMANCE_LOG)")
     return p
 
 
@@ -1897,14 +1981,24 @@ def main(argv=None):
     except ValueError as e:
         print("sandbox: %s" % e, file=sys.stderr)
         return 2
-    specs_dir = find_specs_dir()
     try:
-        specs = Specs(specs_dir)
-    except (OSError, ValueError) as e:
-        print("sandbox: cannot load the HubSpot specs from %s: %s (set SANDBOX_SPECS_DIR)"
-              % (specs_dir, e), file=sys.stderr)
+        schemas = load_schemas()
+    except (OSError, ValueError, KeyError, jsonschema.exceptions.SchemaError) as e:
+        print("sandbox: cannot load the request schemas from %s: %s" % (SCHEMAS_DIR, e),
+              file=sys.stderr)
         return 2
-    sb = Sandbox(cfg, specs, args.log)
+    specs = None
+    if args.specs:
+        try:
+            specs = load_official_specs(args.specs)
+        except (OSError, ValueError) as e:
+            print("sandbox: cannot load the HubSpot specs from %s: %s" % (args.specs, e),
+                  file=sys.stderr)
+            return 2
+    elif args.conformance_log:
+        print("sandbox: --conformance-log needs --specs DIR (strict mode)", file=sys.stderr)
+        return 2
+    sb = Sandbox(cfg, schemas, specs, args.log, args.conformance_log)
     if args.random_seed is not None:
         sb.rng.seed(args.random_seed)
     if args.seed:

@@ -658,6 +658,116 @@ class RateLimitTest(unittest.TestCase):
         self.sb.admin("POST", "config", {"daily": 250000})
 
 
+sys.path.insert(0, HERE)
+import sandbox as sandbox_module  # noqa: E402
+
+# A stand-in for an official OpenAPI document (strict mode), written here: it is stricter than our
+# schema on purpose (every batch/archive input also needs "reason"), so a disagreement shows.
+FAKE_OFFICIAL = {
+    "openapi": "3.0.1",
+    "paths": {"/crm/v3/objects/meetings/batch/archive": {"post": {"requestBody": {"content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/In"}}}}}}},
+    "components": {"schemas": {"In": {"type": "object", "required": ["inputs"], "properties": {
+        "inputs": {"type": "array", "items": {"type": "object", "required": ["id", "reason"]}}}}}},
+}
+
+
+class SchemasTest(unittest.TestCase):
+    """Our own request schemas (tests/sandbox/schemas): no official spec needed."""
+
+    def setUp(self):
+        self.ops = sandbox_module.load_schemas()
+        self.docs = {}
+        for fname in os.listdir(sandbox_module.SCHEMAS_DIR):
+            if fname.endswith(".json") and fname != "common.json":
+                with open(os.path.join(sandbox_module.SCHEMAS_DIR, fname)) as f:
+                    self.docs[fname] = json.load(f)
+
+    def test_each_schema_cites_hubspot_docs_and_its_examples_validate(self):
+        self.assertGreaterEqual(len(self.docs), 10)
+        for fname, doc in self.docs.items():
+            self.assertTrue(doc["docs"], fname)
+            for url in doc["docs"]:
+                self.assertRegex(url, r"^https://developers\.hubspot\.com/", fname)
+            if "request" not in doc:
+                continue
+            self.assertTrue(doc.get("examples"), fname)
+            for ex in doc["examples"]:
+                op = self.ops.find(doc["operations"][0][0], ex["path"])
+                self.assertIsNotNone(op, (fname, ex["path"]))
+                self.assertEqual(op.source, fname, ex["path"])
+                self.assertIsNone(sandbox_module.first_error(op.validator, ex["body"]),
+                                  (fname, ex["path"]))
+
+    def test_every_route_with_a_body_has_a_schema(self):
+        api = sandbox_module.Api(None)
+        samples = {"(meetings|contacts|companies|deals|tickets)": "meetings", "([^/]+)": "x"}
+        for method, rx, _fn in api.routes:
+            if method not in ("POST", "PATCH"):
+                continue
+            path = rx.pattern.strip("^$")
+            for k, v in samples.items():
+                path = path.replace(k, v)
+            op = self.ops.find(method, path)
+            self.assertTrue(op is not None and op.validator is not None, "%s %s" % (method, path))
+
+    def test_the_schemas_hold_the_documented_requirements(self):
+        create = self.ops.find("POST", CREATE)
+        ok = meeting("a", trace="t", assoc=[("101", 200)])
+        self.assertIsNone(sandbox_module.first_error(create.validator, {"inputs": [ok]}))
+        for broken in ({"inputs": [{"properties": {"hs_timestamp": "1"}}]},           # associations
+                       {"inputs": [{"properties": {"hs_timestamp": 1}, "associations": []}]},
+                       {"inputs": [dict(ok, associations=[{"to": {"id": 101}, "types": []}])]}):
+            self.assertIsNotNone(sandbox_module.first_error(create.validator, broken), broken)
+        search = self.ops.find("POST", SEARCH)
+        self.assertIsNotNone(sandbox_module.first_error(search.validator, {"filterGroups": []}))
+        self.assertTrue(search.exempt_ten_secondly)
+        self.assertTrue(self.ops.find("POST", "/crm/v4/associations/meetings/contacts/batch/create")
+                        .exempt_ten_secondly)
+        self.assertFalse(create.exempt_ten_secondly)
+
+
+class StrictModeTest(unittest.TestCase):
+    """--specs DIR: bodies are validated against our schemas and the given OpenAPI documents."""
+
+    def test_strict_mode_reports_a_body_only_ours_accepts(self):
+        d = tempfile.mkdtemp(prefix="sbstrict-")
+        try:
+            with open(os.path.join(d, "fake.json"), "w") as f:
+                json.dump(FAKE_OFFICIAL, f)
+            log = os.path.join(d, "conformance.jsonl")
+            sb = Sandbox("--specs", d, "--conformance-log", log)
+            try:
+                archive = "/crm/v3/objects/meetings/batch/archive"
+                st, _, body = sb.call("POST", archive, {"inputs": [{"id": "1"}]})
+                self.assertEqual(st, 400)
+                self.assertIn("'reason' is a required property", body["message"])
+                st, _, _ = sb.call("POST", archive, {"inputs": [{"id": "1", "reason": "x"}]})
+                self.assertEqual(st, 204)
+                st, _, _ = sb.call("POST", CREATE, {"inputs": [meeting("a")]})
+                self.assertEqual(st, 201)
+            finally:
+                sb.stop()
+            with open(log) as f:
+                entries = [json.loads(line) for line in f]
+            self.assertEqual([(e["ours"], e["official"]) for e in entries],
+                             [(True, False), (True, True), (True, None)])
+            summary = os.path.join(HERE, "..", "conformance", "summary.py")
+            p = subprocess.run([sys.executable, summary, log], capture_output=True, timeout=30)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn(b"3 request bodies; 3 accepted by our schemas, 1 of them also by the "
+                          b"official specs; 2 problems", p.stdout)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_conformance_log_needs_strict_mode(self):
+        p = subprocess.run([sys.executable, SANDBOX, "--port", "0", "--conformance-log", "/dev/null"],
+                           env=dict(os.environ, SANDBOX_SPECS_DIR=""), capture_output=True,
+                           timeout=10)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"needs --specs", p.stderr)
+
+
 class SpecsDirTest(unittest.TestCase):
     def test_bad_specs_dir_is_a_clear_error(self):
         env = dict(os.environ, SANDBOX_SPECS_DIR="/nonexistent/specs")

@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""Our request schemas against HubSpot's official OpenAPI specs (make conformance).
+
+Usage: schemas_vs_specs.py SPECS_DIR
+
+For every example body in tests/sandbox/schemas/*.json, and for every variant of it made by
+removing one member or replacing one value with another JSON type: whenever our schema accepts the
+body, the official spec of the same operation must accept it too. Also every example must be
+accepted by both, and every operation of ours must exist in the official specs.
+Prints one line per schema and a total; exit 1 on any disagreement.
+"""
+import copy
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "sandbox"))
+import sandbox  # noqa: E402
+
+REPLACEMENTS = ["x", 7, 1.5, True, None, [], {}]
+
+
+def variants(value):
+    """Every body with one member removed or one value replaced (recursively)."""
+    if isinstance(value, dict):
+        for k in value:
+            v = dict(value)
+            del v[k]
+            yield v
+            for sub in variants(value[k]):
+                v = dict(value)
+                v[k] = sub
+                yield v
+    elif isinstance(value, list):
+        if value:
+            yield []
+        for i, item in enumerate(value):
+            for sub in variants(item):
+                v = list(value)
+                v[i] = sub
+                yield v
+    for r in REPLACEMENTS:
+        if type(r) is not type(value):
+            yield copy.deepcopy(r)
+
+
+def accepts(op, body):
+    return sandbox.first_error(op.validator, body) is None
+
+
+def main(argv):
+    ours = sandbox.load_schemas()
+    official = sandbox.load_official_specs(argv[1])
+    total = agree = stricter = 0
+    problems = []
+    for fname in sorted(os.listdir(sandbox.SCHEMAS_DIR)):
+        if not fname.endswith(".json") or fname == "common.json":
+            continue
+        with open(os.path.join(sandbox.SCHEMAS_DIR, fname), encoding="utf-8") as f:
+            doc = json.load(f)
+        n_here = 0
+        if "request" in doc and not doc.get("examples"):
+            problems.append("%s: no examples" % fname)
+        for ex in doc.get("examples", []):
+            method = doc["operations"][0][0]
+            mine = ours.find(method, ex["path"])
+            theirs = official.find(method, ex["path"])
+            if mine is None or mine.source != fname:
+                problems.append("%s: example path %s is not one of its operations" % (fname, ex["path"]))
+                continue
+            if theirs is None or theirs.validator is None:
+                problems.append("%s: %s %s is not in the official specs" % (fname, method, ex["path"]))
+                continue
+            for body in [ex["body"]] + list(variants(ex["body"])):
+                n_here += 1
+                a, b = accepts(mine, body), accepts(theirs, body)
+                if body is ex["body"] and not (a and b):
+                    problems.append("%s: the example for %s is rejected (ours %s, official %s)"
+                                    % (fname, ex["path"], a, b))
+                if a and not b:
+                    problems.append("%s: %s: ours accepts, %s rejects: %s\n    body: %s"
+                                    % (fname, ex["path"], theirs.source,
+                                       sandbox.schema_error_message(sandbox.first_error(theirs.validator, body)),
+                                       json.dumps(body)[:300]))
+                elif a == b:
+                    agree += 1
+                else:
+                    stricter += 1
+        total += n_here
+        print("%-45s %5d bodies checked" % (fname, n_here))
+    for p in problems:
+        print("PROBLEM: " + p)
+    print("schemas vs official specs: %d bodies (examples and their variants): %d same verdict, "
+          "%d rejected only by ours (stricter), %d problems" % (total, agree, stricter, len(problems)))
+    return 1 if problems or total == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
