@@ -3,7 +3,7 @@
  *
  * The only module that includes <libical/ical.h> and ICU's <unicode/ucal.h>.
  *
- * Design (see /work/shared/ics/NOTES.md §2-§4 and tests/ics/oracle-differences.md):
+ * Design (see docs/ics-notes.md and tests/ics/oracle-differences.md):
  *
  * - Streaming in two passes over the file (stdin is spooled to an unlinked
  *   temporary file first). Lines are unfolded by icalparser_get_line() fed by
@@ -651,7 +651,7 @@ static const char *table_lookup(const char *tzid)
 }
 
 /*
- * The resolution chain (NOTES.md §4.3): in-file VTIMEZONE -> libical built-in by
+ * The resolution chain (docs/ics-notes.md, "Time zones"): in-file VTIMEZONE -> libical built-in by
  * IANA name -> known prefixes stripped -> Windows id via ICU -> Outlook display
  * name table. Returns NULL when nothing matches; *name gets a new string.
  */
@@ -866,7 +866,7 @@ static int64_t dur_secs(struct icaldurationtype d)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* RRULE repair (NOTES.md §1): what libical 3.0.16 would otherwise drop whole.                */
+/* RRULE repair (docs/ics-notes.md, Parsing): what libical 3.0.16 would otherwise drop.     */
 
 /*
  * Returns a repaired copy of an RRULE/EXRULE line, or NULL when nothing needed
@@ -1741,7 +1741,7 @@ static bool outlook_all_day(icalcomponent *comp)
 
 /*
  * Outlook/Exchange sometimes write an all-day event as local midnight to
- * midnight DATE-TIMEs plus X-MICROSOFT-CDO-ALLDAYEVENT:TRUE (NOTES.md §6):
+ * midnight DATE-TIMEs plus X-MICROSOFT-CDO-ALLDAYEVENT:TRUE (docs/ics-notes.md):
  * read it as the all-day event it is, on its local dates, so that it is
  * never shifted to another day through a time zone.
  */
@@ -1829,7 +1829,7 @@ static const char *tval_label(struct ctx *c, const struct tval *t)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Series: the instance set of a master (NOTES.md §3.3 step 2).                              */
+/* Series: the instance set of a master (docs/ics-notes.md, Expanding a series).           */
 
 struct series {
 	icalcomponent *comp;
@@ -2225,7 +2225,7 @@ static size_t series_enum(struct ctx *c, struct series *s, int64_t lo, int64_t h
 enum match { M_INSTANCE, M_EXCLUDED, M_NONE };
 
 /*
- * Is the RECURRENCE-ID `rid` an instance of the series (NOTES.md §3.3 step 3)?
+ * Is the RECURRENCE-ID `rid` an instance of the series (docs/ics-notes.md)?
  * Matched by UTC instant, or by local date for an all-day series or a DATE
  * RECURRENCE-ID. *key gets the instance key (or the best key for M_NONE).
  */
@@ -2471,7 +2471,7 @@ static void emit_override(struct ctx *c, struct series *s, struct ovi *x, bool c
 }
 
 /*
- * Expand one master with its overrides (NOTES.md §3.3 steps 2-7) and emit the
+ * Expand one master with its overrides (docs/ics-notes.md) and emit the
  * occurrences that start in the window.
  */
 static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, uint64_t h,

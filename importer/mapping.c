@@ -35,7 +35,7 @@ const char *const mapping_known_properties[] = {
 	"hs_attachment_ids",
 	"hs_attendee_owner_ids",
 	"hs_meeting_location_type",
-	"hs_i_cal_uid", /* writability unverified (API.md §3.2): check --remote tells */
+	"hs_i_cal_uid", /* writability unverified (docs/hubspot-api.md): check --remote tells */
 	NULL,
 };
 
