@@ -2,6 +2,8 @@
 #   make                 build ./ics2hubspot
 #   make test            every suite, then again under ASan+UBSan
 #   make demo            import samples/ into the local sandbox and show what was created
+#   make conformance HUBSPOT_SPECS=DIR   the sandbox and Prism against HubSpot's official specs
+#   make distcheck       export HEAD (git archive) alone into a temp dir; make demo + make test there
 #   make bench           benchmarks (figures, not pass/fail)
 #   make SANITIZE=address,undefined   sanitizer build
 #   make install PREFIX=/usr/local DESTDIR=
@@ -9,7 +11,8 @@
 PKGS      = libical libcurl libcjson yaml-0.1 sqlite3 icu-i18n
 DEB_PKGS  = libical-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libsqlite3-dev libicu-dev \
             pkg-config
-TEST_DEBS = python3 python3-recurring-ical-events python3-jsonschema time sqlite3 curl
+DEMO_DEBS = python3 python3-jsonschema curl
+TEST_DEBS = $(DEMO_DEBS) python3-recurring-ical-events time sqlite3
 PREFIX   ?= /usr/local
 BINDIR    = $(PREFIX)/bin
 DATADIR   = $(PREFIX)/share/ics2hubspot
@@ -56,7 +59,8 @@ else
 BIN = $(BUILD)/ics2hubspot
 endif
 
-.PHONY: all deps test test-deps unit e2e test-one-build demo bench install clean format check-format
+.PHONY: all deps test demo-deps test-deps prism-deps unit e2e test-one-build demo conformance distcheck bench \
+        install clean format check-format
 .DELETE_ON_ERROR:
 
 all: deps $(BIN)
@@ -100,20 +104,22 @@ $(BUILD)/tests/t-%: tests/unit/t-%.c tests/unit/test.h $(LIB_OBJS) | $(BUILD)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
 
 # ---- tests -------------------------------------------------------------------------------
-test-deps:
-	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then echo "installing test dependencies:$$missing"; \
-			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } >/dev/null || exit 1; \
-		else echo "missing test packages; run: sudo apt-get install -y$$missing" >&2; exit 1; fi; \
-	fi
+# The sandbox's and the tests' Debian packages (as root), else the exact apt-get line.
+demo-deps: deps
+	@tests/apt-ensure.sh "demo dependencies" $(DEMO_DEBS)
+
+test-deps: deps
+	@tests/apt-ensure.sh "test dependencies" $(TEST_DEBS)
+
+# Prism (npm) for the contract test of make conformance.
+prism-deps:
 	@tests/contract/setup.sh
 
 # One pass over every suite with the current build flags.
 test-one-build: all $(UNIT_BINS)
 	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) tests/run-all.sh $(UNIT_BINS)
 
-test: deps test-deps
+test: test-deps
 	$(MAKE) --no-print-directory DEVELOPER=1 test-one-build
 	$(MAKE) --no-print-directory DEVELOPER=1 SANITIZE=address,undefined test-one-build
 
@@ -123,8 +129,22 @@ unit: all $(UNIT_BINS)
 e2e: all
 	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
 
-demo: all
+demo: demo-deps all
 	@tests/demo.sh
+
+# HubSpot's official OpenAPI specs are not redistributable, so they are not in the tree: name a
+# copy with HUBSPOT_SPECS=DIR (see README). Never searched for.
+conformance:
+	@if [ -z "$(HUBSPOT_SPECS)" ]; then \
+		echo "make conformance needs HUBSPOT_SPECS=DIR (HubSpot's official OpenAPI specs; see README)" >&2; exit 2; fi
+	@if [ ! -f "$(HUBSPOT_SPECS)/meetings-v3.json" ]; then \
+		echo "make conformance: $(HUBSPOT_SPECS)/meetings-v3.json not found (HUBSPOT_SPECS=$(HUBSPOT_SPECS))" >&2; exit 2; fi
+	@$(MAKE) --no-print-directory test-deps prism-deps all
+	@BIN=$(abspath $(BIN)) HUBSPOT_SPECS=$(abspath $(HUBSPOT_SPECS)) tests/conformance/run.sh
+
+# A clone stands alone: export HEAD, make demo + make test there (README).
+distcheck:
+	@tests/distcheck.sh
 
 bench: all
 	@bench/run.sh
