@@ -23,13 +23,19 @@ struct app_options {
 	bool force; /* --force: let the safety valves pass */
 	bool json; /* --json (check, state list) */
 	bool remote; /* check --remote */
-	int limit; /* check: how many occurrences to preview */
+	long limit; /* check: how many occurrences to preview */
 	long run_id; /* state undo --run N */
-	char **associate; /* --associate TYPE:ID (repeatable) */
+	bool yes; /* state undo --yes: do not ask */
+	const char **associate; /* --associate TYPE:ID (repeatable) */
 	size_t nassociate;
 	char **args; /* positional arguments (calendars, or state subcommand + args) */
 	size_t nargs;
 };
+
+/*
+ * The options each command takes, their checks and the help text are in
+ * cli.c's two tables; a new option is a field here and a row there.
+ */
 
 /* Each returns an exit code (util.h enum exit_code). */
 int cmd_import(const struct app_options *o);
@@ -47,5 +53,9 @@ struct ics_options;
 void app_ics_options(const struct app_options *o, struct ics_options *io);
 /* --api-base, else $HUBSPOT_API_BASE, else https://api.hubapi.com (borrowed). */
 const char *app_api_base(const struct app_options *o);
+
+/* "libical 3.0.16" ... one line per library, each version from its module. */
+#include <stdio.h>
+void app_print_library_versions(FILE *f);
 
 #endif

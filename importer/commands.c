@@ -5,6 +5,8 @@
 #include "ics.h"
 #include "mapping.h"
 #include "preview.h"
+#include "http.h"
+#include "state.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -31,6 +33,16 @@ char *app_token(const struct app_options *o)
 		return xstrdup(env);
 	error("no access token: set HUBSPOT_ACCESS_TOKEN or pass --token-file FILE");
 	return NULL;
+}
+
+void app_print_library_versions(FILE *f)
+{
+	char icu[32];
+
+	ics_icu_version(icu, sizeof(icu));
+	fprintf(f, "libical %s\nICU %s\nlibcurl %s\ncJSON %s\nlibyaml %s\nSQLite %s\n",
+		ics_libical_version(), icu, http_curl_version(), cJSON_Version(),
+		mapping_yaml_version(), state_sqlite_version());
 }
 
 const char *app_api_base(const struct app_options *o)
@@ -151,8 +163,8 @@ int cmd_check(const struct app_options *o)
 		rc = check_remote(m, o);
 	app_ics_options(o, &io);
 	if (rc == EXIT_DONE)
-		rc = preview_run(m, (const char *const *)o->args, o->nargs, &io, o->json, o->limit,
-				 stdout);
+		rc = preview_run(m, (const char *const *)o->args, o->nargs, &io, o->json,
+				 (int)o->limit, stdout);
 	mapping_free(m);
 	ics_global_cleanup();
 	return rc;

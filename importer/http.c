@@ -661,3 +661,8 @@ out:
 	free(shown);
 	return ret;
 }
+
+const char *http_curl_version(void)
+{
+	return curl_version_info(CURLVERSION_NOW)->version;
+}

@@ -118,4 +118,7 @@ void http_fetch_result_release(struct http_fetch_result *r);
 int http_fetch(const char *url, const char *etag, const char *last_modified, size_t max_bytes,
 	       const char *out_path, struct http_fetch_result *res);
 
+/* The libcurl version in use (runtime; borrowed). */
+const char *http_curl_version(void);
+
 #endif

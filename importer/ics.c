@@ -3084,3 +3084,32 @@ void ics_global_cleanup(void)
 	icaltimezone_free_builtin_timezones();
 	icalmemory_free_ring();
 }
+
+bool ics_zone_known(const char *tzid)
+{
+	char *name = NULL;
+	bool known = zone_lookup(NULL, tzid, &name) != NULL;
+
+	free(name);
+	return known;
+}
+
+const char *ics_libical_version(void)
+{
+	/* ICAL_VERSION says only "3.0"; the patch level matters for zone data fixes */
+	static char v[32];
+
+	snprintf(v, sizeof(v), "%d.%d.%d", ICAL_MAJOR_VERSION, ICAL_MINOR_VERSION,
+		 ICAL_PATCH_VERSION);
+	return v;
+}
+
+void ics_icu_version(char *buf, size_t n)
+{
+	UVersionInfo v;
+	char s[U_MAX_VERSION_STRING_LENGTH];
+
+	u_getVersion(v);
+	u_versionToString(v, s);
+	snprintf(buf, n, "%s", s);
+}

@@ -50,4 +50,14 @@ int ics_read(const char *path, const char *display, const char *source,
 /* Free libical's global caches (built-in zones); call once at exit. */
 void ics_global_cleanup(void);
 
+/*
+ * True when `tzid` names a zone we can read times in: an IANA name libical
+ * knows, a UTC alias, or a Windows/Outlook name ICU or CLDR maps (as
+ * --default-tz and X-WR-TIMEZONE are resolved).
+ */
+bool ics_zone_known(const char *tzid);
+/* The libical version built against (libical has no run-time query), and ICU's in use. */
+const char *ics_libical_version(void);
+void ics_icu_version(char *buf, size_t n);
+
 #endif

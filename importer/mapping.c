@@ -1583,3 +1583,8 @@ int mapping_check_remote_properties(const struct mapping *m, const cJSON *proper
 			m->path, m->identity);
 	return ret;
 }
+
+const char *mapping_yaml_version(void)
+{
+	return yaml_get_version_string();
+}

@@ -75,4 +75,7 @@ int mapping_check_remote_properties(const struct mapping *m, const cJSON *proper
 /* The meeting properties HubSpot defines (the known list), NULL-terminated. */
 extern const char *const mapping_known_properties[];
 
+/* The libyaml version in use (runtime; borrowed). */
+const char *mapping_yaml_version(void);
+
 #endif

@@ -1296,3 +1296,8 @@ long state_foreach_created(struct state *st, const char *source, const struct st
 		return db_error(st, "cannot read occurrences");
 	return n;
 }
+
+const char *state_sqlite_version(void)
+{
+	return sqlite3_libversion();
+}

@@ -284,4 +284,7 @@ long state_step(const char *what);
 /* TEST ONLY: re-read ICS2HUBSPOT_ABORT_AFTER and restart the step count at 0. */
 void state_step_reset(void);
 
+/* The SQLite version in use (runtime; borrowed). */
+const char *state_sqlite_version(void);
+
 #endif

@@ -4,8 +4,8 @@
 
 test_expect_success '--help lists the commands and exit codes' '
 	"$BIN" --help >out &&
-	grep -q "ics2hubspot import" out && grep -q "ics2hubspot expand" out &&
-	grep -q "ics2hubspot check" out && grep -q "exit codes" out
+	grep -q "^  import " out && grep -q "^  expand " out &&
+	grep -q "^  check " out && grep -q "exit codes" out
 '
 test_expect_success '--version' '
 	"$BIN" --version | grep -q "^ics2hubspot [0-9]"
@@ -14,7 +14,7 @@ test_expect_success 'no command is a usage error (exit 2) with a hint' '
 	rc=0; "$BIN" 2>err || rc=$?; [ $rc = 2 ] && grep -q "^ics2hubspot: see .ics2hubspot --help.$" err
 '
 test_expect_success 'unknown command: exit 2' '
-	rc=0; "$BIN" frobnicate x 2>err || rc=$?; [ $rc = 2 ] && grep -q "unknown command" err
+	rc=0; "$BIN" frobnicate x 2>err || rc=$?; [ $rc = 2 ] && grep -q "not an ics2hubspot command" err
 '
 test_expect_success 'bad --since: exit 2, names the value' '
 	rc=0; "$BIN" expand --since yesterday "$ROOT/samples/allday.ics" 2>err || rc=$?
