@@ -1142,15 +1142,16 @@ static void apply_unresolved(struct run *r)
 	}
 }
 
-/* --dry-run: the plan on stdout; every item into --report. */
+/* --dry-run: the plan on stdout (stderr when --report - has stdout); every item into --report. */
 static void print_plan(struct run *r)
 {
 	const struct sync_plan *p = r->plan;
 	struct sbuf sb = SBUF_INIT;
+	FILE *f = r->o->report && !strcmp(r->o->report, "-") ? stderr : stdout;
 
 	sync_plan_format_table(p, util_verbosity >= 2, &sb);
-	fputs(sb.buf ? sb.buf : "", stdout);
-	fflush(stdout);
+	fputs(sb.buf ? sb.buf : "", f);
+	fflush(f);
 	sbuf_release(&sb);
 	for (size_t i = 0; i < p->nitems; i++) {
 		const struct sync_item *it = &p->items[i];
@@ -1273,7 +1274,12 @@ int cmd_import(const struct app_options *o)
 	r.map = mapping_load(o->mapping);
 	if (!r.map)
 		return EXIT_USAGE;
+	/* The report file exists before the first request: a bad path costs nothing. */
 	r.rep = report_new(o->report);
+	if (!r.rep) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (parse_associate(&r) || make_config_hash(&r)) {
 		rc = EXIT_USAGE;
 		goto out;

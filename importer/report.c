@@ -10,6 +10,8 @@
 
 struct report {
 	char *path;
+	char *tmp; /* PATH.tmp.PID, created by report_new, renamed by report_write */
+	FILE *out; /* open on tmp until report_write */
 	FILE *spool; /* one JSON object per line, "occurrences" in arrival order */
 	long entries;
 	long counts[OUTCOME__COUNT];
@@ -32,11 +34,36 @@ const char *outcome_name(enum outcome o)
 	return outcome_names[o];
 }
 
+/* Create PATH.tmp.PID (0600, never through a planted link) for the next report_write. */
+static int open_tmp(struct report *r)
+{
+	int fd;
+
+	r->tmp = xasprintf("%s.tmp.%ld", r->path, (long)getpid());
+	unlink(r->tmp); /* a leftover of a crashed run with our pid */
+	fd = open(r->tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || !(r->out = fdopen(fd, "w"))) {
+		error_errno("cannot create the report '%s'", r->path);
+		if (fd >= 0) {
+			close(fd);
+			unlink(r->tmp);
+		}
+		FREE_NULL(r->tmp);
+		return -1;
+	}
+	return 0;
+}
+
 struct report *report_new(const char *path)
 {
 	struct report *r = xcalloc(1, sizeof(*r));
 
 	r->path = xstrdup(path);
+	if (path && strcmp(path, "-") && open_tmp(r)) {
+		free(r->path);
+		free(r);
+		return NULL;
+	}
 	if (path) {
 		r->spool = tmpfile();
 		if (!r->spool)
@@ -55,6 +82,11 @@ void report_free(struct report *r)
 		return;
 	if (r->spool)
 		fclose(r->spool);
+	if (r->out) { /* never written: leave nothing behind */
+		fclose(r->out);
+		unlink(r->tmp);
+	}
+	free(r->tmp);
 	cJSON_Delete(r->notes);
 	cJSON_Delete(r->calendars);
 	cJSON_Delete(r->unmapped_organizers);
@@ -209,12 +241,14 @@ int report_write(struct report *r, bool dry_run)
 	cJSON *head, *totals;
 	char *text, *tmp;
 	FILE *out = NULL;
-	int fd, rc = -1;
+	int rc = -1;
 
 	if (!r->path)
 		return 0;
 	if (!r->spool)
 		return error("cannot write the report '%s'", r->path);
+	if (strcmp(r->path, "-") && !r->out && open_tmp(r))
+		return -1;
 	head = cJSON_CreateObject();
 	cJSON_AddStringToObject(head, "tool", PROGRAM_NAME);
 	cJSON_AddBoolToObject(head, "dry_run", dry_run);
@@ -230,14 +264,19 @@ int report_write(struct report *r, bool dry_run)
 	text = cJSON_PrintUnformatted(head);
 	cJSON_Delete(head);
 
-	tmp = xasprintf("%s.tmp.%ld", r->path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || !(out = fdopen(fd, "w"))) {
-		error_errno("cannot create '%s'", tmp);
-		if (fd >= 0)
-			close(fd);
-		goto out;
+	if (!strcmp(r->path, "-")) {
+		fwrite(text, 1, strlen(text) - 2, stdout);
+		rc = copy_entries(r->spool, stdout);
+		fputs("]}\n", stdout);
+		if (fflush(stdout) || ferror(stdout) || rc)
+			rc = error_errno("cannot write the report to standard output");
+		cJSON_free(text);
+		return rc;
 	}
+	tmp = r->tmp;
+	out = r->out;
+	r->tmp = NULL;
+	r->out = NULL;
 	/* The spooled entries go inside the (empty) "occurrences" array at the end. */
 	fwrite(text, 1, strlen(text) - 2, out);
 	if (copy_entries(r->spool, out))

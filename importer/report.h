@@ -22,9 +22,12 @@ enum outcome {
 struct report;
 
 /*
- * `path` is the --report file or NULL. Entries are spooled to a temporary
- * file as they come (memory stays flat for a million occurrences) and the
- * report is assembled by report_write().
+ * `path` is the --report file, "-" for stdout, or NULL. Entries are spooled
+ * to a temporary file as they come (memory stays flat for a million
+ * occurrences) and the report is assembled by report_write(). The file's
+ * temporary (PATH.tmp.PID, 0600) is created here, before any request, so a
+ * path that cannot be written fails the run before it starts: NULL then,
+ * with the message printed. report_free() removes it if never written.
  */
 struct report *report_new(const char *path);
 void report_free(struct report *r);
@@ -52,7 +55,7 @@ void report_calendar(struct report *r, const char *display, long events, long oc
 long report_count(const struct report *r, enum outcome o);
 const char *outcome_name(enum outcome o);
 
-/* Write the JSON report file given to report_new (0600, atomically); 0 when none. */
+/* Write the JSON report given to report_new (0600, atomically; or to stdout); 0 when none. */
 int report_write(struct report *r, bool dry_run);
 /* One summary line (two with notes) on stderr, for people and for cron logs. */
 void report_print_summary(const struct report *r, FILE *f, bool dry_run);

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -316,7 +317,7 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 		state_rows_release(&rows);
 		return EXIT_DONE;
 	}
-	if (o->dry_run) {
+	if (o->dry_run || !o->yes) {
 		for (size_t i = 0; i < rows.n; i++) {
 			char *red = source_redact(rows.v[i].source);
 
@@ -324,8 +325,14 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 			       rows.v[i].start ? rows.v[i].start : "-", rows.v[i].key, red);
 			free(red);
 		}
+		fflush(stdout);
+	}
+	if (o->dry_run) {
 		printf("dry run: %zu meeting%s of run %ld would be archived (nothing sent)\n",
 		       rows.n, rows.n == 1 ? "" : "s", o->run_id);
+	} else if (!o->yes && !ask_yes_no("archive these %zu meeting%s in HubSpot?", rows.n,
+					  rows.n == 1 ? "" : "s")) {
+		info("nothing archived");
 	} else {
 		char *token = app_token(o);
 		struct hs_options ho = {
@@ -421,6 +428,11 @@ int cmd_state(const struct app_options *o)
 			"state",
 			"unknown command '%s' (list, show KEY, forget SOURCE, undo --run N)", sub);
 	}
+	/* Undo archives in HubSpot: someone must have said yes (cron cannot answer). */
+	if (!strcmp(sub, "undo") && !o->dry_run && !o->yes && !isatty(STDIN_FILENO))
+		return usage_error("state undo", "not on a terminal, so there is nobody to ask: "
+						 "pass --yes to archive without asking (--dry-run "
+						 "lists what would be archived)");
 	/* Reading needs no lock (WAL); changing the state waits for no run: it takes the lock. */
 	readonly = !strcmp(sub, "list") || !strcmp(sub, "show") ||
 		   (!strcmp(sub, "undo") && o->dry_run);

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +69,24 @@ int error_errno(const char *fmt, ...)
 	va_end(ap);
 	errno = saved;
 	return -1;
+}
+
+bool ask_yes_no(const char *fmt, ...)
+{
+	char line[64];
+	char *q;
+	va_list ap;
+
+	va_start(ap, fmt);
+	q = xvasprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s [y/N] ", PROGRAM_NAME, q);
+	fflush(stderr);
+	free(q);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	str_trim(line);
+	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
 }
 
 void usage_hint(const char *command)

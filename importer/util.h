@@ -52,6 +52,11 @@ int error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 int error_errno(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* "ics2hubspot: warning: ..." on stderr (silenced by -q). */
 void warning(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/*
+ * Ask a person: "ics2hubspot: QUESTION [y/N] " on stderr, one line read from
+ * stdin. True only for "y" or "yes" (any case); false on anything else or EOF.
+ */
+bool ask_yes_no(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Plain informational line on stderr (silenced by -q). */
 void info(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Only with -v. */

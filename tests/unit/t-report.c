@@ -99,8 +99,35 @@ static void test_no_path(void)
 	meeting_release(&a);
 }
 
+/* The report's file is created by report_new, before any request is sent. */
+static void test_created_up_front(void)
+{
+	char dir[] = "/tmp/t-report.XXXXXX";
+	char *path, *tmp, *bad;
+	struct report *r;
+	struct stat sb;
+
+	CHECK(mkdtemp(dir) != NULL);
+	path = xasprintf("%s/r.json", dir);
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	bad = xasprintf("%s/no-such-dir/r.json", dir);
+	CHECK(report_new(bad) == NULL);
+	r = report_new(path);
+	CHECK(r != NULL);
+	CHECK_INT(stat(tmp, &sb), 0);
+	CHECK_INT(sb.st_mode & 0777, 0600);
+	report_free(r); /* never written: nothing left behind */
+	CHECK(stat(tmp, &sb) < 0);
+	CHECK(stat(path, &sb) < 0);
+	rmdir(dir);
+	free(path);
+	free(tmp);
+	free(bad);
+}
+
 int main(void)
 {
+	test_created_up_front();
 	test_report_file();
 	test_no_path();
 	return TEST_DONE();

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Every command: a foreign option, a bad value and --help, with exit code and message shape;
+# then the things the option tables promise (did you mean, values checked before anything
+# runs, --report -, --version, User-Agent) and that the man page, README and completions
+# name every command, option and environment variable the program has.
+. "$(dirname "$0")/lib.sh"
+
+CAL="$ROOT/samples/allday.ics"
+
+# usage_shape CMD WANT ARGS...: exit 2, and exactly two lines on stderr:
+# "ics2hubspot: error: ...WANT..." and "ics2hubspot: see 'ics2hubspot CMD --help'".
+usage_shape() {
+	local cmd=$1 want=$2 rc=0
+	shift 2
+	"$BIN" "$@" >out 2>err </dev/null || rc=$?
+	if [ "$rc" != 2 ]; then echo "exit $rc, want 2: $*"; cat err; return 1; fi
+	if [ "$(wc -l <err)" != 2 ]; then echo "want 2 lines: $*"; cat err; return 1; fi
+	if ! head -n1 err | grep -q "^ics2hubspot: error: .*$want"; then
+		echo "line 1 lacks '$want': $*"; cat err; return 1
+	fi
+	if [ "$(sed -n 2p err)" != "ics2hubspot: see 'ics2hubspot${cmd:+ $cmd} --help'" ]; then
+		echo "line 2 is not the hint for '$cmd': $*"; cat err; return 1
+	fi
+	if [ -s out ]; then echo "stdout not empty: $*"; cat out; return 1; fi
+}
+
+# help_shape CMD ARGS...: exit 0, the synopsis on stdout, nothing on stderr.
+help_shape() {
+	local cmd=$1
+	shift
+	"$BIN" "$@" >out 2>err || { echo "help failed: $*"; return 1; }
+	[ ! -s err ] || { echo "stderr not empty: $*"; cat err; return 1; }
+	head -n1 out | grep -q "^usage: ics2hubspot $cmd " || { echo "no synopsis: $*"; head -n3 out; return 1; }
+	grep -q "^options:" out && grep -q "^examples:" out && grep -q -- "--help" out
+}
+
+# command | a foreign option | bad arguments | what the error names
+while IFS='|' read -r cmd foreign bad want; do
+	[ -n "$cmd" ] || continue
+	test_expect_success "$cmd: a foreign option, a bad value, --help, help $cmd" "
+		usage_shape '$cmd' \"'$cmd' does not take $foreign\" $cmd $foreign &&
+		usage_shape '$cmd' \"$want\" $cmd $bad &&
+		help_shape '$cmd' $cmd --help && cp out h1 &&
+		help_shape '$cmd' $cmd -h &&
+		help_shape '$cmd' help $cmd && cmp h1 out
+	"
+done <<'EOF'
+import|--json|--since 2024-02-30|--since: '2024-02-30' is not a date
+expand|--force|--default-tz Mars/Olympus|--default-tz: unknown time zone 'Mars/Olympus'
+check|--report|--limit -1|--limit: '-1' is not a positive integer
+state list|--remote|--json=1|--json takes no value
+state show|--dry-run|--state|--state needs a value (FILE)
+state forget|--json|--state|--state needs a value (FILE)
+state undo|--remote|--run 0|--run: '0' is not a positive integer
+EOF
+
+test_expect_success 'state list: a value where none is taken, and a missing value' '
+	usage_shape "state list" "--json takes no value" state list --json=yes &&
+	usage_shape "state list" "--state needs a value (FILE)" state list --state
+'
+test_expect_success 'unknown command: did you mean, before any option value' '
+	usage_shape "" "'"'"'imprt'"'"' is not an ics2hubspot command; did you mean '"'"'import'"'"'?" imprt --since bad &&
+	usage_shape "state" "'"'"'lst'"'"' is not a '"'"'state'"'"' command; did you mean '"'"'list'"'"'?" state lst --run x &&
+	usage_shape "" "a command is needed" &&
+	usage_shape "state" "which command? list, show, forget, undo" state --state x.db &&
+	usage_shape "import" "did you mean '"'"'--since'"'"'" import --sinc 2024-01-01 x.ics
+'
+test_expect_success 'values: real dates, known zones, positive integers, until after since' '
+	usage_shape expand "is not a date" expand --until 2023-02-29 "$CAL" &&
+	usage_shape expand "is not a positive integer" expand --max-per-series 0 "$CAL" &&
+	usage_shape expand "is not a positive integer" expand --max-per-series 12abc "$CAL" &&
+	usage_shape import "is not N/SECONDSs" import --rate fast "$CAL" &&
+	usage_shape expand "--until must be after --since" expand --since 2026-02-01 --until 2026-01-01 "$CAL" &&
+	"$BIN" expand --default-tz Europe/Berlin --since 2024-02-29 "$CAL" >/dev/null &&
+	"$BIN" expand --default-tz "W. Europe Standard Time" "$CAL" >/dev/null
+'
+test_expect_success '--report: an unwritable path fails before any request; - is stdout' '
+	start_sandbox &&
+	usage_shape import "the directory '"'"'nodir'"'"' does not exist" import --report nodir/r.json "$CAL" &&
+	usage_shape import "is a directory" import --report . "$CAL" &&
+	[ "$(sandbox_get /_sandbox/stats | jget - "d[\"requests\"]")" = 0 ] &&
+	"$BIN" import -q --no-state --report - "$CAL" >stdout.json &&
+	jget stdout.json "d[\"totals\"][\"created\"]" >created && [ "$(cat created)" -ge 1 ] &&
+	[ ! -e ./- ] &&
+	"$BIN" import --dry-run --no-state --report - "$CAL" >dry.json 2>dry.err &&
+	jget dry.json "d[\"dry_run\"]" | grep -q True
+'
+test_expect_success '--version names each library and its version' '
+	"$BIN" --version >v &&
+	head -n1 v | grep -q "^ics2hubspot [0-9][0-9.]*$" &&
+	for lib in libical ICU libcurl cJSON libyaml SQLite; do
+		grep -q "^$lib [0-9][0-9.]*" v || { echo "no $lib"; cat v; exit 1; }
+	done
+'
+test_expect_success 'User-Agent is ics2hubspot/<version>' '
+	version=$("$BIN" --version | head -n1 | cut -d" " -f2) &&
+	cat >ua.py <<-\PY &&
+	import http.server, sys
+	class H(http.server.BaseHTTPRequestHandler):
+	    def do_GET(self):
+	        open("ua.txt", "w").write(self.headers.get("User-Agent", ""))
+	        body = open(sys.argv[1], "rb").read()
+	        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+	        self.wfile.write(body)
+	    def log_message(self, *a): pass
+	s = http.server.HTTPServer(("127.0.0.1", 0), H)
+	open("ua.port", "w").write(str(s.server_address[1]))
+	s.serve_forever()
+	PY
+	{ "$PY" ua.py "$CAL" & track_pid $!; } &&
+	for _ in $(seq 50); do [ -s ua.port ] && break; sleep 0.1; done &&
+	"$BIN" expand "http://127.0.0.1:$(cat ua.port)/cal.ics" >/dev/null 2>&1 || true
+	[ "$(cat ua.txt)" = "ics2hubspot/$version" ]
+'
+
+test_done
