@@ -69,7 +69,7 @@ static int open_url(struct calendar *cal, const struct feed_info *known)
 		return -1;
 	close(fd);
 	if (http_fetch(cal->source, known ? known->etag : NULL, known ? known->last_modified : NULL,
-		       0, cal->tmp_path, &res)) {
+		       CALENDAR_MAX_BYTES, cal->tmp_path, &res)) {
 		http_fetch_result_release(&res);
 		return -1;
 	}
@@ -91,41 +91,47 @@ static int open_url(struct calendar *cal, const struct feed_info *known)
 	return 0;
 }
 
-/* Copy standard input into a private temporary file. */
+/*
+ * Copy standard input into a private temporary file, unlinked at once (a run
+ * killed while reading leaves nothing behind) and read through /dev/fd/N. At most
+ * CALENDAR_MAX_BYTES, the cap of a downloaded feed: standard input may never end.
+ */
 static int open_stdin(struct calendar *cal)
 {
 	char buf[65536];
 	int fd = make_tmp(cal);
 	ssize_t n;
+	size_t total = 0;
 
 	if (fd < 0)
 		return -1;
+	unlink(cal->tmp_path);
+	FREE_NULL(cal->tmp_path);
+	cal->fd = fd;
 	for (;;) {
 		n = read(STDIN_FILENO, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
+		total += (size_t)n;
+		if (total > CALENDAR_MAX_BYTES)
+			return error("standard input: larger than %u MiB, the limit for a calendar",
+				     CALENDAR_MAX_BYTES >> 20);
 		for (ssize_t off = 0; off < n;) {
 			ssize_t w = write(fd, buf + off, (size_t)(n - off));
 
 			if (w < 0 && errno == EINTR)
 				continue;
-			if (w < 0) {
-				error_errno("cannot copy standard input to '%s'", cal->tmp_path);
-				close(fd);
-				return -1;
-			}
+			if (w < 0)
+				return error_errno(
+					"cannot copy standard input to a temporary file");
 			off += w;
 		}
 	}
-	if (n < 0) {
-		error_errno("cannot read standard input");
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	cal->path = xstrdup(cal->tmp_path);
+	if (n < 0)
+		return error_errno("cannot read standard input");
+	cal->path = xasprintf("/dev/fd/%d", fd);
 	return 0;
 }
 
@@ -135,6 +141,7 @@ int calendar_open(struct calendar *cal, const char *source, const struct feed_in
 	int rc;
 
 	memset(cal, 0, sizeof(*cal));
+	cal->fd = -1;
 	cal->source = xstrdup(source);
 	cal->display = source_redact(source);
 	if (source_is_url(source)) {
@@ -143,6 +150,11 @@ int calendar_open(struct calendar *cal, const char *source, const struct feed_in
 		rc = open_stdin(cal);
 	} else if (stat(source, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 		rc = error("'%s' is a directory, not a calendar", source);
+	} else if (stat(source, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		/* a FIFO or a device (/dev/zero) may never end: read it through '-' */
+		rc = error("'%s' is not a regular file (for a pipe or a device, use '-' and "
+			   "standard input)",
+			   source);
 	} else {
 		cal->path = xstrdup(source);
 		rc = 0;
@@ -158,6 +170,8 @@ int calendar_open(struct calendar *cal, const char *source, const struct feed_in
 
 void calendar_close(struct calendar *cal)
 {
+	if (cal->fd >= 0)
+		close(cal->fd);
 	if (cal->tmp_path) {
 		unlink(cal->tmp_path);
 		free(cal->tmp_path);
@@ -168,4 +182,5 @@ void calendar_close(struct calendar *cal)
 	free(cal->content_hash);
 	feed_info_release(&cal->fresh);
 	memset(cal, 0, sizeof(*cal));
+	cal->fd = -1;
 }

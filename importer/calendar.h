@@ -13,6 +13,9 @@ struct feed_info {
 };
 void feed_info_release(struct feed_info *fi);
 
+/* The most a calendar from a URL or standard input may hold (a documented limit). */
+#define CALENDAR_MAX_BYTES (64u * 1024 * 1024)
+
 struct calendar {
 	char *source; /* the argument as given (a URL may be secret: never print it) */
 	char *display; /* what messages show: the path, or the URL with its path redacted */
@@ -21,14 +24,16 @@ struct calendar {
 	bool not_modified; /* the server said 304 for the feed_info given */
 	struct feed_info fresh; /* the feed's new ETag/Last-Modified (URLs) */
 	char *content_hash; /* hash64 hex of the bytes of `path` (NULL after a 304) */
-	char *tmp_path; /* downloaded (or stdin) copy, removed by calendar_close() */
+	char *tmp_path; /* downloaded copy, removed by calendar_close() */
+	int fd; /* the unlinked copy of standard input (path is /dev/fd/N), or -1 */
 };
 
 /*
  * Open a calendar source. URLs are downloaded to a temporary file (0600),
  * conditionally when `known` carries an ETag or Last-Modified (a 304 sets
- * not_modified and leaves path NULL). Standard input ("-") is copied to a
- * temporary file so that it can be hashed and read. content_hash is the
+ * not_modified and leaves path NULL). Standard input ("-") is copied (at most
+ * CALENDAR_MAX_BYTES) to an unlinked temporary file so that it can be hashed
+ * and read. A path that is not a regular file (FIFO, device) is refused. content_hash is the
  * hash of the calendar's bytes, for "unchanged since the last run". Returns
  * 0, or -1 with a message naming the (redacted) source.
  */

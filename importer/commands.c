@@ -101,7 +101,7 @@ int cmd_expand(const struct app_options *o)
 			partial = true;
 		} else {
 			read_ok++;
-			if (st.bad_events)
+			if (st.bad_events || st.lost_events)
 				partial = true;
 		}
 		ics_stats_release(&st);

@@ -56,6 +56,7 @@ static const struct {
 #define ICS_TZ_CACHE		   64
 #define ICS_TZ_WARN_PER_TZID	   3
 #define ICS_MAX_RRULES		   8
+#define ICS_MAX_STDIN		   (64L << 20) /* as CALENDAR_MAX_BYTES (calendar.h) */
 #define READ_BUF		   65536
 
 #define T_MIN (INT64_MIN / 4)
@@ -304,6 +305,32 @@ static bool is_top_kind(const char *name)
 	return false;
 }
 
+/*
+ * A calendar-level line that is a damaged BEGIN/END of a component ("\0BEGIN:VEVENT",
+ * "XBEGIN:VEVENT", "BEGIN :VEVENT"): its name holds BEGIN or END and its value names a
+ * top-level component. Read as a calendar property, it would hide an event.
+ */
+static bool garbled_begin_end(const char *line)
+{
+	const char *v = line_value(line);
+	size_t n = strcspn(line, ";:");
+	char *name, *val;
+	bool hit;
+
+	if (!v || n > 64)
+		return false;
+	name = xstrndup(line, n);
+	val = xstrdup(v);
+	for (char *q = name; *q; q++)
+		if (*q >= 'a' && *q <= 'z')
+			*q = (char)(*q - 'a' + 'A');
+	hit = (strstr(name, "BEGIN") || strstr(name, "END")) && is_top_kind(str_trim(val)) &&
+	      strcasecmp(val, "VCALENDAR");
+	free(name);
+	free(val);
+	return hit;
+}
+
 /* Skip a UTF-8 BOM at the start of a line (concatenated files). */
 static char *skip_bom(char *line)
 {
@@ -322,6 +349,7 @@ enum act {
 	A_FEED, /* inside a top-level component */
 	A_END, /* ends it (after `extra_ends` implicit END lines) */
 	A_ABORT, /* the open component is unterminated; re-process the line */
+	A_STRAY, /* END:X at calendar level with no BEGIN:X (an event may be lost) */
 };
 
 struct shape {
@@ -347,7 +375,7 @@ static enum act shape_step(struct shape *sh, const char *line)
 			return A_BEGIN;
 		}
 		if (be < 0)
-			return A_SKIP;
+			return strcasecmp(name, "VCALENDAR") ? A_STRAY : A_SKIP;
 		return A_CALPROP;
 	}
 	if ((be > 0 && is_top_kind(name)) || (be < 0 && !strcasecmp(name, "VCALENDAR"))) {
@@ -506,6 +534,30 @@ static void ctx_warn(struct ctx *c, long line, const char *uid, const char *fmt,
 	else
 		warning("%s:%ld: %s", c->display, line, msg);
 	free(msg);
+}
+
+/*
+ * The structure of the calendar is broken where an event may be (garbled BEGIN, stray
+ * END, no END): an error naming file and line, counted in lost_events so that the
+ * calendar counts as incomplete (import removes nothing of it).
+ */
+static void ctx_lost(struct ctx *c, long line, const char *text, const char *what)
+{
+	char *shown;
+
+	c->st->lost_events++;
+	c->st->warnings++;
+	if (c->printed > ICS_MAX_WARNINGS)
+		return;
+	if (c->printed++ == ICS_MAX_WARNINGS) {
+		warning("%s: too many warnings, the rest are only counted", c->display);
+		return;
+	}
+	utf8_sanitize(text, &shown);
+	if (strlen(shown) > 60)
+		strcpy(shown + 57, "...");
+	error("%s:%ld: \"%s\" %s: an event may be lost", c->display, line, shown, what);
+	free(shown);
 }
 
 static void creader_pend(struct creader *cr, long line, char *msg)
@@ -1057,6 +1109,7 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 			again = false;
 			switch (shape_step(&cr->sh, line)) {
 			case A_SKIP:
+			case A_STRAY: /* named by pass 1 */
 				break;
 			case A_CALBEGIN:
 				if (cr->sequential)
@@ -1400,7 +1453,14 @@ static int pass1(struct ctx *c)
 				cancel = false;
 				break;
 			case A_CALPROP:
-				p1_calprop(c, line, &cancel);
+				if (garbled_begin_end(line))
+					ctx_lost(c, pos.line, line,
+						 "is a damaged BEGIN/END at calendar level");
+				else
+					p1_calprop(c, line, &cancel);
+				break;
+			case A_STRAY:
+				ctx_lost(c, pos.line, line, "has no BEGIN");
 				break;
 			case A_BEGIN:
 				if (sh.top != TOP_OTHER)
@@ -1447,6 +1507,8 @@ static int pass1(struct ctx *c)
 					icalparser_free(tzp);
 					tzp = NULL;
 				}
+				if (ev.active)
+					c->st->lost_events++; /* pass 2 names it */
 				ev.active = false;
 				again = true;
 				break;
@@ -1456,6 +1518,8 @@ static int pass1(struct ctx *c)
 	}
 	if (tzp)
 		icalparser_free(tzp);
+	if (ev.active && sh.depth > 0)
+		c->st->lost_events++; /* no END:VEVENT before the end of the file */
 	if (r.rd_errno) {
 		errno = r.rd_errno;
 		ret = error_errno("cannot read %s", c->display);
@@ -2610,8 +2674,15 @@ static void dup_range(struct ctx *c, uint64_t h, size_t *a, size_t *b)
 			hi = mid;
 	}
 	*a = lo;
-	while (lo < c->ndups && c->dups[lo].hash == h)
-		lo++;
+	hi = c->ndups; /* the end of the group: binary too (80,000 copies of one UID) */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->dups[mid].hash <= h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	*b = lo;
 }
 
@@ -2900,6 +2971,7 @@ static int spool_stdin(void)
 	char *tmpl, *buf;
 	int fd;
 	ssize_t n;
+	long total = 0;
 
 	if (!dir || !*dir)
 		dir = "/tmp";
@@ -2916,6 +2988,11 @@ static int spool_stdin(void)
 	while ((n = read(STDIN_FILENO, buf, READ_BUF)) != 0) {
 		ssize_t done = 0;
 
+		if (n > 0 && (total += n) > ICS_MAX_STDIN) {
+			error("standard input: larger than %ld MiB, the limit for a calendar",
+			      ICS_MAX_STDIN >> 20);
+			goto fail;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -2996,7 +3073,8 @@ int ics_read(const char *path, const char *display, const char *source,
 		if (c.fd < 0)
 			return -1;
 	} else {
-		c.fd = open(path, O_RDONLY | O_CLOEXEC);
+		/* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer */
+		c.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (c.fd < 0)
 			return error_errno("cannot open %s", c.display);
 	}

@@ -24,6 +24,9 @@ struct ics_stats {
 	long occurrences; /* occurrences passed to the callback */
 	long warnings; /* warnings printed (each names file, line and UID) */
 	long bad_events; /* VEVENTs that could not be used at all (no DTSTART, ...) */
+	long lost_events; /* broken structure where an event may be (a garbled BEGIN:VEVENT,
+			     a stray END:VEVENT, a VEVENT with no END): when non-zero the
+			     calendar is incomplete, and nothing of it may be removed */
 	char *calendar_name; /* X-WR-CALNAME, or NULL */
 	char *content_hash; /* hex hash of the bytes read (for "feed unchanged") */
 };

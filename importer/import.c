@@ -331,14 +331,22 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 			    cal.display);
 	} else {
 		f->loaded = f->parsed = true;
-		f->complete = st.bad_events == 0;
-		r->bad_events += st.bad_events;
+		f->complete = st.bad_events == 0 && st.lost_events == 0;
+		r->bad_events += st.bad_events + st.lost_events;
 		if (st.bad_events) {
 			f->dirty = true;
 			report_note(r->rep,
 				    "%s: %ld event(s) could not be used (see warnings): nothing of "
 				    "it is removed this run",
 				    cal.display, st.bad_events);
+		}
+		if (st.lost_events) {
+			f->dirty = true;
+			report_note(
+				r->rep,
+				"%s: broken calendar structure at %ld place(s) where events may "
+				"be lost (see errors): nothing of it is removed this run",
+				cal.display, st.lost_events);
 		}
 		f->etag = xstrdup(cal.fresh.etag);
 		f->last_modified = xstrdup(cal.fresh.last_modified);

@@ -144,6 +144,19 @@ static cJSON *attendee_json(const struct attendee *a)
 	return j;
 }
 
+struct xref {
+	const char *name;
+	size_t i;
+};
+
+static int xref_cmp(const void *a, const void *b)
+{
+	const struct xref *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
 cJSON *occurrence_to_json(const struct occurrence *o)
 {
 	cJSON *j = cJSON_CreateObject();
@@ -190,9 +203,25 @@ cJSON *occurrence_to_json(const struct occurrence *o)
 	for (size_t i = 0; i < o->nattendees; i++)
 		cJSON_AddItemToArray(arr, attendee_json(&o->attendees[i]));
 	x = cJSON_AddObjectToObject(j, "x");
-	for (size_t i = 0; i < o->nx; i++)
-		if (!cJSON_GetObjectItemCaseSensitive(x, o->x[i].name))
-			json_add_string_or_null(x, o->x[i].name, o->x[i].value);
+	if (o->nx) {
+		/* the first of each name, found by sorting (a lookup per name is quadratic) */
+		struct xref *v = xmalloc(o->nx * sizeof(*v));
+		bool *keep = xcalloc(o->nx, sizeof(*keep));
+
+		for (size_t i = 0; i < o->nx; i++) {
+			v[i].name = o->x[i].name;
+			v[i].i = i;
+		}
+		qsort(v, o->nx, sizeof(*v), xref_cmp);
+		for (size_t i = 0; i < o->nx; i++)
+			if (!i || strcmp(v[i].name, v[i - 1].name))
+				keep[v[i].i] = true;
+		for (size_t i = 0; i < o->nx; i++)
+			if (keep[i])
+				json_add_string_or_null(x, o->x[i].name, o->x[i].value);
+		free(keep);
+		free(v);
+	}
 	return j;
 }
 

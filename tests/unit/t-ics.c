@@ -440,6 +440,7 @@ static void test_robustness(void)
 	CHECK_INT(count_uid(&g, "nostart", NULL), 0);
 	CHECK(count_uid(&g, "alarm", &o) == 1 && o->line == 30);
 	CHECK_INT(st.bad_events, 1);
+	CHECK_INT(st.lost_events, 2); /* the VEVENT with no END, the stray END */
 	CHECK(st.warnings >= 3);
 	for (size_t i = 0; i < g.n; i++) {
 		char *s;
@@ -472,6 +473,37 @@ static void test_robustness(void)
 	CHECK_INT(ics_read("tests/ics/crosscheck.py", "py", "py", &opt, collect, &g, &st), -1);
 	ics_stats_release(&st);
 	CHECK_INT(g.n, 0);
+}
+
+/* A damaged BEGIN:VEVENT at calendar level hides an event: counted as lost, never silent. */
+static void test_garbled_begin(void)
+{
+	static const char cal[] =
+		"BEGIN:VCALENDAR\r\n"
+		"BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240101T090000Z\r\nEND:VEVENT\r\n"
+		"\0BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20240102T090000Z\r\nEND:VEVENT\r\n"
+		"X-WR-CALNAME:BEGIN\r\n" /* a property, not damage */
+		"END:VCALENDAR\r\n";
+	char path[] = "/tmp/t-ics-garbled-XXXXXX";
+	int fd = mkstemp(path);
+	struct got g = {0};
+	struct ics_stats st;
+	struct ics_options opt;
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK_INT(write(fd, cal, sizeof(cal) - 1), (long)(sizeof(cal) - 1));
+	close(fd);
+	memset(&opt, 0, sizeof(opt));
+	CHECK_INT(ics_read(path, "g.ics", path, &opt, collect, &g, &st), 0);
+	CHECK_INT(g.n, 1);
+	CHECK_INT(st.lost_events, 2); /* line 6 "?BEGIN:VEVENT", line 9 "END:VEVENT" */
+	CHECK_INT(st.bad_events, 0);
+	CHECK_STR(st.calendar_name, "BEGIN");
+	got_release(&g);
+	ics_stats_release(&st);
+	unlink(path);
 }
 
 /* X-MICROSOFT-CDO-ALLDAYEVENT:TRUE with local midnight-to-midnight times is all-day. */
@@ -507,6 +539,7 @@ int main(void)
 	test_fields();
 	test_cap_and_horizon();
 	test_robustness();
+	test_garbled_begin();
 	test_outlook_all_day();
 	ics_global_cleanup();
 	return TEST_DONE();
