@@ -12,7 +12,7 @@ PKGS      = libical libcurl libcjson yaml-0.1 sqlite3 icu-i18n
 DEB_PKGS  = libical-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libsqlite3-dev libicu-dev \
             pkg-config
 DEMO_DEBS = python3 python3-jsonschema curl
-TEST_DEBS = $(DEMO_DEBS) python3-recurring-ical-events time sqlite3
+TEST_DEBS = $(DEMO_DEBS) python3-recurring-ical-events time sqlite3 bsdutils
 PREFIX   ?= /usr/local
 BINDIR    = $(PREFIX)/bin
 DATADIR   = $(PREFIX)/share/ics2hubspot

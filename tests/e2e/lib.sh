@@ -69,6 +69,25 @@ start_sandbox() {
 	export SANDBOX_PORT SANDBOX_URL HUBSPOT_API_BASE HUBSPOT_ACCESS_TOKEN
 }
 
+# test_requires WHAT COMMAND...: a test that cannot run without COMMAND (installed by make test)
+# says so and fails, unless WHAT is listed in ICS2HUBSPOT_TEST_OPT_OUT (space-separated), an
+# explicit opt-out for a platform that cannot have it. Returns 1 (skip the test) when opted out.
+test_requires() {
+	local what=$1
+	shift
+	"$@" >/dev/null 2>&1 && return 0
+	case " ${ICS2HUBSPOT_TEST_OPT_OUT:-} " in
+	*" $what "*)
+		echo "# not run: $what is missing here (ICS2HUBSPOT_TEST_OPT_OUT=$ICS2HUBSPOT_TEST_OPT_OUT)" >&2
+		return 1
+		;;
+	esac
+	test_count=$((test_count + 1))
+	test_failures=$((test_failures + 1))
+	echo "not ok $test_count - cannot run: $what is missing ($*); install it, or opt out with ICS2HUBSPOT_TEST_OPT_OUT=$what"
+	return 1
+}
+
 # Track a background helper (a feed server, Prism...) so it is stopped at exit.
 track_pid() {
 	echo "$1" >>"$TRASH/.pids"

@@ -36,13 +36,12 @@ test_expect_success '--max-per-series cuts an absurd series with a warning namin
 	[ "$(wc -l <o)" = 7 ] && grep -q "sec.ics:2: UID every-second@x: series cut" err &&
 	rc=0; "$BIN" expand --max-per-series 0 sec.ics 2>/dev/null || rc=$?; [ $rc = 2 ]
 '
+test_requires script command -v script &&
 test_expect_success 'colour only on a terminal, never with NO_COLOR' '
 	"$BIN" expand 2>err; ! grep -q "$(printf "\033")" err &&
-	if command -v script >/dev/null; then
-		env -u NO_COLOR TERM=xterm script -qec "\"$BIN\" expand" /dev/null >tty.out 2>&1
-		grep -q "$(printf "\033")\[1;31merror: " tty.out &&
-		NO_COLOR=1 TERM=xterm script -qec "\"$BIN\" expand" /dev/null >tty.out 2>&1
-		grep -q "ics2hubspot: error: no calendar" tty.out
-	fi
+	env -u NO_COLOR TERM=xterm script -qec "\"$BIN\" expand" /dev/null >tty.out 2>&1
+	grep -q "$(printf "\033")\[1;31merror: " tty.out &&
+	NO_COLOR=1 TERM=xterm script -qec "\"$BIN\" expand" /dev/null >tty.out 2>&1
+	grep -q "ics2hubspot: error: no calendar" tty.out
 '
 test_done
