@@ -6,7 +6,7 @@ Usage: schemas_vs_specs.py SPECS_DIR
 For every example body in tests/sandbox/schemas/*.json, and for every variant of it made by
 removing one member or replacing one value with another JSON type: whenever our schema accepts the
 body, the official spec of the same operation must accept it too. Also every example must be
-accepted by both, and every operation of ours must exist in the official specs.
+accepted by both. An operation the specs in DIR do not describe is listed as not covered.
 Prints one line per schema and a total; exit 1 on any disagreement.
 """
 import copy
@@ -54,6 +54,7 @@ def main(argv):
     official = sandbox.load_official_specs(argv[1])
     total = agree = stricter = 0
     problems = []
+    uncovered = []
     for fname in sorted(os.listdir(sandbox.SCHEMAS_DIR)):
         if not fname.endswith(".json") or fname == "common.json":
             continue
@@ -70,7 +71,7 @@ def main(argv):
                 problems.append("%s: example path %s is not one of its operations" % (fname, ex["path"]))
                 continue
             if theirs is None or theirs.validator is None:
-                problems.append("%s: %s %s is not in the official specs" % (fname, method, ex["path"]))
+                uncovered.append("%s: %s %s" % (fname, method, ex["path"]))
                 continue
             for body in [ex["body"]] + list(variants(ex["body"])):
                 n_here += 1
@@ -89,10 +90,13 @@ def main(argv):
                     stricter += 1
         total += n_here
         print("%-45s %5d bodies checked" % (fname, n_here))
+    for u in uncovered:
+        print("NOT COVERED by the specs given (not checked): " + u)
     for p in problems:
         print("PROBLEM: " + p)
     print("schemas vs official specs: %d bodies (examples and their variants): %d same verdict, "
-          "%d rejected only by ours (stricter), %d problems" % (total, agree, stricter, len(problems)))
+          "%d rejected only by ours (stricter), %d examples not covered, %d problems"
+          % (total, agree, stricter, len(uncovered), len(problems)))
     return 1 if problems or total == 0 else 0
 
 
