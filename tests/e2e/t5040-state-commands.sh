@@ -37,16 +37,15 @@ test_expect_success 'state undo --run N --dry-run lists what would be archived, 
 	[ "$(grep -c "^archive " undo.plan)" = 3 ] && grep -q "b-0@example.test" undo.plan &&
 	[ "$(sandbox_get /_sandbox/stats | jget - "d[\"requests\"]")" = "$before" ]
 '
+test_requires script command -v script &&
 test_expect_success 'state undo asks: refused off a terminal without --yes; "n" at the prompt archives nothing' '
 	before=$(sandbox_get /_sandbox/stats | jget - "d[\"requests\"]") &&
 	[ "$(exit_code "$BIN" state undo --run 2 --state st.db </dev/null 2>err)" = 2 ] &&
 	grep -q "pass --yes" err && grep -q "^ics2hubspot: see .ics2hubspot state undo --help.$" err &&
-	if command -v script >/dev/null; then
-		printf "n\n" | script -qec "\"$BIN\" state undo --run 2 --state st.db" /dev/null >tty.out 2>&1
-		grep -q "^archive .*b-0@example.test" tty.out &&
-		grep -q "archive these 3 meetings in HubSpot? \[y/N\]" tty.out &&
-		grep -q "nothing archived" tty.out
-	fi &&
+	printf "n\n" | script -qec "\"$BIN\" state undo --run 2 --state st.db" /dev/null >tty.out 2>&1 &&
+	grep -q "^archive .*b-0@example.test" tty.out &&
+	grep -q "archive these 3 meetings in HubSpot? \[y/N\]" tty.out &&
+	grep -q "nothing archived" tty.out &&
 	[ "$(sandbox_get /_sandbox/stats | jget - "d[\"requests\"]")" = "$before" ] && [ "$(live b-)" = 3 ]
 '
 test_expect_success 'state undo --run N archives what run N created and marks it' '
