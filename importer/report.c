@@ -2,8 +2,6 @@
 #include "report.h"
 #include "util.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,24 +32,14 @@ const char *outcome_name(enum outcome o)
 	return outcome_names[o];
 }
 
-/* Create PATH.tmp.PID (0600, never through a planted link) for the next report_write. */
+/*
+ * Create PATH.tmp.XXXXXX beside the report (mkstemp: O_EXCL, 0600, never
+ * through a planted link) for the next report_write.
+ */
 static int open_tmp(struct report *r)
 {
-	int fd;
-
-	r->tmp = xasprintf("%s.tmp.%ld", r->path, (long)getpid());
-	unlink(r->tmp); /* a leftover of a crashed run with our pid */
-	fd = open(r->tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0 || !(r->out = fdopen(fd, "w"))) {
-		error_errno("cannot create the report '%s'", r->path);
-		if (fd >= 0) {
-			close(fd);
-			unlink(r->tmp);
-		}
-		FREE_NULL(r->tmp);
-		return -1;
-	}
-	return 0;
+	r->out = file_create_temp(r->path, &r->tmp);
+	return r->out ? 0 : -1;
 }
 
 struct report *report_new(const char *path)
@@ -240,7 +228,7 @@ int report_write(struct report *r, bool dry_run)
 {
 	cJSON *head, *totals;
 	char *text, *tmp;
-	FILE *out = NULL;
+	FILE *out;
 	int rc = -1;
 
 	if (!r->path)
@@ -279,31 +267,14 @@ int report_write(struct report *r, bool dry_run)
 	r->out = NULL;
 	/* The spooled entries go inside the (empty) "occurrences" array at the end. */
 	fwrite(text, 1, strlen(text) - 2, out);
-	if (copy_entries(r->spool, out))
-		goto werr;
-	fputs("]}\n", out);
-	/* Complete or absent: flush and sync before the rename. */
-	if (fflush(out) || ferror(out) || fsync(fileno(out)) < 0)
-		goto werr;
-	if (fclose(out)) {
-		out = NULL;
-		goto werr;
-	}
-	out = NULL;
-	if (rename(tmp, r->path) < 0) {
-		error_errno("cannot rename '%s' to '%s'", tmp, r->path);
+	if (copy_entries(r->spool, out)) {
+		error_errno("cannot write '%s'", tmp);
+		file_abort_temp(out, tmp);
 		goto out;
 	}
-	rc = 0;
-	goto out;
-werr:
-	error_errno("cannot write '%s'", tmp);
+	fputs("]}\n", out);
+	rc = file_commit_temp(out, tmp, r->path);
 out:
-	if (out)
-		fclose(out);
-	if (rc)
-		unlink(tmp);
-	free(tmp);
 	cJSON_free(text);
 	return rc;
 }

@@ -680,57 +680,85 @@ int file_read_all(const char *path, char **out, size_t *len)
 
 FILE *file_create_private(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	FILE *f;
 
 	if (fd < 0)
 		return NULL;
-	fchmod(fd, 0600);
+	fchmod(fd, 0600); /* whatever the umask */
 	f = fdopen(fd, "w");
 	if (!f)
 		close(fd);
 	return f;
 }
 
-int file_write_atomic(const char *path, const char *data, size_t len)
+FILE *file_create_temp(const char *path, char **tmp_out)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	size_t off = 0;
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp); /* O_CREAT|O_EXCL, 0600 */
+	FILE *f;
 
+	*tmp_out = NULL;
 	if (fd < 0) {
-		error_errno("cannot create '%s'", tmp);
+		error_errno("cannot create a temporary file beside '%s'", path);
 		free(tmp);
+		return NULL;
+	}
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	f = fdopen(fd, "w");
+	if (!f) {
+		error_errno("cannot write '%s'", tmp);
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return NULL;
+	}
+	*tmp_out = tmp;
+	return f;
+}
+
+void file_abort_temp(FILE *f, char *tmp)
+{
+	if (f)
+		fclose(f);
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+}
+
+int file_commit_temp(FILE *f, char *tmp, const char *path)
+{
+	/* Complete or absent: flush and sync before the rename. */
+	if (fflush(f) || ferror(f) || fsync(fileno(f)) < 0) {
+		error_errno("cannot write '%s'", tmp);
+		file_abort_temp(f, tmp);
 		return -1;
 	}
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			error_errno("cannot write '%s'", tmp);
-			goto fail;
-		}
-		off += (size_t)w;
+	if (fclose(f)) {
+		error_errno("cannot write '%s'", tmp);
+		file_abort_temp(NULL, tmp);
+		return -1;
 	}
-	/* The report must be complete or absent: flush before the rename. */
-	if (fsync(fd) < 0) {
-		error_errno("cannot sync '%s'", tmp);
-		goto fail;
-	}
-	close(fd);
-	fd = -1;
 	if (rename(tmp, path) < 0) {
 		error_errno("cannot rename '%s' to '%s'", tmp, path);
-		goto fail;
+		file_abort_temp(NULL, tmp);
+		return -1;
 	}
 	free(tmp);
 	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return -1;
+}
+
+int file_write_atomic(const char *path, const char *data, size_t len)
+{
+	char *tmp;
+	FILE *f = file_create_temp(path, &tmp);
+
+	if (!f)
+		return -1;
+	if (len && fwrite(data, 1, len, f) != len) {
+		error_errno("cannot write '%s'", tmp);
+		file_abort_temp(f, tmp);
+		return -1;
+	}
+	return file_commit_temp(f, tmp, path);
 }

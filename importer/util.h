@@ -171,9 +171,27 @@ bool source_is_url(const char *source);
 
 /* Read a whole file (or "-" for stdin) into *out (NUL-terminated). */
 int file_read_all(const char *path, char **out, size_t *len);
-/* Create (truncate) a file readable by its owner only (0600). */
+/*
+ * Files the importer writes are created, never opened: O_CREAT|O_EXCL|O_NOFOLLOW
+ * (or mkstemp), mode 0600, so that a symlink or a file planted at the name is
+ * never written through.
+ */
+/* Create a new file readable by its owner only (0600); NULL (errno set) when path exists. */
 FILE *file_create_private(const char *path);
-/* Write a whole file atomically: tmp (0600) + fsync + rename. */
+/*
+ * A new temporary file "<path>.tmp.XXXXXX" (mkstemp, 0600) in path's own
+ * directory, for file_commit_temp(). NULL after an error message.
+ */
+FILE *file_create_temp(const char *path, char **tmp_out);
+/*
+ * Flush, fsync and close f, then rename tmp over path (a symlink at path is
+ * replaced, not followed): the file is complete or absent. Frees tmp; on any
+ * failure removes it and returns -1 after an error message.
+ */
+int file_commit_temp(FILE *f, char *tmp, const char *path);
+/* Give up a temporary file: close, remove, free. */
+void file_abort_temp(FILE *f, char *tmp);
+/* Write a whole file atomically: file_create_temp + file_commit_temp. */
 int file_write_atomic(const char *path, const char *data, size_t len);
 
 #endif

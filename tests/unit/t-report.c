@@ -87,6 +87,55 @@ static void test_report_file(void)
 	free(path);
 }
 
+/* A symlink planted at the old predictable temporary name is never written through. */
+static void test_report_symlink(void)
+{
+	char dir[] = "/tmp/t-report.XXXXXX";
+	char *path, *victim, *planted, *text;
+	struct report *r;
+	struct meeting a = fake("uid-a", "Secret board meeting");
+	struct stat sb;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	path = xasprintf("%s/r.json", dir);
+	victim = xasprintf("%s/victim", dir);
+	planted = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	f = fopen(victim, "w");
+	CHECK(f != NULL);
+	fputs("keep\n", f);
+	fclose(f);
+	CHECK_INT(symlink(victim, planted), 0);
+	r = report_new(path);
+	report_add(r, &a, OUTCOME_CREATED, "901", NULL, NULL, NULL);
+	CHECK_INT(report_write(r, false), 0);
+	CHECK_INT(file_read_all(victim, &text, NULL), 0);
+	CHECK_STR(text, "keep\n");
+	free(text);
+	CHECK_INT(lstat(path, &sb), 0);
+	CHECK(S_ISREG(sb.st_mode));
+	CHECK_INT(sb.st_mode & 0777, 0600);
+	CHECK_INT(file_read_all(path, &text, NULL), 0);
+	CHECK(strstr(text, "Secret board meeting") != NULL);
+	free(text);
+	/* no temporary file is left behind */
+	{
+		char *cmd = xasprintf("test \"$(ls %s | wc -l)\" = 3", dir);
+
+		CHECK_INT(system(cmd), 0);
+		free(cmd);
+	}
+	report_free(r);
+	meeting_release(&a);
+	unlink(path);
+	unlink(victim);
+	unlink(planted);
+	rmdir(dir);
+	free(path);
+	free(victim);
+	free(planted);
+}
+
 static void test_no_path(void)
 {
 	struct report *r = report_new(NULL);
@@ -129,6 +178,7 @@ int main(void)
 {
 	test_created_up_front();
 	test_report_file();
+	test_report_symlink();
 	test_no_path();
 	return TEST_DONE();
 }

@@ -3,6 +3,8 @@
 #include "util.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void test_times(void)
 {
@@ -92,6 +94,87 @@ static void test_sbuf(void)
 	CHECK(sb.buf == NULL);
 }
 
+static char *slurp(const char *path)
+{
+	char *text = NULL;
+
+	if (file_read_all(path, &text, NULL))
+		return NULL;
+	return text;
+}
+
+/* Files are created O_EXCL in the target's directory: a planted symlink is never followed. */
+static void test_private_files(void)
+{
+	char dir[] = "/tmp/t-util.XXXXXX";
+	char *path, *victim, *planted, *text;
+	struct stat sb;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	path = xasprintf("%s/out.json", dir);
+	victim = xasprintf("%s/victim", dir);
+	planted = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	f = fopen(victim, "w");
+	CHECK(f != NULL);
+	fputs("keep", f);
+	fclose(f);
+
+	/* file_write_atomic: the old predictable temporary name is a symlink */
+	CHECK_INT(symlink(victim, planted), 0);
+	CHECK_INT(file_write_atomic(path, "secret", 6), 0);
+	text = slurp(victim);
+	CHECK_STR(text, "keep");
+	free(text);
+	text = slurp(path);
+	CHECK_STR(text, "secret");
+	free(text);
+	CHECK_INT(lstat(path, &sb), 0);
+	CHECK(S_ISREG(sb.st_mode));
+	CHECK_INT(sb.st_mode & 0777, 0600);
+	unlink(planted);
+	/* the target itself a symlink: replaced, not written through */
+	unlink(path);
+	CHECK_INT(symlink(victim, path), 0);
+	CHECK_INT(file_write_atomic(path, "secret2", 7), 0);
+	text = slurp(victim);
+	CHECK_STR(text, "keep");
+	free(text);
+	CHECK_INT(lstat(path, &sb), 0);
+	CHECK(S_ISREG(sb.st_mode));
+
+	/* file_create_private: never through a symlink, never an existing file */
+	unlink(path);
+	CHECK_INT(symlink(victim, path), 0);
+	f = file_create_private(path);
+	CHECK(f == NULL);
+	if (f)
+		fclose(f);
+	text = slurp(victim);
+	CHECK_STR(text, "keep");
+	free(text);
+	unlink(path);
+	f = file_create_private(path);
+	CHECK(f != NULL);
+	if (f) {
+		fputs("new", f);
+		fclose(f);
+	}
+	CHECK_INT(stat(path, &sb), 0);
+	CHECK_INT(sb.st_mode & 0777, 0600);
+	f = file_create_private(path);
+	CHECK(f == NULL);
+	if (f)
+		fclose(f);
+
+	unlink(path);
+	unlink(victim);
+	rmdir(dir);
+	free(path);
+	free(victim);
+	free(planted);
+}
+
 int main(void)
 {
 	test_times();
@@ -99,5 +182,6 @@ int main(void)
 	test_redact();
 	test_utf8();
 	test_sbuf();
+	test_private_files();
 	return TEST_DONE();
 }
