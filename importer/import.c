@@ -270,7 +270,10 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 	char *combined = NULL;
 	int rc;
 
-	if (r->st && state_feed_get(r->st, f->source, &known) == 1) {
+	rc = r->st ? state_feed_get(r->st, f->source, &known) : 0;
+	if (rc < 0)
+		r->state_errors++;
+	if (rc == 1) {
 		const char *dash = known.content_hash ? strchr(known.content_hash, '-') : NULL;
 
 		same_config = dash && !strcmp(dash + 1, r->config_hash);
@@ -1273,7 +1276,7 @@ int cmd_import(const struct app_options *o)
 	struct state_rows rows = {0};
 	struct sync_feed *sfeeds = NULL;
 	const char **srcs = NULL;
-	size_t loaded, nsf = 0, nsrcs = 0;
+	size_t loaded = 0, nsf = 0, nsrcs = 0;
 	int rc = EXIT_DONE;
 
 	r.o = o;
@@ -1337,6 +1340,13 @@ int cmd_import(const struct app_options *o)
 	/* 1. Leftovers of a run that died: resolved before anything is created. */
 	if (r.st && !o->dry_run)
 		note_stop(&r, resolve_pending(&r));
+	if (r.state_errors) {
+		/* A state that cannot be read cannot say what exists: nothing is sent. */
+		report_note(r.rep, "the state '%s' could not be read: nothing was sent",
+			    state_path(r.st));
+		rc = EXIT_USAGE;
+		goto finish;
+	}
 
 	/* 2. Read and map. */
 	loaded = read_calendars(&r);
@@ -1430,15 +1440,20 @@ int cmd_import(const struct app_options *o)
 
 finish:
 	batch_progress_end();
-	if (r.stopped)
+	if (rc != EXIT_DONE)
+		; /* already failed (state unreadable) */
+	else if (r.stopped)
 		rc = EXIT_REFUSED;
 	else if (!loaded)
 		rc = EXIT_USAGE;
-	else if (rc == EXIT_DONE && (r.failed || r.bad_events || loaded < r.nfeeds ||
-				     plan.refused_removals || r.state_errors))
+	else if (r.failed || r.bad_events || loaded < r.nfeeds || plan.refused_removals ||
+		 r.state_errors)
 		rc = EXIT_PARTIAL;
 	if (r.st && !o->dry_run) {
+		/* Any error from here on (a state write) still makes the exit code non-zero. */
 		save_feeds(&r, rc == EXIT_DONE);
+		if (r.state_errors && rc == EXIT_DONE)
+			rc = EXIT_PARTIAL;
 		if (state_finish_run(r.st, r.run_id, &r.counts,
 				     rc == EXIT_DONE	  ? "done"
 				     : rc == EXIT_PARTIAL ? "partial"

@@ -10,6 +10,8 @@ int main(int argc, char **argv)
 
 	if (rc < 0)
 		rc = run(&o);
+	if (stdout_flush_check() && rc == EXIT_DONE)
+		rc = EXIT_PARTIAL;
 	cli_release(&o);
 	/* --default-tz is checked against libical's zones before any command runs */
 	ics_global_cleanup();

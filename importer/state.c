@@ -21,6 +21,7 @@ struct state {
 	int lock_fd; /* -1 when read-only */
 	bool readonly;
 	bool in_txn; /* a state_txn_begin() is open */
+	bool creating; /* create_state(): the one place a database without schema is new */
 };
 
 static const char *const status_names[STATE_NSTATUS] = {
@@ -356,8 +357,9 @@ static int ensure_schema(struct state *st)
 		return error("state '%s' has schema version %d, newer than this ics2hubspot "
 			     "understands (%d): upgrade ics2hubspot",
 			     st->path, version, SCHEMA_VERSION);
-	if (st->readonly && version == 0)
-		return error("state '%s' is empty or not an ics2hubspot state", st->path);
+	if (version == 0 && !st->creating)
+		return error("'%s' is not an ics2hubspot state (a database without its schema)",
+			     st->path);
 	if (version == 1) {
 		/* Version 2 added occurrences.assocs (the associations last sent). */
 		if (st->readonly)
@@ -388,6 +390,57 @@ static int ensure_schema(struct state *st)
 	return 0;
 }
 
+/*
+ * A new state is built in a temporary file beside its path and renamed into
+ * place once its schema is committed. So a state file is never empty, and an
+ * empty file at the path is damage (a truncated copy, a full disk), never a
+ * new state to start silently — which would create every meeting again.
+ */
+static int create_state(const char *path)
+{
+	struct state tmp = {0};
+	char *name = xasprintf("%s.new.XXXXXX", path);
+	int fd = mkstemp(name), rc = -1;
+
+	if (fd < 0) {
+		error_errno("cannot create a state beside '%s'", path);
+		free(name);
+		return -1;
+	}
+	close(fd);
+	tmp.path = name;
+	tmp.lock_fd = -1;
+	tmp.creating = true;
+	if (sqlite3_open_v2(name, &tmp.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		error("cannot create state '%s': %s", path,
+		      tmp.db ? sqlite3_errmsg(tmp.db) : "out of memory");
+	else if (exec(&tmp, "PRAGMA synchronous = FULL") == 0 && ensure_schema(&tmp) == 0)
+		rc = 0;
+	if (tmp.db && sqlite3_close(tmp.db) != SQLITE_OK && rc == 0)
+		rc = error("cannot create state '%s': cannot close '%s'", path, name);
+	if (rc == 0 && rename(name, path) < 0)
+		rc = error_errno("cannot rename '%s' to '%s'", name, path);
+	if (rc)
+		unlink(name);
+	free(name);
+	return rc;
+}
+
+/* 1: path exists and is empty (an error was printed), 0: not empty, -1: cannot stat (errno). */
+static int refuse_empty(const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) < 0)
+		return -1;
+	if (sb.st_size > 0 || !S_ISREG(sb.st_mode))
+		return 0;
+	error("state '%s' is empty (0 bytes): not a state, so nothing was done; restore it from a "
+	      "backup, or remove it to start a new state",
+	      path);
+	return 1;
+}
+
 int state_open(const char *path, unsigned flags, struct state **out)
 {
 	struct state *st = xcalloc(1, sizeof(*st));
@@ -404,8 +457,6 @@ int state_open(const char *path, unsigned flags, struct state **out)
 			goto fail;
 		}
 	} else {
-		int fd;
-
 		if (make_parent_dirs(path) < 0)
 			goto fail;
 		/* Lock first, so that schema creation is also one process at a time. */
@@ -415,16 +466,19 @@ int state_open(const char *path, unsigned flags, struct state **out)
 			return rc;
 		}
 		/*
-		 * Create the file ourselves so it is 0600 from the start; SQLite gives its
-		 * -wal and -shm files the mode of the database file.
+		 * A new state is created by us (mkstemp: 0600 from the start; SQLite
+		 * gives its -wal and -shm files the mode of the database file).
 		 */
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0) {
+		rc = refuse_empty(path);
+		if (rc < 0 && errno == ENOENT)
+			rc = create_state(path);
+		else if (rc < 0)
 			error_errno("cannot open state '%s'", path);
+		if (rc)
 			goto fail;
-		}
-		close(fd);
 	}
+	if (st->readonly && refuse_empty(path) == 1)
+		goto fail;
 	if (sqlite3_open_v2(path, &st->db,
 			    st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
 			    NULL) != SQLITE_OK) {
@@ -844,9 +898,12 @@ int state_rows_for_plan(struct state *st, const char *const *sources, size_t nso
 			     " ORDER BY start_ts, key");
 		if (s)
 			bind_text(s, 1, sources[i]);
-		if (rows_collect(st, s, out, &cap) < 0)
+		rc = rows_collect(st, s, out, &cap); /* finalizes s */
+		s = NULL;
+		if (rc < 0)
 			goto out;
 	}
+	rc = -1;
 	/* Rows of other calendars that share a key with this run's meetings. */
 	srcs = xmalloc((nsources ? nsources : 1) * sizeof(*srcs));
 	memcpy(srcs, sources, nsources * sizeof(*srcs));

@@ -651,6 +651,13 @@ char *source_redact(const char *source)
 			 (int)(host_end - host), host);
 }
 
+int stdout_flush_check(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	return error_errno("cannot write to standard output");
+}
+
 int file_read_all(const char *path, char **out, size_t *len)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;

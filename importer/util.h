@@ -169,6 +169,12 @@ char *source_redact(const char *source);
 /* True for http://, https:// and webcal:// sources. */
 bool source_is_url(const char *source);
 
+/*
+ * Flush standard output: -1 after an error message when anything written to
+ * it was lost (a full disk, a closed pipe), so that the exit code says so.
+ */
+int stdout_flush_check(void);
+
 /* Read a whole file (or "-" for stdin) into *out (NUL-terminated). */
 int file_read_all(const char *path, char **out, size_t *len);
 /*

@@ -149,6 +149,28 @@ static void test_fresh_db(void)
 		CHECK_INT(state_open(junk, STATE_OPEN_READONLY, &st), -1);
 		free(junk);
 	}
+	/* An empty file is damage, never silently a new state (which would create it all again). */
+	{
+		char *empty = tmp_path("empty.db");
+		FILE *f = fopen(empty, "w");
+		struct stat sb;
+
+		if (f)
+			fclose(f);
+		CHECK_INT(state_open(empty, 0, &st), -1);
+		CHECK(st == NULL);
+		CHECK_INT(state_open(empty, STATE_OPEN_READONLY, &st), -1);
+		CHECK_INT(stat(empty, &sb), 0);
+		CHECK_INT(sb.st_size, 0);
+		free(empty);
+	}
+	/* A new state leaves no temporary file beside it. */
+	{
+		char *cmd = xasprintf("ls '%s' | grep -q new", dir);
+
+		CHECK(system(cmd) != 0);
+		free(cmd);
+	}
 	free(dir);
 	free(path);
 	free(wal);
