@@ -57,7 +57,7 @@ static const struct cli_option options[] = {
 	{"default-tz", 0, CLI_ZONE, F(default_tz), 0, "TZID",
 	 "zone for floating times (else X-WR-TIMEZONE, else UTC)"},
 	{"max-per-series", 0, CLI_POSITIVE, F(max_per_series), 0, "N",
-	 "cap on the occurrences of one series (default 100000)"},
+	 "cap on the occurrences of one series (default 10000)"},
 	{"dry-run", 'n', CLI_FLAG, F(dry_run), 0, NULL, "send nothing; print the plan"},
 	{"api-base", 0, CLI_STRING, F(api_base), 0, "URL",
 	 "HubSpot API base (else $HUBSPOT_API_BASE, else https://api.hubapi.com)"},

@@ -48,7 +48,12 @@ static const struct {
 };
 
 /* Documented limits (README / report). */
-#define ICS_DEFAULT_MAX_PER_SERIES 100000L /* occurrences emitted per series */
+/*
+ * Occurrences emitted per series: a daily meeting for 27 years, a stand-up every working day
+ * for 38 years. A real meeting series never reaches it; a hostile rule (FREQ=SECONDLY) stops
+ * here instead of planning millions of meetings.
+ */
+#define ICS_DEFAULT_MAX_PER_SERIES 10000L
 #define ICS_ITER_FACTOR		   10 /* iterator steps per series = cap * this */
 #define ICS_MAX_LINE		   (4L << 20) /* longer unfolded lines are dropped */
 #define ICS_MAX_WARNINGS	   1000 /* printed per calendar; the rest are counted */
@@ -2337,6 +2342,17 @@ static void emit(struct ctx *c, struct occurrence *o)
 		c->stop = true;
 }
 
+/* The FREQ of the series' most frequent rule (libical's static name), or NULL. */
+static const char *series_freq(const struct series *s)
+{
+	icalrecurrencetype_frequency f = ICAL_NO_RECURRENCE;
+
+	for (size_t i = 0; i < s->nrules; i++)
+		if (s->rules[i].freq < f)
+			f = s->rules[i].freq;
+	return f == ICAL_NO_RECURRENCE ? NULL : icalrecur_freq_to_string(f);
+}
+
 /* Emit one occurrence of a series, honouring the per-series cap. */
 static void emit_series(struct ctx *c, struct series *s, struct occurrence *o)
 {
@@ -2345,6 +2361,7 @@ static void emit_series(struct ctx *c, struct series *s, struct occurrence *o)
 		return;
 	}
 	s->emitted++;
+	o->freq = series_freq(s);
 	emit(c, o);
 }
 

@@ -38,6 +38,15 @@
  */
 #define PLAN_HORIZON_DAYS (ICS_HORIZON_DAYS - 1)
 
+/*
+ * Occurrences one run maps and keeps in memory (all calendars together): a
+ * company calendar's ten years of meetings fit many times over; a hostile
+ * calendar (a few events with absurd rules) stops here, in bounded memory.
+ * Past it, reading stops, nothing is removed, and the exit code is 1: import
+ * in --since/--until slices.
+ */
+#define IMPORT_MAX_OCCURRENCES 100000L
+
 /* One CALENDAR argument of the run. */
 struct feed {
 	const char *source; /* borrowed from the options */
@@ -49,6 +58,7 @@ struct feed {
 	bool dirty; /* something of it failed: do not remember its content */
 	char *etag, *last_modified, *content_hash; /* to remember once all went well */
 	long nmeetings;
+	long lost; /* occurrences not imported (rules too frequent): removes nothing */
 };
 
 /* batch_create() calls on_pending per request: meetings of one request form a set. */
@@ -78,6 +88,10 @@ struct run {
 	size_t nfeeds;
 	const char *reading; /* source being read, for on_occurrence */
 	long bad_events;
+	long max_occurrences; /* IMPORT_MAX_OCCURRENCES */
+	bool capped; /* the run reached max_occurrences: reading stopped */
+	long lost_series; /* series not imported (FREQ=SECONDLY/MINUTELY) */
+	char *lost_uid; /* the last one warned about */
 	char *config_hash;
 
 	const struct sync_plan *plan;
@@ -209,10 +223,40 @@ static void mark_dirty(struct run *r, const char *source)
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
+/*
+ * A rule repeating every second or minute is no meeting series (a hostile or
+ * broken invitation): import skips it, one warning per series (expand keeps it).
+ */
+static bool skip_subminute(struct run *r, const struct occurrence *occ)
+{
+	struct feed *f;
+
+	if (!occ->freq || (strcmp(occ->freq, "SECONDLY") && strcmp(occ->freq, "MINUTELY")))
+		return false;
+	if ((f = feed_of(r, r->reading)))
+		f->lost++;
+	if (r->lost_uid && !strcmp(r->lost_uid, occ->uid))
+		return true;
+	free(r->lost_uid);
+	r->lost_uid = xstrdup(occ->uid);
+	r->lost_series++;
+	warning("%s:%d: UID %s: FREQ=%s repeats more often than any meeting: not imported "
+		"(expand shows it)",
+		occ->file, occ->line, occ->uid, occ->freq);
+	return true;
+}
+
 static int on_occurrence(const struct occurrence *occ, void *data)
 {
 	struct run *r = data;
 	struct meeting m = {0};
+
+	if (skip_subminute(r, occ))
+		return 0;
+	if ((long)r->n >= r->max_occurrences) {
+		r->capped = true;
+		return -1; /* stop reading */
+	}
 
 	mapping_apply(r->map, occ, &m);
 	if (!m.key)
@@ -327,6 +371,17 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 	r->reading = f->source;
 	rc = ics_read(cal.path, cal.display, cal.source, io, on_occurrence, r, &st);
 	r->reading = NULL;
+	/* Occurrences not imported (limits): like a bad event, nothing of it is removed. */
+	if (!rc && r->capped)
+		report_note(r->rep,
+			    "%s: reading stopped at %ld occurrences, the limit of one run (import "
+			    "in --since/--until slices): nothing of it is removed this run",
+			    cal.display, r->max_occurrences);
+	else if (!rc && f->lost)
+		report_note(r->rep,
+			    "%s: %ld occurrence(s) of rules repeating every second or minute were "
+			    "not imported: nothing of it is removed this run",
+			    cal.display, f->lost);
 	report_calendar(r->rep, cal.display, st.events, st.occurrences, st.warnings, st.bad_events,
 			rc == 0);
 	if (rc) {
@@ -334,7 +389,8 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 			    cal.display);
 	} else {
 		f->loaded = f->parsed = true;
-		f->complete = st.bad_events == 0 && st.lost_events == 0;
+		f->complete = st.bad_events == 0 && st.lost_events == 0 && !f->lost && !r->capped;
+		f->dirty = !f->complete;
 		r->bad_events += st.bad_events + st.lost_events;
 		if (st.bad_events) {
 			f->dirty = true;
@@ -381,6 +437,14 @@ static size_t read_calendars(struct run *r)
 		f = &r->feeds[r->nfeeds++];
 		f->source = r->o->args[i];
 		f->display = source_redact(f->source);
+		if (r->capped) {
+			report_calendar(r->rep, f->display, 0, 0, 0, 0, false);
+			report_note(r->rep,
+				    "%s: not read (the run reached its limit of %ld occurrences): "
+				    "nothing of it is removed this run",
+				    f->display, r->max_occurrences);
+			continue;
+		}
 		read_one(r, f, &io);
 		if (f->loaded)
 			ok++;
@@ -1218,6 +1282,7 @@ static void run_release(struct run *r)
 	}
 	free(r->feeds);
 	free(r->config_hash);
+	free(r->lost_uid);
 	report_free(r->rep);
 	mapping_free(r->map);
 	hs_client_free(r->client);
@@ -1280,6 +1345,7 @@ int cmd_import(const struct app_options *o)
 	int rc = EXIT_DONE;
 
 	r.o = o;
+	r.max_occurrences = env_positive("ICS2HUBSPOT_MAX_OCCURRENCES", IMPORT_MAX_OCCURRENCES);
 	if (!o->nargs)
 		return usage_error("import", "no calendar given");
 	r.map = mapping_load(o->mapping);
@@ -1447,7 +1513,7 @@ finish:
 	else if (!loaded)
 		rc = EXIT_USAGE;
 	else if (r.failed || r.bad_events || loaded < r.nfeeds || plan.refused_removals ||
-		 r.state_errors)
+		 r.state_errors || r.capped || r.lost_series)
 		rc = EXIT_PARTIAL;
 	if (r.st && !o->dry_run) {
 		/* Any error from here on (a state write) still makes the exit code non-zero. */

@@ -1,6 +1,7 @@
 /* main: parse the command line (cli.c) and run the command. No logic here. */
 #include "cli.h"
 #include "ics.h"
+#include "util.h"
 
 int main(int argc, char **argv)
 {

@@ -49,6 +49,8 @@ struct occurrence {
 	char *categories; /* comma-joined */
 	int sequence;
 	char *calendar_name; /* X-WR-CALNAME of the calendar */
+	/* FREQ of the series' most frequent RRULE ("SECONDLY", "WEEKLY"...; static), or NULL */
+	const char *freq;
 
 	struct attendee organizer; /* organizer.email NULL when absent */
 	struct attendee *attendees;
