@@ -14,6 +14,7 @@ struct app_options {
 	long max_per_series; /* --max-per-series N (0: the built-in cap) */
 	bool dry_run; /* -n */
 	const char *api_base; /* --api-base, else HUBSPOT_API_BASE, else https://api.hubapi.com */
+	bool allow_insecure_http; /* --allow-insecure-http: a plain http API base off loopback */
 	const char *token_file; /* --token-file, else HUBSPOT_ACCESS_TOKEN */
 	const char *report; /* --report FILE */
 	const char *state; /* --state FILE, else the default path */
@@ -45,7 +46,9 @@ int cmd_state(const struct app_options *o);
 
 /*
  * The access token: the contents of --token-file (first line, trimmed) or
- * $HUBSPOT_ACCESS_TOKEN. NULL with a message when neither is there.
+ * $HUBSPOT_ACCESS_TOKEN. NULL with a message when neither is there, or when
+ * the API base breaks the transport policy (http_check_api_base): the caller
+ * exits 2. From here on the process is not dumpable and makes no core file.
  */
 char *app_token(const struct app_options *o);
 struct ics_options;

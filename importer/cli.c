@@ -61,6 +61,8 @@ static const struct cli_option options[] = {
 	{"dry-run", 'n', CLI_FLAG, F(dry_run), 0, NULL, "send nothing; print the plan"},
 	{"api-base", 0, CLI_STRING, F(api_base), 0, "URL",
 	 "HubSpot API base (else $HUBSPOT_API_BASE, else https://api.hubapi.com)"},
+	{"allow-insecure-http", 0, CLI_FLAG, F(allow_insecure_http), 0, NULL,
+	 "let the API base be plain http:// off this machine (the token in clear text)"},
 	{"token-file", 0, CLI_STRING, F(token_file), 0, "FILE",
 	 "read the access token from FILE (else $HUBSPOT_ACCESS_TOKEN)"},
 	{"rate", 0, CLI_RATE, F(rate_max), F(rate_interval_ms), "N/Ss",
@@ -89,7 +91,7 @@ static const struct cli_option options[] = {
 };
 
 #define COMMON_OPTIONS	"quiet verbose help"
-#define HUBSPOT_OPTIONS "api-base token-file rate"
+#define HUBSPOT_OPTIONS "api-base allow-insecure-http token-file rate"
 #define WINDOW_OPTIONS	"since until default-tz max-per-series"
 
 struct cli_command {

@@ -1,6 +1,7 @@
 /* commands: expand, check and the shared option helpers (token, API base, calendars). */
 #include "app.h"
 #include "calendar.h"
+#include "http.h"
 #include "hubspot.h"
 #include "ics.h"
 #include "mapping.h"
@@ -12,14 +13,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A token file is a few hundred bytes; anything this large is not one. */
+#define TOKEN_FILE_MAX 65536
+
 char *app_token(const struct app_options *o)
 {
 	const char *env = getenv("HUBSPOT_ACCESS_TOKEN");
 	char *text;
+	unsigned mode = 0;
 
+	/* The token goes to the API base only: https, or plain http on this machine. */
+	if (http_check_api_base(app_api_base(o), o->allow_insecure_http))
+		return NULL;
+	process_protect_secrets();
 	if (o->token_file) {
-		if (file_read_all(o->token_file, &text, NULL))
+		if (file_read_small(o->token_file, TOKEN_FILE_MAX, &text, &mode))
 			return NULL;
+		if (mode & 077)
+			warning("the token file '%s' is accessible by others (mode %04o): "
+				"chmod 600 '%s'",
+				o->token_file, mode, o->token_file);
 		text[strcspn(text, "\r\n")] = '\0';
 		str_trim(text);
 		if (!*text) {

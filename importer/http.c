@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,23 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define FETCH_DEFAULT_MAX	   (64u * 1024 * 1024)
 #define FETCH_TIMEOUT_MS	   120000L
+/*
+ * HubSpot's answers: the largest real ones (a batch read of 100 records with
+ * their properties, a page of owners) are well under 1 MiB. A body past this
+ * is no answer: the transfer stops with "response larger than 16 MiB".
+ */
+#define API_MAX_BODY (16u * 1024 * 1024)
+/* Response headers: at most this many lines and bytes (libcurl bounds one line only). */
+#define MAX_HEADERS	 200
+#define MAX_HEADER_BYTES (256u * 1024)
+/*
+ * A transfer slower than LOW_SPEED_LIMIT bytes/s for LOW_SPEED_TIME_S seconds
+ * is dropped (a server trickling a byte a second), so that the per-request
+ * timeout and the retry budget are real bounds. Test hook:
+ * ICS2HUBSPOT_LOW_SPEED_TIME_S.
+ */
+#define LOW_SPEED_LIMIT	 16L
+#define LOW_SPEED_TIME_S 20L
 
 struct http_xfer {
 	struct http_client *h;
@@ -26,6 +44,7 @@ struct http_xfer {
 	bool resend_ok;
 	size_t max_bytes; /* 0: unlimited */
 	bool too_big;
+	size_t header_bytes;
 	FILE *out; /* http_fetch: body goes here instead of res.body */
 	size_t out_bytes;
 	char errbuf[CURL_ERROR_SIZE];
@@ -178,8 +197,14 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *data)
 {
 	struct http_xfer *x = data;
 	size_t n = size * nmemb;
-	char *line = xstrndup(ptr, n), *colon;
+	char *line, *colon;
 
+	x->header_bytes += n;
+	if (x->res.nheaders >= MAX_HEADERS || x->header_bytes > MAX_HEADER_BYTES) {
+		x->too_big = true;
+		return 0; /* endless headers: stop */
+	}
+	line = xstrndup(ptr, n);
 	if (!strncmp(line, "HTTP/", 5)) {
 		headers_clear(&x->res);
 	} else if ((colon = strchr(line, ':'))) {
@@ -303,6 +328,12 @@ static void easy_common(struct http_xfer *x, long connect_timeout_ms, long timeo
 			 connect_timeout_ms > 0 ? connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS);
 	if (timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_LIMIT);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+			 env_positive("ICS2HUBSPOT_LOW_SPEED_TIME_S", LOW_SPEED_TIME_S));
+	/* Test hook: a private CA (the TLS tests' own certificate). */
+	if (getenv("ICS2HUBSPOT_CA_FILE"))
+		curl_easy_setopt(e, CURLOPT_CAINFO, getenv("ICS2HUBSPOT_CA_FILE"));
 	curl_easy_setopt(e, CURLOPT_USERAGENT, PROGRAM_NAME "/" PROGRAM_VERSION);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
@@ -327,6 +358,8 @@ static struct http_xfer *xfer_new(struct http_client *h, const struct http_reque
 	easy_common(x, req->connect_timeout_ms, req->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	x->max_bytes = API_MAX_BODY;
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)API_MAX_BODY);
 	x->hdrs = curl_slist_append(x->hdrs, "Accept: application/json");
 	/* No "Expect: 100-continue" round trip for large batch bodies. */
 	x->hdrs = curl_slist_append(x->hdrs, "Expect:");
@@ -417,8 +450,15 @@ static void xfer_finish(struct http_xfer *x, CURLcode rc)
 		r->err = HTTP_E_OTHER;
 		break;
 	}
-	r->errmsg = xasprintf("%s (%s)", http_error_name(r->err),
-			      x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+	if (r->err == HTTP_E_TOO_BIG)
+		r->errmsg = x->header_bytes > MAX_HEADER_BYTES || r->nheaders >= MAX_HEADERS
+				    ? xasprintf("response headers past %d lines or %u KiB",
+						MAX_HEADERS, MAX_HEADER_BYTES / 1024)
+				    : xasprintf("response larger than %zu MiB",
+						x->max_bytes / (1024 * 1024));
+	else
+		r->errmsg = xasprintf("%s (%s)", http_error_name(r->err),
+				      x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 }
 
 struct http_xfer *http_start(struct http_client *h, const struct http_request *req, void *tag)
@@ -581,7 +621,9 @@ int http_fetch(const char *url, const char *etag, const char *last_modified, siz
 	curl_easy_setopt(x.easy, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(x.easy, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(x.easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(x.easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* An https feed is never downgraded: its redirects may only go to https. */
+	curl_easy_setopt(x.easy, CURLOPT_REDIR_PROTOCOLS_STR,
+			 str_starts_with_ci(real_url, "https://") ? "https" : "http,https");
 	curl_easy_setopt(x.easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.max_bytes);
 	hdrs = curl_slist_append(hdrs, "Accept: text/calendar, */*;q=0.5");
 	if (etag && *etag) {
@@ -612,7 +654,13 @@ int http_fetch(const char *url, const char *etag, const char *last_modified, siz
 	if ((h = http_header_get(&x.res, "Last-Modified")))
 		res->last_modified = xstrdup(h);
 	if (x.res.err == HTTP_E_TOO_BIG) {
-		error("'%s' is larger than %zu bytes", shown, x.max_bytes);
+		error("cannot fetch '%s': %s", shown, x.res.errmsg);
+		goto out;
+	}
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL && str_starts_with_ci(real_url, "https://")) {
+		error("cannot fetch '%s': it redirects to a plain http:// address, refused (a "
+		      "calendar asked for over https is never fetched over http)",
+		      shown);
 		goto out;
 	}
 	if (x.res.err != HTTP_E_NONE) {
@@ -665,4 +713,67 @@ out:
 const char *http_curl_version(void)
 {
 	return curl_version_info(CURLVERSION_NOW)->version;
+}
+
+/* 127.0.0.0/8, ::1 (also IPv4-mapped), or the name localhost. */
+static bool host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char buf[64];
+	size_t n = strlen(host);
+
+	if (!strcasecmp(host, "localhost") || !strcasecmp(host, "localhost."))
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (host[0] == '[' && n >= 2 && n - 2 < sizeof(buf)) {
+		memcpy(buf, host + 1, n - 2);
+		buf[n - 2] = '\0';
+		if (inet_pton(AF_INET6, buf, &a6) == 1) {
+			static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
+								 0, 0, 0, 0, 0xff, 0xff};
+
+			if (IN6_IS_ADDR_LOOPBACK(&a6))
+				return true;
+			return !memcmp(a6.s6_addr, mapped, 12) && a6.s6_addr[12] == 127;
+		}
+	}
+	return false;
+}
+
+int http_check_api_base(const char *url, bool allow_insecure)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int rc = -1;
+
+	if (!u)
+		die(EXIT_REFUSED, "cannot initialise libcurl");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		error("the API base '%s' (--api-base, HUBSPOT_API_BASE) is not an http(s) URL",
+		      url);
+	} else if (!strcasecmp(scheme, "https")) {
+		rc = 0;
+	} else if (strcasecmp(scheme, "http")) {
+		error("the API base '%s' (--api-base, HUBSPOT_API_BASE) is not an http(s) URL",
+		      url);
+	} else if (host_is_loopback(host)) {
+		rc = 0;
+	} else if (allow_insecure) {
+		warning("the API base '%s' is plain http: the access token travels in clear text "
+			"(--allow-insecure-http)",
+			url);
+		rc = 0;
+	} else {
+		error("the API base '%s' is plain http and not on this machine: the access token "
+		      "would travel in clear text; use https:// (or --allow-insecure-http)",
+		      url);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
 }

@@ -97,6 +97,15 @@ const char *http_header_get(const struct http_result *r, const char *name);
 /* "connection refused", "timeout", "HTTP 502"...: a short description of the outcome. */
 const char *http_error_name(enum http_error e);
 
+/*
+ * The transport policy for the HubSpot API base: https://, or http:// on a
+ * loopback address (127.0.0.0/8, [::1], localhost: a local sandbox or proxy).
+ * Anything else is refused (-1 after an error naming the URL) unless
+ * allow_insecure (--allow-insecure-http), which warns. The URL may hold no
+ * secret: it is printed.
+ */
+int http_check_api_base(const char *url, bool allow_insecure);
+
 /* Result of http_fetch(). */
 struct http_fetch_result {
 	long status; /* final HTTP status (304 when not modified) */

@@ -30,6 +30,7 @@ struct hs_call {
 	void *tag;
 	int attempts, retries, throttles;
 	int64_t started_ms, not_before, sent_at;
+	int64_t first_sent_ms; /* the retry budget runs from here */
 	enum hs_result result;
 	struct hs_response resp;
 	struct hs_call *next;
@@ -527,6 +528,7 @@ static void send_call(struct hs_client *c, struct hs_call *call, int64_t now)
 {
 	struct http_request req;
 	char *url = xasprintf("%s%s", c->base, call->path);
+	int64_t left;
 
 	memset(&req, 0, sizeof(req));
 	req.method = call->method;
@@ -534,7 +536,11 @@ static void send_call(struct hs_client *c, struct hs_call *call, int64_t now)
 	req.bearer = c->token;
 	req.body = call->body;
 	req.body_len = call->body_len;
-	req.timeout_ms = c->timeout_ms;
+	/* No attempt outlives the call's retry budget: the budget is a real bound. */
+	if (!call->attempts)
+		call->first_sent_ms = now;
+	left = call->first_sent_ms + c->budget_ms - now;
+	req.timeout_ms = c->timeout_ms < left ? c->timeout_ms : left > 1000 ? left : 1000;
 	req.resend_ok = call->idempotent;
 	hs_limiter_sent(call->search ? &c->search : &c->main, now);
 	call->sent_at = now;

@@ -1396,8 +1396,7 @@ int cmd_import(const struct app_options *o)
 			.token = r.token,
 			.rate_max = o->rate_max,
 			.rate_interval_ms = o->rate_interval_ms,
-			.timeout_s = 30,
-			.retry_budget_s = 300,
+			.timeout_s = 30, /* the retry budget: the default 120 s */
 		};
 
 		r.client = hs_client_new(&ho);

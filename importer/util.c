@@ -8,9 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 int util_verbosity = 1;
 
@@ -768,4 +772,60 @@ int file_write_atomic(const char *path, const char *data, size_t len)
 		return -1;
 	}
 	return file_commit_temp(f, tmp, path);
+}
+
+void process_protect_secrets(void)
+{
+	struct rlimit rl = {0, 0};
+
+	setrlimit(RLIMIT_CORE, &rl);
+#if defined(__linux__)
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
+int file_read_small(const char *path, size_t max, char **out, unsigned *mode)
+{
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	struct stat sb;
+	char *buf;
+	size_t len = 0;
+
+	if (fd < 0)
+		return error_errno("cannot open '%s'", path);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return error("'%s' is not a regular file", path);
+	}
+	if ((uint64_t)sb.st_size > max) {
+		close(fd);
+		return error("'%s' is larger than %zu bytes", path, max);
+	}
+	buf = xmalloc(max + 1);
+	for (;;) {
+		ssize_t n = read(fd, buf + len, max + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_errno("cannot read '%s'", path);
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			free(buf);
+			close(fd);
+			return error("'%s' is larger than %zu bytes", path, max);
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	if (mode)
+		*mode = (unsigned)(sb.st_mode & 07777);
+	return 0;
 }

@@ -175,6 +175,19 @@ bool source_is_url(const char *source);
  */
 int stdout_flush_check(void);
 
+/*
+ * Before a secret (the access token) is in memory: no core dump
+ * (RLIMIT_CORE 0) and, on Linux, not dumpable (PR_SET_DUMPABLE 0: no core, no
+ * ptrace or /proc/PID/mem by other processes of the user). For the rest of the process.
+ */
+void process_protect_secrets(void);
+/*
+ * Read a small file (a secret: at most `max` bytes, else an error) into *out
+ * (NUL-terminated); *mode gets its permission bits. Never blocks on a FIFO
+ * and never reads a device: regular files only.
+ */
+int file_read_small(const char *path, size_t max, char **out, unsigned *mode);
+
 /* Read a whole file (or "-" for stdin) into *out (NUL-terminated). */
 int file_read_all(const char *path, char **out, size_t *len);
 /*

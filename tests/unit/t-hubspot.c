@@ -339,6 +339,40 @@ out:
 	free(feed);
 }
 
+/* The transport policy: the token goes to https, or to plain http on this machine only. */
+static void test_api_base_policy(void)
+{
+	static const struct {
+		const char *url;
+		bool allow;
+		int want;
+	} table[] = {
+		{"https://api.hubapi.com", false, 0},
+		{"HTTPS://api.hubapi.com/", false, 0},
+		{"http://127.0.0.1:8080", false, 0},
+		{"http://127.9.9.9", false, 0},
+		{"http://localhost:1234/x", false, 0},
+		{"http://[::1]:80", false, 0},
+		{"http://[::ffff:127.0.0.1]:80", false, 0},
+		{"http://api.hubapi.com", false, -1},
+		{"http://128.0.0.1", false, -1},
+		{"http://localhost.example.com", false, -1},
+		{"http://127.0.0.1.example.com", false, -1},
+		{"http://[::2]", false, -1},
+		{"http://api.hubapi.com", true, 0},
+		{"ftp://api.hubapi.com", true, -1},
+		{"not a url", false, -1},
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		int got = http_check_api_base(table[i].url, table[i].allow);
+
+		if (got != table[i].want)
+			fprintf(stderr, "policy for %s\n", table[i].url);
+		CHECK_INT(got, table[i].want);
+	}
+}
+
 int main(void)
 {
 	util_verbosity = 0; /* the failures tested print errors */
@@ -348,5 +382,6 @@ int main(void)
 	test_decide();
 	test_backoff();
 	test_fetch();
+	test_api_base_policy();
 	return TEST_DONE();
 }

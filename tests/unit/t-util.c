@@ -3,8 +3,12 @@
 #include "util.h"
 
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 static void test_times(void)
 {
@@ -175,6 +179,47 @@ static void test_private_files(void)
 	free(planted);
 }
 
+/* Once a token is in memory: no core file, not dumpable. */
+static void test_protect_secrets(void)
+{
+	struct rlimit rl;
+
+	process_protect_secrets();
+	CHECK_INT(getrlimit(RLIMIT_CORE, &rl), 0);
+	CHECK_INT(rl.rlim_cur, 0);
+	CHECK_INT(rl.rlim_max, 0);
+#if defined(__linux__)
+	CHECK_INT(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+#endif
+}
+
+/* Token files: small regular files only. */
+static void test_read_small(void)
+{
+	char dir[] = "/tmp/t-util.XXXXXX";
+	char *path, *text = NULL;
+	unsigned mode = 0;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	path = xasprintf("%s/tok", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs("pat-na1-abc\n", f);
+	fclose(f);
+	chmod(path, 0640);
+	CHECK_INT(file_read_small(path, 64, &text, &mode), 0);
+	CHECK_STR(text, "pat-na1-abc\n");
+	CHECK_INT(mode, 0640);
+	free(text);
+	CHECK_INT(file_read_small(path, 5, &text, &mode), -1);
+	CHECK_INT(file_read_small("/dev/zero", 64, &text, &mode), -1);
+	CHECK_INT(file_read_small(dir, 64, &text, &mode), -1);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
 int main(void)
 {
 	test_times();
@@ -183,5 +228,7 @@ int main(void)
 	test_utf8();
 	test_sbuf();
 	test_private_files();
+	test_read_small();
+	test_protect_secrets();
 	return TEST_DONE();
 }
