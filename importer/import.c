@@ -45,7 +45,7 @@
  * Past it, reading stops, nothing is removed, and the exit code is 1: import
  * in --since/--until slices.
  */
-#define IMPORT_MAX_OCCURRENCES 100000L
+#define IMPORT_MAX_OCCURRENCES 500000L
 
 /* One CALENDAR argument of the run. */
 struct feed {
