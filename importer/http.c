@@ -454,6 +454,8 @@ static void xfer_finish(struct http_xfer *x, CURLcode rc)
 		r->errmsg = x->header_bytes > MAX_HEADER_BYTES || r->nheaders >= MAX_HEADERS
 				    ? xasprintf("response headers past %d lines or %u KiB",
 						MAX_HEADERS, MAX_HEADER_BYTES / 1024)
+			    : x->max_bytes % (1024 * 1024)
+				    ? xasprintf("response larger than %zu bytes", x->max_bytes)
 				    : xasprintf("response larger than %zu MiB",
 						x->max_bytes / (1024 * 1024));
 	else
