@@ -824,17 +824,8 @@ static int64_t civil_secs(int y, int m, int d, int hh, int mm, int ss)
 	return days_from_civil(y, (unsigned)m, (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss;
 }
 
-/* Local fields of t read in zone (NULL or UTC: as UTC) -> seconds since the epoch. */
-static int64_t local_to_utc(struct icaltimetype t, icaltimezone *zone)
-{
-	t.is_date = 0;
-	t.zone = NULL;
-	if (zone && zone != utc_zone())
-		icaltimezone_convert_time(&t, zone, utc_zone());
-	return civil_secs(t.year, t.month, t.day, t.hour, t.minute, t.second);
-}
-
-static struct icaltimetype utc_to_local(int64_t secs, icaltimezone *zone)
+/* Civil fields of secs (as UTC), zone NULL. */
+static struct icaltimetype civil_of(int64_t secs)
 {
 	struct icaltimetype t = icaltime_null_time();
 	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
@@ -849,8 +840,58 @@ static struct icaltimetype utc_to_local(int64_t secs, icaltimezone *zone)
 	t.hour = (int)(rem / 3600);
 	t.minute = (int)(rem / 60 % 60);
 	t.second = (int)(rem % 60);
-	if (zone && zone != utc_zone())
-		icaltimezone_convert_time(&t, utc_zone(), zone);
+	return t;
+}
+
+/* UTC offset in seconds of zone at the instant u (NULL or UTC: 0). */
+static int64_t zone_offset_at(icaltimezone *zone, int64_t u)
+{
+	struct icaltimetype t;
+	int dst = 0;
+
+	if (!zone || zone == utc_zone())
+		return 0;
+	t = civil_of(u);
+	return icaltimezone_get_utc_offset_of_utc_time(zone, &t, &dst);
+}
+
+/*
+ * Local fields of t read in zone (NULL or UTC: as UTC) -> seconds since the
+ * epoch, as RFC 5545 §3.3.5 says: a local time that occurs twice (the hour a
+ * fall-back repeats) is its first occurrence, one that does not occur (the
+ * spring-forward gap) is read with the UTC offset before the gap. *gap (may be
+ * NULL) tells whether t was in a gap.
+ */
+static int64_t local_to_utc_gap(struct icaltimetype t, icaltimezone *zone, bool *gap)
+{
+	int64_t l = civil_secs(t.year, t.month, t.day, t.hour, t.minute, t.second);
+	int64_t before, after;
+
+	if (gap)
+		*gap = false;
+	if (!zone || zone == utc_zone())
+		return l;
+	/* transitions are days apart: the offsets a day either side are the candidates */
+	before = zone_offset_at(zone, l - 86400);
+	after = zone_offset_at(zone, l + 86400);
+	if (zone_offset_at(zone, l - before) == before)
+		return l - before; /* also the first of two occurrences */
+	if (zone_offset_at(zone, l - after) == after)
+		return l - after;
+	if (gap)
+		*gap = true;
+	return l - before;
+}
+
+static int64_t local_to_utc(struct icaltimetype t, icaltimezone *zone)
+{
+	return local_to_utc_gap(t, zone, NULL);
+}
+
+static struct icaltimetype utc_to_local(int64_t secs, icaltimezone *zone)
+{
+	struct icaltimetype t = civil_of(secs + zone_offset_at(zone, secs));
+
 	t.zone = zone;
 	return t;
 }
@@ -866,6 +907,7 @@ struct tval {
 	icaltimezone *zone; /* zone of t; NULL for DATE */
 	const char *zname; /* borrowed: "Europe/Berlin", "UTC", NULL for DATE */
 	bool floating;
+	bool gap; /* a local time the zone skips (spring forward) */
 	int64_t key; /* DATE: days*86400; DATE-TIME: UTC seconds */
 	int64_t day; /* local civil day of t */
 };
@@ -909,7 +951,7 @@ static int tval_resolve(struct ctx *c, icalproperty *p, struct icaltimetype t, i
 		out->floating = true;
 	}
 	out->t.zone = out->zone;
-	out->key = local_to_utc(t, out->zone);
+	out->key = local_to_utc_gap(t, out->zone, &out->gap);
 	return 0;
 }
 
@@ -1827,6 +1869,42 @@ static void outlook_all_day_to_date(icalcomponent *comp, struct tval *start, int
 	start->key = start->day * 86400;
 }
 
+/* A DTSTART/DTEND in a spring-forward gap: read as RFC 5545 §3.3.5 says, and said. */
+static void gap_warn(struct ctx *c, const struct tval *t, const char *what, long line,
+		     const char *uid)
+{
+	char *u = uid_print(uid), when[32];
+
+	time_format_utc(t->key, when, sizeof(when));
+	ctx_warn(
+		c, line, u,
+		"%s %04d-%02d-%02dT%02d:%02d does not exist in %s (daylight-saving gap): read with the offset before the gap, %s",
+		what, t->t.year, t->t.month, t->t.day, t->t.hour, t->t.minute, t->zname, when);
+	free(u);
+}
+
+/*
+ * A floating DTSTART with a DTEND;TZID= (RFC 5545 §3.8.2.2 forbids the mix):
+ * DTSTART is read in DTEND's zone, as floating EXDATE/RDATE/RECURRENCE-ID are
+ * read in DTSTART's.
+ */
+static void start_in_end_zone(struct ctx *c, struct tval *start, const struct tval *e, long line,
+			      const char *uid, bool warn)
+{
+	start->zone = e->zone;
+	start->zname = e->zname;
+	start->floating = false;
+	start->t.zone = e->zone;
+	start->key = local_to_utc_gap(start->t, e->zone, &start->gap);
+	if (warn) {
+		char *u = uid_print(uid);
+
+		ctx_warn(c, line, u, "floating DTSTART with a DTEND in %s: DTSTART read in %s too",
+			 e->zname, e->zname);
+		free(u);
+	}
+}
+
 /*
  * DTSTART and length of one VEVENT (RFC 5545 §3.6.1): DTEND - DTSTART, else
  * DURATION, else one day for a DATE and zero for a DATE-TIME. DTEND before
@@ -1851,6 +1929,8 @@ static int event_times(struct ctx *c, icalcomponent *comp, const char *uid, long
 		struct tval e;
 
 		if (tval_resolve(c, pe, icalproperty_get_dtend(pe), vz, vn, line, uid, &e) == 0) {
+			if (start->floating && !e.floating && !e.t.is_date && e.zone != utc_zone())
+				start_in_end_zone(c, start, &e, line, uid, warn);
 			if (start->t.is_date)
 				*dur = (e.day - start->day) * 86400;
 			else if (e.t.is_date)
@@ -1859,6 +1939,22 @@ static int event_times(struct ctx *c, icalcomponent *comp, const char *uid, long
 				       start->key;
 			else
 				*dur = e.key - start->key;
+			if ((start->gap || e.gap) && warn)
+				gap_warn(c, start->gap ? start : &e,
+					 start->gap ? "DTSTART" : "DTEND", line, uid);
+			if ((start->gap || e.gap) && *dur <= 0 && !start->t.is_date &&
+			    !e.t.is_date) {
+				/* 02:30-03:30 on a spring-forward day: keep the length as written
+				 */
+				int64_t nominal =
+					civil_secs(e.t.year, e.t.month, e.t.day, e.t.hour,
+						   e.t.minute, e.t.second) -
+					civil_secs(start->t.year, start->t.month, start->t.day,
+						   start->t.hour, start->t.minute, start->t.second);
+
+				if (nominal > 0)
+					*dur = nominal;
+			}
 			have = true;
 		}
 	}
@@ -2025,6 +2121,23 @@ static void series_add_exdate(struct ctx *c, struct series *s, icalproperty *p, 
 }
 
 /*
+ * FREQ=YEARLY;BYWEEKNO=n without BYDAY (nor BYYEARDAY/BYMONTHDAY): the weekday
+ * of DTSTART in week n, libical's own convention, which libical 3.0.16 gets
+ * wrong (libical#794): it lands on other days. Giving the rule DTSTART's
+ * weekday as BYDAY yields what was meant (docs/libical-upstream.md).
+ */
+static void byweekno_weekday(struct icalrecurrencetype *r, struct icaltimetype dtstart)
+{
+	if (r->freq != ICAL_YEARLY_RECURRENCE || r->by_week_no[0] == ICAL_RECURRENCE_ARRAY_MAX ||
+	    r->by_day[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+	    r->by_year_day[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+	    r->by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX)
+		return;
+	r->by_day[0] = (short)icaltime_day_of_week(dtstart); /* 1 = Sunday, as BYDAY */
+	r->by_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+/*
  * Set up the instance set of a master. Returns -1 (warned, counted as bad)
  * when the event has no usable DTSTART.
  */
@@ -2085,6 +2198,14 @@ static int series_init(struct ctx *c, struct series *s, icalcomponent *comp, con
 
 				XGROW(s->rules, caprules, s->nrules + 1);
 				XGROW(s->unbounded, cap2, s->nrules + 1);
+			}
+			byweekno_weekday(&r, s->start.t);
+			if (!icaltime_is_null_time(r.until) && !r.until.is_date && !s->all_day) {
+				/* the iterator runs on floating local times (iter_start) */
+				if (icaltime_is_utc(r.until))
+					r.until =
+						utc_to_local(local_to_utc(r.until, NULL), s->zone);
+				r.until.zone = NULL;
 			}
 			s->rules[s->nrules] = r;
 			s->unbounded[s->nrules] = r.count == 0 && icaltime_is_null_time(r.until);
@@ -2192,10 +2313,25 @@ static bool series_step_budget(struct ctx *c, const struct series *s,
 		u.zone = NULL;
 	} else {
 		u = utc_to_local(end, s->zone);
-		u.zone = s->start.t.zone;
+		u.zone = NULL; /* the iterator runs on floating local times (iter_start) */
 	}
 	rule->until = u;
 	return budget;
+}
+
+/*
+ * DTSTART for libical's iterator: its local fields without the zone. Each
+ * instance's local time comes from DTSTART (RFC 5545 §3.3.10), whatever the
+ * zone did to an earlier instance (libical would carry a gap day's shifted
+ * hour into the following instances); local_to_utc() reads each in the zone.
+ */
+static struct icaltimetype iter_start(const struct series *s)
+{
+	struct icaltimetype t = s->start.t;
+
+	if (!t.is_date)
+		t.zone = NULL;
+	return t;
 }
 
 /*
@@ -2233,7 +2369,7 @@ static size_t series_enum(struct ctx *c, struct series *s, int64_t lo, int64_t h
 		if (horizon && s->unbounded[i] && c->horizon < rhi)
 			rhi = c->horizon;
 		budget = series_step_budget(c, s, r, lo, rhi, &rule);
-		it = icalrecur_iterator_new(rule, s->start.t);
+		it = icalrecur_iterator_new(rule, iter_start(s));
 		if (!it)
 			continue;
 		if (r->count == 0 && lo - 2 * 86400 > s->start.key) {
@@ -2246,6 +2382,7 @@ static size_t series_enum(struct ctx *c, struct series *s, int64_t lo, int64_t h
 				st.zone = NULL;
 			} else {
 				st = utc_to_local(lo - 2 * 86400, s->zone);
+				st.zone = NULL;
 			}
 			icalrecur_iterator_set_start(it, st);
 		}

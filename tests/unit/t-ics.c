@@ -527,6 +527,100 @@ static void test_outlook_all_day(void)
 	ics_stats_release(&st);
 }
 
+/* Class 1, RFC 5545 §3.3.5: a local time in the spring-forward gap takes the offset before it. */
+static void test_dst_gap(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("dst.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	/* "TZID=America/New_York:20070311T023000 [...] is interpreted [as] 07:30 UTC" */
+	CHECK_INT(count_uid(&g, "gap", &o), 1);
+	CHECK(o && o->start == T("2007-03-11T07:30:00Z"));
+	/* DTEND 03:30 EDT = 07:30Z: not silently zero length, the written hour is kept */
+	CHECK(o && o->end == T("2007-03-11T08:30:00Z"));
+	/* a DTEND in the gap is read the same way: 01:30 EST to 02:30 (EST) is one hour */
+	CHECK_INT(count_uid(&g, "gap-end", &o), 1);
+	CHECK(o && o->start == T("2007-03-11T06:30:00Z") && o->end == T("2007-03-11T07:30:00Z"));
+	CHECK(st.warnings >= 2); /* both gap times are reported */
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+/* Class 3, RFC 5545 §3.3.5: a local time the fall-back repeats is its first occurrence. */
+static void test_dst_overlap(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("dst.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "overlap", &o), 1);
+	CHECK(o && o->start == T("2007-11-04T05:30:00Z")); /* 01:30 EDT */
+	CHECK(o && o->end == T("2007-11-04T07:30:00Z")); /* 02:30 EST */
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+/* Class 2, RFC 5545 §3.3.10: each instance's local time comes from DTSTART, after a gap too. */
+static void test_after_gap(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+
+	CHECK_INT(read_cal("dst.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "daily-after-gap", NULL), 4);
+	CHECK(find(&g, "daily-after-gap", "2024-03-30T01:30:00Z") != NULL); /* CET */
+	CHECK(find(&g, "daily-after-gap", "2024-03-31T01:30:00Z") != NULL); /* gap: CET */
+	CHECK(find(&g, "daily-after-gap", "2024-04-01T00:30:00Z") != NULL); /* CEST */
+	CHECK(find(&g, "daily-after-gap", "2024-04-02T00:30:00Z") != NULL);
+	CHECK_INT(count_uid(&g, "weekly-after-gap", NULL), 3);
+	CHECK(find(&g, "weekly-after-gap", "2024-03-31T01:30:00Z") != NULL);
+	CHECK(find(&g, "weekly-after-gap", "2024-04-07T00:30:00Z") != NULL);
+	/* UNTIL in UTC still bounds the local-time iteration inclusively */
+	CHECK_INT(count_uid(&g, "until-local", NULL), 4);
+	CHECK(find(&g, "until-local", "2024-03-28T09:00:00Z") != NULL);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+/* Class 4: FREQ=YEARLY;BYWEEKNO=n without BYDAY is DTSTART's weekday of week n (libical#794). */
+static void test_byweekno(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+
+	CHECK_INT(read_cal("byweekno.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "weekno-2", NULL), 3);
+	CHECK(find(&g, "weekno-2", "2001-01-08T09:00:00Z") != NULL);
+	CHECK(find(&g, "weekno-2", "2002-01-07T09:00:00Z") != NULL);
+	CHECK(find(&g, "weekno-2", "2003-01-06T09:00:00Z") != NULL);
+	/* RFC 5545 §3.8.5.3: (1997 9:00 AM EDT) May 12; (1998) May 11; (1999) May 17 */
+	CHECK_INT(count_uid(&g, "weekno-20", NULL), 3);
+	CHECK(find(&g, "weekno-20", "1997-05-12T13:00:00Z") != NULL);
+	CHECK(find(&g, "weekno-20", "1998-05-11T13:00:00Z") != NULL);
+	CHECK(find(&g, "weekno-20", "1999-05-17T13:00:00Z") != NULL);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+/* Class 6, RFC 5545 §3.8.2.2: a floating DTSTART with a zoned DTEND is read in that zone. */
+static void test_floating_with_zoned_end(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("mixed-zones.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "floating-start", &o), 1);
+	CHECK(o && o->start == T("2024-06-15T19:00:00Z") && o->end == T("2024-06-15T20:00:00Z"));
+	CHECK(o && !strcmp(o->tz, "Europe/Brussels"));
+	CHECK(st.warnings >= 1);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
 int main(void)
 {
 	util_verbosity = 0; /* the warnings are counted in ics_stats */
@@ -541,6 +635,11 @@ int main(void)
 	test_robustness();
 	test_garbled_begin();
 	test_outlook_all_day();
+	test_dst_gap();
+	test_dst_overlap();
+	test_after_gap();
+	test_byweekno();
+	test_floating_with_zoned_end();
 	ics_global_cleanup();
 	return TEST_DONE();
 }
