@@ -423,11 +423,12 @@ struct dup { /* a master whose UID may already have been seen (Bloom hit) */
 	int64_t off;
 	int32_t line;
 	int32_t seq;
+	int64_t stamp; /* LAST-MODIFIED, else DTSTAMP (UTC seconds), else 0 */
 	/* group data, valid in the first entry of a hash group */
-	int32_t best; /* index of the entry with the highest (seq, off) */
+	int32_t best; /* index of the entry with the highest (seq, stamp, off) */
 	bool has_first;
 	int32_t first_seq, first_line;
-	int64_t first_off;
+	int64_t first_off, first_stamp;
 };
 
 struct inst {
@@ -446,7 +447,7 @@ struct zentry {
 	char *tzid;
 	icaltimezone *zone;
 	char *name;
-	bool ok;
+	bool ok, fixed; /* fixed: an offset-only TZID */
 	int warned;
 };
 
@@ -464,8 +465,9 @@ struct creader {
 	bool quiet; /* drop line-level warnings (re-reads) */
 	bool sequential; /* the pass-2 reader: tracks METHOD, skips overrides */
 	bool cancel_method;
+	bool itip_method; /* METHOD lets a VEVENT go without DTSTART (RFC 5546) */
 	struct lpos top;
-	bool top_cancel;
+	bool top_cancel, top_itip;
 	struct pending *pend;
 	size_t npend, cappend;
 };
@@ -512,6 +514,10 @@ struct ctx {
 
 	struct creader seq, rnd;
 	struct ivec scratch;
+	icaltimezone *fixed[ICS_TZ_CACHE]; /* zones made for offset-only TZIDs */
+	int fixed_secs[ICS_TZ_CACHE];
+	size_t nfixed;
+	bool itip_event; /* the VEVENT being expanded comes with an iTIP METHOD */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -564,6 +570,8 @@ static void ctx_lost(struct ctx *c, long line, const char *text, const char *wha
 	error("%s:%ld: \"%s\" %s: an event may be lost", c->display, line, shown, what);
 	free(shown);
 }
+
+static void note(struct ctx *c, long line, const char *uid, const char *what);
 
 static void creader_pend(struct creader *cr, long line, char *msg)
 {
@@ -652,6 +660,135 @@ static icaltimezone *builtin_zone(const char *name)
 	return icaltimezone_get_builtin_timezone(name);
 }
 
+/*
+ * A VTIMEZONE of the file whose TZID (or X-LIC-LOCATION) is an IANA name, and
+ * the instants its observances cover: outside [lo, hi] the IANA zone is used
+ * (producers truncate VTIMEZONEs to the years around the export). ics_read()
+ * is not reentrant, so the table is per call, like ovs_base.
+ */
+struct cover {
+	icaltimezone *zone, *iana;
+	int64_t lo, hi;
+	char *tzid;
+	bool hit, warned; /* an instant outside [lo, hi] read differently */
+	int64_t hit_at;
+};
+static struct cover covers[ICS_TZ_CACHE];
+static size_t ncovers;
+
+static int64_t civil_secs(int y, int m, int d, int hh, int mm, int ss);
+
+static int64_t civil_t(struct icaltimetype t)
+{
+	return civil_secs(t.year, t.month, t.day, t.is_date ? 0 : t.hour, t.is_date ? 0 : t.minute,
+			  t.is_date ? 0 : t.second);
+}
+
+/* The instants the observances of an embedded VTIMEZONE cover (RFC 5545 §3.6.5). */
+static bool vtimezone_range(icalcomponent *vtz, int64_t *lo, int64_t *hi)
+{
+	*lo = T_MAX;
+	*hi = T_MIN;
+	for (icalcomponent *o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		icalproperty *p = icalcomponent_get_first_property(o, ICAL_DTSTART_PROPERTY);
+		icalproperty *pf = icalcomponent_get_first_property(o, ICAL_TZOFFSETFROM_PROPERTY);
+		struct icaltimetype t;
+		int64_t from, on;
+
+		if ((icalcomponent_isa(o) != ICAL_XSTANDARD_COMPONENT &&
+		     icalcomponent_isa(o) != ICAL_XDAYLIGHT_COMPONENT) ||
+		    !p)
+			continue;
+		t = icalproperty_get_dtstart(p);
+		if (icaltime_is_null_time(t))
+			continue;
+		from = pf ? icalproperty_get_tzoffsetfrom(pf) : 0;
+		on = civil_t(t) - from;
+		if (on < *lo)
+			*lo = on;
+		if (on > *hi)
+			*hi = on;
+		for (p = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY); p;
+		     p = icalcomponent_get_next_property(o, ICAL_RRULE_PROPERTY)) {
+			struct icalrecurrencetype r = icalproperty_get_rrule(p);
+			int64_t end = on;
+
+			if (r.freq == ICAL_NO_RECURRENCE)
+				continue;
+			if (icaltime_is_null_time(r.until) && r.count <= 0) {
+				end = T_MAX;
+			} else if (!icaltime_is_null_time(r.until)) {
+				end = civil_t(r.until) - (icaltime_is_utc(r.until) ? 0 : from);
+			} else {
+				icalrecur_iterator *it = icalrecur_iterator_new(r, t);
+				struct icaltimetype x;
+
+				for (int n = 0; it && n < r.count && n < 1000; n++) {
+					x = icalrecur_iterator_next(it);
+					if (icaltime_is_null_time(x))
+						break;
+					end = civil_t(x) - from;
+				}
+				if (it)
+					icalrecur_iterator_free(it);
+			}
+			if (end > *hi)
+				*hi = end;
+		}
+		for (p = icalcomponent_get_first_property(o, ICAL_RDATE_PROPERTY); p;
+		     p = icalcomponent_get_next_property(o, ICAL_RDATE_PROPERTY)) {
+			struct icaldatetimeperiodtype dp = icalproperty_get_rdate(p);
+			struct icaltimetype x =
+				icaltime_is_null_time(dp.time) ? dp.period.start : dp.time;
+
+			if (!icaltime_is_null_time(x) &&
+			    civil_t(x) - (icaltime_is_utc(x) ? 0 : from) > *hi)
+				*hi = civil_t(x) - (icaltime_is_utc(x) ? 0 : from);
+		}
+	}
+	return *lo <= *hi;
+}
+
+/*
+ * Remember an embedded VTIMEZONE whose TZID or X-LIC-LOCATION names an IANA
+ * zone: outside the instants it covers, that zone is used (zone_offset_at).
+ */
+static void cover_add(icaltimezone *z, const char *tzid)
+{
+	icaltimezone *iana = builtin_zone(tzid);
+	const char *loc;
+	struct cover *cv;
+	int64_t lo, hi;
+
+	if (ncovers >= ICS_TZ_CACHE || !icaltimezone_get_component(z))
+		return;
+	for (size_t i = 0; i < ncovers; i++)
+		if (covers[i].zone == z)
+			return;
+	if (!iana && (loc = icaltimezone_get_location(z)))
+		iana = builtin_zone(loc);
+	if (!iana || iana == utc_zone() || iana == z)
+		return;
+	if (!vtimezone_range(icaltimezone_get_component(z), &lo, &hi) ||
+	    (lo == T_MIN && hi == T_MAX))
+		return;
+	cv = &covers[ncovers++];
+	memset(cv, 0, sizeof(*cv));
+	cv->zone = z;
+	cv->iana = iana;
+	cv->lo = lo;
+	cv->hi = hi;
+	cv->tzid = xstrdup(tzid);
+}
+
+static void covers_release(void)
+{
+	for (size_t i = 0; i < ncovers; i++)
+		free(covers[i].tzid);
+	ncovers = 0;
+}
+
 /* Windows zone id -> IANA through ICU; returns a new string or NULL. */
 static char *icu_windows_to_iana(const char *winid)
 {
@@ -691,20 +828,150 @@ static const char *strip_utc_prefix(const char *s)
 	return s;
 }
 
+/*
+ * A display name reduced for comparison: no (UTC±hh:mm) prefix, "&" read as
+ * "and", runs of spaces as one, a space after each comma, lower case.
+ */
+static void display_norm(const char *s, char *out, size_t n)
+{
+	size_t w = 0;
+	bool space = false;
+
+	s = strip_utc_prefix(s);
+	for (; *s && w + 5 < n; s++) {
+		if (*s == ' ' || *s == '\t' || *s == ',') {
+			if (*s == ',') {
+				if (w && out[w - 1] == ' ')
+					w--;
+				out[w++] = ',';
+			}
+			space = true;
+			continue;
+		}
+		if (space && w)
+			out[w++] = ' ';
+		space = false;
+		if (*s == '&') {
+			memcpy(out + w, "and", 3);
+			w += 3;
+		} else {
+			out[w++] = (char)((*s >= 'A' && *s <= 'Z') ? *s - 'A' + 'a' : *s);
+		}
+	}
+	out[w] = '\0';
+}
+
 /* Outlook display names and Windows ids from CLDR's table (importer/winzones.tsv). */
 static const char *table_lookup(const char *tzid)
 {
-	const char *bare = strip_utc_prefix(tzid);
+	char want[256], have[256];
 
 	for (size_t i = 0; i < sizeof(winzones) / sizeof(winzones[0]); i++)
 		if (!strcasecmp(tzid, winzones[i].display) ||
 		    !strcasecmp(tzid, winzones[i].windows_id))
 			return winzones[i].iana;
-	if (bare != tzid || bare[0])
-		for (size_t i = 0; i < sizeof(winzones) / sizeof(winzones[0]); i++)
-			if (!strcasecmp(bare, strip_utc_prefix(winzones[i].display)))
-				return winzones[i].iana;
+	if (strlen(tzid) >= sizeof(want) - 8)
+		return NULL;
+	display_norm(tzid, want, sizeof(want));
+	if (!want[0])
+		return NULL;
+	for (size_t i = 0; i < sizeof(winzones) / sizeof(winzones[0]); i++) {
+		display_norm(winzones[i].display, have, sizeof(have));
+		if (!strcmp(want, have))
+			return winzones[i].iana;
+	}
 	return NULL;
+}
+
+/*
+ * A TZID that is only a UTC offset: "(GMT +01:00)", "UTC+01", "GMT+05:30",
+ * "UTC-0800". *secs gets the offset (east positive).
+ */
+static bool offset_only_name(const char *s, int *secs)
+{
+	int h = 0, m = 0, nd = 0, sign;
+	bool paren = false;
+
+	while (*s == ' ')
+		s++;
+	if (*s == '(') {
+		paren = true;
+		s++;
+	}
+	while (*s == ' ')
+		s++;
+	if (strncasecmp(s, "UTC", 3) && strncasecmp(s, "GMT", 3))
+		return false;
+	s += 3;
+	while (*s == ' ')
+		s++;
+	if (*s != '+' && *s != '-')
+		return false;
+	sign = *s++ == '-' ? -1 : 1;
+	while (s[nd] >= '0' && s[nd] <= '9' && nd < 5)
+		nd++;
+	if (nd >= 1 && nd <= 2 && s[nd] == ':' && s[nd + 1] >= '0' && s[nd + 1] <= '9' &&
+	    s[nd + 2] >= '0' && s[nd + 2] <= '9') {
+		h = nd == 2 ? (s[0] - '0') * 10 + (s[1] - '0') : s[0] - '0';
+		m = (s[nd + 1] - '0') * 10 + (s[nd + 2] - '0');
+		s += nd + 3;
+	} else if (nd >= 1 && nd <= 2) {
+		h = nd == 2 ? (s[0] - '0') * 10 + (s[1] - '0') : s[0] - '0';
+		s += nd;
+	} else if (nd == 4) {
+		h = (s[0] - '0') * 10 + (s[1] - '0');
+		m = (s[2] - '0') * 10 + (s[3] - '0');
+		s += 4;
+	} else {
+		return false;
+	}
+	if (nd == 0 || h > 14 || m > 59)
+		return false;
+	while (*s == ' ')
+		s++;
+	if (paren && *s == ')')
+		s++;
+	while (*s == ' ')
+		s++;
+	if (*s)
+		return false;
+	*secs = sign * (h * 3600 + m * 60);
+	return true;
+}
+
+/* A zone with one fixed UTC offset (east positive), made once per calendar. */
+static icaltimezone *fixed_zone(struct ctx *c, int secs, char **name)
+{
+	icalcomponent *vtz, *std;
+	icaltimezone *z;
+	char id[32];
+
+	snprintf(id, sizeof(id), "UTC%c%02d:%02d", secs < 0 ? '-' : '+', abs(secs) / 3600,
+		 abs(secs) / 60 % 60);
+	*name = xstrdup(id);
+	for (size_t i = 0; i < c->nfixed; i++)
+		if (c->fixed_secs[i] == secs)
+			return c->fixed[i];
+	if (c->nfixed >= ICS_TZ_CACHE)
+		return NULL;
+	vtz = icalcomponent_new(ICAL_VTIMEZONE_COMPONENT);
+	std = icalcomponent_new(ICAL_XSTANDARD_COMPONENT);
+	icalcomponent_add_property(vtz, icalproperty_new_tzid(id));
+	icalcomponent_add_property(
+		std, icalproperty_new_dtstart(icaltime_from_string("16010101T000000")));
+	icalcomponent_add_property(std, icalproperty_new_tzoffsetfrom(secs));
+	icalcomponent_add_property(std, icalproperty_new_tzoffsetto(secs));
+	icalcomponent_add_component(vtz, std);
+	z = icaltimezone_new();
+	if (!z || !icaltimezone_set_component(z, vtz)) {
+		if (z)
+			icaltimezone_free(z, 1);
+		icalcomponent_free(vtz);
+		return NULL;
+	}
+	c->fixed[c->nfixed] = z;
+	c->fixed_secs[c->nfixed++] = secs;
+	return z;
 }
 
 /*
@@ -712,7 +979,7 @@ static const char *table_lookup(const char *tzid)
  * IANA name -> known prefixes stripped -> Windows id via ICU -> Outlook display
  * name table. Returns NULL when nothing matches; *name gets a new string.
  */
-static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name)
+static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name, bool *fixed)
 {
 	char *t = xstrdup(raw);
 	char *s = str_trim(t);
@@ -724,10 +991,13 @@ static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name)
 		s = str_trim(s + 1);
 	}
 	*name = NULL;
+	if (fixed)
+		*fixed = false;
 	if (!*s)
 		goto out;
 	if (c && c->holder && (z = icalcomponent_get_timezone(c->holder, s))) {
 		*name = xstrdup(s);
+		cover_add(z, s);
 		goto out;
 	}
 	if ((z = builtin_zone(s))) {
@@ -757,6 +1027,15 @@ static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name)
 		if (tab && (z = builtin_zone(tab))) {
 			*name = xstrdup(tab);
 			goto out;
+		}
+	}
+	{
+		int secs;
+
+		if (c && offset_only_name(s, &secs)) {
+			z = fixed_zone(c, secs, name);
+			if (z && fixed)
+				*fixed = true;
 		}
 	}
 out:
@@ -789,12 +1068,24 @@ static icaltimezone *zone_for_tzid(struct ctx *c, const char *tzid, long line, c
 		}
 		memset(e, 0, sizeof(*e));
 		e->tzid = xstrdup(tzid);
-		e->zone = zone_lookup(c, tzid, &e->name);
+		e->zone = zone_lookup(c, tzid, &e->name, &e->fixed);
 		e->ok = e->zone != NULL;
 		if (!e->ok) {
 			e->zone = c->fzone;
 			e->name = xstrdup(c->fzone_name);
 		}
+	}
+	if (e->fixed && !e->warned) {
+		char *p = uid_print(uid), *z;
+
+		utf8_sanitize(tzid, &z);
+		ctx_warn(
+			c, line, p,
+			"TZID=\"%s\" is only a UTC offset: read as %s all year (no daylight-saving rules)",
+			z, e->name);
+		e->warned++;
+		free(p);
+		free(z);
 	}
 	if (!e->ok && e->warned <= ICS_TZ_WARN_PER_TZID) {
 		char *p = uid_print(uid), *z;
@@ -843,16 +1134,35 @@ static struct icaltimetype civil_of(int64_t secs)
 	return t;
 }
 
+static int64_t raw_offset_at(icaltimezone *zone, int64_t u)
+{
+	struct icaltimetype t = civil_of(u);
+	int dst = 0;
+
+	return icaltimezone_get_utc_offset_of_utc_time(zone, &t, &dst);
+}
+
 /* UTC offset in seconds of zone at the instant u (NULL or UTC: 0). */
 static int64_t zone_offset_at(icaltimezone *zone, int64_t u)
 {
-	struct icaltimetype t;
-	int dst = 0;
-
 	if (!zone || zone == utc_zone())
 		return 0;
-	t = civil_of(u);
-	return icaltimezone_get_utc_offset_of_utc_time(zone, &t, &dst);
+	for (size_t i = 0; i < ncovers; i++) {
+		struct cover *cv = &covers[i];
+		int64_t a;
+
+		if (cv->zone != zone)
+			continue;
+		if (u >= cv->lo && u <= cv->hi)
+			break;
+		a = raw_offset_at(cv->iana, u);
+		if (!cv->hit && a != raw_offset_at(zone, u)) {
+			cv->hit = true;
+			cv->hit_at = u;
+		}
+		return a;
+	}
+	return raw_offset_at(zone, u);
 }
 
 /*
@@ -967,11 +1277,26 @@ static int64_t dur_secs(struct icaldurationtype d)
 /* ---------------------------------------------------------------------------------------- */
 /* RRULE repair (docs/ics-notes.md, Parsing): what libical 3.0.16 would otherwise drop.     */
 
+/* The rule parts of RFC 5545 §3.3.10 (and RFC 7529's RSCALE, SKIP). */
+static bool rule_part_known(const char *name)
+{
+	static const char *const parts[] = {"FREQ",	  "UNTIL",     "COUNT",	   "INTERVAL",
+					    "BYSECOND",	  "BYMINUTE",  "BYHOUR",   "BYDAY",
+					    "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH",
+					    "BYSETPOS",	  "WKST",      "RSCALE",   "SKIP"};
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (!strcasecmp(name, parts[i]))
+			return true;
+	return false;
+}
+
 /*
  * Returns a repaired copy of an RRULE/EXRULE line, or NULL when nothing needed
  * repair; *why describes the change. Drops COUNT<=0, COUNT when UNTIL is also
  * present (RFC 5545 §3.3.10 allows only one), INTERVAL<=0, repeated rule parts
- * (the first wins) and empty parts.
+ * (the first wins), empty parts and unknown parts (`X-NAME=1`, a Google export's
+ * `AnythingRandom;FREQ=...`), which would make libical drop the whole rule.
  */
 static char *rrule_repair(const char *line, char **why)
 {
@@ -1016,6 +1341,15 @@ static char *rrule_repair(const char *line, char **why)
 		for (size_t i = 0; i < nseen; i++)
 			if (!strcasecmp(seen[i], name))
 				dup = true;
+		if (!eq || !rule_part_known(name)) {
+			char *t = xstrndup(tok, strlen(tok) > 40 ? 40 : strlen(tok));
+
+			sbuf_addf(&reasons, "%sunknown part %s ignored", reasons.len ? ", " : "",
+				  t);
+			free(t);
+			changed = true;
+			continue;
+		}
 		if (dup) {
 			sbuf_addf(&reasons, "%srepeated %s dropped", reasons.len ? ", " : "", name);
 			drop = true;
@@ -1160,14 +1494,19 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 				break;
 			case A_CALBEGIN:
 				if (cr->sequential)
-					cr->cancel_method = false;
+					cr->cancel_method = cr->itip_method = false;
 				break;
 			case A_CALPROP:
 				if (cr->sequential && prop_is(line, "METHOD", NULL)) {
 					const char *v = line_value(line);
 					char *t = xstrdup(v ? v : "");
 
-					cr->cancel_method = !strcasecmp(str_trim(t), "CANCEL");
+					str_trim(t);
+					cr->cancel_method = !strcasecmp(t, "CANCEL");
+					cr->itip_method = cr->cancel_method ||
+							  !strcasecmp(t, "REPLY") ||
+							  !strcasecmp(t, "REFRESH") ||
+							  !strcasecmp(t, "DECLINECOUNTER");
 					free(t);
 				}
 				break;
@@ -1176,6 +1515,7 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 					      !(cr->sequential && is_override_offset(c, pos.off));
 				cr->top = pos;
 				cr->top_cancel = cr->cancel_method;
+				cr->top_itip = cr->itip_method;
 				creader_drop_pending(cr);
 				if (cr->feeding)
 					feed(cr, line, pos.line);
@@ -1251,11 +1591,32 @@ static icalcomponent *read_at(struct ctx *c, struct creader *cr, int64_t off, lo
 	return comp;
 }
 
-/* X-LIC-ERROR properties and pending line warnings of a freshly read VEVENT. */
+/* libical's parser message (X-LIC-ERROR) in our words. */
+static int lic_error_kind(const char *m)
+{
+	if (strstr(m, "RRULE") || strstr(m, "EXRULE"))
+		return 0;
+	if (strstr(m, "could not find a property name"))
+		return 1;
+	if (strstr(m, "property name"))
+		return 2;
+	if (strstr(m, "parameter"))
+		return 3;
+	return 4;
+}
+
+/*
+ * X-LIC-ERROR properties and pending line warnings of a freshly read VEVENT:
+ * libical's parser messages become one warning per VEVENT, in our words.
+ */
 static void report_component(struct ctx *c, struct creader *cr, icalcomponent *comp, long line,
 			     const char *uid)
 {
-	char *u = uid_print(uid);
+	static const char *const what[] = {
+		"", "with no property name (badly folded?)", "with an invalid property name",
+		"with an unreadable parameter", "with an unreadable value"};
+	long n[5] = {0, 0, 0, 0, 0}, total = 0;
+	char *u = uid_print(uid), *rule = NULL;
 
 	creader_flush(c, cr, u);
 	if (!cr->quiet) {
@@ -1263,21 +1624,49 @@ static void report_component(struct ctx *c, struct creader *cr, icalcomponent *c
 			     icalcomponent_get_first_property(comp, ICAL_XLICERROR_PROPERTY);
 		     p; p = icalcomponent_get_next_property(comp, ICAL_XLICERROR_PROPERTY)) {
 			const char *m = icalproperty_get_xlicerror(p);
-			char *s;
+			int k;
 
 			if (!m)
 				continue;
-			utf8_sanitize(m, &s);
-			if (strstr(m, "No value for ") && strstr(m, "Removing entire property"))
+			if (strstr(m, "No value for ") && strstr(m, "Removing entire property")) {
+				char *s;
+
+				utf8_sanitize(m, &s);
 				verbose("%s:%ld: UID %s: %s", c->display, line, u ? u : "(none)",
 					s);
-			else if (strstr(m, "RRULE"))
-				ctx_warn(c, line, u, "%s (the event is read without this rule)", s);
-			else
-				ctx_warn(c, line, u, "%s", s);
-			free(s);
+				free(s);
+				continue;
+			}
+			k = lic_error_kind(m);
+			if (k == 0 && !rule) {
+				const char *v = strstr(m, "property: ");
+				char *t = xstrndup(v ? v + 10 : m, 120);
+
+				utf8_sanitize(t, &rule);
+				free(t);
+			}
+			n[k]++;
+			total++;
 		}
 	}
+	if (total) {
+		struct sbuf sb = SBUF_INIT;
+
+		if (total > n[0])
+			sbuf_addf(&sb, "%ld unreadable line%s ignored: ", total - n[0],
+				  total - n[0] > 1 ? "s" : "");
+		for (int k = 1, first = 1; k < 5; k++)
+			if (n[k]) {
+				sbuf_addf(&sb, "%s%ld %s", first ? "" : ", ", n[k], what[k]);
+				first = 0;
+			}
+		if (n[0])
+			sbuf_addf(&sb, "%sunreadable RRULE \"%s\": the event is read without it",
+				  total > n[0] ? "; " : "", rule ? rule : "");
+		ctx_warn(c, line, u, "%s", sb.buf);
+		sbuf_release(&sb);
+	}
+	free(rule);
 	free(u);
 }
 
@@ -1323,7 +1712,37 @@ struct p1ev {
 	long line;
 	uint64_t hash;
 	int32_t seq;
+	int64_t last_modified, dtstamp;
 };
+
+/* A UTC DATE-TIME value ("20240101T120000Z") as seconds; 0 when unreadable. */
+static int64_t stamp_parse(const char *v)
+{
+	int y, mo, d, h = 0, mi = 0, se = 0;
+
+	if (!v || sscanf(v, "%4d%2d%2dT%2d%2d%2d", &y, &mo, &d, &h, &mi, &se) < 3 || y < 1 ||
+	    mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    se < 0 || se > 60)
+		return 0;
+	return civil_secs(y, mo, d, h, mi, se);
+}
+
+/* What decides between two VEVENTs with one UID and SEQUENCE: LAST-MODIFIED, else DTSTAMP. */
+static int64_t comp_stamp(icalcomponent *comp)
+{
+	icalproperty *p = icalcomponent_get_first_property(comp, ICAL_LASTMODIFIED_PROPERTY);
+	char *v;
+	int64_t t;
+
+	if (!p)
+		p = icalcomponent_get_first_property(comp, ICAL_DTSTAMP_PROPERTY);
+	if (!p)
+		return 0;
+	v = icalproperty_get_value_as_string_r(p);
+	t = stamp_parse(v);
+	free(v);
+	return t;
+}
 
 /* TEXT unescaping for calendar-level values we read from raw lines. */
 static char *text_unescape(const char *v)
@@ -1395,6 +1814,10 @@ static void p1_prop(struct p1ev *ev, const char *line)
 		v = line_value(line);
 		if (v && *v)
 			ev->has_recid = true;
+	} else if (prop_is(line, "LAST-MODIFIED", NULL)) {
+		ev->last_modified = stamp_parse(line_value(line));
+	} else if (prop_is(line, "DTSTAMP", NULL)) {
+		ev->dtstamp = stamp_parse(line_value(line));
 	} else if (prop_is(line, "SEQUENCE", NULL)) {
 		long s;
 
@@ -1429,6 +1852,7 @@ static void p1_event(struct ctx *c, struct p1ev *ev)
 		d->off = ev->off;
 		d->line = (int32_t)ev->line;
 		d->seq = ev->seq;
+		d->stamp = ev->last_modified ? ev->last_modified : ev->dtstamp;
 	}
 }
 
@@ -1461,9 +1885,10 @@ static int dup_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static bool key_gt(int32_t s1, int64_t o1, int32_t s2, int64_t o2)
+/* Which of two VEVENTs with one UID wins: higher SEQUENCE, then more recent, then later. */
+static bool key_gt(int32_t s1, int64_t t1, int64_t o1, int32_t s2, int64_t t2, int64_t o2)
 {
-	return s1 > s2 || (s1 == s2 && o1 > o2);
+	return s1 > s2 || (s1 == s2 && (t1 > t2 || (t1 == t2 && o1 > o2)));
 }
 
 static int pass1(struct ctx *c)
@@ -1587,7 +2012,8 @@ static int pass1(struct ctx *c)
 			size_t best = a;
 
 			for (b = a; b < c->ndups && c->dups[b].hash == c->dups[a].hash; b++)
-				if (key_gt(c->dups[b].seq, c->dups[b].off, c->dups[best].seq,
+				if (key_gt(c->dups[b].seq, c->dups[b].stamp, c->dups[b].off,
+					   c->dups[best].seq, c->dups[best].stamp,
 					   c->dups[best].off))
 					best = b;
 			c->dups[a].best = (int32_t)best;
@@ -2152,7 +2578,11 @@ static int series_init(struct ctx *c, struct series *s, icalcomponent *comp, con
 	s->uid = uid;
 	s->line = line;
 	if (event_times(c, comp, uid, line, warn, &s->start, &s->dur) < 0) {
-		if (warn) {
+		if (warn && c->itip_event &&
+		    !icalcomponent_get_first_property(comp, ICAL_DTSTART_PROPERTY)) {
+			note(c, line, uid,
+			     "iTIP message (METHOD:REPLY/CANCEL/...) without DTSTART: nothing to import, skipped");
+		} else if (warn) {
 			char *u = uid_print(uid);
 
 			ctx_warn(c, line, u, "VEVENT without a usable DTSTART skipped");
@@ -2854,7 +3284,13 @@ static bool uid_at(struct ctx *c, int64_t off, long line, const char *uid)
 	return same;
 }
 
-static bool master_wins(struct ctx *c, const char *uid, uint64_t h, int64_t off, long line, int seq)
+/*
+ * Whether the master at `off` is the one to expand among the VEVENTs with its
+ * UID; when not, *wline gets the winner's line and *tie whether both have the
+ * same SEQUENCE.
+ */
+static bool master_wins(struct ctx *c, const char *uid, uint64_t h, int64_t off, long line, int seq,
+			int64_t stamp, long *wline, bool *tie)
 {
 	size_t a, b;
 	struct dup *g, *best;
@@ -2880,6 +3316,7 @@ static bool master_wins(struct ctx *c, const char *uid, uint64_t h, int64_t off,
 		if (lo < b && c->dups[lo].off == off) {
 			recorded = true;
 			seq = c->dups[lo].seq; /* compare like with like */
+			stamp = c->dups[lo].stamp;
 		}
 	}
 	if (!recorded && !g->has_first) {
@@ -2887,21 +3324,33 @@ static bool master_wins(struct ctx *c, const char *uid, uint64_t h, int64_t off,
 		g->first_off = off;
 		g->first_line = (int32_t)line;
 		g->first_seq = seq;
+		g->first_stamp = stamp;
 	}
 	best = &c->dups[g->best];
-	if (best->off != off && key_gt(best->seq, best->off, seq, off)) {
-		if (uid_at(c, best->off, best->line, uid))
+	if (best->off != off && key_gt(best->seq, best->stamp, best->off, seq, stamp, off)) {
+		if (uid_at(c, best->off, best->line, uid)) {
+			*wline = best->line;
+			*tie = best->seq == seq;
 			return false;
+		}
 		/* a hash collision: check every stronger candidate */
 		for (size_t i = a; i < b; i++)
 			if (c->dups[i].off != off && c->dups[i].off != best->off &&
-			    key_gt(c->dups[i].seq, c->dups[i].off, seq, off) &&
-			    uid_at(c, c->dups[i].off, c->dups[i].line, uid))
+			    key_gt(c->dups[i].seq, c->dups[i].stamp, c->dups[i].off, seq, stamp,
+				   off) &&
+			    uid_at(c, c->dups[i].off, c->dups[i].line, uid)) {
+				*wline = c->dups[i].line;
+				*tie = c->dups[i].seq == seq;
 				return false;
+			}
 	}
-	if (g->has_first && g->first_off != off && key_gt(g->first_seq, g->first_off, seq, off) &&
-	    uid_at(c, g->first_off, g->first_line, uid))
+	if (g->has_first && g->first_off != off &&
+	    key_gt(g->first_seq, g->first_stamp, g->first_off, seq, stamp, off) &&
+	    uid_at(c, g->first_off, g->first_line, uid)) {
+		*wline = g->first_line;
+		*tie = g->first_seq == seq;
 		return false;
+	}
 	return true;
 }
 
@@ -2926,27 +3375,71 @@ static char *synth_uid(struct ctx *c, icalcomponent *comp, long line)
 	return xasprintf("nouid-%s", hex);
 }
 
+/*
+ * Once per TZID: an instant outside what the file's VTIMEZONE covers was read
+ * in the IANA zone of that name, and that changed its reading.
+ */
+static void cover_warn(struct ctx *c, long line, const char *uid)
+{
+	for (size_t i = 0; i < ncovers; i++) {
+		struct cover *cv = &covers[i];
+		char lo[32], hi[32], *u, *t;
+		const char *iana = icaltimezone_get_location(cv->iana);
+
+		if (!cv->hit || cv->warned)
+			continue;
+		cv->warned = true;
+		time_format_date(cv->lo, lo, sizeof(lo));
+		if (cv->hi == T_MAX)
+			snprintf(hi, sizeof(hi), "on");
+		else
+			time_format_date(cv->hi, hi, sizeof(hi));
+		u = uid_print(uid);
+		utf8_sanitize(cv->tzid, &t);
+		ctx_warn(
+			c, line, u,
+			"the file's VTIMEZONE \"%s\" covers only %s to %s: times outside are read in the IANA zone %s",
+			t, lo, hi, iana ? iana : t);
+		free(t);
+		free(u);
+	}
+}
+
 static void process_vevent(struct ctx *c, icalcomponent *comp, const struct lpos *where,
 			   bool cancel_method)
 {
 	const char *uid = icalcomponent_get_uid(comp);
 	uint64_t h;
+	long wline = 0;
+	bool tie = false;
 
 	report_component(c, &c->seq, comp, where->line, uid);
 	if (!uid || !*uid) {
 		char *su = synth_uid(c, comp, where->line);
 
 		expand_master(c, comp, su, 0, false, where->line, cancel_method);
+		cover_warn(c, where->line, su);
 		free(su);
 		return;
 	}
 	h = uid_hash(uid);
-	if (!master_wins(c, uid, h, where->off, where->line, icalcomponent_get_sequence(comp))) {
-		note(c, where->line, uid,
-		     "superseded by another VEVENT with the same UID and a higher SEQUENCE");
+	if (!master_wins(c, uid, h, where->off, where->line, icalcomponent_get_sequence(comp),
+			 comp_stamp(comp), &wline, &tie)) {
+		char *u = uid_print(uid);
+
+		if (tie) /* RFC 5545 §3.8.4.7: a UID names one event; never silently */
+			ctx_warn(
+				c, where->line, u,
+				"two VEVENTs with this UID and SEQUENCE, lines %ld and %ld: line %ld is kept (more recent LAST-MODIFIED/DTSTAMP, else later in the file), line %ld is ignored",
+				where->line, wline, wline, where->line);
+		else
+			note(c, where->line, uid,
+			     "superseded by another VEVENT with the same UID and a higher SEQUENCE");
+		free(u);
 		return;
 	}
 	expand_master(c, comp, uid, h, true, where->line, cancel_method);
+	cover_warn(c, where->line, uid);
 }
 
 /* An override nobody claimed: emitted on its own (Google exports these). */
@@ -3007,6 +3500,7 @@ static void emit_orphan(struct ctx *c, const struct orphan *op)
 		emit(c, &o);
 		occurrence_release(&o);
 	}
+	cover_warn(c, op->line, uid);
 	icalcomponent_free(comp);
 }
 
@@ -3103,7 +3597,9 @@ static int pass2(struct ctx *c)
 
 	c->ov_cursor = 0;
 	while (!c->stop && (comp = creader_next(c, &c->seq, &where, &cancel))) {
+		c->itip_event = c->seq.top_itip;
 		process_vevent(c, comp, &where, cancel);
+		c->itip_event = false;
 		icalcomponent_free(comp);
 	}
 	if (c->seq.rd.rd_errno) {
@@ -3180,7 +3676,7 @@ static void setup_floating(struct ctx *c)
 	icaltimezone *z = NULL;
 
 	if (want) {
-		z = zone_lookup(c, want, &name);
+		z = zone_lookup(c, want, &name, NULL);
 		if (!z) {
 			char *w;
 
@@ -3220,6 +3716,7 @@ int ics_read(const char *path, const char *display, const char *source,
 	c.fn = fn;
 	c.data = data;
 	c.st = st;
+	covers_release();
 	icalerror_set_errors_are_fatal(0);
 
 	if (!strcmp(path, "-")) {
@@ -3296,6 +3793,9 @@ int ics_read(const char *path, const char *display, const char *source,
 	free(c.ov_by_hash);
 	free(c.dups);
 	free(c.scratch.v);
+	covers_release();
+	for (size_t i = 0; i < c.nfixed; i++)
+		icaltimezone_free(c.fixed[i], 1);
 	icalcomponent_free(c.holder);
 	close(c.fd);
 	return ret;
@@ -3320,7 +3820,7 @@ void ics_global_cleanup(void)
 bool ics_zone_known(const char *tzid)
 {
 	char *name = NULL;
-	bool known = zone_lookup(NULL, tzid, &name) != NULL;
+	bool known = zone_lookup(NULL, tzid, &name, NULL) != NULL;
 
 	free(name);
 	return known;

@@ -621,6 +621,103 @@ static void test_floating_with_zoned_end(void)
 	ics_stats_release(&st);
 }
 
+/* Class 5: outside what an embedded VTIMEZONE covers, its IANA name (or X-LIC-LOCATION) decides. */
+static void test_vtimezone_cover(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("vtimezone-cover.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	/* observances end in 2006: 2023-06-13 11:55 New York is EDT, 15:55Z */
+	CHECK(count_uid(&g, "ny-2023", &o) == 1 && o->start == T("2023-06-13T15:55:00Z"));
+	CHECK(count_uid(&g, "ny-2023-again", &o) == 1 && o->start == T("2023-06-14T15:55:00Z"));
+	CHECK(count_uid(&g, "ny-2005", &o) == 1 && o->start == T("2005-06-13T15:55:00Z"));
+	/* inside the covered range the file's definition wins, even where IANA differs */
+	CHECK(count_uid(&g, "tokyo-inside", &o) == 1 && o->start == T("2021-06-01T04:00:00Z"));
+	CHECK(o && !strcmp(o->tz, "Custom Tokyo"));
+	CHECK(count_uid(&g, "tokyo-outside", &o) == 1 && o->start == T("2024-06-01T03:00:00Z"));
+	CHECK_INT(st.warnings, 2); /* once per TZID */
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+/* Class 7, RFC 5545 §3.3.10: an unknown rule part is ignored, the rule kept, with a warning. */
+static void test_rrule_unknown_part(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+
+	CHECK_INT(read_cal("rrule-parts.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "x-part", NULL), 3);
+	CHECK(find(&g, "x-part", "2024-01-03T09:00:00Z") != NULL);
+	CHECK_INT(count_uid(&g, "garbage-part", NULL), 2);
+	CHECK(find(&g, "garbage-part", "2024-01-08T10:00:00Z") != NULL);
+	CHECK_INT(st.warnings, 2);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+/* Class 8: Exchange display names ("and", "&", spacing, GMT prefix); offset-only TZIDs. */
+static void test_zone_names(void)
+{
+	static const struct {
+		const char *uid, *start, *tz;
+	} want[] = {
+		{"display-and", "2024-07-15T16:00:00Z", "America/New_York"},
+		{"display-spacing", "2024-01-15T11:00:00Z", "Europe/Berlin"},
+		{"display-gmt", "2024-01-15T17:00:00Z", "America/New_York"},
+		{"offset-gmt", "2024-07-15T11:00:00Z", "UTC+01:00"}, /* fixed: no summer time */
+		{"offset-utc", "2024-07-15T11:00:00Z", "UTC+01:00"},
+		{"offset-minutes", "2024-07-15T06:30:00Z", "UTC+05:30"},
+	};
+	struct got g = {0};
+	struct ics_stats st;
+
+	CHECK_INT(read_cal("zone-names.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct occurrence *o;
+
+		CHECK_INT(count_uid(&g, want[i].uid, &o), 1);
+		if (!o)
+			continue;
+		CHECK_INT(o->start, T(want[i].start));
+		CHECK_STR(o->tz, want[i].tz);
+	}
+	CHECK_INT(st.warnings, 3); /* one per offset-only TZID, none for display names */
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+/* Class 9: duplicate UIDs, libical's parser messages and iTIP replies are never silent. */
+static void test_never_silent(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("never-silent.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	/* same UID and SEQUENCE: the more recent LAST-MODIFIED wins, though earlier in the file */
+	CHECK_INT(count_uid(&g, "tv-show", &o), 1);
+	CHECK(o && o->summary && !strcmp(o->summary, "Part 2 of 2 (modified last)"));
+	CHECK(o && o->line == 4);
+	/* four badly folded lines: one warning for the VEVENT, which is still read */
+	CHECK_INT(count_uid(&g, "zoom", NULL), 1);
+	CHECK_INT(st.warnings, 2);
+	CHECK_INT(st.bad_events, 0);
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* RFC 5546: a METHOD:REPLY VEVENT may have no DTSTART: skipped, not an error */
+	CHECK_INT(read_cal("itip-reply.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(g.n, 0);
+	CHECK_INT(st.events, 1);
+	CHECK_INT(st.bad_events, 0);
+	CHECK_INT(st.warnings, 0);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
 int main(void)
 {
 	util_verbosity = 0; /* the warnings are counted in ics_stats */
@@ -640,6 +737,10 @@ int main(void)
 	test_after_gap();
 	test_byweekno();
 	test_floating_with_zoned_end();
+	test_vtimezone_cover();
+	test_rrule_unknown_part();
+	test_zone_names();
+	test_never_silent();
 	ics_global_cleanup();
 	return TEST_DONE();
 }
