@@ -2547,6 +2547,26 @@ static void series_add_exdate(struct ctx *c, struct series *s, icalproperty *p, 
 }
 
 /*
+ * DTSTART for libical's iterator: its local fields without the zone. Each
+ * instance's local time comes from DTSTART (RFC 5545 §3.3.10), whatever the
+ * zone did to an earlier instance (libical would carry a gap day's shifted
+ * hour into the following instances); local_to_utc() reads each in the zone.
+ */
+static bool iter_floating(const struct series *s)
+{
+	return !s->all_day && s->zone && s->zone != utc_zone();
+}
+
+static struct icaltimetype iter_start(const struct series *s)
+{
+	struct icaltimetype t = s->start.t;
+
+	if (iter_floating(s))
+		t.zone = NULL;
+	return t;
+}
+
+/*
  * FREQ=YEARLY;BYWEEKNO=n without BYDAY (nor BYYEARDAY/BYMONTHDAY): the weekday
  * of DTSTART in week n, libical's own convention, which libical 3.0.16 gets
  * wrong (libical#794): it lands on other days. Giving the rule DTSTART's
@@ -2630,7 +2650,8 @@ static int series_init(struct ctx *c, struct series *s, icalcomponent *comp, con
 				XGROW(s->unbounded, cap2, s->nrules + 1);
 			}
 			byweekno_weekday(&r, s->start.t);
-			if (!icaltime_is_null_time(r.until) && !r.until.is_date && !s->all_day) {
+			if (!icaltime_is_null_time(r.until) && !r.until.is_date &&
+			    iter_floating(s)) {
 				/* the iterator runs on floating local times (iter_start) */
 				if (icaltime_is_utc(r.until))
 					r.until =
@@ -2743,25 +2764,10 @@ static bool series_step_budget(struct ctx *c, const struct series *s,
 		u.zone = NULL;
 	} else {
 		u = utc_to_local(end, s->zone);
-		u.zone = NULL; /* the iterator runs on floating local times (iter_start) */
+		u.zone = iter_start(s).zone; /* floating when the iterator is (iter_start) */
 	}
 	rule->until = u;
 	return budget;
-}
-
-/*
- * DTSTART for libical's iterator: its local fields without the zone. Each
- * instance's local time comes from DTSTART (RFC 5545 §3.3.10), whatever the
- * zone did to an earlier instance (libical would carry a gap day's shifted
- * hour into the following instances); local_to_utc() reads each in the zone.
- */
-static struct icaltimetype iter_start(const struct series *s)
-{
-	struct icaltimetype t = s->start.t;
-
-	if (!t.is_date)
-		t.zone = NULL;
-	return t;
 }
 
 /*
