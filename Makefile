@@ -8,9 +8,9 @@
 #   make SANITIZE=address,undefined   sanitizer build
 #   make install PREFIX=/usr/local DESTDIR=
 
-PKGS      = libical libcurl libcjson yaml-0.1 sqlite3 icu-i18n
+PKGS      = libical libcurl libcjson yaml-0.1 sqlite3 icu-i18n libpcre2-8
 DEB_PKGS  = libical-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libsqlite3-dev libicu-dev \
-            pkg-config
+            libpcre2-dev pkg-config
 DEMO_DEBS = python3 python3-jsonschema curl
 TEST_DEBS = $(DEMO_DEBS) python3-recurring-ical-events time sqlite3 bsdutils
 PREFIX   ?= /usr/local
@@ -52,6 +52,10 @@ LIB_OBJS  := $(filter-out $(BUILD)/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/t-*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 GEN_HDRS  := $(BUILD)/default_mapping.h $(BUILD)/winzones.h
+# Fuzz targets (tests/fuzz/fuzz_*.c): replayed over their seeds and past crash inputs by
+# `make test` (built with $(CC)), fuzzed with clang's libFuzzer by `make fuzz`.
+FUZZ_TARGETS ?= ics mapping template hubspot
+REPLAY_BINS := $(patsubst %,$(BUILD)/tests/fuzz-%,$(FUZZ_TARGETS))
 
 ifeq ($(SANITIZE),)
 BIN = ics2hubspot
@@ -60,7 +64,7 @@ BIN = $(BUILD)/ics2hubspot
 endif
 
 .PHONY: all deps test demo-deps test-deps prism-deps unit e2e test-one-build demo conformance distcheck bench \
-        install clean format check-format
+        install clean format check-format fuzz fuzz-deps
 .DELETE_ON_ERROR:
 
 all: deps $(BIN)
@@ -103,6 +107,13 @@ $(BUILD)/tests/t-%: tests/unit/t-%.c tests/unit/test.h $(LIB_OBJS) | $(BUILD)
 	@echo "  TEST $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
 
+# A fuzz target with replay.c's main(): every seed and past crash input once, no mutation.
+$(BUILD)/tests/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz_common.c \
+		tests/fuzz/fuzz.h $(LIB_OBJS) | $(BUILD)
+	@echo "  FUZZ $@ (replay)"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_TARGET='"$*"' -o $@ tests/fuzz/fuzz_$*.c \
+		tests/fuzz/replay.c tests/fuzz/fuzz_common.c $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
+
 # ---- tests -------------------------------------------------------------------------------
 # The sandbox's and the tests' Debian packages (as root), else the exact apt-get line.
 demo-deps: deps
@@ -116,15 +127,15 @@ prism-deps:
 	@tests/contract/setup.sh
 
 # One pass over every suite with the current build flags.
-test-one-build: all $(UNIT_BINS)
-	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) tests/run-all.sh $(UNIT_BINS)
+test-one-build: all $(UNIT_BINS) $(REPLAY_BINS)
+	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) tests/run-all.sh $(UNIT_BINS) $(REPLAY_BINS)
 
 test: test-deps
 	$(MAKE) --no-print-directory DEVELOPER=1 test-one-build
 	$(MAKE) --no-print-directory DEVELOPER=1 SANITIZE=address,undefined test-one-build
 
-unit: all $(UNIT_BINS)
-	@for t in $(UNIT_BINS); do $$t || exit 1; done
+unit: all $(UNIT_BINS) $(REPLAY_BINS)
+	@for t in $(UNIT_BINS) $(REPLAY_BINS); do $$t || exit 1; done
 
 e2e: all
 	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
@@ -146,6 +157,55 @@ conformance:
 distcheck:
 	@tests/distcheck.sh
 
+# ---- fuzzing (tests/fuzz/README.md) -------------------------------------------------------
+#   make fuzz FUZZ_SECONDS=600 [FUZZ_TARGETS=ics]   each target that long, in turn
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_DEBS     = clang libclang-rt-dev
+FUZZ_DIR      = build/fuzz
+FUZZ_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 $(PKG_CFLAGS) \
+                -Iimporter -I$(BUILD) -Itests/fuzz -DDATADIR='"$(DATADIR)"' -fno-omit-frame-pointer \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJS    := $(patsubst importer/%.c,$(FUZZ_DIR)/%.o,$(filter-out importer/main.c,$(SRCS))) \
+                $(FUZZ_DIR)/fuzz_common.o
+
+# clang with libFuzzer (Debian: clang, libclang-rt-dev), installed as root like the other deps.
+fuzz-deps:
+	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { (void)d; (void)n; return 0; }' | \
+		$(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then echo "installing fuzzing dependencies: $(FUZZ_DEBS)"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FUZZ_DEBS); } >/dev/null || exit 1; \
+		else echo "no libFuzzer; run: sudo apt-get install -y $(FUZZ_DEBS)" >&2; exit 1; fi; \
+	fi
+
+$(FUZZ_DIR)/%.o: importer/%.c importer/*.h $(GEN_HDRS)
+	@mkdir -p $(FUZZ_DIR)
+	@echo "  FCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h importer/*.h $(GEN_HDRS)
+	@mkdir -p $(FUZZ_DIR)
+	@echo "  FCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-%: $(FUZZ_DIR)/fuzz_%.o $(FUZZ_OBJS)
+	@echo "  FLD  $@"
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+# Each target in turn; a crash stops with the input to add under tests/fuzz/crashes/TARGET/.
+fuzz: deps fuzz-deps
+	$(Q)$(MAKE) --no-print-directory $(GEN_HDRS) $(patsubst %,$(FUZZ_DIR)/fuzz-%,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_DIR)/corpus-$$t $(FUZZ_DIR)/artifacts; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		ASAN_OPTIONS=detect_leaks=1 $(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=10 -rss_limit_mb=2048 -max_len=65536 -close_fd_mask=3 \
+			-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
+			$(FUZZ_DIR)/corpus-$$t tests/fuzz/seeds/$$t || { \
+			echo "fuzz: $$t failed: add the input from $(FUZZ_DIR)/artifacts/ to tests/fuzz/crashes/$$t/" >&2; \
+			exit 1; }; \
+	done
+
 bench: all
 	@bench/run.sh
 
@@ -158,7 +218,8 @@ clean:
 	rm -rf build ics2hubspot tests/tmp
 
 format:
-	clang-format -i importer/*.c importer/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i importer/*.c importer/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h
 
 check-format:
-	clang-format --dry-run -Werror importer/*.c importer/*.h tests/unit/*.c tests/unit/*.h
+	clang-format --dry-run -Werror importer/*.c importer/*.h tests/unit/*.c tests/unit/*.h \
+		tests/fuzz/*.c tests/fuzz/*.h

@@ -2758,7 +2758,10 @@ static bool series_step_budget(struct ctx *c, const struct series *s,
 		    end)
 		return false;
 	if (s->all_day) {
-		u = utc_to_local(end / 86400 * 86400, NULL);
+		/* a DATE steps FREQ units within a day: only whole days inside the budget */
+		int64_t day = end / 86400 - (r->freq <= ICAL_HOURLY_RECURRENCE ? 1 : 0);
+
+		u = utc_to_local(day * 86400, NULL);
 		u.is_date = 1;
 		u.hour = u.minute = u.second = 0;
 		u.zone = NULL;

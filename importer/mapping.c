@@ -10,11 +10,23 @@
 #pragma GCC diagnostic pop
 
 #include <ctype.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <yaml.h>
+
+/*
+ * skip_matching regexes: PCRE2, the only module that includes it. Every match has a
+ * budget (documented in docs/mapping.md): a pattern that backtracks without end over a
+ * long description stops after MATCH_LIMIT steps instead of taking seconds per occurrence.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#define REGEX_MATCH_LIMIT 1000000 /* backtracking steps per match (pcre2_set_match_limit) */
+#define REGEX_DEPTH_LIMIT 10000 /* nested backtracking (pcre2_set_depth_limit) */
+#define REGEX_HEAP_LIMIT  16384 /* KiB of backtracking memory (pcre2_set_heap_limit) */
+/* A mapping nests about four levels: deeper YAML is refused before it is loaded. */
+#define YAML_MAX_DEPTH 32
 
 #define DEFAULT_MAPPING_NAME "<built-in default.yaml>"
 #define TEXT_MAX	     65536
@@ -85,7 +97,8 @@ struct match_rule {
 	struct template *field;
 	char *field_text;
 	char *regex_text;
-	regex_t re;
+	pcre2_code *re;
+	pcre2_match_context *mctx;
 	bool compiled;
 };
 
@@ -176,8 +189,8 @@ void mapping_free(struct mapping *m)
 		template_free(m->matching[i].field);
 		free(m->matching[i].field_text);
 		free(m->matching[i].regex_text);
-		if (m->matching[i].compiled)
-			regfree(&m->matching[i].re);
+		pcre2_code_free(m->matching[i].re);
+		pcre2_match_context_free(m->matching[i].mctx);
 	}
 	free(m->matching);
 	for (size_t i = 0; i < m->nstatics; i++)
@@ -689,6 +702,7 @@ static int load_filters(struct loader *ld, yaml_node_t *n)
 		char *what = xasprintf("filters.skip_matching[%zu]", m->nmatching);
 		const char *fs, *rs;
 		int ret, rc;
+		PCRE2_SIZE erroff;
 
 		ret = want_mapping(ld, rule, what);
 		if (!ret)
@@ -710,13 +724,23 @@ static int load_filters(struct loader *ld, yaml_node_t *n)
 			return -1;
 		r->field_text = xstrdup(fs);
 		r->regex_text = xstrdup(rs);
-		rc = regcomp(&r->re, rs, REG_EXTENDED | REG_ICASE | REG_NOSUB);
-		if (rc) {
-			char buf[256];
+		r->re = pcre2_compile((PCRE2_SPTR)rs, PCRE2_ZERO_TERMINATED,
+				      PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+					      PCRE2_NO_AUTO_CAPTURE,
+				      &rc, &erroff, NULL);
+		if (!r->re) {
+			PCRE2_UCHAR buf[256];
 
-			regerror(rc, &r->re, buf, sizeof(buf));
-			return lerr(ld, re, "bad regular expression \"%s\": %s", rs, buf);
+			pcre2_get_error_message(rc, buf, sizeof(buf));
+			return lerr(ld, re, "bad regular expression \"%s\": %s (at offset %zu)", rs,
+				    (const char *)buf, (size_t)erroff);
 		}
+		r->mctx = pcre2_match_context_create(NULL);
+		if (!r->mctx)
+			die(EXIT_USAGE, "out of memory");
+		pcre2_set_match_limit(r->mctx, REGEX_MATCH_LIMIT);
+		pcre2_set_depth_limit(r->mctx, REGEX_DEPTH_LIMIT);
+		pcre2_set_heap_limit(r->mctx, REGEX_HEAP_LIMIT);
 		r->compiled = true;
 	}
 	return 0;
@@ -946,6 +970,39 @@ out:
 	return ret;
 }
 
+/*
+ * Refuse YAML nested deeper than YAML_MAX_DEPTH before loading it: libyaml has no
+ * limit, and 100,000 levels take a minute. Syntax errors are left to the loader.
+ */
+static int check_depth(struct loader *ld, const char *text, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, ret = 0;
+	bool end = false;
+
+	if (!yaml_parser_initialize(&p))
+		return 0;
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (!end && yaml_parser_parse(&p, &ev)) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > YAML_MAX_DEPTH) {
+				ret = lerr_at(ld, ev.start_mark.line, ev.start_mark.column,
+					      "nested deeper than %d levels", YAML_MAX_DEPTH);
+				end = true;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			   ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		} else if (ev.type == YAML_STREAM_END_EVENT) {
+			end = true;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return ret;
+}
+
 static struct mapping *load_text(const char *path, const char *text, size_t len)
 {
 	struct loader ld;
@@ -956,6 +1013,8 @@ static struct mapping *load_text(const char *path, const char *text, size_t len)
 	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
 	ld.src = text;
+	if (check_depth(&ld, text, len) < 0)
+		return NULL;
 	if (!yaml_parser_initialize(&parser)) {
 		error("%s: cannot initialise the YAML parser", path);
 		return NULL;
@@ -1107,12 +1166,29 @@ static char *skip_reason(const struct mapping *m, const struct occurrence *o,
 	}
 	for (size_t i = 0; i < m->nmatching; i++) {
 		const struct match_rule *r = &m->matching[i];
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(r->re, NULL);
+		int rc;
 
+		if (!md)
+			die(EXIT_USAGE, "out of memory");
 		sbuf_reset(tmp);
 		template_render(r->field, env, 0, tmp);
-		if (!regexec(&r->re, tmp->buf, 0, NULL, 0))
+		rc = pcre2_match(r->re, (PCRE2_SPTR)tmp->buf, tmp->len, 0, 0, md, r->mctx);
+		pcre2_match_data_free(md);
+		if (rc >= 0)
 			return xasprintf("filters.skip_matching[%zu] %s =~ /%s/", i, r->field_text,
 					 r->regex_text);
+		if (rc != PCRE2_ERROR_NOMATCH)
+			/* over budget (or another match error): skipped, to be safe */
+			return xasprintf(
+				"filters.skip_matching[%zu] %s =~ /%s/ could not be decided "
+				"(regular expression over its budget: %s); skipped to be "
+				"safe",
+				i, r->field_text, r->regex_text,
+				rc == PCRE2_ERROR_MATCHLIMIT   ? "match limit"
+				: rc == PCRE2_ERROR_DEPTHLIMIT ? "depth limit"
+				: rc == PCRE2_ERROR_HEAPLIMIT  ? "heap limit"
+							       : "match error");
 	}
 	if (m->outside.n) {
 		bool found = false;

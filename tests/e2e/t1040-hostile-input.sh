@@ -71,4 +71,27 @@ open(\"xprops.ics\", \"w\").write(\"\\r\\n\".join(out) + \"\\r\\n\")
 	timeout 60 "$BIN" expand xprops.ics >x.ndjson &&
 	"$PY" -c "import json; o = json.loads(open(\"x.ndjson\").read()); assert len(o[\"x\"]) == 100000 and o[\"x\"][\"X-P5\"] == \"v\""
 '
+# #16 items 7 and 9: regular expressions have a budget (PCRE2 match limits), YAML a depth limit.
+"$PY" - <<'PYEOF'
+d = "a" * 100000
+ev = "BEGIN:VEVENT\r\nUID:%s\r\nDTSTART:%s\r\nDESCRIPTION:%s\r\nEND:VEVENT\r\n"
+open("long.ics", "w").write("BEGIN:VCALENDAR\r\n" + ev % ("long-1", "20300101T090000Z", d + "b")
+                            + ev % ("long-2", "20300102T090000Z", "abcx") + "END:VCALENDAR\r\n")
+for n, regex in ((1, "a.*b.*c.*x"), (2, "(a+)+$")):
+    open("re%d.yaml" % n, "w").write('version: 1\nproperties:\n  hs_timestamp: "{{ start }}"\n'
+                                     'filters:\n  skip_matching:\n'
+                                     '    - { field: description, regex: "%s" }\n' % regex)
+PYEOF
+test_expect_success 'skip_matching regexes over a 100 KB description end; over budget means skipped' '
+	timeout 10 "$BIN" import -n --no-state -m re1.yaml --report r1.json long.ics >/dev/null 2>&1 &&
+	timeout 10 "$BIN" import -n --no-state -m re2.yaml --report r2.json long.ics >/dev/null 2>&1 &&
+	jget r1.json "[o[\"outcome\"] for o in d[\"occurrences\"]]" >o1 && grep -qx planned o1 && grep -qx skipped o1 &&
+	jget r2.json "[o[\"reason\"] for o in d[\"occurrences\"] if o[\"uid\"] == \"long-1\"][0]" >o2 &&
+	grep -q "over its budget: match limit); skipped to be safe" o2
+'
+test_expect_success 'a mapping nested 100,000 deep is refused at once with FILE:LINE:COL (exit 2)' '
+	"$PY" -c "open(\"deep.yaml\", \"w\").write(\"version: 1\\nproperties: \" + \"[\" * 100000 + \"]\" * 100000 + \"\\n\")" &&
+	rc=0; timeout 10 "$BIN" check -m deep.yaml >/dev/null 2>deep.err || rc=$? &&
+	[ $rc = 2 ] && grep -q "deep.yaml:2:44: nested deeper than 32 levels" deep.err
+'
 test_done
