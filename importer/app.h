@@ -19,6 +19,7 @@ struct app_options {
 	const char *report; /* --report FILE */
 	const char *state; /* --state FILE, else the default path */
 	bool no_state; /* --no-state: no local state (one-off import) */
+	const char *name; /* --name NAME: the calendar's identity in the state */
 	int rate_max; /* --rate N/10s */
 	int rate_interval_ms;
 	bool force; /* --force: let the safety valves pass */

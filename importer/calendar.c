@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -183,4 +184,25 @@ void calendar_close(struct calendar *cal)
 	feed_info_release(&cal->fresh);
 	memset(cal, 0, sizeof(*cal));
 	cal->fd = -1;
+}
+
+char *calendar_identity(const char *source, const char *name)
+{
+	char *real, *cwd;
+
+	if (name)
+		return xstrdup(name);
+	if (!strcmp(source, "-") || source_is_url(source))
+		return xstrdup(source);
+	real = realpath(source, NULL);
+	if (real)
+		return real;
+	if (source[0] == '/')
+		return xstrdup(source);
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return xstrdup(source);
+	real = xasprintf("%s/%s", cwd, source);
+	free(cwd);
+	return real;
 }

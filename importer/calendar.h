@@ -40,4 +40,12 @@ struct calendar {
 int calendar_open(struct calendar *cal, const char *source, const struct feed_info *known);
 void calendar_close(struct calendar *cal);
 
+/*
+ * The identity under which the state remembers a calendar: `name` when given
+ * (--name), "-" for standard input, the full URL for a feed, and for a file its
+ * canonical path (symlinks and relative paths resolved; a missing file's
+ * absolute path). Returns a new string.
+ */
+char *calendar_identity(const char *source, const char *name);
+
 #endif

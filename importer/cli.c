@@ -74,6 +74,8 @@ static const struct cli_option options[] = {
 	{"no-state", 0, CLI_FLAG, F(no_state), 0, NULL,
 	 "import without a local state (no updates, no removals)"},
 	{"force", 0, CLI_FLAG, F(force), 0, NULL, "remove even when a safety valve says not to"},
+	{"name", 0, CLI_STRING, F(name), 0, "NAME",
+	 "the calendar's name in the state (one CALENDAR: stdin, a moved file, a new URL)"},
 	{"associate", 0, CLI_LIST, F(associate), F(nassociate), "TYPE:ID",
 	 "associate every meeting with a record (deal:1234, ticket:5, ...; repeatable)"},
 	{"json", 0, CLI_FLAG, F(json), 0, NULL, "JSON output"},
@@ -110,7 +112,7 @@ struct cli_command {
 static const struct cli_command commands[] = {
 	{"import", cmd_import, "[options] CALENDAR...", "import occurrences as HubSpot meetings",
 	 "mapping " WINDOW_OPTIONS " dry-run " HUBSPOT_OPTIONS
-	 " report state no-state force associate",
+	 " report state no-state name force associate",
 	 "ics2hubspot import --dry-run team.ics\n"
 	 "ics2hubspot import -m mappings/default.yaml --since 2026-01-01 --report run.json team.ics\n"
 	 "ics2hubspot import --associate deal:1234 https://example.com/cal.ics"},
@@ -132,6 +134,10 @@ static const struct cli_command commands[] = {
 	{"state forget", cmd_state, "[options] SOURCE",
 	 "drop a calendar from the state; HubSpot is not touched", "state",
 	 "ics2hubspot state forget team.ics"},
+	{"state rename", cmd_state, "[options] OLD NEW",
+	 "the calendar's meetings now belong to NEW (a path, a URL or a --name)", "state",
+	 "ics2hubspot state rename old/team.ics new/team.ics\n"
+	 "ics2hubspot state rename https://example.com/old-secret.ics team"},
 	{"state undo", cmd_state, "--run N [options]",
 	 "archive in HubSpot what run N created (asks first)",
 	 "state run dry-run yes " HUBSPOT_OPTIONS,

@@ -49,7 +49,9 @@
 
 /* One CALENDAR argument of the run. */
 struct feed {
-	const char *source; /* borrowed from the options */
+	const char *source; /* borrowed from the options: what is opened */
+	char *ident; /* calendar_identity(): the calendar's key in the state */
+	bool known; /* the state knew this calendar before this run */
 	char *display;
 	bool loaded; /* read, or known unchanged (304, same content) */
 	bool parsed; /* its occurrences are among this run's meetings */
@@ -208,7 +210,7 @@ static char *argv_summary(const struct app_options *o)
 static struct feed *feed_of(struct run *r, const char *source)
 {
 	for (size_t i = 0; i < r->nfeeds; i++)
-		if (source && !strcmp(r->feeds[i].source, source))
+		if (source && !strcmp(r->feeds[i].ident, source))
 			return &r->feeds[i];
 	return NULL;
 }
@@ -284,7 +286,7 @@ static void report_one_unchanged(const char *key, const char *hubspot_id, void *
 {
 	struct unchanged_ctx *c = data;
 
-	report_add_key(c->r->rep, key, c->f->source, OUTCOME_UNCHANGED, hubspot_id, NULL,
+	report_add_key(c->r->rep, key, c->f->ident, OUTCOME_UNCHANGED, hubspot_id, NULL,
 		       c->f->skip_why);
 }
 
@@ -294,7 +296,7 @@ static void report_rows_unchanged(struct run *r, struct feed *f)
 	struct state_window w = {r->o->has_since, r->o->has_until, r->o->since, r->o->until};
 	struct unchanged_ctx c = {r, f};
 
-	if (state_foreach_created(r->st, f->source, &w, report_one_unchanged, &c) < 0)
+	if (state_foreach_created(r->st, f->ident, &w, report_one_unchanged, &c) < 0)
 		r->state_errors++;
 }
 
@@ -314,15 +316,16 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 	char *combined = NULL;
 	int rc;
 
-	rc = r->st ? state_feed_get(r->st, f->source, &known) : 0;
+	rc = r->st ? state_feed_get(r->st, f->ident, &known) : 0;
 	if (rc < 0)
 		r->state_errors++;
 	if (rc == 1) {
 		const char *dash = known.content_hash ? strchr(known.content_hash, '-') : NULL;
 
+		f->known = true;
 		same_config = dash && !strcmp(dash + 1, r->config_hash);
 		if (same_config)
-			quiet = state_source_quiet(r->st, f->source, r->o->nargs > 1) == 1;
+			quiet = state_source_quiet(r->st, f->ident, r->o->nargs > 1) == 1;
 	}
 	if (quiet) {
 		fi.etag = known.etag;
@@ -366,10 +369,10 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 	 * killed in the middle leaves no stale content hash behind).
 	 */
 	if (r->st && !r->o->dry_run && known.content_hash &&
-	    state_feed_set(r->st, f->source, known.etag, known.last_modified, NULL, true) < 0)
+	    state_feed_set(r->st, f->ident, known.etag, known.last_modified, NULL, true) < 0)
 		r->state_errors++;
-	r->reading = f->source;
-	rc = ics_read(cal.path, cal.display, cal.source, io, on_occurrence, r, &st);
+	r->reading = f->ident;
+	rc = ics_read(cal.path, cal.display, f->ident, io, on_occurrence, r, &st);
 	r->reading = NULL;
 	/* Occurrences not imported (limits): like a bad event, nothing of it is removed. */
 	if (!rc && r->capped)
@@ -428,15 +431,24 @@ static size_t read_calendars(struct run *r)
 	app_ics_options(r->o, &io);
 	r->feeds = xcalloc(r->o->nargs, sizeof(*r->feeds));
 	for (size_t i = 0; i < r->o->nargs; i++) {
+		char *ident = calendar_identity(r->o->args[i], r->o->name);
 		struct feed *f;
 
-		if (feed_of(r, r->o->args[i])) {
-			warning("%s: given twice; read once", r->o->args[i]);
+		if (feed_of(r, ident)) {
+			char *red = source_redact(r->o->args[i]);
+
+			warning("%s: the same calendar given twice; read once", red);
+			free(red);
+			free(ident);
 			continue;
 		}
 		f = &r->feeds[r->nfeeds++];
 		f->source = r->o->args[i];
+		f->ident = ident;
 		f->display = source_redact(f->source);
+		if (!strcmp(ident, "-"))
+			info("standard input has no lasting name: its meetings are created and updated, "
+			     "never removed (give --name NAME to sync removals too)");
 		if (r->capped) {
 			report_calendar(r->rep, f->display, 0, 0, 0, 0, false);
 			report_note(r->rep,
@@ -1126,10 +1138,10 @@ static void apply_quiet(struct run *r)
 			const struct sync_item *it = &p->items[i];
 
 			if (it->action == SYNC_UNCHANGED && plain_unchanged(it) &&
-			    !strcmp(it->source, r->feeds[f].source))
+			    !strcmp(it->source, r->feeds[f].ident))
 				keys[nk++] = it->meeting->key;
 		}
-		if (state_touch(r->st, r->feeds[f].source, keys, nk) < 0)
+		if (state_touch(r->st, r->feeds[f].ident, keys, nk) < 0)
 			r->state_errors++;
 		free(keys);
 	}
@@ -1276,6 +1288,7 @@ static void run_release(struct run *r)
 	free(r->statics);
 	for (size_t i = 0; i < r->nfeeds; i++) {
 		free(r->feeds[i].display);
+		free(r->feeds[i].ident);
 		free(r->feeds[i].etag);
 		free(r->feeds[i].last_modified);
 		free(r->feeds[i].content_hash);
@@ -1322,12 +1335,14 @@ static void save_feeds(struct run *r, bool all_well)
 		struct feed *f = &r->feeds[i];
 		int rc;
 
+		if (!f->loaded && !f->known)
+			continue; /* never read: not a calendar of the state */
 		if (!f->loaded)
-			rc = state_feed_set(r->st, f->source, NULL, NULL, NULL, false);
+			rc = state_feed_set(r->st, f->ident, NULL, NULL, NULL, false);
 		else if (f->dirty || !all_well)
-			rc = state_feed_set(r->st, f->source, NULL, NULL, NULL, true);
+			rc = state_feed_set(r->st, f->ident, NULL, NULL, NULL, true);
 		else
-			rc = state_feed_set(r->st, f->source, f->etag, f->last_modified,
+			rc = state_feed_set(r->st, f->ident, f->etag, f->last_modified,
 					    f->content_hash, true);
 		if (rc < 0)
 			r->state_errors++;
@@ -1348,6 +1363,12 @@ int cmd_import(const struct app_options *o)
 	r.max_occurrences = env_positive("ICS2HUBSPOT_MAX_OCCURRENCES", IMPORT_MAX_OCCURRENCES);
 	if (!o->nargs)
 		return usage_error("import", "no calendar given");
+	if (o->name && (!*o->name || !strcmp(o->name, "-") || strchr(o->name, '/')))
+		return usage_error(
+			"import", "--name: '%s' is not a calendar name (no '/', not '-')", o->name);
+	if (o->name && o->nargs != 1)
+		return usage_error("import",
+				   "--name names one calendar: give exactly one CALENDAR with it");
 	r.map = mapping_load(o->mapping);
 	if (!r.map)
 		return EXIT_USAGE;
@@ -1450,9 +1471,11 @@ int cmd_import(const struct app_options *o)
 
 		if (f->skip_why)
 			continue;
-		sfeeds[nsf].source = f->source;
+		srcs[nsrcs++] = f->ident;
+		if (!strcmp(f->ident, "-"))
+			continue; /* stdin without --name: import only, nothing of it removed */
+		sfeeds[nsf].source = f->ident;
 		sfeeds[nsf++].loaded = f->loaded && f->complete;
-		srcs[nsrcs++] = f->source;
 	}
 	if (r.st && state_rows_for_plan(r.st, srcs, nsrcs, r.ptrs, r.n, &rows) < 0) {
 		rc = EXIT_USAGE;

@@ -1253,6 +1253,34 @@ long state_forget_source(struct state *st, const char *source)
 	return n;
 }
 
+long state_rename_source(struct state *st, const char *from, const char *to)
+{
+	sqlite3_stmt *s;
+	long n = 0;
+	int rc;
+
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "UPDATE occurrences SET source = ?2 WHERE source = ?1");
+	if (s) {
+		bind_text(s, 1, from);
+		bind_text(s, 2, to);
+	}
+	rc = step_done(st, s, "cannot rename a calendar");
+	if (!rc) {
+		n = (long)sqlite3_changes(st->db);
+		s = prep(st, "UPDATE calendars SET source = ?2 WHERE source = ?1");
+		if (s) {
+			bind_text(s, 1, from);
+			bind_text(s, 2, to);
+		}
+		rc = step_done(st, s, "cannot rename a calendar");
+	}
+	if (write_end(st, rc, "state: rename") < 0)
+		return -1;
+	return n;
+}
+
 /* ---- additions for the import pipeline (issue #7 wiring) ------------------------------------ */
 
 int state_set_assocs(struct state *st, const char *source, const char *key, const char *assocs)

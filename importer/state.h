@@ -46,7 +46,8 @@ int state_status_parse(const char *name, enum state_status *out);
 /* One row of table occurrences: the state of (source, key). Strings may be NULL. */
 struct state_row {
 	char *key; /* occurrence_key(): "UID" or "UID#RECURRENCE-ID" */
-	char *source; /* calendar source as given (redact before printing) */
+	char *source; /* calendar identity: name, "-", URL or canonical path (redact before
+			 printing) */
 	char *uid;
 	char *recurrence_id;
 	char *start; /* meeting->start: "2024-03-01T09:30:00Z" or "2024-03-01" */
@@ -236,6 +237,11 @@ int state_mark_removed(struct state *st, long run_id, const char *source, const 
 		       enum state_status status);
 /* Delete every row and the feed info of `source`. Returns the number of rows deleted, or -1. */
 long state_forget_source(struct state *st, const char *source);
+/*
+ * Every row and the feed info of `from` now belong to `to` (which must not be a
+ * calendar of the state yet: the caller checks). Returns the rows moved, or -1.
+ */
+long state_rename_source(struct state *st, const char *from, const char *to);
 
 /*
  * Record the associations HubSpot holds for row (source, key): the text of

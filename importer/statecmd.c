@@ -1,12 +1,14 @@
 /* statecmd: `ics2hubspot state list | show KEY | forget SOURCE | undo --run N`. */
 #include "app.h"
 #include "batch.h"
+#include "calendar.h"
 #include "hubspot.h"
 #include "state.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -205,24 +207,51 @@ static int state_cmd_show(const struct app_options *o, struct state *st, const c
 	return EXIT_DONE;
 }
 
-/* state forget SOURCE: the state drops the calendar; HubSpot is not touched. */
-static int state_cmd_forget(struct state *st, const char *source)
+/*
+ * The state's calendar that `arg` means: the calendar itself (its name, full
+ * URL or canonical path), any path to the same file, or the form `state list`
+ * prints (a feed's host/…#hash). NULL when none (or when -1 from the state).
+ */
+static char *find_calendar(struct state *st, const char *arg)
 {
-	struct state_feed feed = {0};
-	int known = state_feed_get(st, source, &feed);
-	char *red = source_redact(source);
+	struct state_summary *sum = NULL;
+	size_t n = 0;
+	char *ident = calendar_identity(arg, NULL), *found = NULL;
+
+	if (state_summarize(st, &sum, &n) < 0) {
+		free(ident);
+		return NULL;
+	}
+	for (int pass = 0; pass < 3 && !found; pass++)
+		for (size_t i = 0; i < n && !found; i++) {
+			char *red = pass == 2 ? source_redact(sum[i].source) : NULL;
+
+			if ((pass == 0 && !strcmp(sum[i].source, arg)) ||
+			    (pass == 1 && !strcmp(sum[i].source, ident)) ||
+			    (pass == 2 && source_is_url(sum[i].source) && !strcmp(red, arg)))
+				found = xstrdup(sum[i].source);
+			free(red);
+		}
+	state_summaries_release(sum, n);
+	free(ident);
+	return found;
+}
+
+/* state forget SOURCE: the state drops the calendar; HubSpot is not touched. */
+static int state_cmd_forget(struct state *st, const char *arg)
+{
+	char *source = find_calendar(st, arg);
+	char *red = source_redact(source ? source : arg);
 	long n;
 
-	state_feed_release(&feed);
-	n = state_forget_source(st, source);
-	if (n < 0 || known < 0) {
+	if (!source) {
+		error("no calendar '%s' in the state ('ics2hubspot state list' shows them)", red);
 		free(red);
 		return EXIT_USAGE;
 	}
-	if (!n && !known) {
-		error("no calendar '%s' in the state ('ics2hubspot state list' shows them; give the "
-		      "source exactly as it was imported)",
-		      red);
+	n = state_forget_source(st, source);
+	free(source);
+	if (n < 0) {
 		free(red);
 		return EXIT_USAGE;
 	}
@@ -231,6 +260,53 @@ static int state_cmd_forget(struct state *st, const char *source)
 	       n, n == 1 ? "" : "s", red);
 	free(red);
 	return EXIT_DONE;
+}
+
+/*
+ * state rename OLD NEW: the calendar's meetings now belong to NEW (a moved
+ * file, a new secret URL, or a name as given with --name).
+ */
+static int state_cmd_rename(struct state *st, const char *from_arg, const char *to_arg)
+{
+	char *from = find_calendar(st, from_arg), *to, *taken, *red;
+	struct stat sb;
+	long n;
+
+	if (!from) {
+		red = source_redact(from_arg);
+		error("no calendar '%s' in the state ('ics2hubspot state list' shows them)", red);
+		free(red);
+		return EXIT_USAGE;
+	}
+	/* A file that exists, a URL or a path: keyed as import keys it; else a --name. */
+	if (stat(to_arg, &sb) == 0 || source_is_url(to_arg) || strchr(to_arg, '/') ||
+	    !strcmp(to_arg, "-"))
+		to = calendar_identity(to_arg, NULL);
+	else
+		to = xstrdup(to_arg);
+	taken = find_calendar(st, to);
+	red = source_redact(to);
+	if (taken) {
+		error("'%s' is already a calendar of the state: forget it first, or pick another "
+		      "name",
+		      red);
+		free(taken);
+		free(red);
+		free(from);
+		free(to);
+		return EXIT_USAGE;
+	}
+	n = state_rename_source(st, from, to);
+	if (n >= 0) {
+		char *old = source_redact(from);
+
+		printf("renamed %s to %s (%ld occurrence%s)\n", old, red, n, n == 1 ? "" : "s");
+		free(old);
+	}
+	free(red);
+	free(from);
+	free(to);
+	return n < 0 ? EXIT_USAGE : EXIT_DONE;
 }
 
 /* ---- undo --------------------------------------------------------------------------------------
@@ -409,8 +485,12 @@ int cmd_state(const struct app_options *o)
 	int rc;
 
 	if (!sub) {
-		return usage_error("state",
-				   "which command? list, show KEY, forget SOURCE, undo --run N");
+		return usage_error(
+			"state",
+			"which command? list, show KEY, forget SOURCE, rename OLD NEW, undo --run N");
+	}
+	if (!strcmp(sub, "rename") && o->nargs != 3) {
+		return usage_error("state", "rename: OLD and NEW expected");
 	}
 	if ((!strcmp(sub, "show") || !strcmp(sub, "forget")) && o->nargs != 2) {
 		error("state %s: one %s expected", sub, !strcmp(sub, "show") ? "KEY" : "SOURCE");
@@ -423,10 +503,12 @@ int cmd_state(const struct app_options *o)
 		return EXIT_USAGE;
 	}
 	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "forget") &&
-	    strcmp(sub, "undo")) {
+	    strcmp(sub, "rename") && strcmp(sub, "undo")) {
 		return usage_error(
 			"state",
-			"unknown command '%s' (list, show KEY, forget SOURCE, undo --run N)", sub);
+			"unknown command '%s' (list, show KEY, forget SOURCE, rename OLD NEW, "
+			"undo --run N)",
+			sub);
 	}
 	/* Undo archives in HubSpot: someone must have said yes (cron cannot answer). */
 	if (!strcmp(sub, "undo") && !o->dry_run && !o->yes && !isatty(STDIN_FILENO))
@@ -445,6 +527,8 @@ int cmd_state(const struct app_options *o)
 		rc = state_cmd_show(o, st, o->args[1]);
 	else if (!strcmp(sub, "forget"))
 		rc = state_cmd_forget(st, o->args[1]);
+	else if (!strcmp(sub, "rename"))
+		rc = state_cmd_rename(st, o->args[1], o->args[2]);
 	else
 		rc = state_cmd_undo(o, st);
 	state_close(st);

@@ -639,6 +639,7 @@ bool source_is_url(const char *source)
 char *source_redact(const char *source)
 {
 	const char *scheme_end, *host, *host_end, *at;
+	char hex[17];
 
 	if (!source_is_url(source))
 		return xstrdup(source);
@@ -651,8 +652,10 @@ char *source_redact(const char *source)
 	if (!*host_end)
 		return xasprintf("%.*s%.*s", (int)(scheme_end + 3 - source), source,
 				 (int)(host_end - host), host);
-	return xasprintf("%.*s%.*s/…", (int)(scheme_end + 3 - source), source,
-			 (int)(host_end - host), host);
+	/* A short hash of the whole URL tells two feeds of one host apart. */
+	hash64_hex(hash64(source, strlen(source), HASH64_SEED), hex, sizeof(hex));
+	return xasprintf("%.*s%.*s/…#%.4s", (int)(scheme_end + 3 - source), source,
+			 (int)(host_end - host), host, hex);
 }
 
 int stdout_flush_check(void)

@@ -162,8 +162,9 @@ void hash64_hex(uint64_t h, char *buf, size_t n);
 
 /*
  * Print form of a calendar source: local paths as given, URLs with the path and
- * query replaced by "/…" (Google's secret addresses live in the path), and no
- * user:password. Returns a new string.
+ * query replaced by "/…" (Google's secret addresses live in the path) followed by
+ * "#" and 4 hex digits of a hash of the whole URL (two feeds of one host differ),
+ * and no user:password. Returns a new string.
  */
 char *source_redact(const char *source);
 /* True for http://, https:// and webcal:// sources. */

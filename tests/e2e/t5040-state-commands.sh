@@ -16,8 +16,8 @@ test_expect_success 'setup: run 1 imports a.ics, run 2 imports b.ics' '
 '
 test_expect_success 'state list: calendars with counts, and the runs' '
 	"$BIN" state list --state st.db >list &&
-	grep -A1 "^a.ics" list | grep -q "5 created" &&
-	grep -A1 "^b.ics" list | grep -q "3 created" &&
+	grep -A1 "^$TRASH/a.ics" list | grep -q "5 created" &&
+	grep -A1 "^$TRASH/b.ics" list | grep -q "3 created" &&
 	grep -q "^ *1 .*done .*5 created" list &&
 	"$BIN" state list --state st.db --json >list.json &&
 	[ "$(jget list.json "sum(c[\"counts\"][\"created\"] for c in d[\"calendars\"])")" = 8 ] &&
@@ -25,7 +25,7 @@ test_expect_success 'state list: calendars with counts, and the runs' '
 '
 test_expect_success 'state show KEY: the row, its HubSpot id and runs' '
 	"$BIN" state show --state st.db a-2@example.test >show &&
-	grep -q "a-2@example.test in a.ics" show && grep -q "status created" show &&
+	grep -q "a-2@example.test in $TRASH/a.ics" show && grep -q "status created" show &&
 	"$BIN" state show --state st.db --json a-2@example.test >show.json &&
 	id=$(jget show.json "d[0][\"hubspot_id\"]") &&
 	sandbox_get /_sandbox/meetings | grep -q "\"$id\"" &&
@@ -51,7 +51,7 @@ test_expect_success 'state undo asks: refused off a terminal without --yes; "n" 
 test_expect_success 'state undo --run N archives what run N created and marks it' '
 	"$BIN" state undo --run 2 --yes --state st.db 2>err &&
 	[ "$(live b-)" = 0 ] && [ "$(live a-)" = 5 ] &&
-	[ "$(sqlite3 st.db "select count(*) from occurrences where source=\"b.ics\" and status=\"archived\"")" = 3 ] &&
+	[ "$(sqlite3 st.db "select count(*) from occurrences where source=\"$TRASH/b.ics\" and status=\"archived\"")" = 3 ] &&
 	grep -q "3 archived" err &&
 	"$BIN" state undo --run 2 --yes --state st.db >again 2>err && grep -q "nothing to undo" again &&
 	[ "$(exit_code "$BIN" state undo --run 99 --yes --state st.db 2>err)" = 2 ]
@@ -59,10 +59,10 @@ test_expect_success 'state undo --run N archives what run N created and marks it
 test_expect_success 'state forget SOURCE drops its rows and leaves HubSpot alone' '
 	before=$(sandbox_get /_sandbox/stats | jget - "d[\"requests\"]") &&
 	"$BIN" state forget --state st.db a.ics >out &&
-	grep -q "forgot 5 occurrences of a.ics" out &&
+	grep -q "forgot 5 occurrences of $TRASH/a.ics" out &&
 	[ "$(sandbox_get /_sandbox/stats | jget - "d[\"requests\"]")" = "$before" ] &&
 	[ "$(live a-)" = 5 ] &&
-	[ "$(sqlite3 st.db "select count(*) from occurrences where source=\"a.ics\"")" = 0 ] &&
+	[ "$(sqlite3 st.db "select count(*) from occurrences where source=\"$TRASH/a.ics\"")" = 0 ] &&
 	[ "$(exit_code "$BIN" state forget --state st.db a.ics 2>err)" = 2 ]
 '
 test_expect_success 'state: usage errors exit 2' '

@@ -62,9 +62,9 @@ static void test_report_file(void)
 		  "VALIDATION_ERROR");
 	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 0), "hubspot_id")->valuestring,
 		  "901");
-	/* a feed URL is a secret: only the host is kept */
-	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "source")->valuestring,
-		  "https://example.com/…");
+	/* a feed URL is a secret: only the host is kept (and a short hash of the whole URL) */
+	CHECK(!strncmp(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "source")->valuestring,
+		       "https://example.com/…#", strlen("https://example.com/…#")));
 	CHECK(!strstr(text, "secret"));
 	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "unmatched_attendees")), 1);
 	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "notes")), 1);

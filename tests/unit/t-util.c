@@ -62,7 +62,17 @@ static void test_redact(void)
 	char *r =
 		source_redact("https://user:pw@calendar.google.com/calendar/ical/secret/basic.ics");
 
-	CHECK_STR(r, "https://calendar.google.com/…");
+	CHECK(!strncmp(r, "https://calendar.google.com/…#",
+		       strlen("https://calendar.google.com/…#")));
+	CHECK(strlen(r) == strlen("https://calendar.google.com/…#") + 4);
+	{
+		/* Two feeds of one host are told apart by the hash of the whole URL. */
+		char *o =
+			source_redact("https://calendar.google.com/calendar/ical/other/basic.ics");
+
+		CHECK(strcmp(r, o) != 0);
+		free(o);
+	}
 	free(r);
 	r = source_redact("webcal://example.com");
 	CHECK_STR(r, "webcal://example.com");
