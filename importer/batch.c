@@ -15,8 +15,10 @@
 #define DEFAULT_RESOLVE_TRIES 4
 #define DEFAULT_RESOLVE_DELAY 2000
 #define MAX_CREATE_SENDS      3 /* ambiguous creates of one meeting before giving up */
-#define SEARCH_KEYS	      50 /* keys per search: each may add a lower-case variant (≤100 values) */
+#define SEARCH_KEYS	      100 /* keys per search: one lower-cased IN value each (see docs) */
 #define SEARCH_LIMIT	      200
+#define SEARCH_VALUES	      100 /* values per IN filter (HubSpot documents no limit; see docs) */
+#define SEARCH_MAX_RESULTS    10000 /* HubSpot pages no further than 10,000 results */
 
 #define PATH_CREATE  "/crm/v3/objects/meetings/batch/create"
 #define PATH_UPDATE  "/crm/v3/objects/meetings/batch/update"
@@ -322,14 +324,14 @@ static void chunk(struct run *r, enum op op)
 }
 
 /* The job's item whose identity value (or, failing that, trace id) this is. */
-static struct item *item_by_key(struct run *r, struct job *j, const char *key, bool ci)
+static struct item *item_by_key(struct run *r, struct job *j, const char *key)
 {
 	if (!key)
 		return NULL;
 	for (size_t k = 0; k < j->n; k++) {
 		struct item *it = &r->items[j->idx[k]];
 
-		if (it->key && (ci ? !strcasecmp(it->key, key) : !strcmp(it->key, key)))
+		if (it->key && !strcmp(it->key, key))
 			return it;
 	}
 	return NULL;
@@ -387,8 +389,9 @@ static cJSON *inputs_body(struct run *r, const struct job *j)
 
 /*
  * Search body for the job's unsettled keys. HubSpot wants lower-case values
- * for IN on strings; a key with upper case is also sent as is, so that a
- * case-sensitive store matches too.
+ * for IN on strings: the keys are sent lower-cased, and the values that come
+ * back are compared with the keys exactly (item_by_key), as UIDs are
+ * case-sensitive.
  */
 static cJSON *search_body(struct run *r, const struct job *j)
 {
@@ -404,12 +407,14 @@ static cJSON *search_body(struct run *r, const struct job *j)
 	cJSON_AddStringToObject(filter, "operator", "IN");
 	values = cJSON_AddArrayToObject(filter, "values");
 	for (size_t k = 0; k < j->n; k++) {
-		const char *key = r->items[j->idx[k]].key;
-		char *low = str_lower(xstrdup(key));
+		/* Lower-case only (HubSpot's IN on strings); the results are compared exactly. */
+		char *low = str_lower(xstrdup(r->items[j->idx[k]].key));
+		const cJSON *v;
+		bool dup = false;
 
-		cJSON_AddItemToArray(values, cJSON_CreateString(low));
-		if (strcmp(low, key))
-			cJSON_AddItemToArray(values, cJSON_CreateString(key));
+		cJSON_ArrayForEach(v, values) dup = dup || !strcmp(v->valuestring, low);
+		if (!dup)
+			cJSON_AddItemToArray(values, cJSON_CreateString(low));
 		free(low);
 	}
 	cJSON_AddArrayToObject(body, "sorts");
@@ -564,9 +569,7 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 		if (j->op == OP_CREATE) {
 			const char *key = json_str(props, r->identity);
 
-			it = item_by_key(r, j, key, false);
-			if (!it)
-				it = item_by_key(r, j, key, true);
+			it = item_by_key(r, j, key);
 			if (!it)
 				it = item_by_trace(r, j, json_str(res, "objectWriteTraceId"));
 		} else {
@@ -668,10 +671,8 @@ static void handle_search(struct run *r, struct job *j, enum hs_result res,
 		const char *id = json_str(hit, "id");
 		const char *key =
 			json_str(cJSON_GetObjectItemCaseSensitive(hit, "properties"), r->identity);
-		struct item *it = item_by_key(r, j, key, false);
+		struct item *it = item_by_key(r, j, key);
 
-		if (!it)
-			it = item_by_key(r, j, key, true);
 		if (!it || !id)
 			continue;
 		if (it->found_id && strcmp(it->found_id, id)) {
@@ -908,6 +909,7 @@ enum hs_result batch_update(struct hs_client *c, struct meeting **ms, char *cons
 	run_init(&r, c, o, n);
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &r.items[i];
+		cJSON *props;
 
 		it->m = ms[i];
 		it->key = ms[i]->key;
@@ -915,9 +917,12 @@ enum hs_result batch_update(struct hs_client *c, struct meeting **ms, char *cons
 		it->trace = meeting_trace_id(ms[i]);
 		it->input = cJSON_CreateObject();
 		cJSON_AddStringToObject(it->input, "id", ids[i]);
-		cJSON_AddItemToObject(it->input, "properties",
-				      ms[i]->properties ? cJSON_Duplicate(ms[i]->properties, true)
-							: cJSON_CreateObject());
+		props = ms[i]->properties ? cJSON_Duplicate(ms[i]->properties, true)
+					  : cJSON_CreateObject();
+		/* An adopted meeting (found, or logged by HubSpot's sync) becomes ours. */
+		if (ms[i]->key && !cJSON_GetObjectItemCaseSensitive(props, r.identity))
+			cJSON_AddStringToObject(props, r.identity, ms[i]->key);
+		cJSON_AddItemToObject(it->input, "properties", props);
 		cJSON_AddStringToObject(it->input, "objectWriteTraceId", it->trace);
 		item_measure(it);
 	}
@@ -991,10 +996,8 @@ enum hs_result batch_find_by_identity(struct hs_client *c, const char *identity_
 				const char *key = json_str(
 					cJSON_GetObjectItemCaseSensitive(hit, "properties"),
 					r.identity);
-				struct item *it = item_by_key(&r, j, key, false);
+				struct item *it = item_by_key(&r, j, key);
 
-				if (!it)
-					it = item_by_key(&r, j, key, true);
 				if (!it || !id)
 					continue;
 				if (!it->found_id || id_older(id, it->found_id)) {
@@ -1023,5 +1026,136 @@ enum hs_result batch_find_by_identity(struct hs_client *c, const char *identity_
 		r.items[i].settled = true;
 	}
 	run_release(&r);
+	return ret;
+}
+
+/* ---- look-ups by one property (search before create, iCal UIDs) ---------------------------- */
+
+struct sp_value {
+	const char *value;
+	size_t index;
+};
+
+static int cmp_sp_value(const void *a, const void *b)
+{
+	return strcmp(((const struct sp_value *)a)->value, ((const struct sp_value *)b)->value);
+}
+
+/* One search request (and its pages) for values v[0..n), lower-cased in the filter. */
+static enum hs_result search_chunk(struct hs_client *c, const char *property,
+				   const struct sp_value *sorted, size_t nsorted,
+				   const char *const *values, const size_t *idx, size_t n,
+				   const char *const *props, size_t nprops, cJSON **hits_out,
+				   size_t *requests)
+{
+	char *after = NULL;
+	enum hs_result ret = HS_OK;
+	long seen = 0;
+
+	do {
+		cJSON *body = cJSON_CreateObject();
+		cJSON *groups = cJSON_AddArrayToObject(body, "filterGroups");
+		cJSON *group = cJSON_CreateObject(), *filters, *filter, *vals, *pr;
+		struct hs_response resp;
+		const cJSON *hit;
+		const char *next;
+
+		cJSON_AddItemToArray(groups, group);
+		filters = cJSON_AddArrayToObject(group, "filters");
+		filter = cJSON_CreateObject();
+		cJSON_AddItemToArray(filters, filter);
+		cJSON_AddStringToObject(filter, "propertyName", property);
+		cJSON_AddStringToObject(filter, "operator", "IN");
+		vals = cJSON_AddArrayToObject(filter, "values");
+		for (size_t k = 0; k < n; k++) {
+			/* HubSpot: IN on a string property needs lower-case values. */
+			char *low = str_lower(xstrdup(values[idx[k]]));
+			bool dup = false;
+			const cJSON *v;
+
+			cJSON_ArrayForEach(v, vals) dup = dup || !strcmp(v->valuestring, low);
+			if (!dup)
+				cJSON_AddItemToArray(vals, cJSON_CreateString(low));
+			free(low);
+		}
+		cJSON_AddArrayToObject(body, "sorts");
+		pr = cJSON_AddArrayToObject(body, "properties");
+		cJSON_AddItemToArray(pr, cJSON_CreateString(property));
+		for (size_t k = 0; k < nprops; k++)
+			if (strcmp(props[k], property))
+				cJSON_AddItemToArray(pr, cJSON_CreateString(props[k]));
+		cJSON_AddNumberToObject(body, "limit", SEARCH_LIMIT);
+		cJSON_AddStringToObject(body, "after", after ? after : "0");
+		ret = hs_call(c, "POST", PATH_SEARCH, body, true, &resp);
+		cJSON_Delete(body);
+		(*requests)++;
+		FREE_NULL(after);
+		if (ret != HS_OK) {
+			error("cannot look meetings up in HubSpot: %s",
+			      resp.message ? resp.message : hs_result_name(ret));
+			hs_response_release(&resp);
+			break;
+		}
+		cJSON_ArrayForEach(hit, cJSON_GetObjectItemCaseSensitive(resp.body, "results"))
+		{
+			const cJSON *hp = cJSON_GetObjectItemCaseSensitive(hit, "properties");
+			struct sp_value key = {.value = json_str(hp, property)};
+			const struct sp_value *at;
+
+			seen++;
+			if (!key.value || !json_str(hit, "id"))
+				continue;
+			/* The values are compared exactly: UIDs are case-sensitive. */
+			at = bsearch(&key, sorted, nsorted, sizeof(*sorted), cmp_sp_value);
+			while (at && at > sorted && !strcmp(at[-1].value, key.value))
+				at--;
+			for (; at && at < sorted + nsorted && !strcmp(at->value, key.value); at++) {
+				if (!hits_out[at->index])
+					hits_out[at->index] = cJSON_CreateArray();
+				cJSON_AddItemToArray(hits_out[at->index],
+						     cJSON_Duplicate(hit, true));
+			}
+		}
+		next = json_str(
+			cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(resp.body, "paging"), "next"),
+			"after");
+		if (next && *next && seen + SEARCH_LIMIT <= SEARCH_MAX_RESULTS)
+			after = xstrdup(next);
+		else if (next && *next)
+			warning("more than %d meetings share %zu %s values: only the first %d were "
+				"looked at",
+				SEARCH_MAX_RESULTS, n, property, SEARCH_MAX_RESULTS);
+		hs_response_release(&resp);
+	} while (after);
+	return ret;
+}
+
+enum hs_result batch_search_property(struct hs_client *c, const char *property,
+				     const char *const *values, size_t n, const char *const *props,
+				     size_t nprops, cJSON **hits_out, size_t *requests)
+{
+	struct sp_value *sorted = xcalloc(n ? n : 1, sizeof(*sorted));
+	size_t *idx = xcalloc(n ? n : 1, sizeof(*idx)), nu = 0, dummy = 0;
+	enum hs_result ret = HS_OK;
+
+	if (!requests)
+		requests = &dummy;
+	for (size_t i = 0; i < n; i++) {
+		hits_out[i] = NULL;
+		sorted[i].value = values[i];
+		sorted[i].index = i;
+	}
+	qsort(sorted, n, sizeof(*sorted), cmp_sp_value);
+	/* One request per SEARCH_VALUES distinct values (the same value is asked once). */
+	for (size_t i = 0; i < n; i++)
+		if (!i || strcmp(sorted[i].value, sorted[i - 1].value))
+			idx[nu++] = sorted[i].index;
+	for (size_t s = 0; s < nu && ret == HS_OK; s += SEARCH_VALUES)
+		ret = search_chunk(c, property, sorted, n, values, idx + s,
+				   nu - s < SEARCH_VALUES ? nu - s : SEARCH_VALUES, props, nprops,
+				   hits_out, requests);
+	free(sorted);
+	free(idx);
 	return ret;
 }

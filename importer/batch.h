@@ -97,6 +97,19 @@ enum hs_result batch_archive(struct hs_client *c, char *const *ids, size_t n,
 enum hs_result batch_find_by_identity(struct hs_client *c, const char *identity_property,
 				      char *const *keys, size_t n, char **ids_out);
 
+/*
+ * Meetings whose `property` is one of values[0..n): one search request (plus
+ * pages) per 100 distinct values, an IN filter with the values lower-cased (as
+ * HubSpot wants for string properties), the returned values compared exactly
+ * (UIDs are case-sensitive), within the search rate limit. hits_out[i] gets a
+ * cJSON array of the matching results ({"id", "properties": {property, props...}})
+ * or NULL; the caller cJSON_Delete()s them. *requests (may be NULL) counts the
+ * requests made.
+ */
+enum hs_result batch_search_property(struct hs_client *c, const char *property,
+				     const char *const *values, size_t n, const char *const *props,
+				     size_t nprops, cJSON **hits_out, size_t *requests);
+
 /* Run-wide counters, for the progress line and the summary. */
 struct batch_progress {
 	size_t total; /* inputs handed to batch_* */

@@ -72,7 +72,7 @@ static const struct cli_option options[] = {
 	{"state", 0, CLI_STRING, F(state), 0, "FILE",
 	 "sync state database (default $XDG_STATE_HOME/ics2hubspot/state.db)"},
 	{"no-state", 0, CLI_FLAG, F(no_state), 0, NULL,
-	 "import without a local state (no updates, no removals)"},
+	 "import without a local state (found in HubSpot: adopted; no removals)"},
 	{"force", 0, CLI_FLAG, F(force), 0, NULL, "remove even when a safety valve says not to"},
 	{"name", 0, CLI_STRING, F(name), 0, "NAME",
 	 "the calendar's name in the state (one CALENDAR: stdin, a moved file, a new URL)"},

@@ -97,6 +97,9 @@ struct run {
 	char *config_hash;
 
 	const struct sync_plan *plan;
+	char **adopted; /* per plan item: the HubSpot id found by identity (search before create) */
+	size_t nadopted;
+	size_t lookups; /* search requests made before creating */
 	long *set_of; /* per meeting: its pending set, -1 */
 	struct pending_set *sets;
 	size_t nsets, sets_cap;
@@ -1148,7 +1151,10 @@ static void apply_quiet(struct run *r)
 	for (size_t i = 0; i < p->nitems; i++) {
 		const struct sync_item *it = &p->items[i];
 
-		if (it->action == SYNC_SKIP && it->meeting) {
+		if (it->action == SYNC_SKIP && it->meeting && r->adopted && r->adopted[i]) {
+			report_add(r->rep, it->meeting, OUTCOME_ALREADY, r->adopted[i], NULL,
+				   it->reason, NULL);
+		} else if (it->action == SYNC_SKIP && it->meeting) {
 			report_add(r->rep, it->meeting, OUTCOME_SKIPPED, NULL, NULL,
 				   it->meeting->skip_reason, NULL);
 		} else if (it->action == SYNC_UNCHANGED) {
@@ -1229,6 +1235,241 @@ static void apply_unresolved(struct run *r)
 	}
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* HubSpot ids grow: a shorter, then a smaller, id is an older record. */
+static bool hit_older(const cJSON *a, const cJSON *b)
+{
+	const char *x = cJSON_GetObjectItemCaseSensitive(a, "id")->valuestring;
+	const char *y = cJSON_GetObjectItemCaseSensitive(b, "id")->valuestring;
+
+	return strlen(x) != strlen(y) ? strlen(x) < strlen(y) : strcmp(x, y) < 0;
+}
+
+/* The oldest of the results (batch_search_property only returns hits with an id). */
+static const cJSON *oldest_hit(const cJSON *hits)
+{
+	const cJSON *best = NULL, *h;
+
+	cJSON_ArrayForEach(h, hits)
+	{
+		if (!best || hit_older(h, best))
+			best = h;
+	}
+	return best;
+}
+
+/*
+ * The portal is the truth, the state a cache: a meeting the plan would create
+ * although the state has no row for it (--no-state, a lost state, a calendar
+ * seen for the first time) is first looked up in HubSpot by its identity
+ * property. One found is adopted (updated when its properties differ, else left
+ * unchanged, and recorded in the state), never created twice.
+ */
+static void adopt_existing(struct run *r, struct sync_plan *p)
+{
+	const char **keys = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*keys));
+	size_t *at = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*at));
+	const char **props = NULL;
+	size_t nk = 0, np = 0, cap = 0, adopted = 0, changed = 0;
+	cJSON **hits;
+	enum hs_result hr;
+
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct sync_item *it = &p->items[i];
+		const cJSON *pr;
+
+		if (it->action != SYNC_CREATE || !it->meeting || it->row)
+			continue;
+		keys[nk] = it->key;
+		at[nk++] = i;
+		cJSON_ArrayForEach(pr, it->meeting->properties)
+		{
+			XGROW(props, cap, np + 1);
+			props[np++] = pr->string;
+		}
+	}
+	if (!nk || !r->client || r->stopped) {
+		free(keys);
+		free(at);
+		free(props);
+		return;
+	}
+	if (np)
+		qsort(props, np, sizeof(*props), cmp_cstr);
+	{
+		size_t o = 0;
+
+		for (size_t i = 0; i < np; i++)
+			if (!o || strcmp(props[o - 1], props[i]))
+				props[o++] = props[i];
+		np = o;
+	}
+	verbose("looking %zu new meeting(s) up in HubSpot by %s before creating them", nk,
+		mapping_identity_property(r->map));
+	hits = xcalloc(nk, sizeof(*hits));
+	hr = batch_search_property(r->client, mapping_identity_property(r->map), keys, nk, props,
+				   np, hits, &r->lookups);
+	r->adopted = xcalloc(p->nitems ? p->nitems : 1, sizeof(*r->adopted));
+	r->nadopted = p->nitems;
+	for (size_t k = 0; k < nk && hr == HS_OK; k++) {
+		struct sync_item *it = &p->items[at[k]];
+		const cJSON *h = hits[k] ? oldest_hit(hits[k]) : NULL;
+		bool same;
+
+		if (!h)
+			continue;
+		same = meeting_same_properties(it->meeting,
+					       cJSON_GetObjectItemCaseSensitive(h, "properties"));
+		r->adopted[at[k]] = xstrdup(cJSON_GetObjectItemCaseSensitive(h, "id")->valuestring);
+		it->hubspot_id = r->adopted[at[k]];
+		p->count[SYNC_CREATE]--;
+		it->action = same ? SYNC_UNCHANGED : SYNC_UPDATE;
+		p->count[it->action]++;
+		free(it->reason);
+		it->reason =
+			xasprintf("already in HubSpot (found by %s, not in the state): adopted%s",
+				  mapping_identity_property(r->map), same ? "" : ", updated");
+		adopted++;
+		changed += !same;
+	}
+	if (hr != HS_OK)
+		note_stop(r, hr);
+	else if (adopted)
+		report_note(
+			r->rep,
+			"%zu meeting(s) not in the state were found in HubSpot by %s and adopted "
+			"(%zu to update), not created again",
+			adopted, mapping_identity_property(r->map), changed);
+	for (size_t k = 0; k < nk; k++)
+		cJSON_Delete(hits[k]);
+	free(hits);
+	free(keys);
+	free(at);
+	free(props);
+}
+
+/* The meeting's start as sent (hs_meeting_start_time, else hs_timestamp), else its start. */
+static const char *meeting_start_value(const struct meeting *m)
+{
+	static const char *const names[] = {"hs_meeting_start_time", "hs_timestamp"};
+
+	for (size_t k = 0; k < 2; k++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->properties, names[k]);
+
+		if (cJSON_IsString(v) && *v->valuestring)
+			return v->valuestring;
+	}
+	return m->start;
+}
+
+/*
+ * Coexistence with HubSpot's own calendar sync: a meeting it logged carries
+ * the event's iCal UID in hs_i_cal_uid. A meeting the plan would still create
+ * is looked up by its UID; one found with the same start (and not ours: no
+ * identity value) is, per the mapping's hubspot_synced, reported
+ * already_in_hubspot and not created (skip), or updated from the calendar and
+ * adopted (adopt).
+ */
+static void find_hubspot_synced(struct run *r, struct sync_plan *p)
+{
+	enum hubspot_synced mode = mapping_hubspot_synced(r->map);
+	const char *ident = mapping_identity_property(r->map);
+	const char *props[] = {ident, "hs_meeting_start_time", "hs_timestamp"};
+	const char **uids = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*uids));
+	size_t *at = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*at));
+	size_t nu = 0, found = 0;
+	cJSON **hits;
+	enum hs_result hr;
+
+	for (size_t i = 0; i < p->nitems && mode != HUBSPOT_SYNCED_IGNORE; i++) {
+		const struct sync_item *it = &p->items[i];
+
+		if (it->action != SYNC_CREATE || !it->meeting || it->row || !it->meeting->uid)
+			continue;
+		uids[nu] = it->meeting->uid;
+		at[nu++] = i;
+	}
+	if (!nu || !r->client || r->stopped) {
+		free(uids);
+		free(at);
+		return;
+	}
+	verbose("looking %zu new meeting(s) up in HubSpot by hs_i_cal_uid (HubSpot's calendar "
+		"sync)",
+		nu);
+	hits = xcalloc(nu, sizeof(*hits));
+	hr = batch_search_property(r->client, "hs_i_cal_uid", uids, nu, props, 3, hits,
+				   &r->lookups);
+	if (!r->adopted) {
+		r->adopted = xcalloc(p->nitems ? p->nitems : 1, sizeof(*r->adopted));
+		r->nadopted = p->nitems;
+	}
+	for (size_t k = 0; k < nu && hr == HS_OK; k++) {
+		struct sync_item *it = &p->items[at[k]];
+		const char *start = meeting_start_value(it->meeting);
+		const cJSON *h, *best = NULL;
+
+		cJSON_ArrayForEach(h, hits[k])
+		{
+			const cJSON *hp = cJSON_GetObjectItemCaseSensitive(h, "properties");
+			const cJSON *mine = cJSON_GetObjectItemCaseSensitive(hp, ident);
+			const cJSON *s1 =
+				cJSON_GetObjectItemCaseSensitive(hp, "hs_meeting_start_time");
+			const cJSON *s2 = cJSON_GetObjectItemCaseSensitive(hp, "hs_timestamp");
+			const char *theirs = cJSON_IsString(s1) && *s1->valuestring
+						     ? s1->valuestring
+					     : cJSON_IsString(s2) ? s2->valuestring
+								  : NULL;
+
+			if (cJSON_IsString(mine) && *mine->valuestring)
+				continue; /* one of ours (another occurrence): not HubSpot's */
+			if (!start || !theirs || !meeting_same_instant(start, theirs))
+				continue; /* another occurrence of the series */
+			if (!best || hit_older(h, best))
+				best = h;
+		}
+		if (!best)
+			continue;
+		r->adopted[at[k]] =
+			xstrdup(cJSON_GetObjectItemCaseSensitive(best, "id")->valuestring);
+		it->hubspot_id = r->adopted[at[k]];
+		p->count[SYNC_CREATE]--;
+		free(it->reason);
+		if (mode == HUBSPOT_SYNCED_ADOPT) {
+			it->action = SYNC_UPDATE;
+			it->reason =
+				xstrdup("logged by HubSpot's calendar sync (hs_i_cal_uid, same "
+					"start): adopted, updated from the calendar");
+		} else {
+			it->action = SYNC_SKIP;
+			it->reason =
+				xstrdup("already in HubSpot: logged by HubSpot's calendar sync "
+					"(hs_i_cal_uid, same start); not created "
+					"(hubspot_synced: skip)");
+		}
+		p->count[it->action]++;
+		found++;
+	}
+	if (hr != HS_OK)
+		note_stop(r, hr);
+	else if (found)
+		report_note(r->rep,
+			    "%zu occurrence(s) were logged by HubSpot's own calendar sync already "
+			    "(hs_i_cal_uid): %s",
+			    found,
+			    mode == HUBSPOT_SYNCED_ADOPT ? "adopted and updated from the calendar"
+							 : "not created (hubspot_synced: skip)");
+	for (size_t k = 0; k < nu; k++)
+		cJSON_Delete(hits[k]);
+	free(hits);
+	free(uids);
+	free(at);
+}
+
 /* --dry-run: the plan on stdout (stderr when --report - has stdout); every item into --report. */
 static void print_plan(struct run *r)
 {
@@ -1281,6 +1522,9 @@ static void run_release(struct run *r)
 	free(r->ids);
 	free(r->set_of);
 	free(r->sets);
+	for (size_t i = 0; i < r->nadopted; i++)
+		free(r->adopted[i]);
+	free(r->adopted);
 	for (size_t i = 0; i < r->nstatics; i++) {
 		free(r->statics[i].id);
 		free(r->statics[i].ref);
@@ -1510,6 +1754,9 @@ int cmd_import(const struct app_options *o)
 			goto finish;
 		}
 	}
+	/* 4b. Search before create: what the state does not know may be in HubSpot already. */
+	adopt_existing(&r, &plan);
+	find_hubspot_synced(&r, &plan);
 	r.plan = &plan;
 	for (size_t i = 0; i < plan.nmessages; i++)
 		report_note(r.rep, "%s", plan.messages[i]);

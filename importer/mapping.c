@@ -116,6 +116,7 @@ struct mapping {
 	char *path;
 	char *identity;
 	enum on_removed on_removed;
+	enum hubspot_synced hubspot_synced;
 	struct prop *props;
 	size_t nprops;
 	const char *owner_prop;
@@ -866,9 +867,11 @@ static int load_associations(struct loader *ld, yaml_node_t *n)
 
 static int load_root(struct loader *ld, yaml_node_t *root)
 {
-	static const char *const keys[] = {"version",	 "identity_property", "on_removed",
-					   "properties", "custom_properties", "clear_when_empty",
-					   "filters",	 "associations",      NULL};
+	static const char *const keys[] = {"version",	       "identity_property",
+					   "on_removed",       "hubspot_synced",
+					   "properties",       "custom_properties",
+					   "clear_when_empty", "filters",
+					   "associations",     NULL};
 	struct mapping *m = ld->m;
 	yaml_node_t *n;
 	struct strv clear = {NULL, 0};
@@ -918,6 +921,21 @@ static int load_root(struct loader *ld, yaml_node_t *root)
 			m->on_removed = ON_REMOVED_KEEP;
 		else
 			return lerr(ld, n, "on_removed must be archive, cancel or keep, got '%s'",
+				    s);
+	}
+	m->hubspot_synced = HUBSPOT_SYNCED_SKIP;
+	n = get(ld, root, "hubspot_synced");
+	if (n) {
+		if (get_string(ld, n, "hubspot_synced", &s) < 0)
+			return -1;
+		if (!strcmp(s, "skip"))
+			m->hubspot_synced = HUBSPOT_SYNCED_SKIP;
+		else if (!strcmp(s, "adopt"))
+			m->hubspot_synced = HUBSPOT_SYNCED_ADOPT;
+		else if (!strcmp(s, "ignore"))
+			m->hubspot_synced = HUBSPOT_SYNCED_IGNORE;
+		else
+			return lerr(ld, n, "hubspot_synced must be skip, adopt or ignore, got '%s'",
 				    s);
 	}
 	if (get_list(ld, root, "custom_properties", "", NORM_PROPERTY, &m->custom) < 0)
@@ -1074,6 +1092,11 @@ const char *mapping_path(const struct mapping *m)
 enum on_removed mapping_on_removed(const struct mapping *m)
 {
 	return m->on_removed;
+}
+
+enum hubspot_synced mapping_hubspot_synced(const struct mapping *m)
+{
+	return m->hubspot_synced;
 }
 
 const struct mapping_contacts *mapping_contacts(const struct mapping *m)

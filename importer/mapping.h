@@ -46,6 +46,19 @@ const char *mapping_path(const struct mapping *m); /* for messages */
 int mapping_apply(const struct mapping *m, const struct occurrence *occ, struct meeting *out);
 
 enum on_removed mapping_on_removed(const struct mapping *m);
+
+/*
+ * Meetings HubSpot's own calendar sync logged (hs_i_cal_uid = the event's UID,
+ * same start), mapping key `hubspot_synced`: SKIP (default) reports the
+ * occurrence already_in_hubspot and creates nothing, ADOPT updates HubSpot's
+ * meeting from the calendar, IGNORE does not look (creates as before).
+ */
+enum hubspot_synced {
+	HUBSPOT_SYNCED_SKIP,
+	HUBSPOT_SYNCED_ADOPT,
+	HUBSPOT_SYNCED_IGNORE,
+};
+enum hubspot_synced mapping_hubspot_synced(const struct mapping *m);
 const struct mapping_contacts *mapping_contacts(const struct mapping *m);
 /*
  * The property whose template is `{{ organizer.owner_id }}` (usually

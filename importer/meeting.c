@@ -409,3 +409,52 @@ char *meeting_trace_id(const struct meeting *m)
 	hash64_hex(hash64(m->key, strlen(m->key), HASH64_SEED), hex, sizeof(hex));
 	return xasprintf("i2h-%s", hex);
 }
+
+/* A date-time as HubSpot may render it ("…T09:00:00.000Z", epoch ms): seconds. */
+static bool as_instant(const char *v, int64_t *out)
+{
+	char buf[40];
+	const char *dot;
+
+	if (!v || !*v)
+		return false;
+	if (strspn(v, "0123456789") == strlen(v) && strlen(v) >= 10 && strlen(v) <= 16) {
+		*out = strtoll(v, NULL, 10) / 1000;
+		return true;
+	}
+	dot = strchr(v, '.');
+	if (dot && strlen(v) < sizeof(buf)) {
+		size_t digits = strspn(dot + 1, "0123456789");
+
+		snprintf(buf, sizeof(buf), "%.*s%s", (int)(dot - v), v, dot + 1 + digits);
+		v = buf;
+	}
+	return time_parse_utc(v, out) == 0 && strchr(v, 'T');
+}
+
+bool meeting_same_instant(const char *a, const char *b)
+{
+	int64_t x, y;
+
+	return as_instant(a, &x) && as_instant(b, &y) && x == y;
+}
+
+bool meeting_same_properties(const struct meeting *m, const cJSON *remote)
+{
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, m->properties)
+	{
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(remote, p->string);
+		const char *mine = cJSON_IsString(p) ? p->valuestring : "";
+		const char *theirs = cJSON_IsString(r) ? r->valuestring : "";
+		int64_t a, b;
+
+		if (!strcmp(mine, theirs))
+			continue;
+		if (as_instant(mine, &a) && as_instant(theirs, &b) && a == b)
+			continue;
+		return false;
+	}
+	return true;
+}

@@ -143,6 +143,14 @@ int assoc_kind_parse(const char *name, enum assoc_kind *out);
 cJSON *meeting_associations_json(const struct meeting *m);
 /* Content hash of the canonical payload (properties sorted + associations). */
 uint64_t meeting_hash(const struct meeting *m);
+/*
+ * Does the meeting HubSpot holds (its `properties` object, as a search returns
+ * it) carry every property of m with the same value? Missing and "" are alike;
+ * date-times compare as instants (HubSpot renders "….000Z").
+ */
+bool meeting_same_properties(const struct meeting *m, const cJSON *remote);
+/* Two date-times (ISO 8601 UTC, with or without milliseconds, or epoch ms) are one instant. */
+bool meeting_same_instant(const char *a, const char *b);
 /* objectWriteTraceId for this meeting: derived from the key, unique per key. */
 char *meeting_trace_id(const struct meeting *m);
 

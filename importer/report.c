@@ -21,9 +21,13 @@ struct report {
 };
 
 static const char *const outcome_names[OUTCOME__COUNT] = {
-	[OUTCOME_CREATED] = "created",	   [OUTCOME_UPDATED] = "updated",
-	[OUTCOME_UNCHANGED] = "unchanged", [OUTCOME_ARCHIVED] = "archived",
-	[OUTCOME_SKIPPED] = "skipped",	   [OUTCOME_FAILED] = "failed",
+	[OUTCOME_CREATED] = "created",
+	[OUTCOME_UPDATED] = "updated",
+	[OUTCOME_UNCHANGED] = "unchanged",
+	[OUTCOME_ARCHIVED] = "archived",
+	[OUTCOME_SKIPPED] = "skipped",
+	[OUTCOME_FAILED] = "failed",
+	[OUTCOME_ALREADY] = "already_in_hubspot",
 	[OUTCOME_PLANNED] = "planned",
 };
 
@@ -296,6 +300,11 @@ void report_print_summary(const struct report *r, FILE *f, bool dry_run)
 			PROGRAM_NAME, r->counts[OUTCOME_CREATED], r->counts[OUTCOME_UPDATED],
 			r->counts[OUTCOME_UNCHANGED], r->counts[OUTCOME_ARCHIVED],
 			r->counts[OUTCOME_SKIPPED], r->counts[OUTCOME_FAILED]);
+	if (r->counts[OUTCOME_ALREADY])
+		fprintf(f,
+			"%s: %ld already in HubSpot (logged by HubSpot's calendar sync): not "
+			"created\n",
+			PROGRAM_NAME, r->counts[OUTCOME_ALREADY]);
 	if (unmapped || unmatched)
 		fprintf(f,
 			"%s: %zu organizer(s) with no HubSpot owner, %zu attendee(s) with no contact%s\n",

@@ -15,6 +15,7 @@ enum outcome {
 	OUTCOME_ARCHIVED,
 	OUTCOME_SKIPPED,
 	OUTCOME_FAILED,
+	OUTCOME_ALREADY, /* HubSpot's own calendar sync logged it (hs_i_cal_uid): not created */
 	OUTCOME_PLANNED, /* --dry-run: what would be done is in `action` */
 	OUTCOME__COUNT,
 };

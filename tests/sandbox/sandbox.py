@@ -491,7 +491,7 @@ class Sandbox:
         if not isinstance(data, dict):
             raise ValueError("seed must be a JSON object")
         for key in data:
-            if key not in ("contacts", "companies", "owners", "deals", "tickets"):
+            if key not in ("contacts", "companies", "owners", "deals", "tickets", "meetings"):
                 raise ValueError("unknown seed key %r" % key)
             if not isinstance(data[key], list):
                 raise ValueError("seed %r must be a list" % key)
@@ -510,13 +510,18 @@ class Sandbox:
 
     def _apply_seed(self, data):
         ms = now_ms()
-        for otype in ("contacts", "companies", "deals", "tickets"):
+        # Meetings as HubSpot's own calendar sync leaves them (hs_i_cal_uid = the event's
+        # iCalUID, hs_meeting_source BIDIRECTIONAL_SYNC, no ics2hubspot_key): API.md §3.2.
+        for otype in ("contacts", "companies", "deals", "tickets", "meetings"):
             for rec in data.get(otype, []):
                 rec = dict(rec)
                 oid = str(rec.pop("id", "") or self._new_id(otype))
                 props = dict(rec.pop("properties", {}) or {})
                 for k, v in rec.items():
                     props[k] = None if v is None else str(v)
+                for k, v in list(props.items()):
+                    if k in DATETIME_PROPS and v:
+                        props[k] = iso(parse_datetime(v))
                 if otype == "contacts" and props.get("email"):
                     props["email"] = props["email"].strip().lower()
                 self._bump_id(otype, oid)

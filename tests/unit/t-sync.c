@@ -673,8 +673,33 @@ static void test_printing(void)
 		CHECK(sync_action_name((enum sync_action)a) != NULL);
 }
 
+/* Search before create (issue #12): a found meeting's properties against ours. */
+static void test_same_properties(void)
+{
+	struct meeting m = {0};
+	cJSON *remote = cJSON_CreateObject();
+
+	m.properties = cJSON_CreateObject();
+	cJSON_AddStringToObject(m.properties, "hs_meeting_title", "Review");
+	cJSON_AddStringToObject(m.properties, "hs_timestamp", "2030-01-07T09:00:00Z");
+	cJSON_AddStringToObject(m.properties, "hs_meeting_location", "");
+	cJSON_AddStringToObject(remote, "hs_meeting_title", "Review");
+	cJSON_AddStringToObject(remote, "hs_timestamp", "2030-01-07T09:00:00.000Z");
+	CHECK(meeting_same_properties(&m, remote)); /* ms rendering, "" like missing */
+	cJSON_ReplaceItemInObject(remote, "hs_timestamp",
+				  cJSON_CreateString("2030-01-07T09:30:00.000Z"));
+	CHECK(!meeting_same_properties(&m, remote));
+	cJSON_ReplaceItemInObject(remote, "hs_timestamp", cJSON_CreateString("1894006800000"));
+	CHECK(meeting_same_properties(&m, remote)); /* epoch ms */
+	cJSON_ReplaceItemInObject(remote, "hs_meeting_title", cJSON_CreateString("review"));
+	CHECK(!meeting_same_properties(&m, remote));
+	cJSON_Delete(remote);
+	cJSON_Delete(m.properties);
+}
+
 int main(void)
 {
+	test_same_properties();
 	test_basic_actions();
 	test_row_statuses();
 	test_pending();
