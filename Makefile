@@ -16,6 +16,9 @@ TEST_DEBS = $(DEMO_DEBS) python3-recurring-ical-events time sqlite3 bsdutils
 PREFIX   ?= /usr/local
 BINDIR    = $(PREFIX)/bin
 DATADIR   = $(PREFIX)/share/ics2hubspot
+MANDIR    = $(PREFIX)/share/man/man1
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(PREFIX)/share/zsh/site-functions
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -210,9 +213,13 @@ bench: all
 	@bench/run.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/mappings
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/mappings $(DESTDIR)$(MANDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 ics2hubspot $(DESTDIR)$(BINDIR)/ics2hubspot
 	install -m 644 mappings/*.yaml $(DESTDIR)$(DATADIR)/mappings/
+	install -m 644 docs/ics2hubspot.1 $(DESTDIR)$(MANDIR)/ics2hubspot.1
+	install -m 644 completions/ics2hubspot.bash $(DESTDIR)$(BASHCOMPDIR)/ics2hubspot
+	install -m 644 completions/_ics2hubspot $(DESTDIR)$(ZSHCOMPDIR)/_ics2hubspot
 
 clean:
 	rm -rf build ics2hubspot tests/tmp

@@ -1581,7 +1581,8 @@ static void save_feeds(struct run *r, bool all_well)
 
 		if (!f->loaded && !f->known)
 			continue; /* never read: not a calendar of the state */
-		if (!f->loaded)
+		/* A run HubSpot refused (or stopped) is nobody's last success. */
+		if (!f->loaded || r->stopped)
 			rc = state_feed_set(r->st, f->ident, NULL, NULL, NULL, false);
 		else if (f->dirty || !all_well)
 			rc = state_feed_set(r->st, f->ident, NULL, NULL, NULL, true);

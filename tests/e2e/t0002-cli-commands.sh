@@ -85,6 +85,16 @@ test_expect_success '--report: an unwritable path fails before any request; - is
 	"$BIN" import --dry-run --no-state --report - "$CAL" >dry.json 2>dry.err &&
 	jget dry.json "d[\"dry_run\"]" | grep -q True
 '
+test_expect_success 'a run HubSpot refused is not the calendar'"'"'s last success' '
+	start_sandbox &&
+	rc=0; HUBSPOT_ACCESS_TOKEN=wrong "$BIN" import --state ls.db "$CAL" 2>err || rc=$?
+	[ $rc = 3 ] &&
+	"$BIN" state list --state ls.db --json >l.json &&
+	[ "$(jget l.json "d[\"calendars\"][0][\"last_success\"]")" = None ] &&
+	"$BIN" import -q --state ls.db "$CAL" &&
+	"$BIN" state list --state ls.db --json >l.json &&
+	[ "$(jget l.json "d[\"calendars\"][0][\"last_success\"]")" != None ]
+'
 test_expect_success '--version names each library and its version' '
 	"$BIN" --version >v &&
 	head -n1 v | grep -q "^ics2hubspot [0-9][0-9.]*$" &&
@@ -113,4 +123,74 @@ test_expect_success 'User-Agent is ics2hubspot/<version>' '
 	[ "$(cat ua.txt)" = "ics2hubspot/$version" ]
 '
 
+# The commands and options the program has, read from its own help.
+commands() {
+	"$BIN" --help | sed -n '/^commands:/,/^$/p' | sed -n 's/^  \([a-z]*\)\( [a-z]*\)\? .*/\1\2/p' |
+		sed 's/ \[.*//; s/ --run.*//'
+}
+options_of() {
+	"$BIN" $1 --help | sed -n '/^options:/,/^$/p' | sed -n 's/^  .*\(--[a-z-]*\).*/\1/p' | cut -d' ' -f1
+}
+man_text() { sed 's/\\-/-/g' "$ROOT/docs/ics2hubspot.1"; }
+
+test_expect_success 'the man page names every command and option, and renders' '
+	commands >cmds && [ "$(wc -l <cmds)" -ge 7 ] &&
+	man_text >man.txt &&
+	while read -r c; do
+		grep -q "^\.SS $c" man.txt || { echo "man: no section for $c"; exit 1; }
+		for o in $(options_of "$c"); do
+			grep -q -- "$o" man.txt || { echo "man: no $o ($c)"; exit 1; }
+		done
+	done <cmds &&
+	if command -v man >/dev/null; then
+		MANWIDTH=80 man -l "$ROOT/docs/ics2hubspot.1" 2>manerr >rendered && [ ! -s manerr ] &&
+		grep -q "ics2hubspot state undo --run N" rendered
+	fi
+'
+test_expect_success 'every environment variable the program reads is in the README and the man page' '
+	grep -oh "getenv(\"[A-Z_]*\")\|env_positive(\"[A-Z_]*\"\|\"ICS2HUBSPOT_[A-Z0-9_]*\"" "$ROOT"/importer/*.c |
+		grep -o "[A-Z][A-Z0-9_]*" | sort -u >vars && [ "$(wc -l <vars)" -ge 8 ] &&
+	man_text >man.txt &&
+	while read -r v; do
+		grep -q "$v" "$ROOT/README.md" || { echo "README: no $v"; exit 1; }
+		grep -q "$v" man.txt || { echo "man: no $v"; exit 1; }
+	done <vars
+'
+test_expect_success 'bash completion: commands, state sub-commands, per-command options, mappings' '
+	comp() { bash -c ". \"$ROOT/completions/ics2hubspot.bash\"; COMP_WORDS=($1); COMP_CWORD=$2; _ics2hubspot; printf \"%s\n\" \"\${COMPREPLY[@]}\""; } &&
+	comp "ics2hubspot im" 1 | grep -qx import &&
+	comp "ics2hubspot state u" 2 | grep -qx undo &&
+	comp "ics2hubspot state --state x.db f" 4 | grep -qx forget &&
+	commands >cmds &&
+	while read -r c; do
+		n=$(echo "$c" | wc -w)
+		options_of "$c" | sort >want
+		comp "ics2hubspot $c --" $((n + 1)) | sort >got
+		cmp want got || { echo "bash completion of $c options:"; diff want got; exit 1; }
+	done <cmds &&
+	mkdir -p mp && touch mp/a.yaml mp/b.txt &&
+	comp "ics2hubspot import -m mp/" 3 >got && grep -qx "mp/a.yaml" got && ! grep -q b.txt got
+'
+test_expect_success 'zsh completion names every command and option' '
+	z=$ROOT/completions/_ics2hubspot && head -n1 "$z" | grep -q "^#compdef ics2hubspot" &&
+	commands >cmds &&
+	while read -r c; do
+		for o in $(options_of "$c"); do
+			grep -q -- "$o" "$z" || { echo "zsh: no $o ($c)"; exit 1; }
+		done
+	done <cmds &&
+	if command -v zsh >/dev/null; then zsh -n "$z"; fi
+'
+test_expect_success 'make install DESTDIR: binary, mappings, man page, both completions' '
+	make -C "$ROOT" --no-print-directory -s install DESTDIR="$TRASH/inst" PREFIX=/usr/local >inst.out 2>&1 &&
+	p=$TRASH/inst/usr/local &&
+	[ -x "$p/bin/ics2hubspot" ] && ls "$p/share/ics2hubspot/mappings/default.yaml" &&
+	[ -f "$p/share/man/man1/ics2hubspot.1" ] &&
+	[ -f "$p/share/bash-completion/completions/ics2hubspot" ] &&
+	[ -f "$p/share/zsh/site-functions/_ics2hubspot" ] &&
+	if command -v man >/dev/null; then
+		MANWIDTH=80 man -l "$p/share/man/man1/ics2hubspot.1" >rendered 2>&1 &&
+		grep -q "EXIT STATUS" rendered
+	fi
+'
 test_done

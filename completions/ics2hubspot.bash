@@ -1,0 +1,93 @@
+# bash completion for ics2hubspot                                  -*- shell-script -*-
+# Installed by `make install` into share/bash-completion/completions/ics2hubspot.
+# The option lists mirror importer/cli.c's tables (tests/e2e/t0002-cli-commands.sh
+# checks they agree): a new option goes in the list of each command that takes it.
+
+_ics2hubspot_options() {
+	local common="--quiet --verbose --help"
+	local window="--since --until --default-tz --max-per-series"
+	local hubspot="--api-base --token-file --rate"
+	case $1 in
+	import) echo "--mapping $window --dry-run $hubspot --report --state --no-state --force --associate $common" ;;
+	expand) echo "$window $common" ;;
+	check) echo "--mapping $window --json --remote --limit $hubspot $common" ;;
+	"state list" | "state show") echo "--state --json $common" ;;
+	"state forget") echo "--state $common" ;;
+	"state undo") echo "--state --run --dry-run --yes $hubspot $common" ;;
+	esac
+}
+
+_ics2hubspot() {
+	local cur prev cmd="" i w
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD - 1]}
+	COMPREPLY=()
+
+	# The command (and the state sub-command) are the first words that are not options.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		case $w in
+		-m | --mapping | --since | --until | --default-tz | --max-per-series | --api-base | \
+			--token-file | --rate | --report | --state | --associate | --limit | --run)
+			((i++))
+			continue
+			;;
+		-*) continue ;;
+		esac
+		case $cmd in
+		"") cmd=$w ;;
+		state | help) cmd="$cmd $w"; break ;;
+		*) break ;;
+		esac
+	done
+
+	case $prev in
+	-m | --mapping)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -X '!*.yaml' -- "$cur") $(compgen -f -X '!*.yml' -- "$cur")
+			$(compgen -d -S / -- "$cur"))
+		[ ${#COMPREPLY[@]} = 1 ] && [ -d "${COMPREPLY[0]}" ] && compopt -o nospace 2>/dev/null
+		return
+		;;
+	--token-file | --report | --state)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	--default-tz)
+		local zi=/usr/share/zoneinfo
+		[ -d $zi ] && COMPREPLY=($(cd $zi && compgen -f -- "$cur"))
+		return
+		;;
+	--since | --until | --max-per-series | --limit | --run | --rate | --api-base | --associate)
+		return
+		;;
+	esac
+
+	case $cmd in
+	"")
+		COMPREPLY=($(compgen -W "import expand check state help --help --version" -- "$cur"))
+		return
+		;;
+	state)
+		COMPREPLY=($(compgen -W "list show forget undo" -- "$cur"))
+		return
+		;;
+	help)
+		COMPREPLY=($(compgen -W "import expand check state help" -- "$cur"))
+		return
+		;;
+	"help state")
+		COMPREPLY=($(compgen -W "list show forget undo" -- "$cur"))
+		return
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$(_ics2hubspot_options "$cmd")" -- "$cur"))
+	elif [[ $cmd == import || $cmd == expand || $cmd == check ]]; then
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -X '!*.ics' -- "$cur") $(compgen -f -X '!*.ical' -- "$cur")
+			$(compgen -d -S / -- "$cur"))
+	fi
+}
+complete -F _ics2hubspot ics2hubspot
