@@ -403,6 +403,17 @@ static bool fatal(enum hs_result r)
 	return r == HS_AUTH || r == HS_DAILY_LIMIT || r == HS_FAILED;
 }
 
+static const char *why(enum hs_result r, const struct hs_response *resp);
+
+/*
+ * HubSpot refused the token or a scope (401/403): one error, in the batcher's
+ * words, and no per-attendee claims; the run stops (fatal()) and says no more.
+ */
+static void refused(const struct hs_response *resp)
+{
+	error("%s; stopping", why(HS_AUTH, resp));
+}
+
 static const char *why(enum hs_result r, const struct hs_response *resp)
 {
 	return resp->message ? resp->message : hs_result_name(r);
@@ -447,6 +458,8 @@ static enum hs_result read_contacts(struct resolver *r, char **emails, size_t n,
 		if (hr == HS_OK)
 			hr = read_contacts(r, emails + n / 2, n - n / 2, missing, failed);
 		return hr;
+	} else if (hr == HS_AUTH) {
+		refused(&resp);
 	} else {
 		warning("contacts look-up of %zu attendee(s) failed (%s): reported as unmatched", n,
 			why(hr, &resp));
@@ -493,6 +506,8 @@ static enum hs_result upsert_contacts(struct resolver *r, char **emails, char **
 		if (hr == HS_OK)
 			hr = upsert_contacts(r, emails + n / 2, names + n / 2, n - n / 2, failed);
 		return hr;
+	} else if (hr == HS_AUTH) {
+		refused(&resp);
 	} else {
 		warning("creating %zu contact(s) failed (%s): reported as unmatched", n,
 			why(hr, &resp));
@@ -621,7 +636,11 @@ static enum hs_result resolve_owners(struct resolver *r, struct meeting **ms, si
 		hr = r->io->call(r->io->ctx, "GET", path.buf, NULL, true, &resp);
 		sbuf_release(&path);
 		pages++;
-		if (hr != HS_OK || assoc_parse_owners_page(resp.body, &r->owners, &next) < 0) {
+		if (hr == HS_AUTH) {
+			refused(&resp);
+			ok = false;
+		} else if (hr != HS_OK ||
+			   assoc_parse_owners_page(resp.body, &r->owners, &next) < 0) {
 			warning("HubSpot owners could not be read (%s): meetings get no owner",
 				hr != HS_OK ? why(hr, &resp) : "unexpected answer");
 			report_note(r->rep,
@@ -686,8 +705,10 @@ static enum hs_result resolve_companies(struct resolver *r, struct meeting **ms,
 			hr = r->io->call(r->io->ctx, "POST", "/crm/v3/objects/companies/search",
 					 body, true, &resp);
 			cJSON_Delete(body);
-			if (hr != HS_OK ||
-			    assoc_parse_companies_page(resp.body, &r->companies, &next) < 0)
+			if (hr == HS_AUTH)
+				refused(&resp);
+			else if (hr != HS_OK ||
+				 assoc_parse_companies_page(resp.body, &r->companies, &next) < 0)
 				warning("companies search for %zu domain(s) failed (%s): no company "
 					"associations for them",
 					k, hr != HS_OK ? why(hr, &resp) : "unexpected answer");
@@ -950,8 +971,12 @@ static enum hs_result send_ops(const struct assoc_io *io, struct assoc_change *c
 		}
 		free(bad);
 	} else {
-		warning("%s %zu %s association(s) failed (%s)", create ? "creating" : "removing", n,
-			assoc_kind_name(kind), why(hr, &resp));
+		if (hr == HS_AUTH)
+			refused(&resp);
+		else
+			warning("%s %zu %s association(s) failed (%s)",
+				create ? "creating" : "removing", n, assoc_kind_name(kind),
+				why(hr, &resp));
 		mark_failed(changes, ops, n);
 	}
 	hs_response_release(&resp);

@@ -655,9 +655,17 @@ static void confirm(struct run *r, size_t mi, const char *id)
 		store_assocs(r, &r->ms[mi]);
 }
 
+/* HubSpot refused the token or its scopes: one error says it, not a line per occurrence. */
+static bool refused(const struct run *r)
+{
+	return r->stopped && r->stop == HS_AUTH;
+}
+
 static void failed(struct run *r, const struct meeting *m, const char *why, const char *category)
 {
-	warning("%s: %s: %s", m->where ? m->where : m->source, m->key, why ? why : "failed");
+	if (!refused(r))
+		warning("%s: %s: %s", m->where ? m->where : m->source, m->key,
+			why ? why : "failed");
 	report_add(r->rep, m, OUTCOME_FAILED, NULL, NULL, why, category);
 	r->failed++;
 	r->counts.failed++;
@@ -996,7 +1004,8 @@ static void removal_done(struct run *r, const struct sync_item *it, enum batch_s
 				: (st == BATCH_NOT_SENT ? "not sent: the run stopped before it"
 							: "failed");
 
-		warning("%s: %s: %s", action, it->key, why);
+		if (!refused(r))
+			warning("%s: %s: %s", action, it->key, why);
 		report_add_key(r->rep, it->key, it->source, OUTCOME_FAILED, it->hubspot_id, action,
 			       why);
 		r->failed++;
@@ -1802,7 +1811,9 @@ finish:
 	if (plan.refused_removals && !o->dry_run)
 		report_note(r.rep, "%zu removal(s) held back by a safety valve",
 			    plan.refused_removals);
-	if (util_verbosity > 0 || rc != EXIT_DONE)
+	/* refused before anything was written: the one error already said it all */
+	if ((util_verbosity > 0 || rc != EXIT_DONE) &&
+	    !(refused(&r) && !r.counts.created && !r.counts.updated && !r.counts.archived))
 		report_print_summary(r.rep, stderr, o->dry_run);
 	if (report_write(r.rep, o->dry_run) && rc == EXIT_DONE)
 		rc = EXIT_PARTIAL;

@@ -85,10 +85,15 @@ test_expect_success '--report: an unwritable path fails before any request; - is
 	"$BIN" import --dry-run --no-state --report - "$CAL" >dry.json 2>dry.err &&
 	jget dry.json "d[\"dry_run\"]" | grep -q True
 '
-test_expect_success 'a run HubSpot refused is not the calendar'"'"'s last success' '
+test_expect_success 'a refused token: one error, exit 3, no per-occurrence lines, no attendee claims, not a last success' '
 	start_sandbox &&
+	rc=0; HUBSPOT_ACCESS_TOKEN=wrong "$BIN" import --state g.db --report rr.json \
+		"$ROOT/samples/google-export.ics" 2>err || rc=$?
+	[ $rc = 3 ] && cat err && [ "$(wc -l <err)" = 1 ] &&
+	grep -q "^ics2hubspot: error: HubSpot refused the access token (HTTP 401" err &&
+	[ "$(jget rr.json "len(d[\"unmatched_attendees\"])")" = 0 ] &&
 	rc=0; HUBSPOT_ACCESS_TOKEN=wrong "$BIN" import --state ls.db "$CAL" 2>err || rc=$?
-	[ $rc = 3 ] &&
+	[ $rc = 3 ] && [ "$(wc -l <err)" = 1 ] &&
 	"$BIN" state list --state ls.db --json >l.json &&
 	[ "$(jget l.json "d[\"calendars\"][0][\"last_success\"]")" = None ] &&
 	"$BIN" import -q --state ls.db "$CAL" &&
