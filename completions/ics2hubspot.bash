@@ -6,7 +6,7 @@
 _ics2hubspot_options() {
 	local common="--quiet --verbose --help"
 	local window="--since --until --default-tz --max-per-series"
-	local hubspot="--api-base --token-file --rate"
+	local hubspot="--api-base --allow-insecure-http --token-file --rate"
 	case $1 in
 	import) echo "--mapping $window --dry-run $hubspot --report --state --no-state --force --associate $common" ;;
 	expand) echo "$window $common" ;;
