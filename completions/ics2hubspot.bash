@@ -8,11 +8,11 @@ _ics2hubspot_options() {
 	local window="--since --until --default-tz --max-per-series"
 	local hubspot="--api-base --allow-insecure-http --token-file --rate"
 	case $1 in
-	import) echo "--mapping $window --dry-run $hubspot --report --state --no-state --force --associate $common" ;;
+	import) echo "--mapping $window --dry-run $hubspot --report --state --name --no-state --force --associate $common" ;;
 	expand) echo "$window $common" ;;
 	check) echo "--mapping $window --json --remote --limit $hubspot $common" ;;
 	"state list" | "state show") echo "--state --json $common" ;;
-	"state forget") echo "--state $common" ;;
+	"state forget" | "state rename") echo "--state $common" ;;
 	"state undo") echo "--state --run --dry-run --yes $hubspot $common" ;;
 	esac
 }
@@ -28,7 +28,7 @@ _ics2hubspot() {
 		w=${COMP_WORDS[i]}
 		case $w in
 		-m | --mapping | --since | --until | --default-tz | --max-per-series | --api-base | \
-			--token-file | --rate | --report | --state | --associate | --limit | --run)
+			--token-file | --rate | --report | --state | --name | --associate | --limit | --run)
 			((i++))
 			continue
 			;;
@@ -70,7 +70,7 @@ _ics2hubspot() {
 		return
 		;;
 	state)
-		COMPREPLY=($(compgen -W "list show forget undo" -- "$cur"))
+		COMPREPLY=($(compgen -W "list show forget rename undo" -- "$cur"))
 		return
 		;;
 	help)
@@ -78,7 +78,7 @@ _ics2hubspot() {
 		return
 		;;
 	"help state")
-		COMPREPLY=($(compgen -W "list show forget undo" -- "$cur"))
+		COMPREPLY=($(compgen -W "list show forget rename undo" -- "$cur"))
 		return
 		;;
 	esac
