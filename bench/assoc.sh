@@ -42,6 +42,8 @@ start_sandbox() {
 	[ -s "$OUT/port" ] || { cat "$OUT/sandbox.out" >&2; exit 2; }
 	export HUBSPOT_API_BASE="http://127.0.0.1:$(cat "$OUT/port")"
 	export HUBSPOT_ACCESS_TOKEN=test-token
+	"$BIN" setup -m "$OUT/$name.yaml" >/dev/null || exit 2
+	curl -sS -X POST "$HUBSPOT_API_BASE/_sandbox/reset" >/dev/null # setup is not measured
 }
 
 # mapping FILE CREATE_MISSING COMPANIES

@@ -44,6 +44,7 @@ int cmd_import(const struct app_options *o);
 int cmd_expand(const struct app_options *o);
 int cmd_check(const struct app_options *o);
 int cmd_state(const struct app_options *o);
+int cmd_setup(const struct app_options *o);
 
 /*
  * The access token: the contents of --token-file (first line, trimmed) or

@@ -110,6 +110,11 @@ struct cli_command {
  * A sub-command is named "GROUP SUB" and is found by its two words.
  */
 static const struct cli_command commands[] = {
+	{"setup", cmd_setup, "[options]",
+	 "make the portal ready: identity property, property group, mapping check",
+	 "mapping dry-run " HUBSPOT_OPTIONS,
+	 "ics2hubspot setup --dry-run\n"
+	 "ics2hubspot setup -m mappings/outlook.yaml"},
 	{"import", cmd_import, "[options] CALENDAR...", "import occurrences as HubSpot meetings",
 	 "mapping " WINDOW_OPTIONS " dry-run " HUBSPOT_OPTIONS
 	 " report state no-state name force associate",
@@ -685,8 +690,8 @@ int cli_parse(int argc, char **argv, struct app_options *o, cli_command_fn *run)
 	*run = NULL;
 
 	if (argc < 2)
-		return usage_error(NULL,
-				   "a command is needed: import, expand, check, state or help");
+		return usage_error(
+			NULL, "a command is needed: setup, import, expand, check, state or help");
 	word = argv[1];
 	if (is_help(word))
 		return cli_help(stdout, NULL, NULL);

@@ -422,6 +422,13 @@ void hs_client_free(struct hs_client *c)
 	free(c);
 }
 
+void hs_client_resume(struct hs_client *c)
+{
+	c->stopped = false;
+	FREE_NULL(c->stop_message);
+	FREE_NULL(c->stop_category);
+}
+
 const struct hs_stats *hs_client_stats(const struct hs_client *c)
 {
 	return &c->stats;

@@ -88,6 +88,12 @@ size_t hs_outstanding(const struct hs_client *c);
 /* The in-flight limit (options.parallel). */
 int hs_client_parallel(const struct hs_client *c);
 
+/*
+ * Let calls go out again after a 401/403/429 DAILY stopped the client: for a
+ * caller that expected the refusal (a look-up with a fallback).
+ */
+void hs_client_resume(struct hs_client *c);
+
 /* Counters for the summary and benchmarks. */
 struct hs_stats {
 	long requests; /* HTTP requests sent */

@@ -1119,6 +1119,16 @@ const char *mapping_identity_property(const struct mapping *m)
 	return m->identity;
 }
 
+size_t mapping_nproperties(const struct mapping *m)
+{
+	return m->nprops;
+}
+
+const char *mapping_property_name(const struct mapping *m, size_t i)
+{
+	return i < m->nprops ? m->props[i].name : NULL;
+}
+
 /* ---- applying ---------------------------------------------------------------------------- */
 
 /* domain is `d` or a subdomain of it */

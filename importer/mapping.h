@@ -74,6 +74,9 @@ bool mapping_wants_companies(const struct mapping *m); /* associations.companies
  * sets it in every meeting's properties.
  */
 const char *mapping_identity_property(const struct mapping *m);
+/* The meeting properties the mapping writes (not the identity property): count, i-th name. */
+size_t mapping_nproperties(const struct mapping *m);
+const char *mapping_property_name(const struct mapping *m, size_t i);
 
 /*
  * check --remote: given the answer of GET /crm/v3/properties/meetings

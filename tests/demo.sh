@@ -15,6 +15,9 @@ for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "demo: the sandbox did not start" >&2; cat "$work/sandbox.log" >&2; exit 1; }
 export HUBSPOT_API_BASE="http://127.0.0.1:$(cat "$work/port")"
 
+echo "== ics2hubspot setup (a fresh portal: the identity property is created once)"
+./ics2hubspot setup || exit 1
+echo
 echo "== ics2hubspot import samples/*.ics (sandbox at $HUBSPOT_API_BASE)"
 ./ics2hubspot import --state "$work/state.db" --report "$work/report.json" \
 	samples/outlook-export.ics samples/google-export.ics samples/recurring.ics samples/allday.ics

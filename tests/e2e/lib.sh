@@ -1,5 +1,5 @@
 # lib.sh — shared by every tests/e2e/t*.sh (git's test-lib, condensed).
-# Provides: $BIN $ROOT $TRASH $PY, start_sandbox, sandbox_get, sandbox_post, jget, track_pid,
+# Provides: $BIN $ROOT $TRASH $PY, start_sandbox, setup_portal, sandbox_get, sandbox_post, jget, track_pid,
 # test_expect_success, test_done.
 set -u
 
@@ -42,8 +42,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_sandbox [sandbox.py options...]: a fresh HubSpot stand-in on 127.0.0.1.
+# start_sandbox [--fresh] [sandbox.py options...]: a HubSpot stand-in on 127.0.0.1 that
+# behaves like a fresh portal, made ready with `ics2hubspot setup` as a user would
+# (setup_portal); --fresh leaves it as it starts (no identity property).
 start_sandbox() {
+	local fresh=
+	if [ "${1:-}" = --fresh ]; then
+		fresh=1
+		shift
+	fi
 	if [ -n "$SANDBOX_PID" ]; then
 		kill "$SANDBOX_PID" 2>/dev/null
 		wait "$SANDBOX_PID" 2>/dev/null
@@ -67,6 +74,21 @@ start_sandbox() {
 	HUBSPOT_API_BASE=$SANDBOX_URL
 	HUBSPOT_ACCESS_TOKEN=test-token
 	export SANDBOX_PORT SANDBOX_URL HUBSPOT_API_BASE HUBSPOT_ACCESS_TOKEN
+	if [ -z "$fresh" ]; then
+		setup_portal
+		# counters, logs and rate windows start at zero; the portal keeps its properties
+		sandbox_post /_sandbox/reset '{}' >/dev/null
+	fi
+}
+
+# setup_portal [setup options...]: run `ics2hubspot setup` against the sandbox (its
+# answers are kept in $TRASH/setup.out); the test stops when it fails.
+setup_portal() {
+	if ! "$BIN" setup "$@" >"$TRASH/setup.out" 2>&1; then
+		echo "ics2hubspot setup failed:" >&2
+		cat "$TRASH/setup.out" >&2
+		exit 1
+	fi
 }
 
 # test_requires WHAT COMMAND...: a test that cannot run without COMMAND (installed by make test)

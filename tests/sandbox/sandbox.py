@@ -28,7 +28,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 
-PORTAL_ID = 12345678
+PORTAL_ID = 12345678  # the default; --portal-id or POST /_sandbox/config changes it
+_PORTAL = [PORTAL_ID]
+
+
+def portal_id():
+    return _PORTAL[0]
+
 MAX_BATCH = 100
 MAX_SEARCH_LIMIT = 200
 SEARCH_PAGING_CAP = 10000
@@ -91,10 +97,10 @@ KNOWN_PROPS = {
         hs_meeting_start_time datetime rw
         hs_meeting_end_time datetime rw
         hs_meeting_outcome enumeration rw
-        hs_activity_type string rw
+        hs_activity_type enumeration rw
         hs_attachment_ids string rw
         hs_attendee_owner_ids string rw
-        hs_meeting_location_type string rw
+        hs_meeting_location_type enumeration rw
         hs_meeting_source string rw
         hs_meeting_source_id string rw
         hs_meeting_calendar_event_hash string rw
@@ -107,7 +113,6 @@ KNOWN_PROPS = {
         hs_lastmodifieddate datetime ro
         hs_object_id number ro
         hs_object_source string ro
-        ics2hubspot_key string rw
     """),
     "contacts": _props("""
         email email rw
@@ -178,7 +183,30 @@ DEFAULT_PROPS = {
 }
 CREATED_PROP = {"meetings": "hs_createdate"}
 MODIFIED_PROP = {"meetings": "hs_lastmodifieddate", "contacts": "lastmodifieddate"}
-ENUM_OPTIONS = {("meetings", "hs_meeting_outcome"): MEETING_OUTCOMES}
+# hs_meeting_location_type: the SDK's enum (API.md §3.1). hs_activity_type options are the
+# portal's own call and meeting types: none on a fresh portal (--activity-types adds some).
+ENUM_OPTIONS = {("meetings", "hs_meeting_outcome"): MEETING_OUTCOMES,
+                ("meetings", "hs_meeting_location_type"): ["ADDRESS", "CUSTOM", "PHONE"],
+                ("meetings", "hs_activity_type"): []}
+# The property groups of a fresh portal (custom properties need an existing group).
+DEFAULT_GROUPS = {"meetings": ["engagement", "meetinginformation"],
+                  "contacts": ["contactinformation"], "companies": ["companyinformation"],
+                  "deals": ["dealinformation"], "tickets": ["ticketinformation"]}
+# Scopes a token carries unless --scopes says otherwise.
+ALL_SCOPES = ["oauth", "crm.objects.contacts.read", "crm.objects.contacts.write",
+              "crm.objects.companies.read", "crm.objects.companies.write",
+              "crm.objects.deals.read", "crm.objects.deals.write", "crm.objects.owners.read",
+              "crm.schemas.contacts.read", "crm.schemas.contacts.write",
+              "crm.schemas.companies.read", "crm.schemas.deals.read", "tickets"]
+# Object type -> (objects scope prefix, schemas scope prefix). Meetings use the contacts scopes
+# (API.md §7); which schemas scope covers meeting properties is not documented (assumed contacts).
+SCOPE_OF = {"meetings": ("crm.objects.contacts", "crm.schemas.contacts"),
+            "contacts": ("crm.objects.contacts", "crm.schemas.contacts"),
+            "companies": ("crm.objects.companies", "crm.schemas.companies"),
+            "deals": ("crm.objects.deals", "crm.schemas.deals"),
+            "tickets": ("tickets", "tickets")}
+MSG_SCOPES = ("This app hasn't been granted all required scopes to make this call. Read more about "
+              "required scopes here: https://developers.hubspot.com/scopes.")
 TEXT_SEARCH_PROPS = {
     "meetings": ["hs_meeting_title", "hs_meeting_body"],
     "contacts": ["firstname", "lastname", "email", "phone", "company"],
@@ -227,7 +255,7 @@ def error_body(category, message, **extra):
 def prop_errors_body(errs, context=None):
     """HubSpot's 'Property values were not valid' error. errs: [(name, code, message)]."""
     inner = [{"isValid": False, "message": m, "error": c, "name": n,
-              "localizedErrorMessage": m, "portalId": PORTAL_ID} for (n, c, m) in errs]
+              "localizedErrorMessage": m, "portalId": portal_id()} for (n, c, m) in errs]
     msg = "Property values were not valid: " + json.dumps(inner, separators=(",", ":"))
     body = {"status": "error", "category": "VALIDATION_ERROR", "message": msg,
             "errors": [{"message": m, "code": c, "context": {"propertyName": [n]}}
@@ -423,13 +451,20 @@ class Config:
         self.search_delay_ms = args.search_delay_ms
         self.shuffle = not args.no_shuffle
         self.echo_trace_ids = args.echo_trace_ids
+        self.portal_id = args.portal_id
+        self.scopes = [x for x in (args.scopes or "").split(",") if x] if args.scopes is not None \
+            else list(ALL_SCOPES)
+        self.activity_types = [x for x in (args.activity_types or "").split(",") if x]
+        self.account_info = True
 
     def as_dict(self):
         return {"rate": "%d/%gs" % (self.rate_max, self.rate_interval_ms / 1000.0),
                 "rate_max": self.rate_max, "rate_interval_ms": self.rate_interval_ms,
                 "daily": self.daily, "search_rate": self.search_rate,
                 "latency_ms": self.latency_ms, "search_delay_ms": self.search_delay_ms,
-                "shuffle": self.shuffle, "echo_trace_ids": self.echo_trace_ids}
+                "shuffle": self.shuffle, "echo_trace_ids": self.echo_trace_ids,
+                "portal_id": self.portal_id, "scopes": list(self.scopes),
+                "activity_types": list(self.activity_types), "account_info": self.account_info}
 
 
 def parse_rate(text):
@@ -462,7 +497,34 @@ class Sandbox:
                         "deals": 3000001, "tickets": 4000001}
         self.seq = 0
         self.faults = []
+        self._reset_schema()
         self._reset_state()
+
+    def _reset_schema(self):
+        """A fresh portal: HubSpot's own properties and groups, none of ours."""
+        self.custom_props = {k: collections.OrderedDict() for k in OBJECT_TYPES}
+        self.groups = {k: collections.OrderedDict(
+            (g, {"name": g, "label": g, "displayOrder": i, "archived": False})
+            for i, g in enumerate(DEFAULT_GROUPS[k])) for k in OBJECT_TYPES}
+
+    def prop(self, otype, name):
+        """-> (type, read_only) of a property of the portal, or None."""
+        known = KNOWN_PROPS[otype].get(name)
+        if known:
+            return known
+        c = self.custom_props[otype].get(name)
+        return (c["_kind"], False) if c else None
+
+    def prop_names(self, otype):
+        return list(KNOWN_PROPS[otype]) + list(self.custom_props[otype])
+
+    def options(self, otype, name):
+        if (otype, name) == ("meetings", "hs_activity_type"):
+            return list(self.cfg.activity_types)
+        c = self.custom_props[otype].get(name)
+        if c:
+            return [o["value"] for o in c.get("options") or []]
+        return ENUM_OPTIONS.get((otype, name), [])
 
     # ---- state
 
@@ -480,10 +542,12 @@ class Sandbox:
         for entry in self.seed_data:
             self._apply_seed(entry)
 
-    def reset(self, keep_seed=True):
+    def reset(self, keep_seed=True, keep_schema=True):
         with self.lock:
             if not keep_seed:
                 self.seed_data = []
+            if not keep_schema:
+                self._reset_schema()
             self.faults = []
             self._reset_state()
 
@@ -696,6 +760,34 @@ def norm_path(path):
     return "/".join(parts)
 
 
+def required_scopes(method, path):
+    """-> the scopes of which the token needs one for this call, or None."""
+    parts = path.split("/")
+    read = method == "GET" or path.endswith("/search") or path.endswith("/batch/read")
+    suffix = ".read" if read else ".write"
+    if path.startswith("/account-info/"):
+        return ["oauth"]
+    if path == "/crm/v3/owners" or path.startswith("/crm/v3/owners/"):
+        return ["crm.objects.owners.read"]
+    if len(parts) > 4 and parts[1] == "crm" and parts[2] == "v3" and parts[4] in SCOPE_OF:
+        objects, schemas = SCOPE_OF[parts[4]]
+        if parts[3] == "objects":
+            return [objects if objects == "tickets" else objects + suffix]
+        if parts[3] == "properties":
+            if schemas == "tickets":
+                return ["tickets"]
+            # reading properties: the schemas scope or the objects scope
+            return [schemas + ".read", objects + ".read"] if read else [schemas + ".write"]
+    if len(parts) > 5 and parts[1] == "crm" and parts[2] == "v4":
+        names = [x for x in parts[4:] if x in SCOPE_OF]
+        out = []
+        for n in names:
+            objects = SCOPE_OF[n][0]
+            out += [objects] if objects == "tickets" else [objects + ".read", objects + ".write"]
+        return out or None
+    return None
+
+
 def is_write(method, path):
     if method in ("PATCH", "DELETE", "PUT"):
         return True
@@ -723,7 +815,13 @@ class Api:
             ("PATCH", r"/crm/v3/objects/%s/([^/]+)" % O, self.patch_one),
             ("DELETE", r"/crm/v3/objects/%s/([^/]+)" % O, self.delete_one),
             ("GET", r"/crm/v3/properties/%s" % O, self.properties),
+            ("POST", r"/crm/v3/properties/%s" % O, self.property_create),
+            ("GET", r"/crm/v3/properties/%s/groups" % O, self.groups_list),
+            ("POST", r"/crm/v3/properties/%s/groups" % O, self.group_create),
+            ("GET", r"/crm/v3/properties/%s/groups/([^/]+)" % O, self.group_one),
             ("GET", r"/crm/v3/properties/%s/([^/]+)" % O, self.property_one),
+            ("GET", r"/account-info/v3/details", self.account_details),
+            ("POST", r"/oauth/v2/private-apps/get/access-token-info", self.token_info),
             ("GET", r"/crm/v3/owners", self.owners),
             ("GET", r"/crm/v3/owners/([^/]+)", self.owner_one),
             ("POST", r"/crm/v4/associations/([^/]+)/([^/]+)/batch/create", self.assoc_create),
@@ -783,14 +881,14 @@ class Api:
 
     def validate_props(self, otype, props, creating):
         """-> list of (name, code, message)."""
-        known = KNOWN_PROPS[otype]
         errs = []
         for name, value in props.items():
-            if name not in known:
+            known = self.sb.prop(otype, name)
+            if known is None:
                 errs.append((name, "PROPERTY_DOESNT_EXIST",
                              'Property "%s" does not exist' % name))
                 continue
-            typ, ro = known[name]
+            typ, ro = known
             if ro:
                 errs.append((name, "READ_ONLY_VALUE",
                              "%s is a read only property; its value cannot be set." % name))
@@ -801,7 +899,7 @@ class Api:
                 errs.append((name, "INVALID_DATETIME",
                              "%s was not a valid long or ISO 8601 date-time (%s)" % (value, name)))
             elif typ == "enumeration":
-                opts = ENUM_OPTIONS.get((otype, name), [])
+                opts = self.sb.options(otype, name)
                 if value not in opts:
                     errs.append((name, "INVALID_OPTION", "%s was not one of the allowed options: [%s]"
                                  % (value, ", ".join(opts))))
@@ -819,7 +917,7 @@ class Api:
     def normalize_props(self, otype, props):
         out = {}
         for name, value in props.items():
-            typ = KNOWN_PROPS[otype].get(name, ("string", False))[0]
+            typ = (self.sb.prop(otype, name) or ("string", False))[0]
             if typ == "datetime" and value != "":
                 out[name] = iso(parse_datetime(value))
             elif typ == "email":
@@ -932,7 +1030,7 @@ class Api:
             idp = inp.get("idProperty")
             if idp not in (None, "", "hs_object_id"):
                 raise bad_request("Unable to perform update/upsert by non-unique %s property %s in "
-                                  "portal ID %d" % (OBJECT_TYPES[otype][0], idp, PORTAL_ID))
+                                  "portal ID %d" % (OBJECT_TYPES[otype][0], idp, portal_id()))
             ids.append(inp["id"])
         dups = sorted({i for i in ids if ids.count(i) > 1})
         if dups:
@@ -1023,7 +1121,7 @@ class Api:
             raise bad_request("The maximum number of inputs supported in a batch request for "
                               "property histories is 50")
         idp = body.get("idProperty")
-        if idp and idp not in KNOWN_PROPS[otype]:
+        if idp and self.sb.prop(otype, idp) is None:
             raise bad_request('Property "%s" does not exist' % idp)
         archived = ctx.qbool("archived")
         results, missing, got = [], [], set()
@@ -1053,7 +1151,7 @@ class Api:
             idp = inp.get("idProperty") or "hs_object_id"
             if not (otype == "contacts" and idp == "email"):
                 raise bad_request("Unable to perform update/upsert by non-unique %s property %s in "
-                                  "portal ID %d" % (OBJECT_TYPES[otype][0], idp, PORTAL_ID))
+                                  "portal ID %d" % (OBJECT_TYPES[otype][0], idp, portal_id()))
         keys = [inp["id"].strip().lower() for inp in inputs]
         dups = sorted({k for k in keys if keys.count(k) > 1})
         if dups:
@@ -1151,31 +1249,109 @@ class Api:
         return Resp(200, body)
 
     def _prop_def(self, otype, name):
+        custom = self.sb.custom_props[otype].get(name)
+        if custom:
+            return {k: v for k, v in custom.items() if not k.startswith("_")}
         typ, ro = KNOWN_PROPS[otype][name]
         htype, field = {"datetime": ("datetime", "date"), "enumeration": ("enumeration", "select"),
                         "number": ("number", "number"), "owner": ("enumeration", "select")
                         }.get(typ, ("string", "text"))
         opts = [{"label": v.replace("_", " ").title(), "value": v, "displayOrder": i, "hidden": False}
-                for i, v in enumerate(ENUM_OPTIONS.get((otype, name), []))]
+                for i, v in enumerate(self.sb.options(otype, name))]
         if typ == "owner":
             opts = [{"label": "%s %s" % (o["firstName"], o["lastName"]), "value": o["id"],
                      "displayOrder": i, "hidden": False} for i, o in enumerate(self.sb.owners.values())]
         return {"name": name, "label": name, "type": htype, "fieldType": field,
                 "groupName": "engagement" if otype == "meetings" else otype[:-1] + "information",
                 "options": opts, "hidden": False, "hasUniqueValue": False, "formField": False,
-                "hubspotDefined": name != "ics2hubspot_key",
+                "hubspotDefined": True,
                 "calculated": False, "externalOptions": False, "description": "",
                 "modificationMetadata": {"archivable": True, "readOnlyDefinition": True,
                                          "readOnlyValue": ro},
                 "createdAt": iso(0), "updatedAt": iso(0), "archived": False}
 
     def properties(self, ctx, otype):
-        return Resp(200, {"results": [self._prop_def(otype, n) for n in KNOWN_PROPS[otype]]})
+        return Resp(200, {"results": [self._prop_def(otype, n) for n in self.sb.prop_names(otype)]})
 
     def property_one(self, ctx, otype, name):
-        if name not in KNOWN_PROPS[otype]:
+        if self.sb.prop(otype, name) is None:
             return err(404, "OBJECT_NOT_FOUND", "Unable to find property %s" % name)
         return Resp(200, self._prop_def(otype, name))
+
+    def property_create(self, ctx, otype):
+        b = ctx.body if isinstance(ctx.body, dict) else {}
+        for k in ("name", "label", "type", "fieldType", "groupName"):
+            if not isinstance(b.get(k), str) or not b.get(k):
+                raise bad_request("Invalid input JSON: %s is required" % k)
+        name, group = b["name"], b["groupName"]
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise bad_request("Property name %s is not valid: use lower-case letters, digits and "
+                              "underscores" % name)
+        if self.sb.prop(otype, name) is not None:
+            return err(409, "OBJECT_ALREADY_EXISTS", "Property named '%s' already exists." % name)
+        if group not in self.sb.groups[otype]:
+            raise bad_request("Property group %s does not exist" % group,
+                              context={"groupName": [group]})
+        kinds = {("string", "text"): "string", ("string", "textarea"): "string",
+                 ("number", "number"): "number", ("datetime", "date"): "datetime",
+                 ("enumeration", "select"): "enumeration"}
+        kind = kinds.get((b["type"], b["fieldType"]))
+        if kind is None:
+            raise bad_request("type %s with fieldType %s is not supported" % (b["type"], b["fieldType"]))
+        t = iso(now_ms())
+        d = {"name": name, "label": b["label"], "type": b["type"], "fieldType": b["fieldType"],
+             "groupName": group, "description": b.get("description") or "",
+             "options": b.get("options") or [], "hidden": bool(b.get("hidden", False)),
+             "hasUniqueValue": bool(b.get("hasUniqueValue", False)), "formField": False,
+             "hubspotDefined": False, "calculated": False, "externalOptions": False,
+             "displayOrder": b.get("displayOrder", -1),
+             "modificationMetadata": {"archivable": True, "readOnlyDefinition": False,
+                                      "readOnlyValue": False},
+             "createdAt": t, "updatedAt": t, "archived": False, "_kind": kind}
+        self.sb.custom_props[otype][name] = d
+        return Resp(201, {k: v for k, v in d.items() if not k.startswith("_")})
+
+    def groups_list(self, ctx, otype):
+        return Resp(200, {"results": list(self.sb.groups[otype].values())})
+
+    def group_one(self, ctx, otype, name):
+        g = self.sb.groups[otype].get(name)
+        if g is None:
+            return err(404, "OBJECT_NOT_FOUND", "Unable to find property group %s" % name)
+        return Resp(200, g)
+
+    def group_create(self, ctx, otype):
+        b = ctx.body if isinstance(ctx.body, dict) else {}
+        for k in ("name", "label"):
+            if not isinstance(b.get(k), str) or not b.get(k):
+                raise bad_request("Invalid input JSON: %s is required" % k)
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", b["name"]):
+            raise bad_request("Property group name %s is not valid" % b["name"])
+        if b["name"] in self.sb.groups[otype]:
+            return err(409, "OBJECT_ALREADY_EXISTS",
+                       "Property group named '%s' already exists." % b["name"])
+        g = {"name": b["name"], "label": b["label"],
+             "displayOrder": b.get("displayOrder", -1), "archived": False}
+        self.sb.groups[otype][b["name"]] = g
+        return Resp(201, g)
+
+    # ---- account and token information
+
+    def account_details(self, ctx):
+        if not self.sb.cfg.account_info:
+            return err(404, "OBJECT_NOT_FOUND", "resource not found: GET /account-info/v3/details")
+        return Resp(200, {"portalId": portal_id(), "accountType": "STANDARD",
+                          "timeZone": "US/Eastern", "companyCurrency": "USD",
+                          "additionalCurrencies": [], "utcOffset": "-05:00",
+                          "utcOffsetMilliseconds": -18000000, "uiDomain": "app.hubspot.com",
+                          "dataHostingLocation": "na1"})
+
+    def token_info(self, ctx):
+        b = ctx.body if isinstance(ctx.body, dict) else {}
+        if b.get("tokenKey") != self.sb.cfg.token:
+            return err(401, "INVALID_AUTHENTICATION", MSG_AUTH)
+        return Resp(200, {"userId": 7000001, "hubId": portal_id(), "appId": 3000001,
+                          "scopes": list(self.sb.cfg.scopes)})
 
     # ---- search
 
@@ -1241,7 +1417,7 @@ class Api:
 
     def _check_filter(self, otype, f):
         op, name = f["operator"], f["propertyName"]
-        if otype == "meetings" and name not in KNOWN_PROPS[otype]:
+        if otype == "meetings" and self.sb.prop(otype, name) is None:
             raise bad_request("There was a problem with the request: property %s does not exist"
                               % name, context={"propertyName": [name]})
         if op in ("EQ", "NEQ", "LT", "LTE", "GT", "GTE", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN",
@@ -1255,7 +1431,7 @@ class Api:
     def _kind(self, otype, name):
         if name in DATETIME_PROPS:
             return "datetime"
-        typ = KNOWN_PROPS.get(otype, {}).get(name, ("string", False))[0]
+        typ = (self.sb.prop(otype, name) or ("string", False))[0]
         if typ in ("number", "owner"):
             return "number"
         if typ == "enumeration":
@@ -1791,6 +1967,12 @@ class Handler(BaseHTTPRequestHandler):
                            errors=[{"message": error.message, "in": "body",
                                     "code": "INVALID_REQUEST_BODY",
                                     "context": {"path": [".".join(path)]}}])
+        need = required_scopes(method, npath)
+        if need and not set(need) & set(sb.cfg.scopes):
+            return err(403, "MISSING_SCOPES", MSG_SCOPES,
+                       errors=[{"message": "One or more of the following scopes are required.",
+                                "context": {"requiredGranularScopes": need}}],
+                       links={"scopes": "https://developers.hubspot.com/scopes"})
         if is_write(method, npath):
             rec["write"] = True
         ctx = Ctx(method, npath, query, body if body is not None else {})
@@ -1878,7 +2060,8 @@ class Handler(BaseHTTPRequestHandler):
                 sb.set_faults(data.get("faults", []))
                 self.send(Resp(200, {"ok": True, "faults": len(sb.faults)}))
             elif m == "POST" and path == "/_sandbox/reset":
-                sb.reset(keep_seed=data.get("seed", True) is not False)
+                sb.reset(keep_seed=data.get("seed", True) is not False,
+                         keep_schema=data.get("schema", True) is not False)
                 self.send(Resp(200, {"ok": True}))
             elif m == "POST" and path == "/_sandbox/seed":
                 sb.seed(data)
@@ -1897,7 +2080,7 @@ class Handler(BaseHTTPRequestHandler):
     def apply_config(self, sb, data):
         cfg = sb.cfg
         allowed = {"latency_ms", "rate", "search_delay_ms", "daily", "search_rate", "shuffle",
-                   "echo_trace_ids"}
+                   "echo_trace_ids", "portal_id", "scopes", "activity_types", "account_info"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError("unknown config keys: %s" % ", ".join(sorted(unknown)))
@@ -1907,9 +2090,15 @@ class Handler(BaseHTTPRequestHandler):
             for k in ("latency_ms", "search_delay_ms", "daily", "search_rate"):
                 if k in data:
                     setattr(cfg, k, int(data[k]))
-            for k in ("shuffle", "echo_trace_ids"):
+            for k in ("shuffle", "echo_trace_ids", "account_info"):
                 if k in data:
                     setattr(cfg, k, bool(data[k]))
+            for k in ("scopes", "activity_types"):
+                if k in data:
+                    setattr(cfg, k, [str(x) for x in data[k]])
+            if "portal_id" in data:
+                cfg.portal_id = int(data["portal_id"])
+                _PORTAL[0] = cfg.portal_id
 
 
 class Server(ThreadingHTTPServer):
@@ -1923,7 +2112,9 @@ class Server(ThreadingHTTPServer):
 EPILOG = """\
 HubSpot API served (request bodies validated against tests/sandbox/schemas):
   POST /crm/v3/objects/meetings/batch/{create,update,archive,read,upsert}, .../search
-  GET/PATCH/DELETE /crm/v3/objects/meetings/{id}, GET /crm/v3/properties/meetings
+  GET/PATCH/DELETE /crm/v3/objects/meetings/{id}, GET|POST /crm/v3/properties/meetings
+  GET|POST /crm/v3/properties/meetings/groups, GET .../groups/{name}
+  GET /account-info/v3/details, POST /oauth/v2/private-apps/get/access-token-info
   POST /crm/v3/objects/contacts/batch/{read,upsert,create,update}, companies/search
   GET /crm/v3/owners[?limit&after&email], /crm/v3/owners/{id}
   POST /crm/v4/associations/meetings/{contacts|companies|deals|tickets}/batch/{create,archive,
@@ -1933,9 +2124,10 @@ Admin API (no auth):
   POST /_sandbox/faults {"faults":[{"method","path","action","status","delay_ms","policy",
                                     "skip","count","body","retry_after"}]}
        actions: status reset slow truncate store_then_status store_then_reset rate_limit
-  POST /_sandbox/reset [{"seed":false}]   POST /_sandbox/seed {...}
+  POST /_sandbox/reset [{"seed":false,"schema":false}]   POST /_sandbox/seed {...}
   POST /_sandbox/config {"latency_ms","rate","search_delay_ms","daily","search_rate",
-                         "shuffle","echo_trace_ids"}
+                         "shuffle","echo_trace_ids","portal_id","scopes","activity_types",
+                         "account_info"}
 Strict mode: --specs DIR (or $SANDBOX_SPECS_DIR) also validates every body against HubSpot's
 official OpenAPI specs in DIR; --conformance-log FILE (or $SANDBOX_CONFORMANCE_LOG) appends both
 verdicts per body (tests/conformance/summary.py reads it).
@@ -1968,6 +2160,12 @@ def build_parser():
     p.add_argument("--echo-trace-ids", action="store_true",
                    help="echo objectWriteTraceId in success results (HubSpot does not promise it)")
     p.add_argument("--random-seed", type=int, help="seed for result shuffling (reproducible order)")
+    p.add_argument("--portal-id", type=int, default=PORTAL_ID,
+                   help="the portal id account-info and token-info answer (default %d)" % PORTAL_ID)
+    p.add_argument("--scopes", metavar="S1,S2",
+                   help="the token's scopes (default: every scope the tool can use)")
+    p.add_argument("--activity-types", metavar="T1,T2",
+                   help="the portal's meeting types, the options of hs_activity_type (default none)")
     p.add_argument("--verbose", action="store_true", help="log every HTTP request to stderr")
     p.add_argument("--specs", metavar="DIR", default=os.environ.get("SANDBOX_SPECS_DIR") or None,
                    help="strict mode: also validate against HubSpot's official OpenAPI specs in DIR "
@@ -2003,6 +2201,7 @@ def main(argv=None):
     elif args.conformance_log:
         print("sandbox: --conformance-log needs --specs DIR (strict mode)", file=sys.stderr)
         return 2
+    _PORTAL[0] = cfg.portal_id
     sb = Sandbox(cfg, schemas, specs, args.log, args.conformance_log)
     if args.random_seed is not None:
         sb.rng.seed(args.random_seed)

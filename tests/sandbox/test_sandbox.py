@@ -117,6 +117,16 @@ class SandboxTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.sb = Sandbox("--random-seed", "7")
+        cls.make_identity_property(cls.sb)
+
+    @staticmethod
+    def make_identity_property(sb):
+        """What `ics2hubspot setup` does on a fresh portal (the tests below use the property)."""
+        sb.call("POST", "/crm/v3/properties/meetings/groups",
+                {"name": "ics2hubspot", "label": "ics2hubspot", "displayOrder": -1})
+        return sb.call("POST", "/crm/v3/properties/meetings",
+                       {"name": "ics2hubspot_key", "label": "ics2hubspot key", "type": "string",
+                        "fieldType": "text", "groupName": "ics2hubspot"})
 
     @classmethod
     def tearDownClass(cls):
@@ -312,6 +322,81 @@ class SandboxTest(unittest.TestCase):
         self.assertEqual([o["value"] for o in props["hs_meeting_outcome"]["options"]],
                          ["SCHEDULED", "COMPLETED", "RESCHEDULED", "NO_SHOW", "CANCELED"])
         self.assertIn("ics2hubspot_key", props)
+
+    # ---- a fresh portal: properties, groups, account, scopes, options
+
+    def test_fresh_portal_has_no_identity_property_until_created(self):
+        self.sb.admin("POST", "reset", {"schema": False})
+        try:
+            st, _, _ = self.sb.call("GET", "/crm/v3/properties/meetings/ics2hubspot_key")
+            self.assertEqual(st, 404)
+            st, _, body = self.create([meeting("a", trace="1", ics2hubspot_key="k")])
+            self.assertEqual(st, 207)
+            self.assertIn("PROPERTY_DOESNT_EXIST", body["errors"][0]["message"])
+            prop = {"name": "ics2hubspot_key", "label": "k", "type": "string",
+                    "fieldType": "text", "groupName": "ics2hubspot"}
+            st, _, body = self.sb.call("POST", "/crm/v3/properties/meetings", prop)
+            self.assertEqual(st, 400)  # the group does not exist yet
+            self.assertIn("ics2hubspot", body["message"])
+            st, _, body = self.sb.call("GET", "/crm/v3/properties/meetings/groups")
+            self.assertIn("meetinginformation", [g["name"] for g in body["results"]])
+            group = {"name": "ics2hubspot", "label": "ics2hubspot"}
+            self.assertEqual(self.sb.call("POST", "/crm/v3/properties/meetings/groups", group)[0],
+                             201)
+            self.assertEqual(self.sb.call("POST", "/crm/v3/properties/meetings/groups", group)[0],
+                             409)
+            self.assertEqual(self.sb.call("POST", "/crm/v3/properties/meetings", prop)[0], 201)
+            st, _, body = self.sb.call("POST", "/crm/v3/properties/meetings", prop)
+            self.assertEqual((st, body["category"]), (409, "OBJECT_ALREADY_EXISTS"))
+            st, _, body = self.sb.call("GET", "/crm/v3/properties/meetings/ics2hubspot_key")
+            self.assertEqual((st, body["type"], body["groupName"]), (200, "string", "ics2hubspot"))
+            self.assertEqual(self.create([meeting("a", trace="1", ics2hubspot_key="k")])[0], 201)
+        finally:
+            self.make_identity_property(self.sb)
+
+    def test_account_info_and_token_info_name_the_portal(self):
+        self.sb.admin("POST", "config", {"portal_id": 987654})
+        try:
+            st, _, body = self.sb.call("GET", "/account-info/v3/details")
+            self.assertEqual((st, body["portalId"]), (200, 987654))
+            self.assertIn("uiDomain", body)
+            st, _, body = self.sb.call("POST", "/oauth/v2/private-apps/get/access-token-info",
+                                       {"tokenKey": TOKEN})
+            self.assertEqual((st, body["hubId"]), (200, 987654))
+            self.assertIn("crm.objects.contacts.write", body["scopes"])
+            st, _, _ = self.sb.call("POST", "/oauth/v2/private-apps/get/access-token-info",
+                                    {"tokenKey": "another"})
+            self.assertEqual(st, 401)
+        finally:
+            self.sb.admin("POST", "config", {"portal_id": 12345678})
+
+    def test_missing_scope_is_403_naming_it(self):
+        every = self.sb.admin("GET", "config")["config"]["scopes"]
+        self.sb.admin("POST", "config", {"scopes": ["crm.objects.contacts.read"]})
+        try:
+            st, _, body = self.create([meeting("a")])
+            self.assertEqual((st, body["category"]), (403, "MISSING_SCOPES"))
+            self.assertEqual(body["errors"][0]["context"]["requiredGranularScopes"],
+                             ["crm.objects.contacts.write"])
+            self.assertEqual(self.sb.call("GET", "/account-info/v3/details")[0], 403)
+            self.assertEqual(self.sb.call("GET", "/crm/v3/properties/meetings")[0], 200)
+            self.assertEqual(self.meetings(), [])
+        finally:
+            self.sb.admin("POST", "config", {"scopes": every})
+
+    def test_location_type_and_activity_type_take_options_only(self):
+        st, _, body = self.create([meeting("a", trace="1", hs_meeting_location_type="PHONE"),
+                                   meeting("b", trace="2", hs_meeting_location_type="ZOOM"),
+                                   meeting("c", trace="3", hs_activity_type="Intro call")])
+        self.assertEqual(st, 207)
+        self.assertEqual(len(body["results"]), 1)
+        self.assertTrue(all("INVALID_OPTION" in e["message"] for e in body["errors"]))
+        self.sb.admin("POST", "config", {"activity_types": ["Intro call"]})
+        try:
+            st, _, _ = self.create([meeting("c", trace="3", hs_activity_type="Intro call")])
+            self.assertEqual(st, 201)
+        finally:
+            self.sb.admin("POST", "config", {"activity_types": []})
 
     def search(self, body, path=SEARCH):
         """Search, staying under the 5 requests/second search limit."""

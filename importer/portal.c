@@ -1,0 +1,159 @@
+/* portal: which HubSpot portal a token belongs to, and whether it is ready for the mapping. */
+#include "portal.h"
+
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void portal_release(struct portal *p)
+{
+	if (!p)
+		return;
+	free(p->ui_domain);
+	free(p->time_zone);
+	memset(p, 0, sizeof(*p));
+}
+
+/* A JSON number or numeric string as a positive id, else 0. */
+static long long id_of(const cJSON *v)
+{
+	if (cJSON_IsNumber(v) && v->valuedouble >= 1)
+		return (long long)v->valuedouble;
+	if (cJSON_IsString(v)) {
+		char *end;
+		long long n = strtoll(v->valuestring, &end, 10);
+
+		if (end != v->valuestring && !*end && n > 0)
+			return n;
+	}
+	return 0;
+}
+
+static char *string_of(const cJSON *obj, const char *name)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, name));
+
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+enum hs_result portal_lookup(struct hs_client *c, const char *token, struct portal *p,
+			     struct hs_response *fail)
+{
+	struct hs_response resp;
+	enum hs_result hr;
+	cJSON *body;
+
+	memset(p, 0, sizeof(*p));
+	memset(fail, 0, sizeof(*fail));
+	hr = hs_call(c, "GET", "/account-info/v3/details", NULL, true, &resp);
+	if (hr == HS_OK) {
+		p->id = id_of(cJSON_GetObjectItemCaseSensitive(resp.body, "portalId"));
+		if (p->id) {
+			p->ui_domain = string_of(resp.body, "uiDomain");
+			p->time_zone = string_of(resp.body, "timeZone");
+			p->source = "account-info";
+			hs_response_release(&resp);
+			return HS_OK;
+		}
+	}
+	/* Only a refusal of this one endpoint (403, 404, 400) is worth the fallback. */
+	if (hr != HS_OK && !(hr == HS_CLIENT_ERROR || (hr == HS_AUTH && resp.status == 403))) {
+		*fail = resp;
+		return hr;
+	}
+	verbose("account-info did not name the portal (%s); asking token-info",
+		resp.message ? resp.message : hs_result_name(hr));
+	hs_response_release(&resp);
+	hs_client_resume(c);
+
+	/* The token goes in the body here (this endpoint's contract); bodies are never traced. */
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "tokenKey", token);
+	hr = hs_call(c, "POST", "/oauth/v2/private-apps/get/access-token-info", body, true, &resp);
+	cJSON_Delete(body);
+	if (hr == HS_OK) {
+		p->id = id_of(cJSON_GetObjectItemCaseSensitive(resp.body, "hubId"));
+		if (p->id) {
+			p->source = "token-info";
+			hs_response_release(&resp);
+			return HS_OK;
+		}
+		free(resp.message);
+		resp.message = xstrdup("neither account-info nor token-info named the portal");
+		hr = HS_FAILED;
+	}
+	*fail = resp;
+	return hr;
+}
+
+enum hs_result portal_meeting_properties(struct hs_client *c, cJSON **props,
+					 struct hs_response *fail)
+{
+	struct hs_response resp;
+	enum hs_result hr = hs_call(c, "GET", "/crm/v3/properties/meetings", NULL, true, &resp);
+
+	*props = NULL;
+	memset(fail, 0, sizeof(*fail));
+	if (hr == HS_OK && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(resp.body, "results"))) {
+		*props = resp.body;
+		resp.body = NULL;
+		hs_response_release(&resp);
+		return HS_OK;
+	}
+	if (hr == HS_OK) {
+		free(resp.message);
+		resp.message = xstrdup("unexpected answer from GET /crm/v3/properties/meetings");
+		hr = HS_FAILED;
+	}
+	*fail = resp;
+	return hr;
+}
+
+const cJSON *portal_find_property(const cJSON *properties, const char *name)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(properties, "results"))
+	{
+		const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "name"));
+
+		if (n && !strcmp(n, name))
+			return r;
+	}
+	return NULL;
+}
+
+char *portal_preflight(const struct mapping *m, const cJSON *properties)
+{
+	const char *identity = mapping_identity_property(m);
+	const cJSON *r = portal_find_property(properties, identity);
+	const char *type;
+
+	if (!r)
+		return xasprintf("the meeting property '%s' (the identity property) does not "
+				 "exist in this portal",
+				 identity);
+	type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "type"));
+	if (type && strcmp(type, "string"))
+		return xasprintf("the meeting property '%s' (the identity property) is of type "
+				 "'%s', not a single-line text",
+				 identity, type);
+	for (size_t i = 0; i < mapping_nproperties(m); i++) {
+		const char *name = mapping_property_name(m, i);
+		const cJSON *meta;
+
+		r = portal_find_property(properties, name);
+		if (!r)
+			return xasprintf(
+				"the meeting property '%s' (in the mapping) does not exist "
+				"in this portal",
+				name);
+		meta = cJSON_GetObjectItemCaseSensitive(r, "modificationMetadata");
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "readOnlyValue")))
+			return xasprintf("the meeting property '%s' (in the mapping) is read-only "
+					 "in this portal",
+					 name);
+	}
+	return NULL;
+}

@@ -1,0 +1,46 @@
+/* portal: which HubSpot portal a token belongs to, and whether it is ready for the mapping. */
+#ifndef PORTAL_H
+#define PORTAL_H
+
+#include "hubspot.h"
+#include "mapping.h"
+
+#include <stdbool.h>
+
+/* The property group ics2hubspot creates on meetings for its own properties. */
+#define PORTAL_GROUP	   "ics2hubspot"
+#define PORTAL_GROUP_LABEL "ics2hubspot"
+
+struct portal {
+	long long id; /* HubSpot's portal (hub) id; 0 when unknown */
+	char *ui_domain; /* e.g. app.hubspot.com (account-info only), or NULL */
+	char *time_zone; /* e.g. US/Eastern (account-info only), or NULL */
+	const char *source; /* "account-info" or "token-info" */
+};
+void portal_release(struct portal *p);
+
+/*
+ * Learn the portal: GET /account-info/v3/details, else (any answer but 401 or
+ * a stop for the daily limit) POST /oauth/v2/private-apps/get/access-token-info
+ * with the token. On failure returns the result and leaves HubSpot's message in
+ * *fail (release it); the client is left usable after a 403 on account-info.
+ */
+enum hs_result portal_lookup(struct hs_client *c, const char *token, struct portal *p,
+			     struct hs_response *fail);
+
+/* GET /crm/v3/properties/meetings; on HS_OK *props is the answer (cJSON_Delete it). */
+enum hs_result portal_meeting_properties(struct hs_client *c, cJSON **props,
+					 struct hs_response *fail);
+
+/*
+ * The import pre-flight, against the answer of GET /crm/v3/properties/meetings:
+ * the identity property exists and is a string, and every mapped property exists
+ * and is writable. NULL when all is well, else a message naming the first
+ * property at fault (free it).
+ */
+char *portal_preflight(const struct mapping *m, const cJSON *properties);
+
+/* A property definition in a properties answer, or NULL. */
+const cJSON *portal_find_property(const cJSON *properties, const char *name);
+
+#endif

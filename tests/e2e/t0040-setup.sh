@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# setup: a fresh portal made ready (token, portal id, property group, identity property, mapping).
+. "$(dirname "$0")/lib.sh"
+start_sandbox --fresh --portal-id 31337
+
+writes() { sandbox_get /_sandbox/stats | jget - 'd["writes"]'; }
+
+test_expect_success 'setup --dry-run says what it would create and creates nothing' '
+	"$BIN" setup --dry-run >out 2>err &&
+	grep -qx "portal 31337 (app.hubspot.com, US/Eastern)" out &&
+	grep -q "property group .ics2hubspot.: would be created" out &&
+	grep -q "meeting property .ics2hubspot_key.: would be created" out &&
+	[ "$(writes)" = 0 ] &&
+	! curl -sS --fail -H "Authorization: Bearer test-token" \
+		"$SANDBOX_URL/crm/v3/properties/meetings/ics2hubspot_key" 2>/dev/null
+'
+test_expect_success 'setup creates the group and the identity property, then finds them' '
+	"$BIN" setup >out 2>err &&
+	grep -q "property group .ics2hubspot.: created" out &&
+	grep -q "meeting property .ics2hubspot_key.: created" out &&
+	grep -q "every property it writes exists" out &&
+	grep -q "next: ics2hubspot import" out &&
+	curl -sS --fail -H "Authorization: Bearer test-token" \
+		"$SANDBOX_URL/crm/v3/properties/meetings/ics2hubspot_key" >prop.json &&
+	[ "$(jget prop.json "d[\"type\"]+\",\"+d[\"fieldType\"]+\",\"+d[\"groupName\"]")" = string,text,ics2hubspot ] &&
+	"$BIN" setup >out2 2>err &&
+	grep -q "meeting property .ics2hubspot_key.: found" out2 &&
+	! grep -q created out2
+'
+test_expect_success 'a wrong token: exit 3, one message about the token, never the token' '
+	rc=0; HUBSPOT_ACCESS_TOKEN=wrong-secret-456 "$BIN" setup >out 2>err || rc=$?
+	[ $rc = 3 ] && [ "$(wc -l <err)" = 1 ] && grep -q "access token" err &&
+	! grep -q wrong-secret-456 out err
+'
+test_expect_success 'a missing scope: exit 3, the scope is named' '
+	sandbox_post /_sandbox/reset "{\"schema\": false}" >/dev/null &&
+	sandbox_post /_sandbox/config "{\"scopes\": [\"oauth\", \"crm.objects.contacts.read\", \"crm.objects.contacts.write\"]}" >/dev/null &&
+	rc=0; "$BIN" setup >out 2>err || rc=$?
+	[ $rc = 3 ] && grep -q "crm.schemas.contacts.write" err
+'
+test_expect_success 'without account-info (no oauth scope) the portal comes from token-info' '
+	sandbox_post /_sandbox/config "{\"scopes\": [\"crm.objects.contacts.read\", \"crm.objects.contacts.write\", \"crm.schemas.contacts.write\"]}" >/dev/null &&
+	"$BIN" setup >out 2>err &&
+	grep -qx "portal 31337" out && grep -q "meeting property .ics2hubspot_key.: created" out
+'
+test_expect_success 'a mapping property the portal lacks: exit 2, named' '
+	cat >m.yaml <<-\EOT &&
+	version: 1
+	properties:
+	  hs_timestamp: "{{ start }}"
+	  my_custom_thing: "{{ summary }}"
+	EOT
+	rc=0; "$BIN" setup -m m.yaml >out 2>err || rc=$?
+	[ $rc = 2 ] && grep -q my_custom_thing err
+'
+test_done
