@@ -237,6 +237,25 @@ static struct hs_client *client(const char *token, int rate)
 	return hs_client_new(&ho);
 }
 
+/* The sandbox is a fresh portal: create the identity property as `ics2hubspot setup` does. */
+static void portal_ready(void)
+{
+	struct hs_client *c = client(NULL, 100);
+	struct hs_response resp;
+	cJSON *b = cJSON_Parse("{\"name\":\"ics2hubspot\",\"label\":\"ics2hubspot\"}");
+
+	CHECK(hs_call(c, "POST", "/crm/v3/properties/meetings/groups", b, true, &resp) == HS_OK);
+	hs_response_release(&resp);
+	cJSON_Delete(b);
+	b = cJSON_Parse("{\"name\":\"" IDENTITY "\",\"label\":\"key\",\"type\":\"string\","
+			"\"fieldType\":\"text\",\"groupName\":\"ics2hubspot\"}");
+	CHECK(hs_call(c, "POST", "/crm/v3/properties/meetings", b, true, &resp) == HS_OK);
+	hs_response_release(&resp);
+	cJSON_Delete(b);
+	hs_client_free(c);
+	reset(NULL);
+}
+
 static enum hs_result create(struct meeting *ms, size_t n, struct outcome *out, int batch_size,
 			     struct hs_client **cp)
 {
@@ -634,6 +653,7 @@ int main(int argc, char **argv)
 	}
 	atexit(sandbox_stop);
 	admin_http = http_client_new();
+	portal_ready();
 	test_basic();
 	test_partial_and_bisect();
 	test_faults();
