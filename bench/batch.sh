@@ -4,10 +4,11 @@
 # the 429s HubSpot would have sent, and the requests sent. Figures, not pass/fail.
 #   bench/batch.sh                 10,000 at 100/10s and 190/10s, then 30,000 at 100/10s
 #   BENCH_RUNS="10000:100 20000:190" bench/batch.sh
+#   N:MAX:auto runs without --rate: the limit is learnt from the sandbox's headers (issue #11)
 cd "$(dirname "$0")/.." || exit 2
 BIN=${BIN:-$PWD/ics2hubspot}
 PY=/usr/bin/python3
-RUNS=${BENCH_RUNS:-"10000:100 10000:190 30000:100"}
+RUNS=${BENCH_RUNS:-"10000:100 10000:190 30000:100 20000:190:auto"}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/bench-batch.XXXXXX")
 SB_PID=
 cleanup() {
@@ -27,7 +28,11 @@ calendar() {
 printf '%-7s %-7s %8s %8s %8s %9s %6s %9s %s\n' occurr rate requests ideal_s wall_s wall/ideal 429s late429 created
 for run in $RUNS; do
 	n=${run%%:*}
-	max=${run##*:}
+	max=${run#*:}
+	mode=${max#*:}
+	max=${max%%:*}
+	rate_opt="--rate $max/10s"
+	[ "$mode" = auto ] && rate_opt=
 	calendar "$n" >"$OUT/cal.ics"
 	rm -f "$OUT/port"
 	"$PY" tests/sandbox/sandbox.py --port 0 --port-file "$OUT/port" --latency-ms 100 \
@@ -39,7 +44,7 @@ for run in $RUNS; do
 	curl -s -X POST "$url/_sandbox/reset" >/dev/null # setup's requests are not measured
 	start=$(date +%s.%N)
 	HUBSPOT_ACCESS_TOKEN=test-token "$BIN" import -q --no-state --api-base "$url" \
-		--rate "$max/10s" --report "$OUT/report.json" "$OUT/cal.ics"
+		$rate_opt --report "$OUT/report.json" "$OUT/cal.ics"
 	rc=$?
 	end=$(date +%s.%N)
 	curl -s "$url/_sandbox/stats" >"$OUT/stats.json"
@@ -47,7 +52,7 @@ for run in $RUNS; do
 	kill "$SB_PID"
 	wait "$SB_PID" 2>/dev/null
 	SB_PID=
-	"$PY" - "$n" "$max" "$start" "$end" "$OUT/stats.json" "$OUT/requests.json" "$OUT/report.json" "$rc" <<-'EOF'
+	"$PY" - "$n" "$max" "$start" "$end" "$OUT/stats.json" "$OUT/requests.json" "$OUT/report.json" "$rc" "$mode" <<-'EOF'
 	import json, sys
 	n, mx = int(sys.argv[1]), int(sys.argv[2])
 	wall = float(sys.argv[4]) - float(sys.argv[3])
@@ -60,7 +65,8 @@ for run in $RUNS; do
 	late = sum(1 for r in api if r["status"] == 429 and r["at"] - t0 > 10000)
 	ideal = len(api) / mx * 10.0
 	print("%-7d %-7s %8d %8.2f %8.2f %9.3f %6d %9d %d%s" % (
-	    n, "%d/10s" % mx, len(api), ideal, wall, wall / ideal if ideal else 0, n429, late,
+	    n, "%d/10s%s" % (mx, "*" if sys.argv[9] == "auto" else ""), len(api), ideal, wall, wall / ideal if ideal else 0, n429, late,
 	    rep["totals"]["created"], "" if sys.argv[8] == "0" else "  (exit %s)" % sys.argv[8]))
 	EOF
 done
+echo "(*: without --rate, the limit learnt from the sandbox's X-HubSpot-RateLimit headers)"

@@ -21,6 +21,7 @@ struct app_options {
 	bool no_state; /* --no-state: no local state (one-off import) */
 	const char *name; /* --name NAME: the calendar's identity in the state */
 	int rate_max; /* --rate N/10s */
+	bool rate_given; /* --rate was given: a ceiling, else the portal's headers set the pace */
 	int rate_interval_ms;
 	bool force; /* --force: let the safety valves pass */
 	bool json; /* --json (check, state list) */

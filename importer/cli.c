@@ -66,7 +66,7 @@ static const struct cli_option options[] = {
 	{"token-file", 0, CLI_STRING, F(token_file), 0, "FILE",
 	 "read the access token from FILE (else $HUBSPOT_ACCESS_TOKEN)"},
 	{"rate", 0, CLI_RATE, F(rate_max), F(rate_interval_ms), "N/Ss",
-	 "client-side rate limit (default 100/10s; Professional: 190/10s)"},
+	 "rate ceiling (default: the portal's own limit, starting at 100/10s)"},
 	{"report", 0, CLI_OUTPUT, F(report), 0, "FILE",
 	 "JSON report of every occurrence (created 0600; '-' for stdout)"},
 	{"state", 0, CLI_STRING, F(state), 0, "FILE",
@@ -529,6 +529,7 @@ static int apply(const struct cli_command *c, const struct cli_option *opt, cons
 		if (parse_rate(value, AT(o, opt->field, int), AT(o, opt->field2, int)))
 			return usage_error(c->name, "--%s: '%s' is not N/SECONDSs (e.g. 100/10s)",
 					   opt->name, value);
+		o->rate_given = true;
 		return 0;
 	case CLI_LIST: {
 		const char ***list = AT(o, opt->field, const char **);

@@ -51,6 +51,7 @@ struct hs_client {
 	enum hs_result stop_result;
 	char *stop_message;
 	char *stop_category;
+	char *stop_reason;
 	struct hs_stats stats;
 	unsigned seed;
 };
@@ -154,8 +155,11 @@ void hs_limiter_observe(struct hs_limiter *l, int64_t now, int64_t sent_at, long
 {
 	if (hdr_interval_ms > 0 && hdr_interval_ms != l->interval_ms)
 		l->interval_ms = (int)hdr_interval_ms;
-	if (hdr_max > 0)
-		l->max = hdr_max < l->cfg_max ? (int)hdr_max : l->cfg_max;
+	if (hdr_max > 0) {
+		long cap = l->adopt_up ? HS_MAX_RATE : l->cfg_max;
+
+		l->max = (int)(hdr_max < cap ? hdr_max : cap);
+	}
 	if (hdr_max > 0 && hdr_remaining >= 0 && hdr_remaining <= hdr_max) {
 		/*
 		 * HubSpot counted `used` requests in its window, which it took
@@ -179,6 +183,11 @@ void hs_limiter_hold(struct hs_limiter *l, int64_t until)
 {
 	if (until > l->hold_until)
 		l->hold_until = until;
+}
+
+bool hs_daily_reserve_reached(long daily, long remaining)
+{
+	return daily > 0 && remaining >= 0 && remaining * 20 < daily;
 }
 
 enum hs_policy hs_policy_of(const cJSON *body)
@@ -368,6 +377,7 @@ struct hs_client *hs_client_new(const struct hs_options *opt)
 	hs_limiter_init(&c->main, opt->rate_max > 0 ? opt->rate_max : DEFAULT_RATE_MAX,
 			opt->rate_interval_ms > 0 ? opt->rate_interval_ms : DEFAULT_INTERVAL_MS,
 			WINDOW_MARGIN_MS);
+	c->main.adopt_up = opt->rate_from_portal;
 	hs_limiter_init(&c->search, opt->search_rate > 0 ? opt->search_rate : DEFAULT_SEARCH_RATE,
 			1000, SEARCH_MARGIN_MS);
 	c->timeout_ms =
@@ -419,6 +429,7 @@ void hs_client_free(struct hs_client *c)
 	free(c->base);
 	free(c->stop_message);
 	free(c->stop_category);
+	free(c->stop_reason);
 	free(c);
 }
 
@@ -427,6 +438,12 @@ void hs_client_resume(struct hs_client *c)
 	c->stopped = false;
 	FREE_NULL(c->stop_message);
 	FREE_NULL(c->stop_category);
+	FREE_NULL(c->stop_reason);
+}
+
+const char *hs_client_stop_reason(const struct hs_client *c)
+{
+	return c->stopped ? c->stop_reason : NULL;
 }
 
 const struct hs_stats *hs_client_stats(const struct hs_client *c)
@@ -617,6 +634,7 @@ static void stop_run(struct hs_client *c, enum hs_result res, const struct hs_re
 	c->stopped = true;
 	c->stop_result = res;
 	c->stop_message = xasprintf("not sent: %s", resp->message ? resp->message : "run stopped");
+	c->stop_reason = xstrdup(resp->message);
 	c->stop_category = xstrdup(resp->category);
 }
 
@@ -657,6 +675,20 @@ static void complete(struct hs_client *c, struct hs_call *call, struct http_resu
 				   header_long(r, "X-HubSpot-RateLimit-Max"),
 				   header_long(r, "X-HubSpot-RateLimit-Remaining"),
 				   header_long(r, "X-HubSpot-RateLimit-Interval-Milliseconds"));
+	if (!call->search && have_status && status >= 200 && status < 300 && !c->stopped &&
+	    hs_daily_reserve_reached(header_long(r, "X-HubSpot-RateLimit-Daily"),
+				     header_long(r, "X-HubSpot-RateLimit-Daily-Remaining"))) {
+		struct hs_response why = {0};
+
+		why.message = xasprintf(
+			"stopped before the last 5%% of the portal's daily API limit (%ld of %ld "
+			"left), so that its other integrations keep working",
+			header_long(r, "X-HubSpot-RateLimit-Daily-Remaining"),
+			header_long(r, "X-HubSpot-RateLimit-Daily"));
+		stop_run(c, HS_DAILY_LIMIT, &why);
+		warning("%s", why.message);
+		free(why.message);
+	}
 	if (have_status && r->body.len) {
 		json = cJSON_ParseWithLength(r->body.buf, r->body.len);
 		body_ok = json != NULL;

@@ -24,6 +24,12 @@ struct hs_options {
 	int retry_budget_s; /* total time retries may take, per call; 0: 120 */
 	int parallel; /* requests in flight at most; 0: 4 */
 	int search_rate; /* search requests per second; 0: 5 */
+	/*
+	 * No --rate given: rate_max is only where to start, and the portal's
+	 * X-HubSpot-RateLimit-Max sets the pace up as well as down. Otherwise
+	 * rate_max is a ceiling the headers can only lower.
+	 */
+	bool rate_from_portal;
 };
 
 struct hs_client;
@@ -93,6 +99,8 @@ int hs_client_parallel(const struct hs_client *c);
  * caller that expected the refusal (a look-up with a fallback).
  */
 void hs_client_resume(struct hs_client *c);
+/* Why the client stopped (HubSpot's message or the daily reserve), or NULL. */
+const char *hs_client_stop_reason(const struct hs_client *c);
 
 /* Counters for the summary and benchmarks. */
 struct hs_stats {
@@ -121,6 +129,7 @@ double hs_client_rate(const struct hs_client *c);
  */
 struct hs_limiter {
 	int cfg_max; /* configured limit */
+	bool adopt_up; /* X-HubSpot-RateLimit-Max may raise max above cfg_max */
 	int max; /* effective limit */
 	int interval_ms;
 	int margin_ms;
@@ -140,7 +149,12 @@ void hs_limiter_sent(struct hs_limiter *l, int64_t now);
  * have counted it.
  */
 void hs_limiter_answered(struct hs_limiter *l, int64_t sent_at, int64_t now);
-/* Response headers (-1 when absent) of a request sent at sent_at. */
+/*
+ * Response headers (-1 when absent) of a request sent at sent_at. The limit
+ * follows X-HubSpot-RateLimit-Max down, and up too with adopt_up (at most
+ * HS_MAX_RATE), else up to cfg_max.
+ */
+#define HS_MAX_RATE 1000
 void hs_limiter_observe(struct hs_limiter *l, int64_t now, int64_t sent_at, long hdr_max,
 			long hdr_remaining, long hdr_interval_ms);
 void hs_limiter_hold(struct hs_limiter *l, int64_t until);
@@ -155,6 +169,12 @@ enum hs_policy {
 	HS_POLICY_DAILY,
 	HS_POLICY_OTHER, /* a 429 naming no known policy */
 };
+/*
+ * X-HubSpot-RateLimit-Daily and -Daily-Remaining (-1 when absent): true when
+ * the run should stop now, before the last 5% of the portal's daily budget.
+ */
+bool hs_daily_reserve_reached(long daily, long remaining);
+
 /* Classify a 429 body (policyName first, then message); NULL body → OTHER. */
 enum hs_policy hs_policy_of(const cJSON *body);
 

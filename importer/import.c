@@ -7,6 +7,7 @@
 #include "ics.h"
 #include "mapping.h"
 #include "meeting.h"
+#include "portal.h"
 #include "report.h"
 #include "state.h"
 #include "sync.h"
@@ -110,7 +111,78 @@ struct run {
 	long state_errors;
 	bool stopped; /* HubSpot stopped the run */
 	enum hs_result stop;
+	long long portal; /* the portal the token belongs to (pre-flight), 0 before */
+	char *check_hash; /* what the pre-flight checked: identity + mapped property names */
 };
+
+/* ---- pre-flight ----------------------------------------------------------------------------- */
+
+static void note_stop(struct run *r, enum hs_result hr);
+
+static void stop_with(struct run *r, enum hs_result hr)
+{
+	r->stopped = true;
+	r->stop = hr;
+}
+
+/*
+ * Before anything is created: which portal, and does it have the identity
+ * property and every mapped property (writable)? The answer is kept in the
+ * state per portal and API base, so later runs ask only which portal it is.
+ * On failure: one message naming the property and `setup`, the run stops.
+ */
+static int preflight(struct run *r)
+{
+	const char *base = app_api_base(r->o);
+	struct hs_response fail;
+	struct portal p;
+	struct sbuf sb = SBUF_INIT;
+	enum hs_result hr;
+	cJSON *props;
+	char *problem, hex[17];
+
+	hr = portal_lookup(r->client, r->token, &p, &fail);
+	if (hr != HS_OK) {
+		error("cannot learn which HubSpot portal the token belongs to: %s",
+		      fail.message ? fail.message : hs_result_name(hr));
+		hs_response_release(&fail);
+		note_stop(r, hr);
+		return -1;
+	}
+	r->portal = p.id;
+	verbose("portal %lld (from %s)", p.id, p.source);
+	portal_release(&p);
+	sbuf_adds(&sb, mapping_identity_property(r->map));
+	for (size_t i = 0; i < mapping_nproperties(r->map); i++)
+		sbuf_addf(&sb, ",%s", mapping_property_name(r->map, i));
+	hash64_hex(hash64(sb.buf, sb.len, HASH64_SEED), hex, sizeof(hex));
+	sbuf_release(&sb);
+	r->check_hash = xstrdup(hex);
+	if (r->st && state_portal_checked(r->st, base, r->portal, r->check_hash))
+		return 0;
+	hr = portal_meeting_properties(r->client, &props, &fail);
+	if (hr != HS_OK) {
+		error("cannot read the portal's meeting properties: %s",
+		      fail.message ? fail.message : hs_result_name(hr));
+		hs_response_release(&fail);
+		note_stop(r, hr);
+		return -1;
+	}
+	problem = portal_preflight(r->map, props);
+	cJSON_Delete(props);
+	if (problem) {
+		error("%s; nothing was sent", problem);
+		error("run 'ics2hubspot setup%s%s' to make portal %lld ready, then import again",
+		      r->o->mapping ? " -m " : "", r->o->mapping ? r->o->mapping : "", r->portal);
+		report_note(r->rep, "pre-flight: %s; run ics2hubspot setup", problem);
+		free(problem);
+		stop_with(r, HS_CLIENT_ERROR);
+		return -1;
+	}
+	if (r->st && state_portal_set_checked(r->st, base, r->portal, r->check_hash) < 0)
+		r->state_errors++;
+	return 0;
+}
 
 /* ---- options ------------------------------------------------------------------------------ */
 
@@ -663,6 +735,9 @@ static bool refused(const struct run *r)
 
 static void failed(struct run *r, const struct meeting *m, const char *why, const char *category)
 {
+	/* The portal changed under us: the next run checks it again. */
+	if (r->st && r->portal && why && strstr(why, "PROPERTY_DOESNT_EXIST"))
+		state_portal_set_checked(r->st, app_api_base(r->o), r->portal, NULL);
 	if (!refused(r))
 		warning("%s: %s: %s", m->where ? m->where : m->source, m->key,
 			why ? why : "failed");
@@ -751,7 +826,10 @@ static void note_stop(struct run *r, enum hs_result hr)
 		return;
 	r->stopped = true;
 	r->stop = hr;
-	if (hr == HS_DAILY_LIMIT)
+	if (hr == HS_DAILY_LIMIT && r->client && hs_client_stop_reason(r->client))
+		report_note(r->rep, "%s; a re-run continues where this one stopped",
+			    hs_client_stop_reason(r->client));
+	else if (hr == HS_DAILY_LIMIT)
 		report_note(r->rep, "HubSpot's daily limit was reached; a re-run continues where "
 				    "this one stopped");
 	else if (hr == HS_AUTH)
@@ -1549,6 +1627,7 @@ static void run_release(struct run *r)
 	free(r->feeds);
 	free(r->config_hash);
 	free(r->lost_uid);
+	free(r->check_hash);
 	report_free(r->rep);
 	mapping_free(r->map);
 	hs_client_free(r->client);
@@ -1671,6 +1750,7 @@ int cmd_import(const struct app_options *o)
 			.token = r.token,
 			.rate_max = o->rate_max,
 			.rate_interval_ms = o->rate_interval_ms,
+			.rate_from_portal = !o->rate_given,
 			.timeout_s = 30, /* the retry budget: the default 120 s */
 		};
 
@@ -1699,6 +1779,16 @@ int cmd_import(const struct app_options *o)
 		r.set_of[i] = -1;
 	if (sync_merge_duplicates(r.ptrs, r.n))
 		verbose("the same meeting appears in several calendars: merged");
+
+	/* 2b. Pre-flight, once something was read (a quiet run still sends nothing). */
+	if (r.client && !r.stopped) {
+		bool parsed = false;
+
+		for (size_t i = 0; i < r.nfeeds; i++)
+			parsed = parsed || r.feeds[i].parsed;
+		if (parsed && preflight(&r) < 0)
+			goto finish;
+	}
 
 	/* 3. Associations (look-ups only: a dry run sends nothing at all). */
 	{

@@ -515,6 +515,15 @@ int state_open(const char *path, unsigned flags, struct state **out)
 		goto fail;
 	if (ensure_schema(st) < 0)
 		goto fail;
+	/* The pre-flight's cache (docs/state.md); an older state gets the table on its next import.
+	 */
+	if (!st->readonly && exec(st, "CREATE TABLE IF NOT EXISTS portals("
+				      " api_base TEXT NOT NULL,"
+				      " portal_id INTEGER NOT NULL,"
+				      " check_hash TEXT,"
+				      " checked_at INTEGER,"
+				      " PRIMARY KEY (api_base, portal_id));") < 0)
+		goto fail;
 	*out = st;
 	return 0;
 fail:
@@ -1298,6 +1307,49 @@ int state_set_assocs(struct state *st, const char *source, const char *key, cons
 	}
 	rc = step_done(st, s, "cannot record associations");
 	return write_end(st, rc, "state: associations");
+}
+
+bool state_portal_checked(struct state *st, const char *api_base, long long portal_id,
+			  const char *check_hash)
+{
+	sqlite3_stmt *s = NULL;
+	bool ok;
+
+	/* No table (a read-only state from an older version): nothing is cached. */
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT 1 FROM portals WHERE api_base = ?1 AND portal_id = ?2"
+			       " AND check_hash = ?3",
+			       -1, &s, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return false;
+	}
+	bind_text(s, 1, api_base);
+	sqlite3_bind_int64(s, 2, portal_id);
+	bind_text(s, 3, check_hash);
+	ok = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return ok;
+}
+
+int state_portal_set_checked(struct state *st, const char *api_base, long long portal_id,
+			     const char *check_hash)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "INSERT INTO portals(api_base, portal_id, check_hash, checked_at)"
+		     " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (api_base, portal_id) DO UPDATE SET"
+		     " check_hash = excluded.check_hash, checked_at = excluded.checked_at");
+	if (s) {
+		bind_text(s, 1, api_base);
+		sqlite3_bind_int64(s, 2, portal_id);
+		bind_text(s, 3, check_hash);
+		sqlite3_bind_int64(s, 4, time_now());
+	}
+	rc = step_done(st, s, "cannot record the portal check");
+	return write_end(st, rc, "portal check");
 }
 
 int state_source_quiet(struct state *st, const char *source, bool shared)

@@ -259,6 +259,16 @@ int state_set_assocs(struct state *st, const char *source, const char *key, cons
 int state_source_quiet(struct state *st, const char *source, bool shared);
 
 /*
+ * The import pre-flight's cache: did portal `portal_id` at `api_base` pass the
+ * pre-flight for the mapping whose properties hash to `check_hash`? Set it after
+ * a pass; set NULL to forget it (HubSpot answered with a configuration error).
+ */
+bool state_portal_checked(struct state *st, const char *api_base, long long portal_id,
+			  const char *check_hash);
+int state_portal_set_checked(struct state *st, const char *api_base, long long portal_id,
+			     const char *check_hash);
+
+/*
  * Rows (source, keys[i]) were seen unchanged in this run: last_seen = now,
  * nothing else (the cheap form of state_confirm() for a quiet re-run: one
  * prepared statement for all of them). Missing rows are ignored.

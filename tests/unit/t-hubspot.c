@@ -63,6 +63,21 @@ static void test_limiter(void)
 	CHECK_INT(l.max, 50);
 	hs_limiter_observe(&l, 0, 0, 190, 190, 10000);
 	CHECK_INT(l.max, 100);
+	/* No --rate given (adopt_up): the portal's Max raises it too, within HS_MAX_RATE. */
+	l.adopt_up = true;
+	hs_limiter_observe(&l, 0, 0, 190, 190, 10000);
+	CHECK_INT(l.max, 190);
+	hs_limiter_observe(&l, 0, 0, 1000000, 1000000, 10000);
+	CHECK_INT(l.max, HS_MAX_RATE);
+	hs_limiter_observe(&l, 0, 0, 100, 100, 10000);
+	CHECK_INT(l.max, 100);
+	l.adopt_up = false;
+	/* The daily reserve: the last 5% of the portal's daily budget is left alone. */
+	CHECK(!hs_daily_reserve_reached(250000, 20000));
+	CHECK(!hs_daily_reserve_reached(250000, 12500));
+	CHECK(hs_daily_reserve_reached(250000, 12499));
+	CHECK(!hs_daily_reserve_reached(-1, 3));
+	CHECK(!hs_daily_reserve_reached(250000, -1));
 	/* Interval adopted from the header. */
 	hs_limiter_observe(&l, 0, 0, 100, 100, 1000);
 	CHECK_INT(l.interval_ms, 1000);

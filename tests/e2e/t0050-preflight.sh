@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# import's pre-flight on a fresh portal, its cache, the daily reserve.
+. "$(dirname "$0")/lib.sh"
+start_sandbox --fresh --portal-id 5550001
+CAL="$ROOT/tests/batch/daily150.ics"
+CREATE="POST /crm/v3/objects/meetings/batch/create"
+calls() { sandbox_get /_sandbox/stats | jget - "d[\"by_path\"].get(\"$1\", 0)"; }
+live() { sandbox_get /_sandbox/meetings | jget - 'len([m for m in d["meetings"] if not m["archived"]])'; }
+
+test_expect_success 'import without setup: exit 3, no create sent, a short message naming the property and setup' '
+	rc=0; "$BIN" import --state st.db --report r0.json "$CAL" 2>err || rc=$?
+	[ $rc = 3 ] &&
+	[ "$(calls "$CREATE")" = 0 ] && [ "$(sandbox_get /_sandbox/stats | jget - "d[\"writes\"]")" = 0 ] &&
+	[ "$(wc -l <err)" -le 4 ] &&
+	grep -q ics2hubspot_key err && grep -q "ics2hubspot setup" err &&
+	jget r0.json "d[\"notes\"]" | grep -q "pre-flight"
+'
+test_expect_success 'setup twice, then import: every occurrence created' '
+	"$BIN" setup >s1 && "$BIN" setup >s2 &&
+	"$BIN" import --state st.db --report r1.json "$CAL" 2>err &&
+	[ "$(jget r1.json "d[\"totals\"][\"created\"]")" = 151 ] && [ "$(live)" = 151 ]
+'
+test_expect_success 'the pre-flight is cached per portal in the state: the next run does not read the properties again' '
+	sed "s/^UID:/UID:again-/" "$CAL" >again.ics &&
+	before=$(calls "GET /crm/v3/properties/meetings") &&
+	"$BIN" import --state st.db --report r2.json again.ics 2>err &&
+	[ "$(calls "GET /crm/v3/properties/meetings")" = "$before" ] &&
+	[ "$(jget r2.json "d[\"totals\"][\"created\"]")" = 151 ] &&
+	[ "$(sqlite3 st.db "select portal_id from portals")" = 5550001 ]
+'
+test_expect_success 'the last 5% of the daily budget is left alone: exit 3, a note, a re-run continues' '
+	for i in $(seq 60); do
+		curl -sS --fail -H "Authorization: Bearer test-token" "$SANDBOX_URL/crm/v3/owners" >/dev/null || return 1
+	done &&
+	used=$(sandbox_get /_sandbox/stats | jget - "d[\"daily_used\"]") &&
+	sandbox_post /_sandbox/config "{\"daily\": $((used + 3))}" >/dev/null &&
+	sed "s/^UID:/UID:third-/" "$CAL" >third.ics &&
+	rc=0; "$BIN" import --state st.db --report r3.json third.ics 2>err || rc=$?
+	[ $rc = 3 ] && grep -q "5%" err &&
+	jget r3.json "d[\"notes\"]" | grep -q "5%" &&
+	[ "$(live)" = 302 ] &&
+	sandbox_post /_sandbox/config "{\"daily\": 250000}" >/dev/null &&
+	"$BIN" import --state st.db --report r4.json third.ics 2>err &&
+	[ "$(live)" = 453 ]
+'
+test_done
