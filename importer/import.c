@@ -64,6 +64,13 @@ struct feed {
 	long lost; /* occurrences not imported (rules too frequent): removes nothing */
 };
 
+/* Occurrences that failed with the same message: one line with a count (the report has all). */
+struct fail_group {
+	char *why;
+	char *first; /* "where: key" of the first */
+	long n;
+};
+
 /* batch_create() calls on_pending per request: meetings of one request form a set. */
 struct pending_set {
 	size_t left; /* results still to come */
@@ -112,6 +119,8 @@ struct run {
 	bool stopped; /* HubSpot stopped the run */
 	enum hs_result stop;
 	long long portal; /* the portal the token belongs to (pre-flight), 0 before */
+	struct fail_group *fails; /* failed occurrences by message, printed once each at the end */
+	size_t nfails, fails_cap;
 	char *check_hash; /* what the pre-flight checked: identity + mapped property names */
 };
 
@@ -733,14 +742,49 @@ static bool refused(const struct run *r)
 	return r->stopped && r->stop == HS_AUTH;
 }
 
+/* Remember a failure for print_failures(); with -v each is printed at once too. */
+static void note_failure(struct run *r, const char *where, const char *key, const char *why)
+{
+	struct fail_group *g;
+
+	if (util_verbosity >= 2) {
+		warning("%s: %s: %s", where, key, why);
+		return;
+	}
+	for (size_t i = 0; i < r->nfails; i++) {
+		if (!strcmp(r->fails[i].why, why)) {
+			r->fails[i].n++;
+			return;
+		}
+	}
+	XGROW(r->fails, r->fails_cap, r->nfails + 1);
+	g = &r->fails[r->nfails++];
+	g->why = xstrdup(why);
+	g->first = xasprintf("%s: %s", where, key);
+	g->n = 1;
+}
+
+/* Identical errors once, with a count: "150 occurrences: <HubSpot's message>". */
+static void print_failures(struct run *r)
+{
+	for (size_t i = 0; i < r->nfails; i++) {
+		struct fail_group *g = &r->fails[i];
+
+		if (g->n == 1)
+			warning("%s: %s", g->first, g->why);
+		else
+			warning("%ld occurrences: %s (the first: %s; the report lists each)", g->n,
+				g->why, g->first);
+	}
+}
+
 static void failed(struct run *r, const struct meeting *m, const char *why, const char *category)
 {
 	/* The portal changed under us: the next run checks it again. */
 	if (r->st && r->portal && why && strstr(why, "PROPERTY_DOESNT_EXIST"))
 		state_portal_set_checked(r->st, app_api_base(r->o), r->portal, NULL);
 	if (!refused(r))
-		warning("%s: %s: %s", m->where ? m->where : m->source, m->key,
-			why ? why : "failed");
+		note_failure(r, m->where ? m->where : m->source, m->key, why ? why : "failed");
 	report_add(r->rep, m, OUTCOME_FAILED, NULL, NULL, why, category);
 	r->failed++;
 	r->counts.failed++;
@@ -1598,6 +1642,11 @@ static void print_plan(struct run *r)
 
 static void run_release(struct run *r)
 {
+	for (size_t i = 0; i < r->nfails; i++) {
+		free(r->fails[i].why);
+		free(r->fails[i].first);
+	}
+	free(r->fails);
 	for (size_t i = 0; i < r->n; i++) {
 		meeting_release(&r->ms[i]);
 		if (r->ids)
@@ -1875,6 +1924,7 @@ int cmd_import(const struct app_options *o)
 
 finish:
 	batch_progress_end();
+	print_failures(&r);
 	if (rc != EXIT_DONE)
 		; /* already failed (state unreadable) */
 	else if (r.stopped)
