@@ -43,7 +43,7 @@ for run in $RUNS; do
 	HUBSPOT_ACCESS_TOKEN=test-token "$BIN" setup --api-base "$url" >/dev/null || exit 2
 	curl -s -X POST "$url/_sandbox/reset" >/dev/null # setup's requests are not measured
 	start=$(date +%s.%N)
-	HUBSPOT_ACCESS_TOKEN=test-token "$BIN" import -q --no-state --api-base "$url" \
+	HUBSPOT_ACCESS_TOKEN=test-token "$BIN" import -q --no-state --max-per-series "$n" --api-base "$url" \
 		$rate_opt --report "$OUT/report.json" "$OUT/cal.ics"
 	rc=$?
 	end=$(date +%s.%N)
