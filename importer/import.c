@@ -1467,9 +1467,13 @@ static void adopt_existing(struct run *r, struct sync_plan *p)
 		adopted++;
 		changed += !same;
 	}
-	if (hr != HS_OK)
+	if (hr != HS_OK) {
+		/* A look-up HubSpot refused (e.g. the identity property was deleted since
+		 * the cached pre-flight): the next run checks the portal again. */
+		if (r->st && r->portal)
+			state_portal_set_checked(r->st, app_api_base(r->o), r->portal, NULL);
 		note_stop(r, hr);
-	else if (adopted)
+	} else if (adopted)
 		report_note(
 			r->rep,
 			"%zu meeting(s) not in the state were found in HubSpot by %s and adopted "
