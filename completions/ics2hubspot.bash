@@ -11,6 +11,7 @@ _ics2hubspot_options() {
 	import) echo "--mapping $window --dry-run $hubspot --report --state --name --no-state --force --associate $common" ;;
 	expand) echo "$window $common" ;;
 	check) echo "--mapping $window --json --remote --limit $hubspot $common" ;;
+	setup) echo "--mapping --dry-run $hubspot $common" ;;
 	"state list" | "state show") echo "--state --json $common" ;;
 	"state forget" | "state rename") echo "--state $common" ;;
 	"state undo") echo "--state --run --dry-run --yes $hubspot $common" ;;
@@ -66,7 +67,7 @@ _ics2hubspot() {
 
 	case $cmd in
 	"")
-		COMPREPLY=($(compgen -W "import expand check state help --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "import expand check setup state help --help --version" -- "$cur"))
 		return
 		;;
 	state)
@@ -74,7 +75,7 @@ _ics2hubspot() {
 		return
 		;;
 	help)
-		COMPREPLY=($(compgen -W "import expand check state help" -- "$cur"))
+		COMPREPLY=($(compgen -W "import expand check setup state help" -- "$cur"))
 		return
 		;;
 	"help state")
