@@ -1,6 +1,7 @@
 /* cli: the command line — one option table per command, value checks, help. */
 #include "cli.h"
 #include "ics.h"
+#include "template.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -222,36 +223,12 @@ static const struct cli_command *command_by_words(const char *group, const char 
 	return NULL;
 }
 
-/* Levenshtein distance, capped: enough for "did you mean". */
+/* Levenshtein distance (template.c's, case-insensitive), capped: enough for "did you mean". */
 static size_t edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	size_t *row, result;
-
-	if (la > 64 || lb > 64)
+	if (strlen(a) > 64 || strlen(b) > 64)
 		return SIZE_MAX;
-	row = xmalloc((lb + 1) * sizeof(*row));
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	result = row[lb];
-	free(row);
-	return result;
+	return text_edit_distance(a, b);
 }
 
 const char *cli_suggest(const char *word, const char *const *candidates, size_t n)
