@@ -40,7 +40,7 @@ test_expect_success 'import against Prism: exit 1 or 3 (null bodies are not resu
 # pre-flight (#11), so import stops there (exit 3) before any batch/create. KNOWN GAP: the
 # batch/create bodies are then checked by the strict-mode e2e run, not by Prism.
 test_expect_success 'Prism received the batch/create and search requests (or the pre-flight stopped first)' '
-	if grep -q "ics2hubspot setup" err.txt; then grep -q "/crm/v3/" prism.log; exit $?; fi &&
+	if grep -q "cannot learn which HubSpot portal" err.txt; then grep -q "account-info/v3/details" prism.log; exit $?; fi &&
 	grep -c "post /crm/v3/objects/meetings/batch/create" prism.log >creates &&
 	[ "$(cat creates)" -ge 4 ] &&
 	grep -q "post /crm/v3/objects/meetings/search" prism.log
