@@ -27,6 +27,7 @@
  */
 #include "ics.h"
 #include "util.h"
+#include "window.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -431,6 +432,11 @@ struct dup { /* a master whose UID may already have been seen (Bloom hit) */
 	int64_t first_off, first_stamp;
 };
 
+struct wskip { /* a VEVENT pass 2 does not parse (window.h) */
+	uint64_t hash;
+	int64_t off;
+};
+
 struct inst {
 	int64_t key; /* UTC instant; for all-day series days*86400 */
 	int64_t day; /* local civil day */
@@ -511,6 +517,9 @@ struct ctx {
 
 	struct dup *dups;
 	size_t ndups, capdups;
+
+	struct wskip *wskips; /* masters that cannot start in the window, by offset */
+	size_t nwskips, capwskips, wskip_cursor;
 
 	struct creader seq, rnd;
 	struct ivec scratch;
@@ -1403,6 +1412,14 @@ static bool is_override_offset(struct ctx *c, int64_t off)
 	return c->ov_cursor < c->novs && c->ovs[c->ov_cursor].off == off;
 }
 
+/* Sequential reader: is the VEVENT at `off` one that cannot start in the window? */
+static bool is_window_skip(struct ctx *c, int64_t off)
+{
+	while (c->wskip_cursor < c->nwskips && c->wskips[c->wskip_cursor].off < off)
+		c->wskip_cursor++;
+	return c->wskip_cursor < c->nwskips && c->wskips[c->wskip_cursor].off == off;
+}
+
 static void creader_reset_parser(struct creader *cr)
 {
 	if (cr->cp)
@@ -1512,7 +1529,8 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 				break;
 			case A_BEGIN:
 				cr->feeding = cr->sh.top == TOP_VEVENT &&
-					      !(cr->sequential && is_override_offset(c, pos.off));
+					      !(cr->sequential && (is_override_offset(c, pos.off) ||
+								   is_window_skip(c, pos.off)));
 				cr->top = pos;
 				cr->top_cancel = cr->cancel_method;
 				cr->top_itip = cr->itip_method;
@@ -1713,6 +1731,7 @@ struct p1ev {
 	uint64_t hash;
 	int32_t seq;
 	int64_t last_modified, dtstamp;
+	struct win_event win; /* can it start in the window? (window.h) */
 };
 
 /* A UTC DATE-TIME value ("20240101T120000Z") as seconds; 0 when unreadable. */
@@ -1792,6 +1811,7 @@ static void p1_prop(struct p1ev *ev, const char *line)
 
 	if (!ev->active)
 		return;
+	win_event_line(&ev->win, line);
 	if (prop_is(line, "UID", NULL)) {
 		if (ev->has_uid || !(v = line_value(line)) || !*v)
 			return;
@@ -1835,6 +1855,13 @@ static void p1_event(struct ctx *c, struct p1ev *ev)
 	c->st->events++;
 	if (!ev->has_uid)
 		return;
+	if (!ev->has_recid && c->opt && (c->opt->has_since || c->opt->has_until) &&
+	    win_event_outside(&ev->win, c->opt->has_since ? c->opt->since : T_MIN,
+			      c->opt->has_until ? c->opt->until : T_MAX)) {
+		XGROW(c->wskips, c->capwskips, c->nwskips + 1);
+		c->wskips[c->nwskips].hash = ev->hash;
+		c->wskips[c->nwskips++].off = ev->off;
+	}
 	if (ev->has_recid) {
 		XGROW(c->ovs, c->capovs, c->novs + 1);
 		c->ovs[c->novs].hash = ev->hash;
@@ -3598,12 +3625,35 @@ static void emit_orphans(struct ctx *c)
 	free(g);
 }
 
+/*
+ * Of the masters pass 1 found outside the window, keep those whose UID also
+ * has overrides or duplicates (their instances interact with other VEVENTs):
+ * only the rest is skipped without parsing.
+ */
+static void window_skips_settle(struct ctx *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nwskips; i++) {
+		size_t a, b, da, db;
+
+		ov_range(c, c->wskips[i].hash, &a, &b);
+		dup_range(c, c->wskips[i].hash, &da, &db);
+		if (a == b && da == db)
+			c->wskips[n++] = c->wskips[i];
+	}
+	c->nwskips = n;
+	c->wskip_cursor = 0;
+	c->st->skipped_events = (long)n;
+}
+
 static int pass2(struct ctx *c)
 {
 	icalcomponent *comp;
 	struct lpos where;
 	bool cancel = false;
 
+	window_skips_settle(c);
 	c->ov_cursor = 0;
 	while (!c->stop && (comp = creader_next(c, &c->seq, &where, &cancel))) {
 		c->itip_event = c->seq.top_itip;
@@ -3800,6 +3850,7 @@ int ics_read(const char *path, const char *display, const char *source,
 	free(c.bloom);
 	free(c.ovs);
 	free(c.ov_by_hash);
+	free(c.wskips);
 	free(c.dups);
 	free(c.scratch.v);
 	covers_release();

@@ -27,6 +27,8 @@ struct ics_stats {
 	long lost_events; /* broken structure where an event may be (a garbled BEGIN:VEVENT,
 			     a stray END:VEVENT, a VEVENT with no END): when non-zero the
 			     calendar is incomplete, and nothing of it may be removed */
+	long skipped_events; /* VEVENTs not parsed: none of their occurrences can be in the window
+			      */
 	char *calendar_name; /* X-WR-CALNAME, or NULL */
 	char *content_hash; /* hex hash of the bytes read (for "feed unchanged") */
 };

@@ -1,8 +1,10 @@
 /* Unit tests for importer/ics.c: one small calendar per rule (tests/ics/NAME.ics). */
+#define _XOPEN_SOURCE 700 /* nftw() */
 #include "ics.h"
 #include "test.h"
 #include "util.h"
 
+#include <ftw.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -718,6 +720,136 @@ static void test_never_silent(void)
 	ics_stats_release(&st);
 }
 
+/* ---- the window pre-filter (issue #14): skipping never changes what is in the window ---- */
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One line per occurrence, sorted: what the window comparison looks at. */
+static char **occ_lines(const struct got *g, int64_t since, size_t *n)
+{
+	char **v = xcalloc(g->n ? g->n : 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct occurrence *o = &g->v[i];
+
+		if (o->start < since)
+			continue;
+		v[(*n)++] =
+			xasprintf("%s|%d|%lld|%lld|%lld|%d|%s|%s|%s", o->uid, o->has_recurrence_id,
+				  (long long)o->recurrence_id, (long long)o->start,
+				  (long long)o->end, o->all_day, o->status ? o->status : "",
+				  o->summary ? o->summary : "", o->tz ? o->tz : "");
+	}
+	qsort(v, *n, sizeof(*v), cmp_strp);
+	return v;
+}
+
+static long window_files, window_skipped;
+
+/*
+ * Windowed output of `path` == the expansion with the same end but no start,
+ * filtered to the window. (Same end: series that never end are expanded up
+ * to it either way.)
+ */
+static void check_window(const char *path, int64_t since, int64_t until)
+{
+	struct ics_options opt;
+	struct got a = {0}, b = {0};
+	struct ics_stats sa, sb;
+	char **la, **lb;
+	size_t na, nb;
+	int ra, rb;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.has_until = true;
+	opt.until = until;
+	memset(&sb, 0, sizeof(sb));
+	rb = ics_read(path, path, path, &opt, collect, &b, &sb);
+	opt.has_since = true;
+	opt.since = since;
+	memset(&sa, 0, sizeof(sa));
+	ra = ics_read(path, path, path, &opt, collect, &a, &sa);
+	CHECK_INT(ra, rb);
+	la = occ_lines(&a, since, &na);
+	lb = occ_lines(&b, since, &nb);
+	if (na != nb)
+		fprintf(stderr,
+			"window check: %s [%lld, %lld): %zu windowed, %zu in the full "
+			"expansion\n",
+			path, (long long)since, (long long)until, na, nb);
+	CHECK_INT(na, nb);
+	for (size_t i = 0; i < na && i < nb; i++)
+		if (strcmp(la[i], lb[i])) {
+			fprintf(stderr, "window check: %s: %s != %s\n", path, la[i], lb[i]);
+			CHECK(false);
+			break;
+		}
+	window_skipped += sa.skipped_events;
+	for (size_t i = 0; i < na; i++)
+		free(la[i]);
+	for (size_t i = 0; i < nb; i++)
+		free(lb[i]);
+	free(la);
+	free(lb);
+	got_release(&a);
+	got_release(&b);
+	ics_stats_release(&sa);
+	ics_stats_release(&sb);
+}
+
+static int window_visit(const char *path, const struct stat *sb, int type, struct FTW *f)
+{
+	static const char *const windows[][2] = {
+		{"1997-09-01", "1998-01-01"}, {"2006-01-01", "2007-01-01"},
+		{"2019-01-01", "2019-04-01"}, {"2023-11-01", "2024-02-01"},
+		{"2024-03-01", "2024-06-01"}, {"2025-10-20", "2025-11-10"},
+		{"2028-01-01", "2028-04-01"}, {"2031-01-01", "2032-01-01"},
+	};
+	size_t n = strlen(path);
+
+	(void)sb;
+	(void)f;
+	if (type != FTW_F || n < 4 || strcmp(path + n - 4, ".ics"))
+		return 0;
+	/* The per-series cap bites there: it counts from the window (test_cap_and_horizon). */
+	if (!strcmp(path, "tests/ics/cap.ics"))
+		return 0;
+	window_files++;
+	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++)
+		check_window(path, T(windows[i][0]), T(windows[i][1]));
+	return 0;
+}
+
+static void test_window_skip(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+
+	/* The edge cases: zones at both ends, COUNT and UNTIL, overrides and duplicates. */
+	memset(&st, 0, sizeof(st));
+	CHECK_INT(read_cal("window.ics", "2028-01-01", "2028-04-01", NULL, &g, &st), 0);
+	CHECK_INT(st.skipped_events, 7);
+	CHECK(count_uid(&g, "moved-in", NULL) == 1); /* its master is years before */
+	CHECK(count_uid(&g, "kiritimati-edge", NULL) == 1);
+	CHECK(count_uid(&g, "samoa-edge", NULL) == 1);
+	CHECK(count_uid(&g, "leap-day", NULL) == 1);
+	CHECK(count_uid(&g, "count-byrule", NULL) == 1);
+	CHECK(count_uid(&g, "dup", NULL) == 0); /* the higher SEQUENCE is before the window */
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* Every calendar of the tree, in windows from 1997 to 2032. */
+	window_files = window_skipped = 0;
+	CHECK_INT(nftw("tests/ics", window_visit, 8, FTW_PHYS), 0);
+	CHECK_INT(nftw("samples", window_visit, 8, FTW_PHYS), 0);
+	CHECK(window_files >= 10);
+	CHECK(window_skipped > 0);
+}
+
 int main(void)
 {
 	util_verbosity = 0; /* the warnings are counted in ics_stats */
@@ -741,6 +873,7 @@ int main(void)
 	test_rrule_unknown_part();
 	test_zone_names();
 	test_never_silent();
+	test_window_skip();
 	ics_global_cleanup();
 	return TEST_DONE();
 }
