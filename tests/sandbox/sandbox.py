@@ -452,6 +452,7 @@ class Config:
         self.shuffle = not args.no_shuffle
         self.echo_trace_ids = args.echo_trace_ids
         self.portal_id = args.portal_id
+        self.ui_domain = args.ui_domain
         self.scopes = [x for x in (args.scopes or "").split(",") if x] if args.scopes is not None \
             else list(ALL_SCOPES)
         self.activity_types = [x for x in (args.activity_types or "").split(",") if x]
@@ -463,7 +464,8 @@ class Config:
                 "daily": self.daily, "search_rate": self.search_rate,
                 "latency_ms": self.latency_ms, "search_delay_ms": self.search_delay_ms,
                 "shuffle": self.shuffle, "echo_trace_ids": self.echo_trace_ids,
-                "portal_id": self.portal_id, "scopes": list(self.scopes),
+                "portal_id": self.portal_id, "ui_domain": self.ui_domain,
+                "scopes": list(self.scopes),
                 "activity_types": list(self.activity_types), "account_info": self.account_info}
 
 
@@ -1343,7 +1345,7 @@ class Api:
         return Resp(200, {"portalId": portal_id(), "accountType": "STANDARD",
                           "timeZone": "US/Eastern", "companyCurrency": "USD",
                           "additionalCurrencies": [], "utcOffset": "-05:00",
-                          "utcOffsetMilliseconds": -18000000, "uiDomain": "app.hubspot.com",
+                          "utcOffsetMilliseconds": -18000000, "uiDomain": self.sb.cfg.ui_domain,
                           "dataHostingLocation": "na1"})
 
     def token_info(self, ctx):
@@ -2080,7 +2082,8 @@ class Handler(BaseHTTPRequestHandler):
     def apply_config(self, sb, data):
         cfg = sb.cfg
         allowed = {"latency_ms", "rate", "search_delay_ms", "daily", "search_rate", "shuffle",
-                   "echo_trace_ids", "portal_id", "scopes", "activity_types", "account_info"}
+                   "echo_trace_ids", "portal_id", "ui_domain", "scopes", "activity_types",
+                   "account_info"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError("unknown config keys: %s" % ", ".join(sorted(unknown)))
@@ -2096,6 +2099,8 @@ class Handler(BaseHTTPRequestHandler):
             for k in ("scopes", "activity_types"):
                 if k in data:
                     setattr(cfg, k, [str(x) for x in data[k]])
+            if "ui_domain" in data:
+                cfg.ui_domain = str(data["ui_domain"])
             if "portal_id" in data:
                 cfg.portal_id = int(data["portal_id"])
                 _PORTAL[0] = cfg.portal_id
@@ -2126,8 +2131,8 @@ Admin API (no auth):
        actions: status reset slow truncate store_then_status store_then_reset rate_limit
   POST /_sandbox/reset [{"seed":false,"schema":false}]   POST /_sandbox/seed {...}
   POST /_sandbox/config {"latency_ms","rate","search_delay_ms","daily","search_rate",
-                         "shuffle","echo_trace_ids","portal_id","scopes","activity_types",
-                         "account_info"}
+                         "shuffle","echo_trace_ids","portal_id","ui_domain","scopes",
+                         "activity_types","account_info"}
 Strict mode: --specs DIR (or $SANDBOX_SPECS_DIR) also validates every body against HubSpot's
 official OpenAPI specs in DIR; --conformance-log FILE (or $SANDBOX_CONFORMANCE_LOG) appends both
 verdicts per body (tests/conformance/summary.py reads it).
@@ -2162,6 +2167,9 @@ def build_parser():
     p.add_argument("--random-seed", type=int, help="seed for result shuffling (reproducible order)")
     p.add_argument("--portal-id", type=int, default=PORTAL_ID,
                    help="the portal id account-info and token-info answer (default %d)" % PORTAL_ID)
+    p.add_argument("--ui-domain", default="app.hubspot.com",
+                   help="the uiDomain account-info answers (default app.hubspot.com; EU portals: "
+                   "app-eu1.hubspot.com)")
     p.add_argument("--scopes", metavar="S1,S2",
                    help="the token's scopes (default: every scope the tool can use)")
     p.add_argument("--activity-types", metavar="T1,T2",

@@ -355,11 +355,13 @@ class SandboxTest(unittest.TestCase):
             self.make_identity_property(self.sb)
 
     def test_account_info_and_token_info_name_the_portal(self):
-        self.sb.admin("POST", "config", {"portal_id": 987654})
+        self.assertEqual(self.sb.call("GET", "/account-info/v3/details")[2]["uiDomain"],
+                         "app.hubspot.com")
+        self.sb.admin("POST", "config", {"portal_id": 987654, "ui_domain": "app-eu1.hubspot.com"})
         try:
             st, _, body = self.sb.call("GET", "/account-info/v3/details")
-            self.assertEqual((st, body["portalId"]), (200, 987654))
-            self.assertIn("uiDomain", body)
+            self.assertEqual((st, body["portalId"], body["uiDomain"]),
+                             (200, 987654, "app-eu1.hubspot.com"))
             st, _, body = self.sb.call("POST", "/oauth/v2/private-apps/get/access-token-info",
                                        {"tokenKey": TOKEN})
             self.assertEqual((st, body["hubId"]), (200, 987654))
@@ -368,7 +370,7 @@ class SandboxTest(unittest.TestCase):
                                     {"tokenKey": "another"})
             self.assertEqual(st, 401)
         finally:
-            self.sb.admin("POST", "config", {"portal_id": 12345678})
+            self.sb.admin("POST", "config", {"portal_id": 12345678, "ui_domain": "app.hubspot.com"})
 
     def test_missing_scope_is_403_naming_it(self):
         every = self.sb.admin("GET", "config")["config"]["scopes"]
