@@ -148,7 +148,7 @@ static int preflight(struct run *r)
 	struct sbuf sb = SBUF_INIT;
 	enum hs_result hr;
 	cJSON *props;
-	char *problem, hex[17];
+	char *problem, *prefix, hex[17];
 
 	hr = portal_lookup(r->client, r->token, &p, &fail);
 	if (hr != HS_OK) {
@@ -160,6 +160,9 @@ static int preflight(struct run *r)
 	}
 	r->portal = p.id;
 	verbose("portal %lld (from %s)", p.id, p.source);
+	prefix = portal_meeting_url_prefix(&p); /* record links in the report and -v */
+	report_set_links(r->rep, prefix);
+	free(prefix);
 	portal_release(&p);
 	sbuf_adds(&sb, mapping_identity_property(r->map));
 	for (size_t i = 0; i < mapping_nproperties(r->map); i++)

@@ -37,6 +37,20 @@ static char *string_of(const cJSON *obj, const char *name)
 	return s && *s ? xstrdup(s) : NULL;
 }
 
+char *portal_meeting_url_prefix(const struct portal *p)
+{
+	const char *d = p->ui_domain;
+
+	if (!p->id || !d || !*d || strlen(d) > 253)
+		return NULL;
+	/* Only a host name goes into a link we print (never what a server made up). */
+	for (const char *c = d; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
+			return NULL;
+	return xasprintf("https://%s/contacts/%lld/record/0-47/", d, p->id);
+}
+
 enum hs_result portal_lookup(struct hs_client *c, const char *token, struct portal *p,
 			     struct hs_response *fail)
 {

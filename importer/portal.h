@@ -28,6 +28,15 @@ void portal_release(struct portal *p);
 enum hs_result portal_lookup(struct hs_client *c, const char *token, struct portal *p,
 			     struct hs_response *fail);
 
+/*
+ * The start of a meeting's record page in HubSpot's web app,
+ * "https://<uiDomain>/contacts/<portalId>/record/0-47/" (docs/hubspot-api.md,
+ * "Record links": the form HubSpot's own tools build; not in HubSpot's API
+ * reference), or NULL when the portal id or a plausible uiDomain (a host name:
+ * letters, digits, '.', '-') is not known. Free it.
+ */
+char *portal_meeting_url_prefix(const struct portal *p);
+
 /* GET /crm/v3/properties/meetings; on HS_OK *props is the answer (cJSON_Delete it). */
 enum hs_result portal_meeting_properties(struct hs_client *c, cJSON **props,
 					 struct hs_response *fail);

@@ -18,6 +18,7 @@ struct report {
 	cJSON *unmapped_organizers; /* object used as a set */
 	cJSON *unmatched_attendees;
 	long nunmatched;
+	char *link_prefix; /* https://<uiDomain>/contacts/<portal>/record/0-47/, or NULL */
 };
 
 static const char *const outcome_names[OUTCOME__COUNT] = {
@@ -84,7 +85,35 @@ void report_free(struct report *r)
 	cJSON_Delete(r->unmapped_organizers);
 	cJSON_Delete(r->unmatched_attendees);
 	free(r->path);
+	free(r->link_prefix);
 	free(r);
+}
+
+void report_set_links(struct report *r, const char *prefix)
+{
+	free(r->link_prefix);
+	r->link_prefix = prefix ? xstrdup(prefix) : NULL;
+}
+
+/*
+ * The meeting's record page, or NULL: no portal known, no id, an id that is not
+ * HubSpot's (digits), or a meeting just archived (its page is gone).
+ */
+static char *record_url(const struct report *r, enum outcome outcome, const char *hubspot_id)
+{
+	if (!r->link_prefix || !hubspot_id || !*hubspot_id || outcome == OUTCOME_ARCHIVED ||
+	    hubspot_id[strspn(hubspot_id, "0123456789")])
+		return NULL;
+	return xasprintf("%s%s", r->link_prefix, hubspot_id);
+}
+
+/* -v: the link of each meeting, as it is reported. */
+static void say_link(const char *url, enum outcome outcome, const char *action, const char *key)
+{
+	if (url)
+		verbose("%s %s: %s",
+			outcome == OUTCOME_PLANNED && action ? action : outcome_names[outcome],
+			key ? key : "", url);
 }
 
 static void spool_entry(struct report *r, cJSON *e)
@@ -106,10 +135,14 @@ void report_add(struct report *r, const struct meeting *m, enum outcome outcome,
 		const char *category)
 {
 	cJSON *e;
+	char *url = record_url(r, outcome, hubspot_id);
 
 	r->counts[outcome]++;
-	if (!r->spool)
+	say_link(url, outcome, action, m->key);
+	if (!r->spool) {
+		free(url);
 		return;
+	}
 	e = cJSON_CreateObject();
 	json_add_string_or_null(e, "key", m->key);
 	json_add_string_or_null(e, "uid", m->uid);
@@ -121,21 +154,26 @@ void report_add(struct report *r, const struct meeting *m, enum outcome outcome,
 	if (action)
 		cJSON_AddStringToObject(e, "action", action);
 	json_add_string_or_null(e, "hubspot_id", hubspot_id);
+	json_add_string_or_null(e, "hubspot_url", url);
 	json_add_string_or_null(e, "reason", reason);
 	if (category)
 		cJSON_AddStringToObject(e, "category", category);
 	spool_entry(r, e);
+	free(url);
 }
 
 void report_add_key(struct report *r, const char *key, const char *source, enum outcome outcome,
 		    const char *hubspot_id, const char *action, const char *reason)
 {
 	cJSON *e;
-	char *shown;
+	char *shown, *url = record_url(r, outcome, hubspot_id);
 
 	r->counts[outcome]++;
-	if (!r->spool)
+	say_link(url, outcome, action, key);
+	if (!r->spool) {
+		free(url);
 		return;
+	}
 	shown = source_redact(source);
 	e = cJSON_CreateObject();
 	json_add_string_or_null(e, "key", key);
@@ -144,9 +182,11 @@ void report_add_key(struct report *r, const char *key, const char *source, enum 
 	if (action)
 		cJSON_AddStringToObject(e, "action", action);
 	json_add_string_or_null(e, "hubspot_id", hubspot_id);
+	json_add_string_or_null(e, "hubspot_url", url);
 	json_add_string_or_null(e, "reason", reason);
 	spool_entry(r, e);
 	free(shown);
+	free(url);
 }
 
 void report_note(struct report *r, const char *fmt, ...)

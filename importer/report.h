@@ -34,6 +34,14 @@ struct report *report_new(const char *path);
 void report_free(struct report *r);
 
 /*
+ * Record links: `prefix` is the start of a meeting's page in HubSpot
+ * (portal_meeting_url_prefix), or NULL when the portal is not known. From then
+ * on every entry has "hubspot_url" (its id appended; null without an id, for an
+ * archived meeting, or with no prefix), and -v prints "OUTCOME KEY: URL".
+ */
+void report_set_links(struct report *r, const char *prefix);
+
+/*
  * One occurrence's outcome. Strings are copied. `action` is the planned
  * action for dry runs ("create", "update", ...) or NULL; `reason` says why it
  * was skipped or failed (HubSpot's message), `category` HubSpot's category.

@@ -1,4 +1,5 @@
 /* Unit tests for importer/report.c: the --report file. */
+#include "portal.h"
 #include "report.h"
 #include "test.h"
 #include "util.h"
@@ -184,11 +185,70 @@ static void test_created_up_front(void)
 	free(bad);
 }
 
+/* Record links: the prefix from the portal, the id appended; none without a portal. */
+static void test_links(void)
+{
+	char dir[] = "/tmp/t-report.XXXXXX";
+	struct portal p = {.id = 4242, .ui_domain = xstrdup("app-eu1.hubspot.com")};
+	struct meeting a = fake("uid-a", "s");
+	char *path, *text, *prefix;
+	struct report *r;
+	cJSON *j, *occ;
+
+	prefix = portal_meeting_url_prefix(&p);
+	CHECK_STR(prefix, "https://app-eu1.hubspot.com/contacts/4242/record/0-47/");
+	free(p.ui_domain);
+	/* not a host name, no uiDomain, no portal id: no link */
+	p.ui_domain = xstrdup("evil.example/\033[31m");
+	CHECK(portal_meeting_url_prefix(&p) == NULL);
+	free(p.ui_domain);
+	p.ui_domain = NULL;
+	CHECK(portal_meeting_url_prefix(&p) == NULL);
+	p.ui_domain = xstrdup("app.hubspot.com");
+	p.id = 0;
+	CHECK(portal_meeting_url_prefix(&p) == NULL);
+	portal_release(&p);
+
+	CHECK(mkdtemp(dir) != NULL);
+	path = xasprintf("%s/r.json", dir);
+	r = report_new(path);
+	report_add(r, &a, OUTCOME_CREATED, "901", NULL, NULL, NULL); /* portal not known yet */
+	report_set_links(r, prefix);
+	report_add(r, &a, OUTCOME_CREATED, "902", NULL, NULL, NULL);
+	report_add(r, &a, OUTCOME_FAILED, NULL, NULL, "bad", NULL);
+	report_add_key(r, "uid-c", "cal.ics", OUTCOME_ARCHIVED, "77", "remove:archive", "gone");
+	report_add_key(r, "uid-d", "cal.ics", OUTCOME_UNCHANGED, "78", NULL, NULL);
+	report_add(r, &a, OUTCOME_CREATED, "9x", NULL, NULL, NULL); /* not HubSpot's id */
+	CHECK_INT(report_write(r, false), 0);
+	CHECK_INT(file_read_all(path, &text, NULL), 0);
+	j = cJSON_Parse(text);
+	CHECK(j != NULL);
+	occ = cJSON_GetObjectItem(j, "occurrences");
+	CHECK_INT(cJSON_GetArraySize(occ), 6);
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 0), "hubspot_url")));
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 1), "hubspot_url")->valuestring,
+		  "https://app-eu1.hubspot.com/contacts/4242/record/0-47/902");
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 2), "hubspot_url")));
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "hubspot_url")));
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 4), "hubspot_url")->valuestring,
+		  "https://app-eu1.hubspot.com/contacts/4242/record/0-47/78");
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 5), "hubspot_url")));
+	cJSON_Delete(j);
+	free(text);
+	report_free(r);
+	meeting_release(&a);
+	free(prefix);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
 int main(void)
 {
 	test_created_up_front();
 	test_report_file();
 	test_report_symlink();
 	test_no_path();
+	test_links();
 	return TEST_DONE();
 }
