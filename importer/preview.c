@@ -22,6 +22,7 @@ struct preview {
 	struct meeting *shown;
 	size_t nshown;
 	long total, to_import, skipped, errors;
+	long bad_events; /* events the calendars could not use (see warnings) */
 	struct rule_count *rules;
 	size_t nrules;
 	char **calendars;
@@ -68,6 +69,18 @@ static void count_rule(struct preview *p, const char *reason)
 	p->nrules++;
 }
 
+/* Start-time order (UTC ISO strings and dates sort as text), then calendar, then key. */
+static int meeting_cmp(const void *a, const void *b)
+{
+	const struct meeting *x = a, *y = b;
+	int c = strcmp(x->start ? x->start : "", y->start ? y->start : "");
+
+	if (c)
+		return c;
+	c = strcmp(x->source ? x->source : "", y->source ? y->source : "");
+	return c ? c : strcmp(x->key ? x->key : "", y->key ? y->key : "");
+}
+
 void preview_add(struct preview *p, const struct occurrence *occ)
 {
 	struct meeting mt;
@@ -83,21 +96,22 @@ void preview_add(struct preview *p, const struct occurrence *occ)
 	} else {
 		p->to_import++;
 	}
-	if (p->nshown < (size_t)p->limit)
+	/* The `limit` earliest occurrences (by start), whatever the order they are read in. */
+	if (p->nshown < (size_t)p->limit) {
 		p->shown[p->nshown++] = mt;
-	else
-		meeting_release(&mt);
-}
+	} else {
+		size_t last = 0;
 
-static int meeting_cmp(const void *a, const void *b)
-{
-	const struct meeting *x = a, *y = b;
-	int c = strcmp(x->source ? x->source : "", y->source ? y->source : "");
-
-	if (c)
-		return c;
-	c = strcmp(x->start ? x->start : "", y->start ? y->start : "");
-	return c ? c : strcmp(x->key, y->key);
+		for (size_t i = 1; i < p->nshown; i++)
+			if (meeting_cmp(&p->shown[i], &p->shown[last]) > 0)
+				last = i;
+		if (p->nshown && meeting_cmp(&mt, &p->shown[last]) < 0) {
+			meeting_release(&p->shown[last]);
+			p->shown[last] = mt;
+		} else {
+			meeting_release(&mt);
+		}
+	}
 }
 
 /* ---- JSON -------------------------------------------------------------------------------- */
@@ -305,6 +319,7 @@ static int terminal_width(FILE *out)
 
 int preview_finish(struct preview *p, FILE *out)
 {
+	size_t unreadable = 0;
 	int rc = 0;
 
 	qsort(p->shown, p->nshown, sizeof(*p->shown), meeting_cmp);
@@ -314,10 +329,14 @@ int preview_finish(struct preview *p, FILE *out)
 		print_table(p, out, terminal_width(out));
 	fflush(out);
 	for (size_t i = 0; i < p->ncalendars; i++) {
-		if (!p->calendar_ok[i])
-			rc = EXIT_USAGE;
+		unreadable += !p->calendar_ok[i];
 		free(p->calendars[i]);
 	}
+	/* A gate: 2 when nothing could be read; 1 when something is wrong but some was read. */
+	if (p->ncalendars && unreadable == p->ncalendars)
+		rc = EXIT_USAGE;
+	else if (unreadable || p->errors || p->bad_events)
+		rc = EXIT_PARTIAL;
 	for (size_t i = 0; i < p->nshown; i++)
 		meeting_release(&p->shown[i]);
 	for (size_t i = 0; i < p->nrules; i++)
@@ -350,6 +369,7 @@ int preview_run(const struct mapping *m, const char *const *calendars, size_t n,
 		if (!calendar_open(&cal, calendars[i], NULL)) {
 			ok = ics_read(cal.path, cal.display, cal.source, opt, preview_cb, p, &st) ==
 			     0;
+			p->bad_events += st.bad_events;
 			preview_add_calendar(p, cal.display, ok);
 			ics_stats_release(&st);
 			calendar_close(&cal);

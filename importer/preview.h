@@ -22,7 +22,9 @@ void preview_add_calendar(struct preview *p, const char *display, bool ok);
 /*
  * Print the preview to `out` — a table (values cut to the terminal's width
  * when `out` is a terminal), or one JSON document with `json` — and free p.
- * Returns 0 when every calendar was read, else 2 (EXIT_USAGE).
+ * Returns 0 when every calendar was read whole and every occurrence mapped; 1
+ * (EXIT_PARTIAL) when an occurrence had a mapping error, an event could not be
+ * used or a calendar could not be read; 2 (EXIT_USAGE) when no calendar could.
  */
 int preview_finish(struct preview *p, FILE *out);
 
@@ -31,8 +33,8 @@ int preview_finish(struct preview *p, FILE *out);
  * (path, "-" or URL, through calendar_open() and ics_read() with `opt`), map
  * every occurrence with `m`, and print the preview of the first `limit` with
  * the counts (to import, skipped by rule, errors). With no calendar, only says
- * that the mapping is valid. Returns an exit code: 0, or 2 when a calendar
- * could not be read.
+ * that the mapping is valid. The preview shows the `limit` earliest
+ * occurrences in start-time order. Returns preview_finish()'s exit code.
  */
 int preview_run(const struct mapping *m, const char *const *calendars, size_t n,
 		const struct ics_options *opt, bool json, int limit, FILE *out);

@@ -9,7 +9,8 @@ test_expect_success 'check with no calendar validates the built-in default mappi
 '
 for m in default outlook google; do
 	test_expect_success "mappings/$m.yaml loads and previews every sample (table)" '
-		"$BIN" check -m "$ROOT/mappings/'$m'.yaml" --limit 5 "$S"/*.ics >out 2>err &&
+		rc=0; "$BIN" check -m "$ROOT/mappings/'$m'.yaml" --limit 5 "$S"/*.ics >out 2>err || rc=$?
+		[ "$rc" = 1 ] && # the gate: malformed.ics has events that could not be used
 		grep -q "^mapping .*mappings/'$m'.yaml: valid$" out &&
 		grep -q "^      hs_timestamp  *20[0-9-]*T[0-9:]*Z$" out &&
 		grep -q "^      ics2hubspot_key " out &&
@@ -29,7 +30,8 @@ for m in default outlook google; do
 	'
 done
 test_expect_success 'the default mapping skips private and confidential events, naming the rule' '
-	"$BIN" check --json --limit 1000 "$S"/*.ics >d.json 2>/dev/null &&
+	rc=0; "$BIN" check --json --limit 1000 "$S"/*.ics >d.json 2>/dev/null || rc=$?
+	[ "$rc" = 1 ] &&
 	jget d.json "sorted(set(p[\"skip_reason\"] for p in d[\"preview\"] if p[\"action\"] == \"skip\"))" >reasons &&
 	grep -q "filters.skip_private (CLASS:PRIVATE)" reasons &&
 	grep -q "filters.skip_private (CLASS:CONFIDENTIAL)" reasons &&
@@ -55,6 +57,21 @@ test_expect_success 'every broken mapping in tests/mapping/ is refused with exit
 test_expect_success 'a typo in a filter name is caught with its position and a suggestion' '
 	! "$BIN" check -m "$ROOT/tests/mapping/err-unknown-filter.yaml" 2>err &&
 	grep -qx "ics2hubspot: error: $ROOT/tests/mapping/err-unknown-filter.yaml:7:55: unknown filter '"'"'trunc'"'"' (did you mean '"'"'truncate'"'"'?)" err
+'
+test_expect_success 'check is a gate: 0 clean, 1 when an event or a calendar could not be used' '
+	"$BIN" check "$S/allday.ics" >out 2>err &&
+	rc=0; "$BIN" check "$S/malformed.ics" >out 2>err || rc=$?; [ "$rc" = 1 ] &&
+	rc=0; "$BIN" check "$S/allday.ics" nosuch.ics >out 2>err || rc=$?; [ "$rc" = 1 ]
+'
+test_expect_success 'the preview shows the earliest occurrences, in start-time order' '
+	printf "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" >late.ics &&
+	for d in 20300305 20300303 20300301; do
+		printf "BEGIN:VEVENT\r\nUID:late-$d@x\r\nDTSTAMP:20300101T000000Z\r\nDTSTART:${d}T090000Z\r\nSUMMARY:L$d\r\nEND:VEVENT\r\n" >>late.ics
+	done &&
+	printf "END:VCALENDAR\r\n" >>late.ics &&
+	sed "s/late-/early-/; s/203003/203002/; s/SUMMARY:L/SUMMARY:E/" late.ics >early.ics &&
+	"$BIN" check --json --limit 4 late.ics early.ics >p.json 2>err &&
+	[ "$(jget p.json "[p[\"start\"][:10] for p in d[\"preview\"]] == [\"2030-02-01\", \"2030-02-03\", \"2030-02-05\", \"2030-03-01\"]")" = True ]
 '
 test_expect_success 'an unreadable calendar makes check exit 2' '
 	rc=0; "$BIN" check nosuch.ics >out 2>err || rc=$?
