@@ -83,7 +83,7 @@ static const struct cli_option options[] = {
 	{"remote", 0, CLI_FLAG, F(remote), 0, NULL,
 	 "also ask the portal for its meeting properties"},
 	{"limit", 0, CLI_POSITIVE, F(limit), 0, "N",
-	 "how many occurrences to preview (default 10)"},
+	 "how many occurrences to preview, the earliest first (default 10)"},
 	{"run", 0, CLI_POSITIVE, F(run_id), 0, "N", "the run to undo ('state list' shows them)"},
 	{"yes", 'y', CLI_FLAG, F(yes), 0, NULL, "do not ask (needed when not on a terminal)"},
 	/* every command takes these three */

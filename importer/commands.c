@@ -127,11 +127,24 @@ int cmd_expand(const struct app_options *o)
 	return partial ? EXIT_PARTIAL : EXIT_DONE;
 }
 
+/* check --remote --json: what the check printed, as {level, message} objects. */
+static void remote_cb(char *level, char *text, void *data)
+{
+	cJSON *w = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(w, "level", level);
+	cJSON_AddStringToObject(w, "message", text);
+	cJSON_AddItemToArray(data, w);
+	free(level);
+	free(text);
+}
+
 /*
  * check --remote: ask the portal for its meeting properties and check every
- * mapped property exists, is writable, and that enum values are options.
+ * mapped property exists, is writable, and that enum values are options. The
+ * findings go into `findings` ({"ok": bool, "messages": [...]}) for --json.
  */
-static int check_remote(const struct mapping *m, const struct app_options *o)
+static int check_remote(const struct mapping *m, const struct app_options *o, cJSON *findings)
 {
 	struct hs_options ho = {.api_base = app_api_base(o),
 				.rate_max = o->rate_max,
@@ -140,10 +153,14 @@ static int check_remote(const struct mapping *m, const struct app_options *o)
 	struct hs_client *c;
 	enum hs_result hr;
 	char *token = app_token(o);
+	cJSON *messages = cJSON_CreateArray();
 	int rc;
 
-	if (!token)
+	if (!token) {
+		cJSON_Delete(messages);
 		return EXIT_USAGE;
+	}
+	msg_set_sink(remote_cb, messages);
 	ho.token = token;
 	c = hs_client_new(&ho);
 	hr = hs_call(c, "GET", "/crm/v3/properties/meetings", NULL, true, &resp);
@@ -157,6 +174,9 @@ static int check_remote(const struct mapping *m, const struct app_options *o)
 		info("%s: every mapped property exists in the portal", mapping_path(m));
 		rc = EXIT_DONE;
 	}
+	msg_set_sink(NULL, NULL);
+	cJSON_AddBoolToObject(findings, "ok", rc == EXIT_DONE);
+	cJSON_AddItemToObject(findings, "messages", messages);
 	hs_response_release(&resp);
 	hs_client_free(c);
 	memset(token, 0, strlen(token));
@@ -168,16 +188,27 @@ int cmd_check(const struct app_options *o)
 {
 	struct mapping *m = mapping_load(o->mapping);
 	struct ics_options io;
+	cJSON *remote = NULL;
 	int rc = EXIT_DONE;
 
 	if (!m)
 		return EXIT_USAGE;
-	if (o->remote)
-		rc = check_remote(m, o);
+	if (o->remote) {
+		remote = cJSON_CreateObject();
+		rc = check_remote(m, o, remote);
+	}
 	app_ics_options(o, &io);
-	if (rc == EXIT_DONE)
-		rc = preview_run(m, (const char *const *)o->args, o->nargs, &io, o->json,
-				 (int)o->limit, stdout);
+	/*
+	 * --json always prints one document, carrying the remote findings too
+	 * (unless there was no token to ask with); the worse exit code wins.
+	 */
+	if (rc == EXIT_DONE || (o->json && cJSON_GetObjectItemCaseSensitive(remote, "messages"))) {
+		int prc = preview_run(m, (const char *const *)o->args, o->nargs, &io, o->json,
+				      (int)o->limit, remote, stdout);
+
+		rc = prc > rc ? prc : rc;
+	}
+	cJSON_Delete(remote);
 	mapping_free(m);
 	ics_global_cleanup();
 	return rc;

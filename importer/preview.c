@@ -28,6 +28,8 @@ struct preview {
 	char **calendars;
 	bool *calendar_ok;
 	size_t ncalendars;
+	cJSON *warnings; /* [{calendar, level, message}] printed while the calendars were read */
+	const cJSON *remote; /* check --remote's findings (borrowed), or NULL */
 };
 
 struct preview *preview_new(const struct mapping *m, bool json, int limit)
@@ -38,6 +40,7 @@ struct preview *preview_new(const struct mapping *m, bool json, int limit)
 	p->json = json;
 	p->limit = limit < 0 ? PREVIEW_DEFAULT_LIMIT : limit;
 	p->shown = xcalloc((size_t)p->limit + 1, sizeof(*p->shown));
+	p->warnings = cJSON_CreateArray();
 	return p;
 }
 
@@ -178,6 +181,9 @@ static void print_json(struct preview *p, FILE *out)
 		cJSON_AddBoolToObject(c, "read", p->calendar_ok[i]);
 		cJSON_AddItemToArray(a, c);
 	}
+	cJSON_AddItemReferenceToObject(j, "warnings", p->warnings);
+	if (p->remote)
+		cJSON_AddItemToObject(j, "remote", cJSON_Duplicate(p->remote, 1));
 	cJSON_AddNumberToObject(j, "occurrences", (double)p->total);
 	cJSON_AddNumberToObject(j, "to_import", (double)p->to_import);
 	cJSON_AddNumberToObject(j, "skipped", (double)p->skipped);
@@ -345,6 +351,7 @@ int preview_finish(struct preview *p, FILE *out)
 	free(p->shown);
 	free(p->calendars);
 	free(p->calendar_ok);
+	cJSON_Delete(p->warnings);
 	free(p);
 	return rc;
 }
@@ -355,18 +362,46 @@ static int preview_cb(const struct occurrence *occ, void *data)
 	return 0;
 }
 
+struct warning_sink {
+	struct preview *p;
+	const char *calendar;
+};
+
+/* Keep the warnings and errors printed while a calendar is read (for --json). */
+static void warning_cb(char *level, char *text, void *data)
+{
+	struct warning_sink *ws = data;
+
+	if (strcmp(level, "info")) {
+		cJSON *w = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(w, "calendar", ws->calendar);
+		cJSON_AddStringToObject(w, "level", level);
+		cJSON_AddStringToObject(w, "message", text);
+		cJSON_AddItemToArray(ws->p->warnings, w);
+	}
+	free(level);
+	free(text);
+}
+
 int preview_run(const struct mapping *m, const char *const *calendars, size_t n,
-		const struct ics_options *opt, bool json, int limit, FILE *out)
+		const struct ics_options *opt, bool json, int limit, const cJSON *remote, FILE *out)
 {
 	struct preview *p = preview_new(m, json, limit);
 
+	p->remote = remote;
 	for (size_t i = 0; i < n; i++) {
 		struct ics_stats st;
 		struct calendar cal;
+		struct warning_sink ws = {p, NULL};
+		char *shown = source_redact(calendars[i]);
 		bool ok = false;
 
+		ws.calendar = shown;
+		msg_set_sink(warning_cb, &ws);
 		memset(&st, 0, sizeof(st));
 		if (!calendar_open(&cal, calendars[i], NULL)) {
+			ws.calendar = cal.display;
 			ok = ics_read(cal.path, cal.display, cal.source, opt, preview_cb, p, &st) ==
 			     0;
 			p->bad_events += st.bad_events;
@@ -374,11 +409,10 @@ int preview_run(const struct mapping *m, const char *const *calendars, size_t n,
 			ics_stats_release(&st);
 			calendar_close(&cal);
 		} else {
-			char *shown = source_redact(calendars[i]);
-
 			preview_add_calendar(p, shown, false);
-			free(shown);
 		}
+		msg_set_sink(NULL, NULL);
+		free(shown);
 	}
 	return preview_finish(p, out);
 }

@@ -34,9 +34,13 @@ int preview_finish(struct preview *p, FILE *out);
  * every occurrence with `m`, and print the preview of the first `limit` with
  * the counts (to import, skipped by rule, errors). With no calendar, only says
  * that the mapping is valid. The preview shows the `limit` earliest
- * occurrences in start-time order. Returns preview_finish()'s exit code.
+ * occurrences in start-time order; with `json` the document also carries the
+ * warnings printed while the calendars were read and `remote` (check
+ * --remote's findings, borrowed; NULL when not asked). Returns
+ * preview_finish()'s exit code.
  */
 int preview_run(const struct mapping *m, const char *const *calendars, size_t n,
-		const struct ics_options *opt, bool json, int limit, FILE *out);
+		const struct ics_options *opt, bool json, int limit, const cJSON *remote,
+		FILE *out);
 
 #endif

@@ -18,6 +18,15 @@
 
 int util_verbosity = 1;
 
+static msg_sink_fn msg_sink;
+static void *msg_sink_data;
+
+void msg_set_sink(msg_sink_fn fn, void *data)
+{
+	msg_sink = fn;
+	msg_sink_data = data;
+}
+
 /* Colour only for a person at a terminal who did not ask for none (no-color.org). */
 static bool use_colour(void)
 {
@@ -47,6 +56,12 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap, const char *su
 	sbuf_addf(&sb, "%s: %s%s%s%s%s\n", PROGRAM_NAME, on, prefix, off, body,
 		  suffix ? suffix : "");
 	fputs(sb.buf, stderr);
+	if (msg_sink) {
+		char *text = xasprintf("%s%s", body, suffix ? suffix : "");
+		size_t plen = strcspn(prefix, ":");
+
+		msg_sink(plen ? xstrndup(prefix, plen) : xstrdup("info"), text, msg_sink_data);
+	}
 	free(body);
 	sbuf_release(&sb);
 }

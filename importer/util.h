@@ -46,6 +46,15 @@ extern int util_verbosity;
  * and NO_COLOR is unset or empty (https://no-color.org).
  */
 
+/*
+ * A sink that also receives every message printed (besides stderr): `level` is
+ * "error", "warning", "fatal" or "info", `text` the message without the
+ * "ics2hubspot: " prefix. Both strings are the sink's to free. NULL: none.
+ * `check --json` uses it to carry the warnings in its document.
+ */
+typedef void (*msg_sink_fn)(char *level, char *text, void *data);
+void msg_set_sink(msg_sink_fn fn, void *data);
+
 /* "ics2hubspot: error: ..." on stderr; returns -1 so callers can `return error(...)`. */
 int error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Like error(), followed by ": strerror(errno)". */

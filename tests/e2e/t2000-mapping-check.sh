@@ -73,6 +73,15 @@ test_expect_success 'the preview shows the earliest occurrences, in start-time o
 	"$BIN" check --json --limit 4 late.ics early.ics >p.json 2>err &&
 	[ "$(jget p.json "[p[\"start\"][:10] for p in d[\"preview\"]] == [\"2030-02-01\", \"2030-02-03\", \"2030-02-05\", \"2030-03-01\"]")" = True ]
 '
+test_expect_success 'check --json carries the warnings printed while reading, per calendar' '
+	rc=0; "$BIN" check --json "$S/malformed.ics" nosuch.ics >w.json 2>err || rc=$?
+	[ "$rc" = 1 ] &&
+	[ "$(jget w.json "len(d[\"warnings\"])")" = "$(grep -c "^ics2hubspot: \(warning\|error\): " err)" ] &&
+	jget w.json "[w[\"message\"] for w in d[\"warnings\"] if w[\"calendar\"].endswith(\"malformed.ics\") and w[\"level\"] == \"warning\"]" | grep -q "no-dtstart@example.net: VEVENT without a usable DTSTART" &&
+	jget w.json "[w[\"level\"] + \" \" + w[\"message\"] for w in d[\"warnings\"] if w[\"calendar\"] == \"nosuch.ics\"]" | grep -q "error cannot open nosuch.ics" &&
+	"$BIN" check --json "$S/allday.ics" >c.json 2>err &&
+	[ "$(jget c.json "len(d[\"warnings\"])")" = 0 ] && [ "$(jget c.json "\"remote\" in d")" = False ]
+'
 test_expect_success 'an unreadable calendar makes check exit 2' '
 	rc=0; "$BIN" check nosuch.ics >out 2>err || rc=$?
 	[ "$rc" = 2 ] && grep -q "nosuch.ics" err
