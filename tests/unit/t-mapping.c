@@ -844,13 +844,14 @@ static void test_remote(void)
 
 /* ---- check's preview -------------------------------------------------------------------- */
 
-static char *preview_text(struct preview *p)
+/* The preview's text; preview_finish()'s exit code must be `rc` (1: a mapping error). */
+static char *preview_text(struct preview *p, int rc)
 {
 	FILE *f = tmpfile();
 	char *text;
 	long n;
 
-	CHECK_INT(preview_finish(p, f), 0);
+	CHECK_INT(preview_finish(p, f), rc);
 	n = ftell(f);
 	rewind(f);
 	text = xmalloc((size_t)n + 1);
@@ -881,7 +882,7 @@ static void test_preview(void)
 	bad_time(&c);
 	free(c.uid);
 	c.uid = xstrdup("bad-1");
-	/* JSON: all three counted, two shown */
+	/* JSON: all three counted, the two earliest shown (same start: then by key) */
 	p = preview_new(m, true, 2);
 	preview_add_calendar(p, "cal.ics", true);
 	preview_add(p, &a);
@@ -889,7 +890,7 @@ static void test_preview(void)
 	capture_begin();
 	preview_add(p, &c);
 	capture_end();
-	text = preview_text(p);
+	text = preview_text(p, 1); /* the gate: an occurrence with a mapping error */
 	j = cJSON_Parse(text);
 	CHECK(j != NULL);
 	CHECK_INT(cJSON_GetObjectItem(j, "occurrences")->valueint, 3);
@@ -920,9 +921,10 @@ static void test_preview(void)
 		cJSON_GetStringValue(cJSON_GetObjectItem(
 			cJSON_GetArrayItem(cJSON_GetObjectItem(first, "associations"), 0), "type")),
 		"deal");
-	CHECK_STR(
-		cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(pv, 1), "skip_reason")),
-		"filters.skip_private (CLASS:PRIVATE)");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(pv, 1), "key")),
+		  "bad-1");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(pv, 1), "action")),
+		  "error");
 	CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(pv, 1), "properties") == NULL);
 	cJSON_Delete(j);
 	free(text);
@@ -931,7 +933,7 @@ static void test_preview(void)
 	preview_add_calendar(p, "cal.ics", true);
 	preview_add(p, &a);
 	preview_add(p, &b);
-	text = preview_text(p);
+	text = preview_text(p, 0);
 	CHECK(strstr(text, "mapping ") == text);
 	CHECK(strstr(text, "  1  cal.ics:7  2024-03-01T09:30:00Z  Quarterly review\n") != NULL);
 	CHECK(strstr(text, "      hs_meeting_title           Quarterly review\n") != NULL);
