@@ -119,6 +119,7 @@ struct run {
 	bool stopped; /* HubSpot stopped the run */
 	enum hs_result stop;
 	long long portal; /* the portal the token belongs to (pre-flight), 0 before */
+	char *ui_domain; /* the portal's uiDomain (account-info), or NULL */
 	struct fail_group *fails; /* failed occurrences by message, printed once each at the end */
 	size_t nfails, fails_cap;
 	char *check_hash; /* what the pre-flight checked: identity + mapped property names */
@@ -134,6 +135,77 @@ static void stop_with(struct run *r, enum hs_result hr)
 	r->stop = hr;
 }
 
+/* Which portal the token belongs to: asked once per run, or known from the state. */
+static int learn_portal(struct run *r)
+{
+	struct hs_response fail;
+	struct portal p;
+	enum hs_result hr;
+	char *prefix;
+
+	if (r->portal)
+		return 0;
+	hr = portal_lookup(r->client, r->token, &p, &fail);
+	if (hr != HS_OK) {
+		error("cannot learn which HubSpot portal the token belongs to: %s",
+		      fail.message ? fail.message : hs_result_name(hr));
+		hs_response_release(&fail);
+		note_stop(r, hr);
+		return -1;
+	}
+	r->portal = p.id;
+	free(r->ui_domain);
+	r->ui_domain = p.ui_domain ? xstrdup(p.ui_domain) : NULL;
+	verbose("portal %lld (from %s)", p.id, p.source);
+	prefix = portal_meeting_url_prefix(&p); /* record links in the report and -v */
+	report_set_links(r->rep, prefix);
+	free(prefix);
+	portal_release(&p);
+	return 0;
+}
+
+/*
+ * The state's rows are those of the run's portal (API base + portal id): a
+ * token the state has seen is known without a request (a quiet run still
+ * sends nothing); a dry run, which sends nothing, plans against the portal
+ * last used at the API base.
+ */
+static int use_portal(struct run *r)
+{
+	const char *base = app_api_base(r->o);
+	char *fp;
+	int known;
+
+	if (!r->st)
+		return 0;
+	if (r->o->dry_run) {
+		long long id = 0;
+
+		if (state_last_portal(r->st, base, &id) < 0 ||
+		    state_use_portal(r->st, base, id, NULL) < 0)
+			return -1;
+		return 0;
+	}
+	fp = portal_token_fingerprint(base, r->token);
+	known = state_token_portal(r->st, base, fp, &r->portal, &r->ui_domain);
+	if (known < 0 || (!known && learn_portal(r) < 0) ||
+	    state_use_portal(r->st, base, r->portal, r->ui_domain) < 0 ||
+	    (!known && state_token_set(r->st, fp) < 0)) {
+		free(fp);
+		return -1;
+	}
+	free(fp);
+	if (known) {
+		/* Record links as learn_portal() sets them, from what the state remembers. */
+		struct portal p = {.id = r->portal, .ui_domain = r->ui_domain};
+		char *prefix = portal_meeting_url_prefix(&p);
+
+		report_set_links(r->rep, prefix);
+		free(prefix);
+	}
+	return 0;
+}
+
 /*
  * Before anything is created: which portal, and does it have the identity
  * property and every mapped property (writable)? The answer is kept in the
@@ -144,26 +216,13 @@ static int preflight(struct run *r)
 {
 	const char *base = app_api_base(r->o);
 	struct hs_response fail;
-	struct portal p;
 	struct sbuf sb = SBUF_INIT;
 	enum hs_result hr;
 	cJSON *props;
-	char *problem, *prefix, hex[17];
+	char *problem, hex[17];
 
-	hr = portal_lookup(r->client, r->token, &p, &fail);
-	if (hr != HS_OK) {
-		error("cannot learn which HubSpot portal the token belongs to: %s",
-		      fail.message ? fail.message : hs_result_name(hr));
-		hs_response_release(&fail);
-		note_stop(r, hr);
+	if (learn_portal(r) < 0)
 		return -1;
-	}
-	r->portal = p.id;
-	verbose("portal %lld (from %s)", p.id, p.source);
-	prefix = portal_meeting_url_prefix(&p); /* record links in the report and -v */
-	report_set_links(r->rep, prefix);
-	free(prefix);
-	portal_release(&p);
 	sbuf_adds(&sb, mapping_identity_property(r->map));
 	for (size_t i = 0; i < mapping_nproperties(r->map); i++)
 		sbuf_addf(&sb, ",%s", mapping_property_name(r->map, i));
@@ -1649,6 +1708,7 @@ static void print_plan(struct run *r)
 
 static void run_release(struct run *r)
 {
+	free(r->ui_domain);
 	for (size_t i = 0; i < r->nfails; i++) {
 		free(r->fails[i].why);
 		free(r->fails[i].first);
@@ -1811,6 +1871,15 @@ int cmd_import(const struct app_options *o)
 		};
 
 		r.client = hs_client_new(&ho);
+	}
+
+	/* 0. The portal: the state's rows used are that portal's. */
+	if (use_portal(&r) < 0) {
+		if (!r.stopped) {
+			r.state_errors++;
+			rc = EXIT_USAGE;
+		}
+		goto finish;
 	}
 
 	/* 1. Leftovers of a run that died: resolved before anything is created. */

@@ -171,3 +171,15 @@ char *portal_preflight(const struct mapping *m, const cJSON *properties)
 	}
 	return NULL;
 }
+
+char *portal_token_fingerprint(const char *api_base, const char *token)
+{
+	struct sbuf sb = SBUF_INIT;
+	char hex[17];
+
+	sbuf_addf(&sb, "ics2hubspot token\n%s\n%s", api_base, token);
+	hash64_hex(hash64(sb.buf, sb.len, HASH64_SEED), hex, sizeof(hex));
+	memset(sb.buf, 0, sb.len);
+	sbuf_release(&sb);
+	return xstrdup(hex);
+}

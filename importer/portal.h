@@ -37,6 +37,13 @@ enum hs_result portal_lookup(struct hs_client *c, const char *token, struct port
  */
 char *portal_meeting_url_prefix(const struct portal *p);
 
+/*
+ * What the state remembers of a token to know its portal without asking:
+ * a 64-bit hash of the API base and the token (16 hex digits; free it). Not the
+ * token, and not enough to recover it.
+ */
+char *portal_token_fingerprint(const char *api_base, const char *token);
+
 /* GET /crm/v3/properties/meetings; on HS_OK *props is the answer (cJSON_Delete it). */
 enum hs_result portal_meeting_properties(struct hs_client *c, cJSON **props,
 					 struct hs_response *fail);

@@ -13,7 +13,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 struct state {
 	char *path;
@@ -22,7 +22,19 @@ struct state {
 	bool readonly;
 	bool in_txn; /* a state_txn_begin() is open */
 	bool creating; /* create_state(): the one place a database without schema is new */
+	bool scoped; /* state_use_portal() was called: rows are those of `portal` */
+	long portal; /* portals.id of the run's portal */
 };
+
+/*
+ * The portal scope: every statement that reads or writes calendars or
+ * occurrences names the portal as parameter ?50, which prep() binds to the
+ * scope (NULL when unscoped: the state commands see every portal).
+ */
+#define P_ARG	  "?50"
+#define P_ARG_N	  50
+#define IN_PORTAL " portal = coalesce(" P_ARG ", portal)"
+#define P_INS	  "coalesce(" P_ARG ", 0)" /* unscoped writes (state commands, tests): portal 0 */
 
 static const char *const status_names[STATE_NSTATUS] = {
 	[STATE_PENDING] = "pending",   [STATE_CREATED] = "created",	[STATE_FAILED] = "failed",
@@ -122,6 +134,8 @@ static sqlite3_stmt *prep(struct state *st, const char *sql)
 		db_error(st, "cannot prepare a statement");
 		return NULL;
 	}
+	if (st->scoped && sqlite3_bind_parameter_count(s) >= P_ARG_N)
+		sqlite3_bind_int64(s, P_ARG_N, st->portal);
 	return s;
 }
 
@@ -288,6 +302,60 @@ static int take_lock(struct state *st)
 	return 0;
 }
 
+/*
+ * Version 3: every calendar and occurrence row belongs to a portal (`portal`
+ * = portals.id; 0 = a row from before version 3, not yet adopted); the status
+ * deleted_in_hubspot; the table of token fingerprints.
+ */
+#define CALENDARS_COLS                        \
+	"(source TEXT NOT NULL,"              \
+	" portal INTEGER NOT NULL DEFAULT 0," \
+	" etag TEXT,"                         \
+	" last_modified TEXT,"                \
+	" content_hash TEXT,"                 \
+	" last_run INTEGER,"                  \
+	" last_success INTEGER,"              \
+	" PRIMARY KEY (source, portal));"
+#define OCCURRENCES_COLS                                                      \
+	"(key TEXT NOT NULL,"                                                 \
+	" source TEXT NOT NULL,"                                              \
+	" portal INTEGER NOT NULL DEFAULT 0,"                                 \
+	" uid TEXT,"                                                          \
+	" recurrence_id TEXT,"                                                \
+	" start TEXT,"                                                        \
+	" start_ts INTEGER,"                                                  \
+	" hubspot_id TEXT,"                                                   \
+	" hash TEXT,"                                                         \
+	" status TEXT NOT NULL CHECK (status IN"                              \
+	"  ('pending', 'created', 'failed', 'archived', 'cancelled', 'kept'," \
+	"   'deleted_in_hubspot')),"                                          \
+	" trace_id TEXT,"                                                     \
+	" first_seen INTEGER NOT NULL,"                                       \
+	" last_seen INTEGER NOT NULL,"                                        \
+	" created_run INTEGER,"                                               \
+	" changed_run INTEGER,"                                               \
+	" last_error TEXT,"                                                   \
+	" assocs TEXT,"                                                       \
+	" PRIMARY KEY (key, source, portal));"
+#define OCCURRENCES_INDEXES                                                                 \
+	"CREATE INDEX occurrences_source_start ON occurrences(source, start_ts);"           \
+	"CREATE INDEX occurrences_pending ON occurrences(status) WHERE status = 'pending';" \
+	"CREATE INDEX occurrences_created_run ON occurrences(created_run);"
+#define PORTALS_TABLES                    \
+	"CREATE TABLE portals("           \
+	" id INTEGER PRIMARY KEY,"        \
+	" api_base TEXT NOT NULL,"        \
+	" portal_id INTEGER NOT NULL,"    \
+	" check_hash TEXT,"               \
+	" checked_at INTEGER,"            \
+	" last_used INTEGER,"             \
+	" ui_domain TEXT,"                \
+	" UNIQUE (api_base, portal_id));" \
+	"CREATE TABLE tokens("            \
+	" fingerprint TEXT PRIMARY KEY,"  \
+	" portal INTEGER NOT NULL,"       \
+	" last_used INTEGER);"
+
 static const char schema_sql[] =
 	"CREATE TABLE runs("
 	" id INTEGER PRIMARY KEY,"
@@ -300,35 +368,32 @@ static const char schema_sql[] =
 	" archived INTEGER NOT NULL DEFAULT 0,"
 	" failed INTEGER NOT NULL DEFAULT 0,"
 	" status TEXT NOT NULL DEFAULT 'running');"
-	"CREATE TABLE calendars("
-	" source TEXT PRIMARY KEY,"
-	" etag TEXT,"
-	" last_modified TEXT,"
-	" content_hash TEXT,"
-	" last_run INTEGER,"
-	" last_success INTEGER);"
-	"CREATE TABLE occurrences("
-	" key TEXT NOT NULL,"
-	" source TEXT NOT NULL,"
-	" uid TEXT,"
-	" recurrence_id TEXT,"
-	" start TEXT,"
-	" start_ts INTEGER,"
-	" hubspot_id TEXT,"
-	" hash TEXT,"
-	" status TEXT NOT NULL CHECK (status IN"
-	"  ('pending', 'created', 'failed', 'archived', 'cancelled', 'kept')),"
-	" trace_id TEXT,"
-	" first_seen INTEGER NOT NULL,"
-	" last_seen INTEGER NOT NULL,"
-	" created_run INTEGER,"
-	" changed_run INTEGER,"
-	" last_error TEXT,"
-	" assocs TEXT,"
-	" PRIMARY KEY (key, source));"
-	"CREATE INDEX occurrences_source_start ON occurrences(source, start_ts);"
-	"CREATE INDEX occurrences_pending ON occurrences(status) WHERE status = 'pending';"
-	"CREATE INDEX occurrences_created_run ON occurrences(created_run);";
+	"CREATE TABLE calendars" CALENDARS_COLS
+	"CREATE TABLE occurrences" OCCURRENCES_COLS OCCURRENCES_INDEXES PORTALS_TABLES;
+
+/*
+ * Version 2 to 3: the tables are rebuilt with the portal in their keys; rows
+ * keep portal 0 until an import adopts them (state_use_portal). The old
+ * pre-flight cache is only a cache: it is dropped.
+ */
+static const char migrate_v3_sql[] =
+	"CREATE TABLE calendars_v3" CALENDARS_COLS
+	"INSERT INTO calendars_v3(source, etag, last_modified, content_hash, last_run,"
+	" last_success) SELECT source, etag, last_modified, content_hash, last_run, last_success"
+	" FROM calendars;"
+	"DROP TABLE calendars;"
+	"ALTER TABLE calendars_v3 RENAME TO calendars;"
+	"CREATE TABLE occurrences_v3" OCCURRENCES_COLS
+	"INSERT INTO occurrences_v3(key, source, uid, recurrence_id, start, start_ts, hubspot_id,"
+	" hash, status, trace_id, first_seen, last_seen, created_run, changed_run, last_error,"
+	" assocs) SELECT key, source, uid, recurrence_id, start, start_ts, hubspot_id, hash,"
+	" status, trace_id, first_seen, last_seen, created_run, changed_run, last_error, assocs"
+	" FROM occurrences;"
+	"DROP TABLE occurrences;"
+	"ALTER TABLE occurrences_v3 RENAME TO occurrences;" OCCURRENCES_INDEXES
+	"DROP TABLE IF EXISTS portals;" PORTALS_TABLES
+	"CREATE TABLE unadopted(migrated_at INTEGER);" /* dropped once adopted */
+	"PRAGMA user_version = 3;";
 
 static int get_user_version(struct state *st, int *out)
 {
@@ -360,16 +425,17 @@ static int ensure_schema(struct state *st)
 	if (version == 0 && !st->creating)
 		return error("'%s' is not an ics2hubspot state (a database without its schema)",
 			     st->path);
-	if (version == 1) {
-		/* Version 2 added occurrences.assocs (the associations last sent). */
+	if (version == 1 || version == 2) {
+		/* Version 2 added occurrences.assocs (the associations last sent), 3 the portal. */
 		if (st->readonly)
-			return error("state '%s' has schema version 1: run an import with it once "
+			return error("state '%s' has schema version %d: run an import with it once "
 				     "to upgrade it",
-				     st->path);
+				     st->path, version);
 		if (exec(st, "BEGIN IMMEDIATE") < 0)
 			return -1;
-		if (exec(st, "ALTER TABLE occurrences ADD COLUMN assocs TEXT;"
-			     "PRAGMA user_version = 2;") < 0) {
+		if ((version == 1 &&
+		     exec(st, "ALTER TABLE occurrences ADD COLUMN assocs TEXT;") < 0) ||
+		    exec(st, migrate_v3_sql) < 0) {
 			exec(st, "ROLLBACK");
 			return -1;
 		}
@@ -515,15 +581,6 @@ int state_open(const char *path, unsigned flags, struct state **out)
 		goto fail;
 	if (ensure_schema(st) < 0)
 		goto fail;
-	/* The pre-flight's cache (docs/state.md); an older state gets the table on its next import.
-	 */
-	if (!st->readonly && exec(st, "CREATE TABLE IF NOT EXISTS portals("
-				      " api_base TEXT NOT NULL,"
-				      " portal_id INTEGER NOT NULL,"
-				      " check_hash TEXT,"
-				      " checked_at INTEGER,"
-				      " PRIMARY KEY (api_base, portal_id));") < 0)
-		goto fail;
 	*out = st;
 	return 0;
 fail:
@@ -664,7 +721,7 @@ int state_feed_get(struct state *st, const char *source, struct state_feed *out)
 {
 	sqlite3_stmt *s =
 		prep(st, "SELECT etag, last_modified, content_hash, last_run, last_success"
-			 " FROM calendars WHERE source = ?1");
+			 " FROM calendars WHERE source = ?1 AND" IN_PORTAL);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -696,15 +753,19 @@ int state_feed_set(struct state *st, const char *source, const char *etag,
 	if (write_begin(st) < 0)
 		return -1;
 	if (success)
-		s = prep(st, "INSERT INTO calendars(source, etag, last_modified, content_hash,"
-			     " last_run, last_success) VALUES(?1, ?2, ?3, ?4, ?5, ?5)"
-			     " ON CONFLICT(source) DO UPDATE SET etag = excluded.etag,"
-			     " last_modified = excluded.last_modified,"
-			     " content_hash = excluded.content_hash, last_run = excluded.last_run,"
-			     " last_success = excluded.last_success");
+		s = prep(
+			st,
+			"INSERT INTO calendars(source, portal, etag, last_modified,"
+			" content_hash, last_run, last_success) VALUES(?1, " P_INS ", ?2, ?3,"
+			" ?4, ?5, ?5) ON CONFLICT(source, portal) DO UPDATE SET etag = excluded.etag,"
+			" last_modified = excluded.last_modified,"
+			" content_hash = excluded.content_hash, last_run = excluded.last_run,"
+			" last_success = excluded.last_success");
 	else
-		s = prep(st, "INSERT INTO calendars(source, last_run) VALUES(?1, ?5)"
-			     " ON CONFLICT(source) DO UPDATE SET last_run = excluded.last_run");
+		s = prep(
+			st,
+			"INSERT INTO calendars(source, portal, last_run) VALUES(?1, " P_INS
+			", ?5) ON CONFLICT(source, portal) DO UPDATE SET last_run = excluded.last_run");
 	if (s) {
 		bind_text(s, 1, source);
 		if (success) {
@@ -722,7 +783,7 @@ int state_feed_set(struct state *st, const char *source, const char *etag,
 
 #define ROW_COLS                                                                      \
 	"key, source, uid, recurrence_id, start, hubspot_id, hash, status, trace_id," \
-	" first_seen, last_seen, created_run, changed_run, last_error, assocs"
+	" first_seen, last_seen, created_run, changed_run, last_error, assocs, portal"
 
 static void row_read(sqlite3_stmt *s, struct state_row *r)
 {
@@ -746,6 +807,9 @@ static void row_read(sqlite3_stmt *s, struct state_row *r)
 	r->changed_run = (long)sqlite3_column_int64(s, 12);
 	r->last_error = col_str(s, 13);
 	r->assocs = col_str(s, 14);
+	r->portal = (long)sqlite3_column_int64(s, 15);
+	if (sqlite3_column_count(s) > 16)
+		r->portal_id = sqlite3_column_int64(s, 16);
 }
 
 void state_row_release(struct state_row *r)
@@ -811,7 +875,8 @@ static int rows_query(struct state *st, sqlite3_stmt *s, struct state_rows *out)
 int state_get(struct state *st, const char *source, const char *key, struct state_row *out)
 {
 	sqlite3_stmt *s =
-		prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE key = ?1 AND source = ?2");
+		prep(st, "SELECT " ROW_COLS
+			 " FROM occurrences WHERE key = ?1 AND source = ?2 AND" IN_PORTAL);
 	struct state_rows rows;
 
 	memset(out, 0, sizeof(*out));
@@ -830,8 +895,11 @@ int state_get(struct state *st, const char *source, const char *key, struct stat
 
 int state_rows_by_key(struct state *st, const char *key, struct state_rows *out)
 {
-	sqlite3_stmt *s =
-		prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE key = ?1 ORDER BY source");
+	sqlite3_stmt *s = prep(
+		st,
+		"SELECT " ROW_COLS ", (SELECT portal_id FROM portals p"
+		" WHERE p.id = occurrences.portal) FROM occurrences WHERE key = ?1 AND" IN_PORTAL
+		" ORDER BY source, portal");
 
 	if (s)
 		bind_text(s, 1, key);
@@ -841,7 +909,7 @@ int state_rows_by_key(struct state *st, const char *key, struct state_rows *out)
 int state_find_meeting_by_key(struct state *st, const char *key, struct state_row *out)
 {
 	sqlite3_stmt *s =
-		prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE key = ?1 AND"
+		prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE key = ?1 AND" IN_PORTAL " AND"
 			 " ((hubspot_id IS NOT NULL AND status IN ('created', 'cancelled',"
 			 " 'kept', 'failed')) OR status = 'pending')"
 			 " ORDER BY CASE status WHEN 'created' THEN 0 WHEN 'pending' THEN 2"
@@ -866,7 +934,7 @@ int state_list_rows(struct state *st, const char *source, const struct state_win
 	struct sbuf sql = SBUF_INIT;
 	sqlite3_stmt *s;
 
-	sbuf_adds(&sql, "SELECT " ROW_COLS " FROM occurrences WHERE 1");
+	sbuf_adds(&sql, "SELECT " ROW_COLS " FROM occurrences WHERE" IN_PORTAL);
 	if (source)
 		sbuf_adds(&sql, " AND source = ?1");
 	if (w && w->has_since)
@@ -903,7 +971,7 @@ int state_rows_for_plan(struct state *st, const char *const *sources, size_t nso
 	out->v = NULL;
 	out->n = 0;
 	for (size_t i = 0; i < nsources; i++) {
-		s = prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE source = ?1"
+		s = prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE source = ?1 AND" IN_PORTAL
 			     " ORDER BY start_ts, key");
 		if (s)
 			bind_text(s, 1, sources[i]);
@@ -922,7 +990,7 @@ int state_rows_for_plan(struct state *st, const char *const *sources, size_t nso
 		if (ms[i]->key)
 			keys[nkeys++] = ms[i]->key;
 	qsort(keys, nkeys, sizeof(*keys), cmp_str_p);
-	s = prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE key = ?1");
+	s = prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE key = ?1 AND" IN_PORTAL);
 	if (!s)
 		goto out;
 	for (size_t i = 0; i < nkeys; i++) {
@@ -958,9 +1026,9 @@ out:
 
 int state_list_pending(struct state *st, const char *source, struct state_rows *out)
 {
-	sqlite3_stmt *s =
-		prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE status = 'pending'"
-			 " AND (?1 IS NULL OR source = ?1) ORDER BY last_seen, source, key");
+	sqlite3_stmt *s = prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE status = 'pending'"
+				   " AND (?1 IS NULL OR source = ?1) AND" IN_PORTAL
+				   " ORDER BY last_seen, source, key");
 
 	if (s)
 		bind_text(s, 1, source);
@@ -979,20 +1047,24 @@ int state_rows_created_by_run(struct state *st, long run_id, struct state_rows *
 
 void state_summaries_release(struct state_summary *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(s[i].source);
+		free(s[i].api_base);
+	}
 	free(s);
 }
 
 int state_summarize(struct state *st, struct state_summary **out, size_t *n)
 {
-	sqlite3_stmt *s =
-		prep(st, "SELECT src.source, o.status, count(o.key), c.last_run,"
-			 " c.last_success FROM"
-			 " (SELECT source FROM occurrences UNION SELECT source FROM calendars) src"
-			 " LEFT JOIN occurrences o ON o.source = src.source"
-			 " LEFT JOIN calendars c ON c.source = src.source"
-			 " GROUP BY src.source, o.status ORDER BY src.source");
+	sqlite3_stmt *s = prep(
+		st, "SELECT src.source, o.status, count(o.key), c.last_run,"
+		    " c.last_success, src.portal, p.portal_id, p.api_base FROM"
+		    " (SELECT source, portal FROM occurrences"
+		    "  UNION SELECT source, portal FROM calendars) src"
+		    " LEFT JOIN occurrences o ON o.source = src.source AND o.portal = src.portal"
+		    " LEFT JOIN calendars c ON c.source = src.source AND c.portal = src.portal"
+		    " LEFT JOIN portals p ON p.id = src.portal"
+		    " GROUP BY src.source, src.portal, o.status ORDER BY src.source, src.portal");
 	struct state_summary *v = NULL;
 	size_t nv = 0, cap = 0;
 	int rc;
@@ -1008,10 +1080,15 @@ int state_summarize(struct state *st, struct state_summary **out, size_t *n)
 
 		if (!src)
 			continue;
-		if (!nv || strcmp(v[nv - 1].source, src)) {
+		long portal = (long)sqlite3_column_int64(s, 5);
+
+		if (!nv || strcmp(v[nv - 1].source, src) || v[nv - 1].portal != portal) {
 			XGROW(v, cap, nv + 1);
 			memset(&v[nv], 0, sizeof(v[0]));
 			v[nv].source = xstrdup(src);
+			v[nv].portal = portal;
+			v[nv].portal_id = sqlite3_column_int64(s, 6);
+			v[nv].api_base = col_str(s, 7);
 			v[nv].last_run = sqlite3_column_int64(s, 3);
 			v[nv].last_success = sqlite3_column_int64(s, 4);
 			nv++;
@@ -1069,15 +1146,17 @@ int state_mark_pending(struct state *st, long run_id, struct meeting *const *ms,
 		return -1;
 	if (exec(st, "BEGIN IMMEDIATE") < 0)
 		return -1;
-	s = prep(st, "INSERT INTO occurrences(key, source, uid, recurrence_id, start, start_ts,"
-		     " hubspot_id, hash, status, trace_id, first_seen, last_seen, created_run,"
-		     " changed_run) VALUES(?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, 'pending', ?8, ?9, ?9,"
-		     " ?10, ?10) ON CONFLICT(key, source) DO UPDATE SET uid = excluded.uid,"
-		     " recurrence_id = excluded.recurrence_id, start = excluded.start,"
-		     " start_ts = excluded.start_ts, hubspot_id = NULL, hash = excluded.hash,"
-		     " status = 'pending', trace_id = excluded.trace_id,"
-		     " last_seen = excluded.last_seen, created_run = excluded.created_run,"
-		     " changed_run = excluded.changed_run, last_error = NULL");
+	s = prep(
+		st,
+		"INSERT INTO occurrences(key, source, portal, uid, recurrence_id, start,"
+		" start_ts, hubspot_id, hash, status, trace_id, first_seen, last_seen,"
+		" created_run, changed_run) VALUES(?1, ?2, " P_INS ", ?3, ?4, ?5, ?6, NULL, ?7,"
+		" 'pending', ?8, ?9, ?9, ?10, ?10) ON CONFLICT(key, source, portal) DO UPDATE SET uid = excluded.uid,"
+		" recurrence_id = excluded.recurrence_id, start = excluded.start,"
+		" start_ts = excluded.start_ts, hubspot_id = NULL, hash = excluded.hash,"
+		" status = 'pending', trace_id = excluded.trace_id,"
+		" last_seen = excluded.last_seen, created_run = excluded.created_run,"
+		" changed_run = excluded.changed_run, last_error = NULL");
 	if (!s)
 		rc = -1;
 	for (size_t i = 0; !rc && i < n; i++) {
@@ -1130,10 +1209,10 @@ int state_confirm(struct state *st, long run_id, const struct meeting *m, const 
 		BUG("state_confirm without a HubSpot id");
 	if (write_begin(st) < 0)
 		return -1;
-	s = prep(st, "INSERT INTO occurrences(key, source, uid, recurrence_id, start, start_ts,"
-		     " hubspot_id, hash, status, first_seen, last_seen, changed_run)"
-		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'created', ?9, ?9, ?10)"
-		     " ON CONFLICT(key, source) DO UPDATE SET uid = excluded.uid,"
+	s = prep(st, "INSERT INTO occurrences(key, source, portal, uid, recurrence_id, start,"
+		     " start_ts, hubspot_id, hash, status, first_seen, last_seen, changed_run)"
+		     " VALUES(?1, ?2, " P_INS ", ?3, ?4, ?5, ?6, ?7, ?8, 'created', ?9, ?9, ?10)"
+		     " ON CONFLICT(key, source, portal) DO UPDATE SET uid = excluded.uid,"
 		     " recurrence_id = excluded.recurrence_id, start = excluded.start,"
 		     " start_ts = excluded.start_ts, hubspot_id = excluded.hubspot_id,"
 		     " changed_run = CASE WHEN occurrences.status = 'created'"
@@ -1167,12 +1246,14 @@ int state_resolve(struct state *st, long run_id, const char *source, const char 
 	if (write_begin(st) < 0)
 		return -1;
 	if (hubspot_id)
-		s = prep(st, "UPDATE occurrences SET status = 'created', hubspot_id = ?3,"
-			     " changed_run = ?4, last_error = NULL"
-			     " WHERE key = ?1 AND source = ?2 AND status = 'pending'");
+		s = prep(st,
+			 "UPDATE occurrences SET status = 'created', hubspot_id = ?3,"
+			 " changed_run = ?4, last_error = NULL"
+			 " WHERE key = ?1 AND source = ?2 AND status = 'pending' AND" IN_PORTAL);
 	else
-		s = prep(st, "DELETE FROM occurrences"
-			     " WHERE key = ?1 AND source = ?2 AND status = 'pending'");
+		s = prep(st,
+			 "DELETE FROM occurrences"
+			 " WHERE key = ?1 AND source = ?2 AND status = 'pending' AND" IN_PORTAL);
 	if (s) {
 		bind_text(s, 1, key);
 		bind_text(s, 2, source);
@@ -1193,10 +1274,10 @@ int state_mark_failed(struct state *st, long run_id, const struct meeting *m, co
 	need_meeting(m);
 	if (write_begin(st) < 0)
 		return -1;
-	s = prep(st, "INSERT INTO occurrences(key, source, uid, recurrence_id, start, start_ts,"
-		     " status, first_seen, last_seen, changed_run, last_error)"
-		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'failed', ?7, ?7, ?8, ?9)"
-		     " ON CONFLICT(key, source) DO UPDATE SET status = 'failed',"
+	s = prep(st, "INSERT INTO occurrences(key, source, portal, uid, recurrence_id, start,"
+		     " start_ts, status, first_seen, last_seen, changed_run, last_error)"
+		     " VALUES(?1, ?2, " P_INS ", ?3, ?4, ?5, ?6, 'failed', ?7, ?7, ?8, ?9)"
+		     " ON CONFLICT(key, source, portal) DO UPDATE SET status = 'failed',"
 		     " last_seen = excluded.last_seen, changed_run = excluded.changed_run,"
 		     " last_error = excluded.last_error");
 	if (s) {
@@ -1225,7 +1306,7 @@ int state_mark_removed(struct state *st, long run_id, const char *source, const 
 	if (write_begin(st) < 0)
 		return -1;
 	s = prep(st, "UPDATE occurrences SET status = ?3, changed_run = ?4, last_error = NULL"
-		     " WHERE key = ?1 AND source = ?2");
+		     " WHERE key = ?1 AND source = ?2 AND" IN_PORTAL);
 	if (s) {
 		bind_text(s, 1, key);
 		bind_text(s, 2, source);
@@ -1299,7 +1380,8 @@ int state_set_assocs(struct state *st, const char *source, const char *key, cons
 
 	if (write_begin(st) < 0)
 		return -1;
-	s = prep(st, "UPDATE occurrences SET assocs = ?3 WHERE key = ?1 AND source = ?2");
+	s = prep(st,
+		 "UPDATE occurrences SET assocs = ?3 WHERE key = ?1 AND source = ?2 AND" IN_PORTAL);
 	if (s) {
 		bind_text(s, 1, key);
 		bind_text(s, 2, source);
@@ -1309,20 +1391,178 @@ int state_set_assocs(struct state *st, const char *source, const char *key, cons
 	return write_end(st, rc, "state: associations");
 }
 
+/* The portals row of (api_base, portal_id): 1 and *id, 0 when there is none, or -1. */
+static int portal_find(struct state *st, const char *api_base, long long portal_id, long *id)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id FROM portals WHERE api_base = ?1 AND portal_id = ?2");
+	int rc;
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, api_base);
+	sqlite3_bind_int64(s, 2, portal_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(st, "cannot read the portals");
+}
+
+/* Rows without a portal become portal `id`'s (OR IGNORE: one it has already is left behind). */
+static int adopt_rows(struct state *st, long id)
+{
+	static const char *const sql[] = {
+		"UPDATE OR IGNORE occurrences SET portal = ?1 WHERE portal = 0",
+		"UPDATE OR IGNORE calendars SET portal = ?1 WHERE portal = 0",
+		"DROP TABLE unadopted",
+	};
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *s = prep(st, sql[i]);
+
+		if (s && i < 2)
+			sqlite3_bind_int64(s, 1, id);
+		rc = step_done(st, s, "cannot adopt the rows of an older state");
+	}
+	return rc;
+}
+
+int state_use_portal(struct state *st, const char *api_base, long long portal_id,
+		     const char *ui_domain)
+{
+	sqlite3_stmt *s;
+	long id = 0;
+	int rc;
+
+	if (st->readonly) {
+		/* Nothing is written: an unknown portal has no rows (id 0: rows not adopted yet).
+		 */
+		if (portal_find(st, api_base, portal_id, &id) < 0)
+			return -1;
+		st->scoped = true;
+		st->portal = id;
+		return 0;
+	}
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "INSERT INTO portals(api_base, portal_id, last_used, ui_domain)"
+		     " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(api_base, portal_id) DO UPDATE SET"
+		     " last_used = excluded.last_used,"
+		     " ui_domain = coalesce(excluded.ui_domain, ui_domain)");
+	if (s) {
+		bind_text(s, 1, api_base);
+		sqlite3_bind_int64(s, 2, portal_id);
+		sqlite3_bind_int64(s, 3, time_now());
+		bind_text(s, 4, ui_domain);
+	}
+	rc = step_done(st, s, "cannot record the portal");
+	if (!rc && portal_find(st, api_base, portal_id, &id) != 1)
+		rc = -1;
+	/*
+	 * Rows from before the state knew portals (version 2) belong to the
+	 * first portal an import uses them with (docs/state.md); the migration
+	 * left the table `unadopted` to say there are such rows.
+	 */
+	if (!rc) {
+		s = prep(st,
+			 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'unadopted'");
+		rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+		sqlite3_finalize(s);
+		if (rc == SQLITE_ROW)
+			rc = adopt_rows(st, id);
+		else
+			rc = rc == SQLITE_DONE ? 0 : db_error(st, "cannot read the schema");
+	}
+	if (!rc) {
+		st->scoped = true;
+		st->portal = id;
+	}
+	return write_end(st, rc, "state: portal");
+}
+
+void state_scope(struct state *st, long portal)
+{
+	st->scoped = true;
+	st->portal = portal;
+}
+
+int state_last_portal(struct state *st, const char *api_base, long long *portal_id)
+{
+	sqlite3_stmt *s = prep(st, "SELECT portal_id FROM portals WHERE api_base = ?1"
+				   " ORDER BY last_used DESC, id DESC LIMIT 1");
+	int rc;
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, api_base);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*portal_id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(st, "cannot read the portals");
+}
+
+int state_token_portal(struct state *st, const char *api_base, const char *fingerprint,
+		       long long *portal_id, char **ui_domain)
+{
+	sqlite3_stmt *s =
+		prep(st, "SELECT p.portal_id, p.ui_domain FROM tokens t JOIN portals p"
+			 " ON p.id = t.portal WHERE t.fingerprint = ?1 AND p.api_base = ?2");
+	int rc;
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, fingerprint);
+	bind_text(s, 2, api_base);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*portal_id = sqlite3_column_int64(s, 0);
+		if (ui_domain) {
+			free(*ui_domain);
+			*ui_domain = col_str(s, 1);
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(st, "cannot read the portals");
+}
+
+int state_token_set(struct state *st, const char *fingerprint)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!st->scoped)
+		BUG("state_token_set before state_use_portal");
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "INSERT INTO tokens(fingerprint, portal, last_used) VALUES(?1, ?2, ?3)"
+		     " ON CONFLICT(fingerprint) DO UPDATE SET portal = excluded.portal,"
+		     " last_used = excluded.last_used");
+	if (s) {
+		bind_text(s, 1, fingerprint);
+		sqlite3_bind_int64(s, 2, st->portal);
+		sqlite3_bind_int64(s, 3, time_now());
+	}
+	rc = step_done(st, s, "cannot record the token's portal");
+	return write_end(st, rc, "state: token");
+}
+
 bool state_portal_checked(struct state *st, const char *api_base, long long portal_id,
 			  const char *check_hash)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = prep(st, "SELECT 1 FROM portals WHERE api_base = ?1 AND portal_id = ?2"
+				   " AND check_hash = ?3");
 	bool ok;
 
-	/* No table (a read-only state from an older version): nothing is cached. */
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT 1 FROM portals WHERE api_base = ?1 AND portal_id = ?2"
-			       " AND check_hash = ?3",
-			       -1, &s, NULL) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	if (!s)
 		return false;
-	}
 	bind_text(s, 1, api_base);
 	sqlite3_bind_int64(s, 2, portal_id);
 	bind_text(s, 3, check_hash);
@@ -1355,10 +1595,11 @@ int state_portal_set_checked(struct state *st, const char *api_base, long long p
 int state_source_quiet(struct state *st, const char *source, bool shared)
 {
 	sqlite3_stmt *s =
-		prep(st, "SELECT EXISTS(SELECT 1 FROM occurrences WHERE source = ?1"
+		prep(st, "SELECT EXISTS(SELECT 1 FROM occurrences WHERE source = ?1 AND" IN_PORTAL
 			 "  AND status IN ('pending', 'failed'))"
 			 " OR (?2 AND EXISTS(SELECT 1 FROM occurrences a JOIN occurrences b"
-			 "  ON a.key = b.key AND b.source <> a.source WHERE a.source = ?1))");
+			 "  ON a.key = b.key AND b.source <> a.source AND b.portal = a.portal"
+			 "  WHERE a.source = ?1 AND a.portal = coalesce(" P_ARG ", a.portal)))");
 	int rc, busy = 0;
 
 	if (!s)
@@ -1384,7 +1625,9 @@ int state_touch(struct state *st, const char *source, char *const *keys, size_t 
 		return 0;
 	if (write_begin(st) < 0)
 		return -1;
-	s = prep(st, "UPDATE occurrences SET last_seen = ?3 WHERE key = ?1 AND source = ?2");
+	s = prep(
+		st,
+		"UPDATE occurrences SET last_seen = ?3 WHERE key = ?1 AND source = ?2 AND" IN_PORTAL);
 	if (!s)
 		rc = -1;
 	for (size_t i = 0; !rc && i < n; i++) {
@@ -1408,7 +1651,7 @@ long state_foreach_created(struct state *st, const char *source, const struct st
 	int rc;
 
 	sbuf_adds(&sql, "SELECT key, hubspot_id FROM occurrences WHERE source = ?1"
-			" AND status = 'created'");
+			" AND status = 'created' AND" IN_PORTAL);
 	if (w && w->has_since)
 		sbuf_adds(&sql, " AND start_ts >= ?2");
 	if (w && w->has_until)

@@ -61,6 +61,8 @@ struct state_row {
 	long changed_run; /* run that last changed the row's meeting or status, 0 when none */
 	char *last_error;
 	char *assocs; /* associations last sent (meeting_associations_json() text), or NULL */
+	long portal; /* the state's portal reference (0: a row from before portals, not adopted) */
+	long long portal_id; /* HubSpot's portal id: state_rows_by_key() only, 0 when unknown */
 };
 void state_row_release(struct state_row *r);
 
@@ -193,11 +195,14 @@ int state_rows_created_by_run(struct state *st, long run_id, struct state_rows *
 /* Per calendar counts (`state list`). */
 struct state_summary {
 	char *source;
+	long portal; /* the state's reference, 0: rows from before portals (not adopted yet) */
+	long long portal_id; /* HubSpot's portal id, 0 when unknown */
+	char *api_base; /* the portal's API base, NULL when unknown */
 	long count[STATE_NSTATUS]; /* rows per enum state_status */
 	int64_t last_run, last_success; /* from calendars; 0 when never */
 };
 void state_summaries_release(struct state_summary *s, size_t n);
-/* One entry per source with rows or feed info, ordered by source. */
+/* One entry per (source, portal) with rows or feed info, ordered by source, portal. */
 int state_summarize(struct state *st, struct state_summary **out, size_t *n);
 
 /* ---- occurrences: writing ------------------------------------------------------------------ */
@@ -257,6 +262,30 @@ int state_set_assocs(struct state *st, const char *source, const char *key, cons
  * must be planned with them); 0 when not; -1 on error.
  */
 int state_source_quiet(struct state *st, const char *source, bool shared);
+
+/*
+ * A state holds several portals side by side: a portal is (api_base,
+ * portal_id). state_use_portal() records the portal (last used now; its
+ * uiDomain when not NULL, given back by state_token_portal()) and scopes
+ * every later read and write of calendars and occurrences to it; rows from
+ * before version 3 (no portal) are adopted by the first portal used. Without
+ * it (state commands), reads see every portal and writes go to portal 0.
+ * Read-only: only scopes (an unknown portal has no rows).
+ */
+int state_use_portal(struct state *st, const char *api_base, long long portal_id,
+		     const char *ui_domain);
+/* Scope to the portal reference of a row (state_row.portal): state undo. */
+void state_scope(struct state *st, long portal);
+/* The portal last used at api_base: 1 and *portal_id, 0 when none, or -1. */
+int state_last_portal(struct state *st, const char *api_base, long long *portal_id);
+/*
+ * Which portal does the token with `fingerprint` (portal_token_fingerprint():
+ * a hash, never the token) at api_base belong to? 1 and *portal_id, 0 when not
+ * known, or -1. state_token_set() records it for the portal in use.
+ */
+int state_token_portal(struct state *st, const char *api_base, const char *fingerprint,
+		       long long *portal_id, char **ui_domain);
+int state_token_set(struct state *st, const char *fingerprint);
 
 /*
  * The import pre-flight's cache: did portal `portal_id` at `api_base` pass the

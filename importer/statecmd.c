@@ -88,6 +88,11 @@ static int state_cmd_list(const struct app_options *o, struct state *st)
 			char *red = source_redact(sum[i].source);
 
 			cJSON_AddStringToObject(c, "source", red);
+			if (sum[i].portal_id)
+				cJSON_AddNumberToObject(c, "portal", (double)sum[i].portal_id);
+			else
+				cJSON_AddNullToObject(c, "portal");
+			add_str(c, "api_base", sum[i].api_base);
 			for (int s = 0; s < STATE_NSTATUS; s++)
 				cJSON_AddNumberToObject(counts,
 							state_status_name((enum state_status)s),
@@ -129,6 +134,12 @@ static int state_cmd_list(const struct app_options *o, struct state *st)
 				       state_status_name((enum state_status)s));
 				any = true;
 			}
+			if (sum[i].portal_id)
+				printf("; portal %lld at %s", sum[i].portal_id,
+				       sum[i].api_base ? sum[i].api_base : "?");
+			else
+				printf("; portal not known yet (rows of an older state: the next "
+				       "import's portal)");
 			printf("; last run %s, last success %s\n",
 			       when(sum[i].last_run, b1, sizeof(b1)),
 			       when(sum[i].last_success, b2, sizeof(b2)));
@@ -174,6 +185,10 @@ static int state_cmd_show(const struct app_options *o, struct state *st, const c
 			cJSON_AddStringToObject(j, "key", r->key);
 			cJSON_AddStringToObject(j, "source", red);
 			cJSON_AddStringToObject(j, "status", state_status_name(r->status));
+			if (r->portal_id)
+				cJSON_AddNumberToObject(j, "portal", (double)r->portal_id);
+			else
+				cJSON_AddNullToObject(j, "portal");
 			add_str(j, "hubspot_id", r->hubspot_id);
 			add_str(j, "start", r->start);
 			add_str(j, "hash", r->hash);
@@ -191,7 +206,10 @@ static int state_cmd_show(const struct app_options *o, struct state *st, const c
 			const struct state_row *r = &rows.v[i];
 			char *red = source_redact(r->source);
 
-			printf("%s in %s\n", r->key, red);
+			printf("%s in %s", r->key, red);
+			if (r->portal_id)
+				printf(" (portal %lld)", r->portal_id);
+			printf("\n");
 			printf("  status %s, HubSpot meeting %s, start %s\n",
 			       state_status_name(r->status), r->hubspot_id ? r->hubspot_id : "-",
 			       r->start ? r->start : "-");
@@ -342,13 +360,14 @@ static void mark_archived(struct undo *u, const struct state_row *r)
 {
 	struct state_rows same = {0};
 
+	state_scope(u->st, r->portal); /* the rows of run N's portal only */
 	if (state_rows_by_key(u->st, r->key, &same) < 0)
 		return;
 	for (size_t i = 0; i < same.n; i++) {
 		const struct state_row *s = &same.v[i];
 
 		if (!s->hubspot_id || strcmp(s->hubspot_id, r->hubspot_id) ||
-		    s->status == STATE_ARCHIVED)
+		    s->status == STATE_ARCHIVED || s->portal != r->portal)
 			continue;
 		state_mark_removed(u->st, u->run_id, s->source, s->key, STATE_ARCHIVED);
 		/* Its content is no longer in HubSpot: the next import plans it afresh. */

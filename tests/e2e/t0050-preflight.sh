@@ -35,13 +35,16 @@ test_expect_success 'the last 5% of the daily budget is left alone: exit 3, a no
 	used=$(sandbox_get /_sandbox/stats | jget - "d[\"daily_used\"]") &&
 	sandbox_post /_sandbox/config "{\"daily\": $((used + 3))}" >/dev/null &&
 	sed "s/^UID:/UID:third-/" "$CAL" >third.ics &&
-	rc=0; "$BIN" import --state st.db --report r3.json third.ics 2>err || rc=$?
+	# st.db without the token it knows: the portal look-up (not a search: searches carry no
+	# daily headers) is the first answer, and the pre-flight is cached
+	cp st.db st4.db && sqlite3 st4.db "DELETE FROM tokens" &&
+	rc=0; "$BIN" import --state st4.db --report r3.json third.ics 2>err || rc=$?
 	[ $rc = 3 ] && grep -q "5%" err &&
 	grep -q "151 occurrences: not sent" err && [ "$(grep -c third-standup err)" -le 1 ] &&
 	jget r3.json "d[\"notes\"]" | grep -q "5%" &&
 	[ "$(live)" = 302 ] &&
 	sandbox_post /_sandbox/config "{\"daily\": 250000}" >/dev/null &&
-	"$BIN" import --state st.db --report r4.json third.ics 2>err &&
+	"$BIN" import --state st4.db --report r4.json third.ics 2>err &&
 	[ "$(live)" = 453 ]
 '
 test_expect_success 'a property deleted after the cached check: the look-up fails before any create, one line, and the next run checks again' '

@@ -120,7 +120,7 @@ static void test_fresh_db(void)
 	CHECK_INT(run, 1);
 	CHECK_INT(file_mode(wal), 0600); /* WAL files take the database's mode */
 	state_close(st);
-	CHECK_INT(header_user_version(path), 2);
+	CHECK_INT(header_user_version(path), 3);
 
 	/* Reopen: the schema is there, runs go on numbering. */
 	CHECK_INT(state_open(path, 0, &st), 0);
@@ -132,7 +132,7 @@ static void test_fresh_db(void)
 	set_header_user_version(path, 99);
 	CHECK_INT(state_open(path, 0, &st), -1);
 	CHECK(st == NULL);
-	set_header_user_version(path, 2);
+	set_header_user_version(path, 3);
 	CHECK_INT(state_open(path, 0, &st), 0);
 	state_close(st);
 
@@ -738,9 +738,17 @@ static void test_assocs_and_quiet(void)
 			CHECK_INT(state_get(st, "x.ics", "k1", &row), 1);
 			CHECK_STR(row.hubspot_id, "7");
 			CHECK(row.assocs == NULL);
+			CHECK_INT(row.portal, 0); /* no portal yet */
 			state_row_release(&row);
+			/* The first portal used adopts the rows; the next one does not see them. */
+			CHECK_INT(state_use_portal(st, "https://a.test", 42, NULL), 0);
+			CHECK_INT(state_get(st, "x.ics", "k1", &row), 1);
+			CHECK(row.portal > 0);
+			state_row_release(&row);
+			CHECK_INT(state_use_portal(st, "https://a.test", 43, NULL), 0);
+			CHECK_INT(state_get(st, "x.ics", "k1", &row), 0);
 			state_close(st);
-			CHECK_INT(header_user_version(v1), 2);
+			CHECK_INT(header_user_version(v1), 3);
 			CHECK_INT(state_open(v1, STATE_OPEN_READONLY, &st), 0);
 			state_close(st);
 		} else {
@@ -752,6 +760,90 @@ static void test_assocs_and_quiet(void)
 	meeting_release(&a);
 	meeting_release(&b);
 	meeting_release(&c);
+	free(path);
+}
+
+/*
+ * Several portals side by side: each sees its own rows only; rows of an older
+ * state (portal 0) are adopted by the first portal used; tokens are remembered
+ * by fingerprint.
+ */
+static void test_portals(void)
+{
+	char *path = tmp_path("portals.db");
+	struct state *st;
+	struct meeting a;
+	struct state_row row;
+	struct state_rows rows;
+	struct state_summary *sum;
+	struct state_feed feed;
+	size_t nsum;
+	long long id = 0;
+	char *ui = NULL;
+	long run;
+
+	make_meeting(&a, "u1", "cal.ics", "2024-03-01T09:00:00Z", "One");
+	CHECK_INT(state_open(path, 0, &st), 0);
+	CHECK_INT(state_begin_run(st, "cal.ics", "import", &run), 0);
+	CHECK_INT(state_last_portal(st, "https://a.test", &id), 0);
+	CHECK_INT(state_use_portal(st, "https://a.test", 111, "app.hubspot.com"), 0);
+	CHECK_INT(state_confirm(st, run, &a, "7", meeting_hash(&a)), 0);
+	CHECK_INT(state_feed_set(st, "cal.ics", NULL, NULL, "c1", true), 0);
+	CHECK_INT(state_token_set(st, "fp-a"), 0);
+	CHECK_INT(state_get(st, "cal.ics", "u1", &row), 1);
+	CHECK_STR(row.hubspot_id, "7");
+	state_row_release(&row);
+	CHECK_INT(state_feed_get(st, "cal.ics", &feed), 1);
+	CHECK_STR(feed.content_hash, "c1");
+	state_feed_release(&feed);
+
+	/* Portal 222 (same API base) knows nothing of it; its own row lives beside. */
+	CHECK_INT(state_use_portal(st, "https://a.test", 222, NULL), 0);
+	CHECK_INT(state_get(st, "cal.ics", "u1", &row), 0);
+	CHECK_INT(state_find_meeting_by_key(st, "u1", &row), 0);
+	CHECK_INT(state_feed_get(st, "cal.ics", &feed), 0);
+	CHECK_INT(state_source_quiet(st, "cal.ics", false), 1);
+	CHECK_INT(state_confirm(st, run, &a, "9", meeting_hash(&a)), 0);
+	CHECK_INT(state_mark_removed(st, run, "cal.ics", "u1", STATE_ARCHIVED), 0);
+	CHECK_INT(state_list_rows(st, NULL, NULL, &rows), 0);
+	CHECK_INT(rows.n, 1);
+	CHECK_STR(rows.v[0].hubspot_id, "9");
+	state_rows_release(&rows);
+	/* The same portal id at another API base is another portal. */
+	CHECK_INT(state_use_portal(st, "https://b.test", 111, NULL), 0);
+	CHECK_INT(state_get(st, "cal.ics", "u1", &row), 0);
+	/* Back on 111: its row was not touched by 222's archive. */
+	CHECK_INT(state_use_portal(st, "https://a.test", 111, NULL), 0);
+	CHECK_INT(state_get(st, "cal.ics", "u1", &row), 1);
+	CHECK_INT(row.status, STATE_CREATED);
+	state_row_release(&row);
+	CHECK_INT(state_token_portal(st, "https://a.test", "fp-a", &id, &ui), 1);
+	CHECK(id == 111);
+	CHECK_STR(ui, "app.hubspot.com"); /* kept when later uses give none */
+	free(ui);
+	CHECK_INT(state_token_portal(st, "https://b.test", "fp-a", &id, NULL), 0);
+	CHECK_INT(state_token_portal(st, "https://a.test", "fp-other", &id, NULL), 0);
+	CHECK_INT(state_last_portal(st, "https://a.test", &id), 1);
+	state_close(st);
+
+	/* Unscoped (the state commands): every portal, each calendar with its portal. */
+	CHECK_INT(state_open(path, STATE_OPEN_READONLY, &st), 0);
+	CHECK_INT(state_rows_by_key(st, "u1", &rows), 0);
+	CHECK_INT(rows.n, 2);
+	CHECK(rows.v[0].portal_id == 111 && rows.v[1].portal_id == 222);
+	state_rows_release(&rows);
+	CHECK_INT(state_summarize(st, &sum, &nsum), 0);
+	CHECK_INT(nsum, 2);
+	CHECK(sum[0].portal_id == 111 && sum[1].portal_id == 222);
+	CHECK_STR(sum[0].api_base, "https://a.test");
+	CHECK_INT(sum[0].count[STATE_CREATED], 1);
+	CHECK_INT(sum[1].count[STATE_ARCHIVED], 1);
+	state_summaries_release(sum, nsum);
+	/* Read-only scope to a portal the state does not know: no rows. */
+	CHECK_INT(state_use_portal(st, "https://c.test", 5, NULL), 0);
+	CHECK_INT(state_get(st, "cal.ics", "u1", &row), 0);
+	state_close(st);
+	meeting_release(&a);
 	free(path);
 }
 
@@ -773,6 +865,7 @@ int main(void)
 	test_feed_forget_runs();
 	test_window();
 	test_assocs_and_quiet();
+	test_portals();
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);
