@@ -1319,56 +1319,49 @@ int state_mark_removed(struct state *st, long run_id, const char *source, const 
 	return write_end(st, rc, "state: mark removed");
 }
 
-long state_forget_source(struct state *st, const char *source)
+/*
+ * One write over a calendar's rows: `occ_sql` on occurrences, then `cal_sql` on
+ * calendars, each with ?1 = a and (when b is not NULL) ?2 = b. Returns how many
+ * occurrences it changed, or -1 (nothing changed).
+ */
+static long source_rows(struct state *st, const char *occ_sql, const char *cal_sql, const char *a,
+			const char *b, const char *what, const char *label)
 {
-	sqlite3_stmt *s;
+	const char *sql[2] = {occ_sql, cal_sql};
 	long n = 0;
-	int rc;
+	int rc = 0;
 
 	if (write_begin(st) < 0)
 		return -1;
-	s = prep(st, "DELETE FROM occurrences WHERE source = ?1");
-	if (s)
-		bind_text(s, 1, source);
-	rc = step_done(st, s, "cannot forget a calendar");
-	if (!rc) {
-		n = (long)sqlite3_changes(st->db);
-		s = prep(st, "DELETE FROM calendars WHERE source = ?1");
-		if (s)
-			bind_text(s, 1, source);
-		rc = step_done(st, s, "cannot forget a calendar");
+	for (int i = 0; i < 2 && !rc; i++) {
+		sqlite3_stmt *s = prep(st, sql[i]);
+
+		if (s) {
+			bind_text(s, 1, a);
+			if (b)
+				bind_text(s, 2, b);
+		}
+		rc = step_done(st, s, what);
+		if (!rc && i == 0)
+			n = (long)sqlite3_changes(st->db);
 	}
-	if (write_end(st, rc, "state: forget") < 0)
+	if (write_end(st, rc, label) < 0)
 		return -1;
 	return n;
 }
 
+long state_forget_source(struct state *st, const char *source)
+{
+	return source_rows(st, "DELETE FROM occurrences WHERE source = ?1",
+			   "DELETE FROM calendars WHERE source = ?1", source, NULL,
+			   "cannot forget a calendar", "state: forget");
+}
+
 long state_rename_source(struct state *st, const char *from, const char *to)
 {
-	sqlite3_stmt *s;
-	long n = 0;
-	int rc;
-
-	if (write_begin(st) < 0)
-		return -1;
-	s = prep(st, "UPDATE occurrences SET source = ?2 WHERE source = ?1");
-	if (s) {
-		bind_text(s, 1, from);
-		bind_text(s, 2, to);
-	}
-	rc = step_done(st, s, "cannot rename a calendar");
-	if (!rc) {
-		n = (long)sqlite3_changes(st->db);
-		s = prep(st, "UPDATE calendars SET source = ?2 WHERE source = ?1");
-		if (s) {
-			bind_text(s, 1, from);
-			bind_text(s, 2, to);
-		}
-		rc = step_done(st, s, "cannot rename a calendar");
-	}
-	if (write_end(st, rc, "state: rename") < 0)
-		return -1;
-	return n;
+	return source_rows(st, "UPDATE occurrences SET source = ?2 WHERE source = ?1",
+			   "UPDATE calendars SET source = ?2 WHERE source = ?1", from, to,
+			   "cannot rename a calendar", "state: rename");
 }
 
 /* ---- additions for the import pipeline (issue #7 wiring) ------------------------------------ */
