@@ -532,6 +532,18 @@ struct ctx {
 /* ---------------------------------------------------------------------------------------- */
 /* Messages.                                                                                 */
 
+/* One more message of this calendar: false once over the cap (said once, then only counted). */
+static bool ctx_may_print(struct ctx *c)
+{
+	if (c->printed > ICS_MAX_WARNINGS)
+		return false;
+	if (c->printed++ == ICS_MAX_WARNINGS) {
+		warning("%s: too many warnings, the rest are only counted", c->display);
+		return false;
+	}
+	return true;
+}
+
 static void ctx_warn(struct ctx *c, long line, const char *uid, const char *fmt, ...)
 	PRINTF_LIKE(4, 5);
 static void ctx_warn(struct ctx *c, long line, const char *uid, const char *fmt, ...)
@@ -540,12 +552,8 @@ static void ctx_warn(struct ctx *c, long line, const char *uid, const char *fmt,
 	char *msg;
 
 	c->st->warnings++;
-	if (c->printed > ICS_MAX_WARNINGS)
+	if (!ctx_may_print(c))
 		return;
-	if (c->printed++ == ICS_MAX_WARNINGS) {
-		warning("%s: too many warnings, the rest are only counted", c->display);
-		return;
-	}
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
@@ -567,12 +575,8 @@ static void ctx_lost(struct ctx *c, long line, const char *text, const char *wha
 
 	c->st->lost_events++;
 	c->st->warnings++;
-	if (c->printed > ICS_MAX_WARNINGS)
+	if (!ctx_may_print(c))
 		return;
-	if (c->printed++ == ICS_MAX_WARNINGS) {
-		warning("%s: too many warnings, the rest are only counted", c->display);
-		return;
-	}
 	utf8_sanitize(text, &shown);
 	if (strlen(shown) > 60)
 		strcpy(shown + 57, "...");
