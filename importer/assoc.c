@@ -427,6 +427,7 @@ struct resolver {
 	struct report *rep;
 	struct assoc_map contacts; /* e-mail → contact id */
 	struct assoc_map owners; /* e-mail → owner id */
+	bool owners_all; /* every owner page was read (exclude_domains: [owners]) */
 	struct assoc_map companies; /* domain → company id */
 	int splits; /* batches still allowed to be halved after a 4xx */
 };
@@ -609,20 +610,17 @@ static bool all_matched(const struct strset *want, const struct assoc_map *have)
 	return true;
 }
 
-static enum hs_result resolve_owners(struct resolver *r, struct meeting **ms, size_t n)
+/*
+ * Page GET /crm/v3/owners into r->owners until every e-mail of `want` is
+ * matched (want NULL: every page). False when a page could not be read
+ * (warned); *hr is set when HubSpot must stop the run.
+ */
+static bool read_owners(struct resolver *r, const struct strset *want, int *pages,
+			enum hs_result *hr)
 {
-	struct strset want = {0};
 	char *after = NULL;
-	enum hs_result hr = HS_OK;
 	bool ok = true;
-	int pages = 0;
-	size_t matched = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (!ms[i]->skip_reason && ms[i]->owner_email && *ms[i]->owner_email)
-			strset_add(&want, ms[i]->owner_email, NULL);
-	if (!want.n)
-		goto out;
 	do {
 		struct sbuf path = SBUF_INIT;
 		struct hs_response resp = {0};
@@ -633,16 +631,16 @@ static enum hs_result resolve_owners(struct resolver *r, struct meeting **ms, si
 			sbuf_adds(&path, "&after=");
 			add_query_value(&path, after);
 		}
-		hr = r->io->call(r->io->ctx, "GET", path.buf, NULL, true, &resp);
+		*hr = r->io->call(r->io->ctx, "GET", path.buf, NULL, true, &resp);
 		sbuf_release(&path);
-		pages++;
-		if (hr == HS_AUTH) {
+		(*pages)++;
+		if (*hr == HS_AUTH) {
 			refused(&resp);
 			ok = false;
-		} else if (hr != HS_OK ||
+		} else if (*hr != HS_OK ||
 			   assoc_parse_owners_page(resp.body, &r->owners, &next) < 0) {
 			warning("HubSpot owners could not be read (%s): meetings get no owner",
-				hr != HS_OK ? why(hr, &resp) : "unexpected answer");
+				*hr != HS_OK ? why(*hr, &resp) : "unexpected answer");
 			report_note(r->rep,
 				    "owners could not be read: meetings were given no owner");
 			ok = false;
@@ -650,7 +648,110 @@ static enum hs_result resolve_owners(struct resolver *r, struct meeting **ms, si
 		hs_response_release(&resp);
 		free(after);
 		after = next;
-	} while (ok && after && !all_matched(&want, &r->owners));
+	} while (ok && after && (!want || !all_matched(want, &r->owners)));
+	free(after);
+	return ok;
+}
+
+/* Is `domain`, or a domain it is under, one of `set`? */
+static bool under_domain(const struct assoc_map *set, const char *domain)
+{
+	for (const char *d = domain; d; d = strchr(d, '.'), d = d ? d + 1 : NULL)
+		if (assoc_map_find(set, d))
+			return true;
+	return false;
+}
+
+/*
+ * exclude_domains: [owners]: read every owner, and drop the attendees and
+ * company domains of the owners' own domains (free-mail domains excepted):
+ * colleagues are not contacts, and the portal's company is not a company.
+ */
+static enum hs_result exclude_owner_domains(struct resolver *r, struct meeting **ms, size_t n)
+{
+	struct assoc_map domains;
+	enum hs_result hr = HS_OK;
+	int pages = 0;
+	size_t dropped = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < n && !any; i++)
+		any = !ms[i]->skip_reason &&
+		      ((r->cfg->contacts_exclude_owners && ms[i]->ncontact_emails) ||
+		       (r->cfg->companies_exclude_owners && ms[i]->ncompany_domains));
+	if (!any)
+		return HS_OK;
+	r->owners_all = true;
+	if (!read_owners(r, NULL, &pages, &hr)) {
+		if (!fatal(hr))
+			warning("the owners' domains are not known: colleagues may be associated "
+				"as contacts and companies (exclude_domains: [owners])");
+		return fatal(hr) ? hr : HS_OK;
+	}
+	assoc_map_init(&domains);
+	for (size_t i = 0; i < r->owners.cap; i++) {
+		const char *e = r->owners.v[i].key;
+		const char *d = e ? email_domain(e) : NULL;
+
+		if (d && *d && !mapping_free_mail_domain(d))
+			assoc_map_add(&domains, d, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct meeting *m = ms[i];
+		size_t k = 0;
+
+		if (m->skip_reason)
+			continue;
+		for (size_t j = 0; r->cfg->contacts_exclude_owners && j < m->ncontact_emails; j++) {
+			const char *d = email_domain(m->contact_emails[j]);
+
+			if (d && under_domain(&domains, d)) {
+				free(m->contact_emails[j]);
+				if (m->contact_names)
+					free(m->contact_names[j]);
+				dropped++;
+				continue;
+			}
+			if (m->contact_names)
+				m->contact_names[k] = m->contact_names[j];
+			m->contact_emails[k++] = m->contact_emails[j];
+		}
+		if (r->cfg->contacts_exclude_owners)
+			m->ncontact_emails = k;
+		k = 0;
+		for (size_t j = 0; r->cfg->companies_exclude_owners && j < m->ncompany_domains;
+		     j++) {
+			if (under_domain(&domains, m->company_domains[j])) {
+				free(m->company_domains[j]);
+				continue;
+			}
+			m->company_domains[k++] = m->company_domains[j];
+		}
+		if (r->cfg->companies_exclude_owners)
+			m->ncompany_domains = k;
+	}
+	verbose("owners: %d page(s), %zu domain(s) of the portal's users excluded; %zu "
+		"colleague(s) not associated as contacts",
+		pages, domains.n, dropped);
+	assoc_map_release(&domains);
+	return HS_OK;
+}
+
+static enum hs_result resolve_owners(struct resolver *r, struct meeting **ms, size_t n)
+{
+	struct strset want = {0};
+	enum hs_result hr = HS_OK;
+	bool ok = true;
+	int pages = 0;
+	size_t matched = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!ms[i]->skip_reason && ms[i]->owner_email && *ms[i]->owner_email)
+			strset_add(&want, ms[i]->owner_email, NULL);
+	if (!want.n)
+		goto out;
+	if (!r->owners_all) /* else every owner is already known */
+		ok = read_owners(r, &want, &pages, &hr);
 	for (size_t i = 0; i < want.n; i++)
 		matched += assoc_map_find(&r->owners, want.v[i]) != NULL;
 	verbose("owners: %d page(s), %zu of %zu organizer(s) matched", pages, matched, want.n);
@@ -673,7 +774,6 @@ static enum hs_result resolve_owners(struct resolver *r, struct meeting **ms, si
 		cJSON_AddStringToObject(m->properties, r->cfg->owner_property, e->val);
 	}
 out:
-	free(after);
 	strset_release(&want);
 	return fatal(hr) ? hr : HS_OK;
 }
@@ -749,7 +849,9 @@ enum hs_result assoc_resolve_io(const struct assoc_io *io, const struct assoc_co
 	assoc_map_init(&r.contacts);
 	assoc_map_init(&r.owners);
 	assoc_map_init(&r.companies);
-	hr = resolve_contacts(&r, ms, n);
+	hr = exclude_owner_domains(&r, ms, n);
+	if (hr == HS_OK)
+		hr = resolve_contacts(&r, ms, n);
 	if (hr == HS_OK && cfg->owner_property)
 		hr = resolve_owners(&r, ms, n);
 	if (hr == HS_OK && cfg->companies)
@@ -768,6 +870,8 @@ enum hs_result assoc_resolve(struct hs_client *c, const struct mapping *map, str
 		.create_missing = mc && mc->create_missing,
 		.owner_property = mapping_owner_property(map),
 		.companies = mapping_wants_companies(map),
+		.contacts_exclude_owners = mc && mc->enabled && mc->exclude_owners,
+		.companies_exclude_owners = mapping_companies_exclude_owners(map),
 	};
 	struct assoc_io io = {call_hs, c};
 

@@ -9,6 +9,7 @@
  *   contacts  ceil(distinct e-mails / 100) batch/read
  *             + ceil(missing / 100) batch/upsert (create_missing only)
  *   owners    owner pages, stopping as soon as every organizer is matched
+ *             (every page with exclude_domains: [owners], the default)
  *   companies ceil(distinct domains / 100) searches (+ extra pages, rare)
  *
  * Each e-mail, domain and organizer is looked up once per run, whatever the
@@ -37,6 +38,9 @@
  * Resolve the associations and the owner of all `n` meetings of a run at once
  * (meetings with a skip_reason are left alone):
  *
+ * 0. exclude_domains: [owners] (the default): every owner page is read and
+ *    the contacts and company domains of the owners' e-mail domains
+ *    (subdomains too, free-mail domains never) are dropped from the meetings.
  * 1. every meeting's contact_emails (already filtered by mapping_apply) are
  *    deduplicated over the run and read with contacts batch/read
  *    (idProperty email, 100 a request); results are matched by
@@ -171,6 +175,8 @@ struct assoc_config {
 	bool create_missing;
 	const char *owner_property; /* NULL: no owner */
 	bool companies;
+	bool contacts_exclude_owners; /* exclude_domains: [owners] in contacts */
+	bool companies_exclude_owners; /* ... in companies */
 };
 /* The transport: hs_call() in production, a fake HubSpot in unit tests. */
 struct assoc_io {

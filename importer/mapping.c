@@ -133,6 +133,7 @@ struct mapping {
 	bool companies;
 	bool companies_free_mail;
 	struct strv companies_exclude;
+	bool companies_exclude_owners; /* exclude_domains holds "owners" (the default) */
 	struct static_assoc *statics;
 	size_t nstatics;
 };
@@ -364,6 +365,7 @@ enum list_norm {
 	NORM_NONE,
 	NORM_EMAIL,
 	NORM_DOMAIN,
+	NORM_EXCLUDE, /* a domain, or the word "owners" (the portal's users' domains) */
 	NORM_PROPERTY,
 };
 
@@ -392,11 +394,13 @@ static int get_list(struct loader *ld, yaml_node_t *map, const char *key, const 
 			if (!v)
 				return lerr(ld, item, "'%s' in '%s.%s' is not an e-mail address", s,
 					    section, key);
-		} else if (norm == NORM_DOMAIN) {
+		} else if (norm == NORM_DOMAIN || norm == NORM_EXCLUDE) {
 			v = str_lower(str_trim(xstrdup(s)));
 			if (v[0] == '@')
 				memmove(v, v + 1, strlen(v));
-			if (!*v || strchr(v, '@') || strchr(v, ' ') || !strchr(v, '.')) {
+			if (norm == NORM_EXCLUDE && !strcmp(v, "owners")) {
+				/* kept as the keyword; see take_owners() */
+			} else if (!*v || strchr(v, '@') || strchr(v, ' ') || !strchr(v, '.')) {
 				free(v);
 				return lerr(ld, item, "'%s' in '%s.%s' is not a domain name", s,
 					    section, key);
@@ -747,6 +751,31 @@ static int load_filters(struct loader *ld, yaml_node_t *n)
 	return 0;
 }
 
+/*
+ * exclude_domains: [owners, ...]: "owners" stands for the domains of the
+ * portal's own users (resolved at import from the owners look-up). It is the
+ * default when exclude_domains is not given; a list without it turns it off.
+ * Takes the keyword out of `list`; true when it applies.
+ */
+static bool take_owners(struct loader *ld, yaml_node_t *section, struct strv *list)
+{
+	bool found = false;
+	size_t k = 0;
+
+	if (!get(ld, section, "exclude_domains"))
+		return true;
+	for (size_t i = 0; i < list->n; i++) {
+		if (!strcmp(list->v[i], "owners")) {
+			free(list->v[i]);
+			found = true;
+		} else {
+			list->v[k++] = list->v[i];
+		}
+	}
+	list->n = k;
+	return found;
+}
+
 static int load_associations(struct loader *ld, yaml_node_t *n)
 {
 	static const char *const keys[] = {"contacts", "companies", "static", NULL};
@@ -792,9 +821,10 @@ static int load_associations(struct loader *ld, yaml_node_t *n)
 			     &m->contacts.include_declined) < 0 ||
 		    get_bool(ld, c, "create_missing", "associations.contacts",
 			     &m->contacts.create_missing) < 0 ||
-		    get_list(ld, c, "exclude_domains", "associations.contacts", NORM_DOMAIN,
+		    get_list(ld, c, "exclude_domains", "associations.contacts", NORM_EXCLUDE,
 			     &m->contacts_exclude) < 0)
 			return -1;
+		m->contacts.exclude_owners = take_owners(ld, c, &m->contacts_exclude);
 		m->contacts.exclude_domains = m->contacts_exclude.v;
 		m->contacts.nexclude_domains = m->contacts_exclude.n;
 	}
@@ -816,9 +846,10 @@ static int load_associations(struct loader *ld, yaml_node_t *n)
 		}
 		if (get_bool(ld, c, "include_free_mail", "associations.companies",
 			     &m->companies_free_mail) < 0 ||
-		    get_list(ld, c, "exclude_domains", "associations.companies", NORM_DOMAIN,
+		    get_list(ld, c, "exclude_domains", "associations.companies", NORM_EXCLUDE,
 			     &m->companies_exclude) < 0)
 			return -1;
+		m->companies_exclude_owners = take_owners(ld, c, &m->companies_exclude);
 	}
 	st = get(ld, n, "static");
 	if (st && !is_null(st)) {
@@ -1320,6 +1351,16 @@ static bool is_free_mail(const char *domain)
 		qsort(sorted, n, sizeof(*sorted), cmp_str);
 	}
 	return bsearch(&domain, sorted, n, sizeof(*sorted), cmp_str) != NULL;
+}
+
+bool mapping_companies_exclude_owners(const struct mapping *m)
+{
+	return m->companies && m->companies_exclude_owners;
+}
+
+bool mapping_free_mail_domain(const char *domain)
+{
+	return domain && is_free_mail(domain);
 }
 
 static void add_company(const struct mapping *m, struct meeting *out, const char *email)

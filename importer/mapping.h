@@ -24,6 +24,8 @@ struct mapping_contacts {
 	bool create_missing;
 	char **exclude_domains;
 	size_t nexclude_domains;
+	bool exclude_owners; /* exclude_domains: [owners] (the default): the portal's users' domains
+			      */
 };
 
 /*
@@ -67,6 +69,10 @@ const struct mapping_contacts *mapping_contacts(const struct mapping *m);
  */
 const char *mapping_owner_property(const struct mapping *m);
 bool mapping_wants_companies(const struct mapping *m); /* associations.companies */
+/* associations.companies.exclude_domains holds `owners` (the default). */
+bool mapping_companies_exclude_owners(const struct mapping *m);
+/* gmail.com, outlook.com, ...: never a company, and never one of the owners' domains. */
+bool mapping_free_mail_domain(const char *domain);
 /*
  * The meeting property that carries the occurrence key, so that a create whose
  * answer was lost can be found again by search (mapping key `identity_property`,

@@ -967,6 +967,40 @@ static void test_preview(void)
 }
 
 /* mapping_apply's key is occurrence_key() exactly, for every kind of instance. */
+/* exclude_domains: [owners] is the default; the keyword is taken out of the domain list. */
+static void test_exclude_owners(void)
+{
+	static const struct {
+		const char *yaml;
+		bool contacts, companies;
+		size_t ndomains;
+	} cases[] = {
+		{"associations:\n  contacts: {}\n  companies: {}\n", true, true, 0},
+		{"associations:\n  contacts: { exclude_domains: [] }\n  companies: { exclude_domains: [] }\n",
+		 false, false, 0},
+		{"associations:\n  contacts: { exclude_domains: [x.example, Owners] }\n"
+		 "  companies: { exclude_domains: [x.example] }\n",
+		 true, false, 1},
+		{"associations:\n  contacts: { exclude_domains: [x.example] }\n", false, false, 1},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *y = xasprintf(MAP_HEAD "%s", cases[i].yaml);
+		struct mapping *m = load_str(y);
+
+		CHECK(m != NULL);
+		if (m) {
+			CHECK_INT(mapping_contacts(m)->exclude_owners, cases[i].contacts);
+			CHECK_INT(mapping_companies_exclude_owners(m), cases[i].companies);
+			CHECK_INT(mapping_contacts(m)->nexclude_domains, cases[i].ndomains);
+			mapping_free(m);
+		}
+		free(y);
+	}
+	CHECK(mapping_free_mail_domain("gmail.com"));
+	CHECK(!mapping_free_mail_domain("corp.example"));
+}
+
 static void test_keys(void)
 {
 	struct mapping *m = mapping_load(NULL);
@@ -1010,6 +1044,7 @@ int main(void)
 	test_load_options();
 	test_remote();
 	test_preview();
+	test_exclude_owners();
 	test_keys();
 	unlink(tmp_path);
 	return TEST_DONE();
