@@ -550,7 +550,19 @@ static enum hs_result resolve_contacts(struct resolver *r, struct meeting **ms, 
 	}
 	verbose("contacts: %zu attendee(s), %zu known, %zu missing", all.n,
 		all.n - missing.n - failed.n, missing.n);
-	if (hr == HS_OK && missing.n && r->cfg->create_missing) {
+	if (hr == HS_OK && missing.n && r->cfg->create_missing && r->cfg->dry_run) {
+		/* Not created: a stand-in id, so the plan still sees the association change. */
+		for (size_t i = 0; i < missing.n; i++) {
+			char *id = xasprintf("new:%s", missing.v[i]);
+
+			assoc_map_add(&r->contacts, missing.v[i], id);
+			free(id);
+		}
+		report_note(r->rep,
+			    "dry run: %zu contact(s) would be created (create_missing) and "
+			    "associated",
+			    missing.n);
+	} else if (hr == HS_OK && missing.n && r->cfg->create_missing) {
 		char **names = xcalloc(missing.n, sizeof(*names));
 
 		for (size_t i = 0; i < missing.n; i++)
@@ -863,7 +875,7 @@ enum hs_result assoc_resolve_io(const struct assoc_io *io, const struct assoc_co
 }
 
 enum hs_result assoc_resolve(struct hs_client *c, const struct mapping *map, struct meeting **ms,
-			     size_t n, struct report *rep)
+			     size_t n, struct report *rep, bool dry_run)
 {
 	const struct mapping_contacts *mc = mapping_contacts(map);
 	struct assoc_config cfg = {
@@ -872,6 +884,7 @@ enum hs_result assoc_resolve(struct hs_client *c, const struct mapping *map, str
 		.companies = mapping_wants_companies(map),
 		.contacts_exclude_owners = mc && mc->enabled && mc->exclude_owners,
 		.companies_exclude_owners = mapping_companies_exclude_owners(map),
+		.dry_run = dry_run,
 	};
 	struct assoc_io io = {call_hs, c};
 

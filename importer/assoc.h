@@ -63,6 +63,8 @@
  * 5. the ids are added with meeting_add_assoc(ASSOC_CONTACT, id, email) and
  *    (ASSOC_COMPANY, id, domain); static associations are left as they are.
  *
+ * With `dry_run` nothing is written: contacts create_missing would create get
+ * the stand-in id "new:EMAIL" (so a plan sees the association) and a note.
  * A look-up request that HubSpot refuses (4xx) does not stop the run: a
  * warning says so and its attendees are reported as unmatched (its domains
  * get no company, its organizers no owner). Returns HS_OK, or HS_AUTH,
@@ -70,7 +72,7 @@
  * run must stop; the meetings are then partly resolved.
  */
 enum hs_result assoc_resolve(struct hs_client *c, const struct mapping *map, struct meeting **ms,
-			     size_t n, struct report *rep);
+			     size_t n, struct report *rep, bool dry_run);
 
 /*
  * One updated meeting for assoc_sync(). Both lists are arrays in the format of
@@ -177,6 +179,7 @@ struct assoc_config {
 	bool companies;
 	bool contacts_exclude_owners; /* exclude_domains: [owners] in contacts */
 	bool companies_exclude_owners; /* ... in companies */
+	bool dry_run; /* look-ups only: missing contacts get a stand-in id "new:EMAIL" */
 };
 /* The transport: hs_call() in production, a fake HubSpot in unit tests. */
 struct assoc_io {

@@ -48,6 +48,7 @@ struct hs_client {
 	struct hs_call *done; /* finished, not yet handed back */
 	size_t outstanding;
 	bool stopped; /* 401/403/429 DAILY: nothing more is sent */
+	bool read_only; /* --dry-run: a write request is a bug */
 	enum hs_result stop_result;
 	char *stop_message;
 	char *stop_category;
@@ -378,6 +379,7 @@ struct hs_client *hs_client_new(const struct hs_options *opt)
 			opt->rate_interval_ms > 0 ? opt->rate_interval_ms : DEFAULT_INTERVAL_MS,
 			WINDOW_MARGIN_MS);
 	c->main.adopt_up = opt->rate_from_portal;
+	c->read_only = opt->read_only;
 	hs_limiter_init(&c->search, opt->search_rate > 0 ? opt->search_rate : DEFAULT_SEARCH_RATE,
 			1000, SEARCH_MARGIN_MS);
 	c->timeout_ms =
@@ -514,6 +516,8 @@ static struct hs_call *submit(struct hs_client *c, const char *method, const cha
 	call->idempotent = idempotent;
 	call->search = path_is_search(path);
 	call->write = path_is_write(method, path);
+	if (call->write && c->read_only)
+		BUG("a dry run must not write: %s %s", method, path);
 	call->tag = tag;
 	call->started_ms = time_mono_ms();
 	list_append(&c->queue, call);

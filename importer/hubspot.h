@@ -30,6 +30,8 @@ struct hs_options {
 	 * rate_max is a ceiling the headers can only lower.
 	 */
 	bool rate_from_portal;
+	/* --dry-run: only look-ups (GET, searches, batch reads); a write is a bug. */
+	bool read_only;
 };
 
 struct hs_client;

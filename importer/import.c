@@ -250,7 +250,8 @@ static int preflight(struct run *r)
 		stop_with(r, HS_CLIENT_ERROR);
 		return -1;
 	}
-	if (r->st && state_portal_set_checked(r->st, base, r->portal, r->check_hash) < 0)
+	if (r->st && !r->o->dry_run &&
+	    state_portal_set_checked(r->st, base, r->portal, r->check_hash) < 0)
 		r->state_errors++;
 	return 0;
 }
@@ -1532,7 +1533,7 @@ static void adopt_existing(struct run *r, struct sync_plan *p)
 	if (hr != HS_OK) {
 		/* A look-up HubSpot refused (e.g. the identity property was deleted since
 		 * the cached pre-flight): the next run checks the portal again. */
-		if (r->st && r->portal)
+		if (r->st && r->portal && !r->o->dry_run)
 			state_portal_set_checked(r->st, app_api_base(r->o), r->portal, NULL);
 		note_stop(r, hr);
 	} else if (adopted)
@@ -1667,6 +1668,31 @@ static void find_hubspot_synced(struct run *r, struct sync_plan *p)
 	free(at);
 }
 
+/* The outcome a real run would report for plan item i (as the apply_* functions do). */
+static enum outcome planned_outcome(const struct run *r, size_t i)
+{
+	const struct sync_item *it = &r->plan->items[i];
+
+	switch (it->action) {
+	case SYNC_CREATE:
+		return OUTCOME_CREATED;
+	case SYNC_UPDATE:
+		return OUTCOME_UPDATED;
+	case SYNC_REMOVE:
+		return it->remove_mode == ON_REMOVED_ARCHIVE  ? OUTCOME_ARCHIVED
+		       : it->remove_mode == ON_REMOVED_CANCEL ? OUTCOME_UPDATED
+							      : OUTCOME_UNCHANGED;
+	case SYNC_SKIP:
+		return r->adopted && r->adopted[i] ? OUTCOME_ALREADY : OUTCOME_SKIPPED;
+	case SYNC_UNCHANGED:
+	case SYNC_MERGE:
+		return OUTCOME_UNCHANGED;
+	case SYNC_RESOLVE:
+	default:
+		return OUTCOME_PLANNED; /* known only once the look-up is made */
+	}
+}
+
 /* --dry-run: the plan on stdout (stderr when --report - has stdout); every item into --report. */
 static void print_plan(struct run *r)
 {
@@ -1680,13 +1706,9 @@ static void print_plan(struct run *r)
 	sbuf_release(&sb);
 	for (size_t i = 0; i < p->nitems; i++) {
 		const struct sync_item *it = &p->items[i];
-		enum outcome out = OUTCOME_PLANNED;
+		enum outcome out = planned_outcome(r, i);
 		char action[24];
 
-		if (it->action == SYNC_UNCHANGED)
-			out = OUTCOME_UNCHANGED;
-		else if (it->action == SYNC_SKIP)
-			out = OUTCOME_SKIPPED;
 		if (it->action == SYNC_REMOVE)
 			snprintf(action, sizeof(action), "remove:%s",
 				 it->remove_mode == ON_REMOVED_ARCHIVE	? "archive"
@@ -1831,7 +1853,9 @@ int cmd_import(const struct app_options *o)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (!o->dry_run) {
+	/* A dry run with a token makes every look-up a real run makes (and no write). */
+	if (!o->dry_run || o->token_file ||
+	    (getenv("HUBSPOT_ACCESS_TOKEN") && *getenv("HUBSPOT_ACCESS_TOKEN"))) {
 		r.token = app_token(o);
 		if (!r.token) {
 			rc = EXIT_USAGE;
@@ -1860,7 +1884,7 @@ int cmd_import(const struct app_options *o)
 			goto out;
 		}
 	}
-	if (!o->dry_run) {
+	if (r.token) {
 		struct hs_options ho = {
 			.api_base = app_api_base(o),
 			.token = r.token,
@@ -1868,6 +1892,7 @@ int cmd_import(const struct app_options *o)
 			.rate_interval_ms = o->rate_interval_ms,
 			.rate_from_portal = !o->rate_given,
 			.timeout_s = 30, /* the retry budget: the default 120 s */
+			.read_only = o->dry_run,
 		};
 
 		r.client = hs_client_new(&ho);
@@ -1921,12 +1946,18 @@ int cmd_import(const struct app_options *o)
 
 		for (size_t i = 0; i < r.n && !any; i++)
 			any = !r.ms[i].skip_reason;
-		if (any && o->dry_run)
-			report_note(r.rep, "dry run: associations were not looked up (nothing is "
-					   "sent): meetings with contacts or companies may show as "
-					   "updates");
+		if (!r.client)
+			report_note(
+				r.rep,
+				"dry run without a token: not looked up in HubSpot, so not in the "
+				"plan: associations (contacts, owner, companies, the owners' "
+				"domains), meetings already in HubSpot (by %s and hs_i_cal_uid), "
+				"the pre-flight; meetings with contacts or companies may show as "
+				"updates, and adopted ones as creates",
+				mapping_identity_property(r.map));
 		else if (any && !r.stopped)
-			note_stop(&r, assoc_resolve(r.client, r.map, r.ptrs, r.n, r.rep));
+			note_stop(&r,
+				  assoc_resolve(r.client, r.map, r.ptrs, r.n, r.rep, o->dry_run));
 	}
 	r.hashes = xmalloc((r.n ? r.n : 1) * sizeof(*r.hashes));
 	for (size_t i = 0; i < r.n; i++)
@@ -2024,9 +2055,9 @@ finish:
 	}
 	if (r.state_errors)
 		report_note(r.rep, "%ld state update(s) failed (see errors above)", r.state_errors);
-	if (plan.refused_removals && !o->dry_run)
-		report_note(r.rep, "%zu removal(s) held back by a safety valve",
-			    plan.refused_removals);
+	if (plan.refused_removals)
+		report_note(r.rep, "%zu removal(s) %s back by a safety valve",
+			    plan.refused_removals, o->dry_run ? "would be held" : "held");
 	/* refused before anything was written: the one error already said it all */
 	if ((util_verbosity > 0 || rc != EXIT_DONE) &&
 	    !(refused(&r) && !r.counts.created && !r.counts.updated && !r.counts.archived))

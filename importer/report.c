@@ -268,6 +268,13 @@ static int copy_entries(FILE *spool, FILE *out)
 	return ferror(spool) ? -1 : 0;
 }
 
+/* A dry run's planned writes: creates, updates (and cancels), archives, look-ups to make. */
+static long planned_writes(const struct report *r)
+{
+	return r->counts[OUTCOME_CREATED] + r->counts[OUTCOME_UPDATED] +
+	       r->counts[OUTCOME_ARCHIVED] + r->counts[OUTCOME_PLANNED];
+}
+
 int report_write(struct report *r, bool dry_run)
 {
 	cJSON *head, *totals;
@@ -285,9 +292,12 @@ int report_write(struct report *r, bool dry_run)
 	cJSON_AddStringToObject(head, "tool", PROGRAM_NAME);
 	cJSON_AddBoolToObject(head, "dry_run", dry_run);
 	totals = cJSON_AddObjectToObject(head, "totals");
+	/* A dry run's totals are a real run's, as planned; `planned` adds up the writes. */
 	for (int i = 0; i < OUTCOME__COUNT; i++)
-		if (i != OUTCOME_PLANNED || dry_run)
+		if (i != OUTCOME_PLANNED)
 			cJSON_AddNumberToObject(totals, outcome_names[i], (double)r->counts[i]);
+	if (dry_run)
+		cJSON_AddNumberToObject(totals, "planned", (double)planned_writes(r));
 	cJSON_AddItemToObject(head, "calendars", cJSON_Duplicate(r->calendars, 1));
 	cJSON_AddItemToObject(head, "notes", cJSON_Duplicate(r->notes, 1));
 	cJSON_AddItemToObject(head, "unmapped_organizers", set_keys(r->unmapped_organizers));
@@ -330,9 +340,12 @@ void report_print_summary(const struct report *r, FILE *f, bool dry_run)
 	size_t unmatched = (size_t)cJSON_GetArraySize(r->unmatched_attendees);
 
 	if (dry_run)
-		fprintf(f, "%s: dry run: %ld planned, %ld unchanged, %ld skipped (nothing sent)\n",
-			PROGRAM_NAME, r->counts[OUTCOME_PLANNED], r->counts[OUTCOME_UNCHANGED],
-			r->counts[OUTCOME_SKIPPED]);
+		fprintf(f,
+			"%s: dry run: %ld planned (%ld to create, %ld to update, %ld to archive), "
+			"%ld unchanged, %ld skipped (nothing sent)\n",
+			PROGRAM_NAME, planned_writes(r), r->counts[OUTCOME_CREATED],
+			r->counts[OUTCOME_UPDATED], r->counts[OUTCOME_ARCHIVED],
+			r->counts[OUTCOME_UNCHANGED], r->counts[OUTCOME_SKIPPED]);
 	else
 		fprintf(f,
 			"%s: %ld created, %ld updated, %ld unchanged, %ld archived, %ld skipped, "

@@ -16,7 +16,8 @@ enum outcome {
 	OUTCOME_SKIPPED,
 	OUTCOME_FAILED,
 	OUTCOME_ALREADY, /* HubSpot's own calendar sync logged it (hs_i_cal_uid): not created */
-	OUTCOME_PLANNED, /* --dry-run: what would be done is in `action` */
+	OUTCOME_PLANNED, /* --dry-run: an outcome known only once a look-up is made (resolve); the
+			   other planned items carry the outcome a real run would report */
 	OUTCOME__COUNT,
 };
 

@@ -39,11 +39,15 @@ test_expect_success 'the token appears nowhere: output, report, sandbox log' '
 	! grep -r "test-token" err report.json &&
 	! grep -q "test-token" "$TRASH/sandbox.log"
 '
-test_expect_success 'dry run sends nothing and prints the plan' '
-	before=$(sandbox_get /_sandbox/stats | jget - "d[\"requests\"]") &&
+test_expect_success 'dry run writes nothing and prints the plan (without a token: no request at all)' '
+	before=$(sandbox_get /_sandbox/stats | jget - "d[\"writes\"]") &&
 	"$BIN" import --dry-run --no-state "$S/google-export.ics" >plan 2>err &&
+	after=$(sandbox_get /_sandbox/stats | jget - "d[\"writes\"]") &&
+	[ "$before" = "$after" ] && grep -q "create" plan && grep -q "Hooli implementation sync" plan &&
+	before=$(sandbox_get /_sandbox/stats | jget - "d[\"requests\"]") &&
+	HUBSPOT_ACCESS_TOKEN= "$BIN" import --dry-run --no-state "$S/google-export.ics" >plan2 2>err &&
 	after=$(sandbox_get /_sandbox/stats | jget - "d[\"requests\"]") &&
-	[ "$before" = "$after" ] && grep -q "create" plan && grep -q "Hooli implementation sync" plan
+	[ "$before" = "$after" ] && grep -q "Hooli implementation sync" plan2
 '
 test_expect_success 'demo samples: Outlook and Google exports import without failures' '
 	"$BIN" import --no-state --report r2.json "$S/outlook-export.ics" "$S/google-export.ics" 2>err2 &&

@@ -47,16 +47,17 @@ test_expect_success 'an edited event is updated with one batch/update' '
 	meetings_py "print([m[\"properties\"][\"hs_meeting_title\"] for m in ms if m[\"properties\"][\"ics2hubspot_key\"]==\"sync-7@example.test\"])" >t &&
 	grep -q "Renamed meeting" t
 '
-test_expect_success 'dry run prints the plan, sends nothing, and puts it in --report' '
+test_expect_success 'dry run prints the plan, writes nothing, and puts it in --report' '
 	"$PY" "$GEN" 30 cal.ics --weekly 5 --retitle "7=Renamed meeting" --retitle "8=Another" --drop 9 &&
-	before=$(requests) &&
+	before=$(sandbox_get /_sandbox/stats | jget - "d[\"writes\"]") &&
 	"$BIN" import -n -m "$Y/archive.yaml" --state st.db --report plan.json cal.ics >plan 2>err &&
-	[ "$(requests)" = "$before" ] &&
+	[ "$(sandbox_get /_sandbox/stats | jget - "d[\"writes\"]")" = "$before" ] &&
 	grep -q "^update .*sync-8@example.test" plan &&
 	grep -q "^remove:archive .*sync-9@example.test" plan &&
 	[ "$(jget plan.json "d[\"dry_run\"]")" = True ] &&
-	jget plan.json "sorted(o[\"action\"] for o in d[\"occurrences\"] if o[\"outcome\"]==\"planned\")" >acts &&
-	grep -qx "remove:archive" acts && grep -qx "update" acts && [ "$(wc -l <acts)" = 2 ]
+	jget plan.json "sorted(o[\"action\"] + \" \" + o[\"outcome\"] for o in d[\"occurrences\"] if o[\"outcome\"] in (\"created\", \"updated\", \"archived\"))" >acts &&
+	grep -qx "remove:archive archived" acts && grep -qx "update updated" acts && [ "$(wc -l <acts)" = 2 ] &&
+	[ "$(jget plan.json "d[\"totals\"][\"planned\"]")" = 2 ] && [ "$(jget plan.json "d[\"totals\"][\"archived\"]")" = 1 ]
 '
 test_expect_success 'a removed event is archived (on_removed: archive)' '
 	"$PY" "$GEN" 30 cal.ics --weekly 5 --retitle "7=Renamed meeting" --drop 3 &&
