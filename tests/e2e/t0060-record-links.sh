@@ -42,6 +42,13 @@ test_expect_success 'without -v no link is printed (the report still has them)' 
 	"$BIN" import -m "$Y/archive.yaml" --state st.db --report r3.json cal.ics 2>err &&
 	! grep -q "record/0-47" err && [ "$(links r3.json updated)" = ok ]
 '
+test_expect_success 'a quiet re-run (nothing sent) links too: the portal is remembered in the state' '
+	before=$(sandbox_get /_sandbox/stats | jget - "d[\"requests\"]") &&
+	"$BIN" import -v -m "$Y/archive.yaml" --state st.db --report r3q.json cal.ics 2>err &&
+	[ "$(sandbox_get /_sandbox/stats | jget - "d[\"requests\"]")" = "$before" ] &&
+	[ "$(links r3q.json unchanged)" = ok ] &&
+	[ "$(grep -c "^ics2hubspot: unchanged [^ ]*: ${PREFIX}[0-9][0-9]*$" err)" = 8 ]
+'
 test_expect_success 'a dry run without a token: no link, no error' '
 	"$PY" "$Y/gen.py" 6 cal.ics --weekly 3 --retitle 1=Dry &&
 	env -u HUBSPOT_ACCESS_TOKEN "$BIN" import -n -v -m "$Y/archive.yaml" --state st.db --report r4.json cal.ics >out 2>err &&
