@@ -48,6 +48,17 @@
  */
 #define IMPORT_MAX_OCCURRENCES 500000L
 
+/*
+ * A run with one calendar (not a dry run) streams: every IMPORT_CHUNK mapped
+ * occurrences are resolved, planned and sent, then freed, so that memory does
+ * not grow with the calendar. Kept for the whole run: a set of 64-bit hashes
+ * of the keys seen (to find the removals at the end). Several calendars are
+ * read whole (a meeting in two of them is one meeting with both attendee
+ * lists), and so is a dry run (its plan is printed as one table).
+ * ICS2HUBSPOT_CHUNK=N (tests) sets the chunk size.
+ */
+#define IMPORT_CHUNK 5000
+
 /* One CALENDAR argument of the run. */
 struct feed {
 	const char *source; /* borrowed from the options: what is opened */
@@ -86,8 +97,17 @@ struct run {
 	struct hs_client *client;
 	char *token;
 
-	struct meeting *ms; /* every mapped occurrence (skipped ones too) */
+	struct meeting *ms; /* the mapped occurrences of this chunk (skipped ones too) */
 	size_t n, cap;
+	bool stream; /* plan and send in chunks (one calendar, not a dry run) */
+	size_t chunk; /* meetings per chunk when streaming */
+	size_t nread; /* occurrences mapped so far (progress) */
+	uint64_t *seen; /* streaming: open-addressing set of hash64(key) of every meeting */
+	size_t seen_cap, seen_n;
+	size_t nchunk_meetings; /* streaming: meetings planned in earlier chunks */
+	bool plan_failed; /* the state could not be read for a plan */
+	bool preflight_done, preflight_failed;
+	size_t refused_removals; /* removals a safety valve held back */
 	struct meeting **ptrs;
 	uint64_t *hashes;
 	char **ids; /* per meeting: its HubSpot id once known in this run */
@@ -370,6 +390,55 @@ static void mark_dirty(struct run *r, const char *source)
 		f->dirty = true;
 }
 
+/* ---- keys seen (streaming) ----------------------------------------------------------------- */
+
+/* 0 marks an empty slot: a key hashing to 0 is stored as 1 (a collision only keeps a row). */
+static uint64_t key_hash(const char *key)
+{
+	uint64_t h = hash64(key, strlen(key), HASH64_SEED);
+
+	return h ? h : 1;
+}
+
+static bool seen_has(const struct run *r, uint64_t h)
+{
+	if (!r->seen_cap)
+		return false;
+	for (size_t i = (size_t)h & (r->seen_cap - 1);; i = (i + 1) & (r->seen_cap - 1)) {
+		if (r->seen[i] == h)
+			return true;
+		if (!r->seen[i])
+			return false;
+	}
+}
+
+static void seen_add(struct run *r, uint64_t h)
+{
+	if (seen_has(r, h))
+		return;
+	if (2 * (r->seen_n + 1) > r->seen_cap) {
+		size_t cap = r->seen_cap ? 2 * r->seen_cap : 1024;
+		uint64_t *old = r->seen, *v = xcalloc(cap, sizeof(*v));
+		size_t ocap = r->seen_cap;
+
+		r->seen = v;
+		r->seen_cap = cap;
+		r->seen_n = 0;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i])
+				seen_add(r, old[i]);
+		free(old);
+	}
+	for (size_t i = (size_t)h & (r->seen_cap - 1);; i = (i + 1) & (r->seen_cap - 1))
+		if (!r->seen[i]) {
+			r->seen[i] = h;
+			r->seen_n++;
+			return;
+		}
+}
+
+static int plan_and_apply(struct run *r, bool whole);
+
 /* ---- reading ------------------------------------------------------------------------------ */
 
 /*
@@ -402,7 +471,7 @@ static int on_occurrence(const struct occurrence *occ, void *data)
 
 	if (skip_subminute(r, occ))
 		return 0;
-	if ((long)r->n >= r->max_occurrences) {
+	if ((long)r->nread >= r->max_occurrences) {
 		r->capped = true;
 		return -1; /* stop reading */
 	}
@@ -418,9 +487,13 @@ static int on_occurrence(const struct occurrence *occ, void *data)
 			meeting_add_assoc(&m, r->statics[i].kind, r->statics[i].id,
 					  r->statics[i].ref);
 	}
+	if (r->stream)
+		seen_add(r, key_hash(m.key));
 	XGROW(r->ms, r->cap, r->n + 1);
 	r->ms[r->n++] = m;
-	batch_progress_set_read(r->n);
+	batch_progress_set_read(++r->nread);
+	if (r->stream && r->n >= r->chunk && plan_and_apply(r, false))
+		return -1;
 	return 0;
 }
 
@@ -1725,6 +1798,266 @@ static void print_plan(struct run *r)
 	}
 }
 
+/* ---- planning and applying: per chunk, or the whole run at once ----------------------------- */
+
+/* The run window as the planner sees it (no --until: up to the expansion horizon). */
+static void plan_window(const struct run *r, struct sync_input *in)
+{
+	const struct app_options *o = r->o;
+
+	in->has_since = o->has_since;
+	in->has_until = true;
+	in->since = o->since;
+	in->until = o->until;
+	in->on_removed = mapping_on_removed(r->map);
+	in->force = o->force;
+	if (!o->has_until) {
+		int64_t base = time_now();
+
+		if (o->has_since && o->since > base)
+			base = o->since;
+		in->until = base + (int64_t)PLAN_HORIZON_DAYS * 86400;
+	}
+}
+
+/* Free the meetings just planned (and applied): the next chunk starts empty. */
+static void chunk_release(struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		meeting_release(&r->ms[i]);
+		if (r->ids)
+			free(r->ids[i]);
+	}
+	free(r->ptrs);
+	free(r->hashes);
+	free(r->ids);
+	free(r->set_of);
+	r->ptrs = NULL;
+	r->hashes = NULL;
+	r->ids = NULL;
+	r->set_of = NULL;
+	r->nsets = 0;
+	r->n = 0;
+}
+
+/* Record the plan's run-level messages and apply it (or print it: dry run). */
+static void apply_plan(struct run *r, struct sync_plan *plan)
+{
+	/* Search before create: what the state does not know may be in HubSpot already. */
+	adopt_existing(r, plan);
+	find_hubspot_synced(r, plan);
+	r->plan = plan;
+	for (size_t i = 0; i < plan->nmessages; i++)
+		report_note(r->rep, "%s", plan->messages[i]);
+	r->refused_removals += plan->refused_removals;
+	if (r->o->dry_run) {
+		print_plan(r);
+	} else {
+		apply_quiet(r);
+		apply_unresolved(r);
+		apply_creates(r);
+		apply_updates(r);
+		apply_removals(r);
+		apply_merges(r);
+	}
+	r->plan = NULL;
+	for (size_t i = 0; i < r->nadopted; i++)
+		free(r->adopted[i]);
+	free(r->adopted);
+	r->adopted = NULL;
+	r->nadopted = 0;
+}
+
+/*
+ * Resolve, plan and apply the meetings in r->ms, then free them. `whole`: they
+ * are the whole run, planned against every row of the calendars read
+ * (removals included). Else a chunk of a streamed run: planned against the
+ * rows of its own keys only; the removals come at the end
+ * (apply_streamed_removals). Returns 0, or -1 when the state could not be read.
+ */
+static int plan_and_apply(struct run *r, bool whole)
+{
+	struct sync_plan plan = {0};
+	struct state_rows rows = {0};
+	struct sync_feed *sfeeds = xcalloc(r->nfeeds ? r->nfeeds : 1, sizeof(*sfeeds));
+	const char **srcs = xcalloc(r->nfeeds ? r->nfeeds : 1, sizeof(*srcs));
+	struct sync_input in = {0};
+	size_t nsf = 0, nsrcs = 0;
+	bool any = false;
+	int rc = -1;
+
+	/* Pre-flight, once something was read (a quiet run still sends nothing). */
+	if (r->client && !r->stopped && !r->preflight_done) {
+		bool parsed = r->reading != NULL; /* a chunk of the calendar being read */
+
+		for (size_t i = 0; i < r->nfeeds; i++)
+			parsed = parsed || r->feeds[i].parsed;
+		r->preflight_done = parsed;
+		if (parsed && preflight(r) < 0) {
+			r->preflight_failed = true;
+			free(sfeeds);
+			free(srcs);
+			return -1; /* nothing is planned or sent; reading stops */
+		}
+	}
+
+	r->ptrs = xmalloc((r->n ? r->n : 1) * sizeof(*r->ptrs));
+	for (size_t i = 0; i < r->n; i++)
+		r->ptrs[i] = &r->ms[i];
+	r->ids = xcalloc(r->n ? r->n : 1, sizeof(*r->ids));
+	r->set_of = xmalloc((r->n ? r->n : 1) * sizeof(*r->set_of));
+	for (size_t i = 0; i < r->n; i++)
+		r->set_of[i] = -1;
+	if (sync_merge_duplicates(r->ptrs, r->n))
+		verbose("the same meeting appears in several calendars: merged");
+
+	/* Associations (look-ups only: a dry run sends nothing at all). */
+	for (size_t i = 0; i < r->n && !any; i++)
+		any = !r->ms[i].skip_reason;
+	if (!r->client)
+		report_note(r->rep,
+			    "dry run without a token: not looked up in HubSpot, so not in the "
+			    "plan: associations (contacts, owner, companies, the owners' "
+			    "domains), meetings already in HubSpot (by %s and hs_i_cal_uid), "
+			    "the pre-flight; meetings with contacts or companies may show as "
+			    "updates, and adopted ones as creates",
+			    mapping_identity_property(r->map));
+	else if (any && !r->stopped)
+		note_stop(r,
+			  assoc_resolve(r->client, r->map, r->ptrs, r->n, r->rep, r->o->dry_run));
+	r->hashes = xmalloc((r->n ? r->n : 1) * sizeof(*r->hashes));
+	for (size_t i = 0; i < r->n; i++)
+		r->hashes[i] = r->ms[i].skip_reason ? 0 : meeting_hash(&r->ms[i]);
+
+	/* Plan: against the rows of the calendars read (skipped ones are left alone). */
+	for (size_t i = 0; whole && i < r->nfeeds; i++) {
+		struct feed *f = &r->feeds[i];
+
+		if (f->skip_why)
+			continue;
+		srcs[nsrcs++] = f->ident;
+		if (!strcmp(f->ident, "-"))
+			continue; /* stdin without --name: import only, nothing of it removed */
+		sfeeds[nsf].source = f->ident;
+		sfeeds[nsf++].loaded = f->loaded && f->complete;
+	}
+	if (r->st && state_rows_for_plan(r->st, srcs, nsrcs, r->ptrs, r->n, &rows) < 0)
+		goto out;
+	in.meetings = r->ptrs;
+	in.hashes = r->hashes;
+	in.nmeetings = r->n;
+	in.rows = rows.v;
+	in.nrows = rows.n;
+	in.feeds = sfeeds;
+	in.nfeeds = nsf;
+	plan_window(r, &in);
+	if (sync_plan(&in, &plan) < 0)
+		goto out;
+	apply_plan(r, &plan);
+	if (!whole)
+		verbose("%zu occurrence(s) planned and applied (%zu so far); the next ones are read "
+			"now",
+			r->n, r->nchunk_meetings + r->n);
+	rc = 0;
+out:
+	sync_plan_release(&plan);
+	state_rows_release(&rows);
+	free(sfeeds);
+	free(srcs);
+	r->nchunk_meetings += r->n;
+	chunk_release(r);
+	if (rc)
+		r->plan_failed = true;
+	return rc;
+}
+
+struct unseen_ctx {
+	const struct run *r;
+	const struct sync_input *in;
+	size_t base;
+};
+
+/* state_select_rows(): count the row for the safety valve; keep it when its key was not seen. */
+static bool keep_unseen(const struct state_row *row, void *data)
+{
+	struct unseen_ctx *c = data;
+
+	if (sync_row_counts(c->in, row))
+		c->base++;
+	return !row->key || !seen_has(c->r, key_hash(row->key));
+}
+
+/*
+ * The end of a streamed run: the calendar's rows whose key no chunk had (and
+ * the other calendars' rows sharing those keys) are planned for removal with
+ * the same safety valves as a whole run: the valve's base is every row of the
+ * calendar, its meeting count every meeting of the run.
+ */
+static void apply_streamed_removals(struct run *r)
+{
+	struct sync_feed *sfeeds = xcalloc(r->nfeeds ? r->nfeeds : 1, sizeof(*sfeeds));
+	struct state_rows rows = {0};
+	struct sync_plan plan = {0};
+	struct sync_input in = {0};
+	size_t nsf = 0, cap = 0;
+
+	plan_window(r, &in);
+	for (size_t i = 0; r->st && i < r->nfeeds; i++) {
+		struct feed *f = &r->feeds[i];
+		struct unseen_ctx c = {r, &in, 0};
+		struct state_rows got = {0};
+		size_t first = rows.n;
+
+		if (f->skip_why || !strcmp(f->ident, "-"))
+			continue; /* stdin without --name: nothing of it removed */
+		if (state_select_rows(r->st, f->ident, keep_unseen, &c, &got) < 0) {
+			r->plan_failed = true;
+			goto out;
+		}
+		for (size_t k = 0; k < got.n; k++) {
+			XGROW(rows.v, cap, rows.n + 1);
+			rows.v[rows.n++] = got.v[k];
+		}
+		free(got.v);
+		/* Other calendars' rows of those keys: a meeting still there is kept. */
+		for (size_t k = first, last = rows.n; k < last; k++) {
+			struct state_rows same = {0};
+
+			if (state_rows_by_key(r->st, rows.v[k].key, &same) < 0) {
+				r->plan_failed = true;
+				goto out;
+			}
+			for (size_t j = 0; j < same.n; j++) {
+				if (same.v[j].source && !strcmp(same.v[j].source, f->ident)) {
+					state_row_release(&same.v[j]);
+					continue;
+				}
+				XGROW(rows.v, cap, rows.n + 1);
+				rows.v[rows.n++] = same.v[j];
+			}
+			free(same.v);
+		}
+		sfeeds[nsf].source = f->ident;
+		sfeeds[nsf].loaded = f->loaded && f->complete;
+		sfeeds[nsf].earlier_meetings = r->nchunk_meetings;
+		sfeeds[nsf].has_base = true;
+		sfeeds[nsf++].base = c.base;
+	}
+	in.rows = rows.v;
+	in.nrows = rows.n;
+	in.feeds = sfeeds;
+	in.nfeeds = nsf;
+	if (sync_plan(&in, &plan) < 0) {
+		r->plan_failed = true;
+		goto out;
+	}
+	apply_plan(r, &plan);
+out:
+	sync_plan_release(&plan);
+	state_rows_release(&rows);
+	free(sfeeds);
+}
+
 /* ---- the command ------------------------------------------------------------------------------
  */
 
@@ -1742,6 +2075,7 @@ static void run_release(struct run *r)
 			free(r->ids[i]);
 	}
 	free(r->ms);
+	free(r->seen);
 	free(r->ptrs);
 	free(r->hashes);
 	free(r->ids);
@@ -1823,11 +2157,7 @@ static void save_feeds(struct run *r, bool all_well)
 int cmd_import(const struct app_options *o)
 {
 	struct run r = {0};
-	struct sync_plan plan = {0};
-	struct state_rows rows = {0};
-	struct sync_feed *sfeeds = NULL;
-	const char **srcs = NULL;
-	size_t loaded = 0, nsf = 0, nsrcs = 0;
+	size_t loaded = 0;
 	int rc = EXIT_DONE;
 
 	r.o = o;
@@ -1918,116 +2248,14 @@ int cmd_import(const struct app_options *o)
 		goto finish;
 	}
 
-	/* 2. Read and map. */
+	/* 2. Read and map; 3. associations; 4. plan; 5. print (dry run) or apply. */
+	r.stream = !o->dry_run && o->nargs == 1;
+	r.chunk = (size_t)env_positive("ICS2HUBSPOT_CHUNK", IMPORT_CHUNK);
 	loaded = read_calendars(&r);
-	r.ptrs = xmalloc((r.n ? r.n : 1) * sizeof(*r.ptrs));
-	for (size_t i = 0; i < r.n; i++)
-		r.ptrs[i] = &r.ms[i];
-	r.ids = xcalloc(r.n ? r.n : 1, sizeof(*r.ids));
-	r.set_of = xmalloc((r.n ? r.n : 1) * sizeof(*r.set_of));
-	for (size_t i = 0; i < r.n; i++)
-		r.set_of[i] = -1;
-	if (sync_merge_duplicates(r.ptrs, r.n))
-		verbose("the same meeting appears in several calendars: merged");
-
-	/* 2b. Pre-flight, once something was read (a quiet run still sends nothing). */
-	if (r.client && !r.stopped) {
-		bool parsed = false;
-
-		for (size_t i = 0; i < r.nfeeds; i++)
-			parsed = parsed || r.feeds[i].parsed;
-		if (parsed && preflight(&r) < 0)
-			goto finish;
-	}
-
-	/* 3. Associations (look-ups only: a dry run sends nothing at all). */
-	{
-		bool any = false;
-
-		for (size_t i = 0; i < r.n && !any; i++)
-			any = !r.ms[i].skip_reason;
-		if (!r.client)
-			report_note(
-				r.rep,
-				"dry run without a token: not looked up in HubSpot, so not in the "
-				"plan: associations (contacts, owner, companies, the owners' "
-				"domains), meetings already in HubSpot (by %s and hs_i_cal_uid), "
-				"the pre-flight; meetings with contacts or companies may show as "
-				"updates, and adopted ones as creates",
-				mapping_identity_property(r.map));
-		else if (any && !r.stopped)
-			note_stop(&r,
-				  assoc_resolve(r.client, r.map, r.ptrs, r.n, r.rep, o->dry_run));
-	}
-	r.hashes = xmalloc((r.n ? r.n : 1) * sizeof(*r.hashes));
-	for (size_t i = 0; i < r.n; i++)
-		r.hashes[i] = r.ms[i].skip_reason ? 0 : meeting_hash(&r.ms[i]);
-
-	/* 4. Plan: against the rows of the calendars read (skipped ones are left alone). */
-	sfeeds = xcalloc(r.nfeeds ? r.nfeeds : 1, sizeof(*sfeeds));
-	srcs = xcalloc(r.nfeeds ? r.nfeeds : 1, sizeof(*srcs));
-	for (size_t i = 0; i < r.nfeeds; i++) {
-		struct feed *f = &r.feeds[i];
-
-		if (f->skip_why)
-			continue;
-		srcs[nsrcs++] = f->ident;
-		if (!strcmp(f->ident, "-"))
-			continue; /* stdin without --name: import only, nothing of it removed */
-		sfeeds[nsf].source = f->ident;
-		sfeeds[nsf++].loaded = f->loaded && f->complete;
-	}
-	if (r.st && state_rows_for_plan(r.st, srcs, nsrcs, r.ptrs, r.n, &rows) < 0) {
+	if (!r.plan_failed && !r.preflight_failed && !plan_and_apply(&r, !r.stream) && r.stream)
+		apply_streamed_removals(&r);
+	if (r.plan_failed)
 		rc = EXIT_USAGE;
-		goto finish;
-	}
-	{
-		struct sync_input in = {
-			.meetings = r.ptrs,
-			.hashes = r.hashes,
-			.nmeetings = r.n,
-			.rows = rows.v,
-			.nrows = rows.n,
-			.feeds = sfeeds,
-			.nfeeds = nsf,
-			.has_since = o->has_since,
-			.has_until = true,
-			.since = o->since,
-			.until = o->until,
-			.on_removed = mapping_on_removed(r.map),
-			.force = o->force,
-		};
-
-		if (!o->has_until) {
-			int64_t base = time_now();
-
-			if (o->has_since && o->since > base)
-				base = o->since;
-			in.until = base + (int64_t)PLAN_HORIZON_DAYS * 86400;
-		}
-		if (sync_plan(&in, &plan) < 0) {
-			rc = EXIT_USAGE;
-			goto finish;
-		}
-	}
-	/* 4b. Search before create: what the state does not know may be in HubSpot already. */
-	adopt_existing(&r, &plan);
-	find_hubspot_synced(&r, &plan);
-	r.plan = &plan;
-	for (size_t i = 0; i < plan.nmessages; i++)
-		report_note(r.rep, "%s", plan.messages[i]);
-
-	/* 5. Print (dry run) or apply. */
-	if (o->dry_run) {
-		print_plan(&r);
-	} else {
-		apply_quiet(&r);
-		apply_unresolved(&r);
-		apply_creates(&r);
-		apply_updates(&r);
-		apply_removals(&r);
-		apply_merges(&r);
-	}
 
 finish:
 	batch_progress_end();
@@ -2038,7 +2266,7 @@ finish:
 		rc = EXIT_REFUSED;
 	else if (!loaded)
 		rc = EXIT_USAGE;
-	else if (r.failed || r.bad_events || loaded < r.nfeeds || plan.refused_removals ||
+	else if (r.failed || r.bad_events || loaded < r.nfeeds || r.refused_removals ||
 		 r.state_errors || r.capped || r.lost_series)
 		rc = EXIT_PARTIAL;
 	if (r.st && !o->dry_run) {
@@ -2055,9 +2283,9 @@ finish:
 	}
 	if (r.state_errors)
 		report_note(r.rep, "%ld state update(s) failed (see errors above)", r.state_errors);
-	if (plan.refused_removals)
-		report_note(r.rep, "%zu removal(s) %s back by a safety valve",
-			    plan.refused_removals, o->dry_run ? "would be held" : "held");
+	if (r.refused_removals)
+		report_note(r.rep, "%zu removal(s) %s back by a safety valve", r.refused_removals,
+			    o->dry_run ? "would be held" : "held");
 	/* refused before anything was written: the one error already said it all */
 	if ((util_verbosity > 0 || rc != EXIT_DONE) &&
 	    !(refused(&r) && !r.counts.created && !r.counts.updated && !r.counts.archived))
@@ -2065,10 +2293,6 @@ finish:
 	if (report_write(r.rep, o->dry_run) && rc == EXIT_DONE)
 		rc = EXIT_PARTIAL;
 out:
-	sync_plan_release(&plan);
-	state_rows_release(&rows);
-	free(sfeeds);
-	free(srcs);
 	run_release(&r);
 	ics_global_cleanup();
 	return rc;

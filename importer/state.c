@@ -959,6 +959,38 @@ static int cmp_str_p(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+int state_select_rows(struct state *st, const char *source, state_keep_fn keep, void *data,
+		      struct state_rows *out)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE source = ?1"
+				   " ORDER BY start_ts, key");
+	size_t cap = 0;
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!s)
+		return -1;
+	bind_text(s, 1, source);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct state_row row = {0};
+
+		row_read(s, &row);
+		if (keep(&row, data)) {
+			XGROW(out->v, cap, out->n + 1);
+			out->v[out->n++] = row;
+		} else {
+			state_row_release(&row);
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		state_rows_release(out);
+		return db_error(st, "cannot read occurrences");
+	}
+	return 0;
+}
+
 int state_rows_for_plan(struct state *st, const char *const *sources, size_t nsources,
 			struct meeting *const *ms, size_t n, struct state_rows *out)
 {

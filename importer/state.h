@@ -187,6 +187,14 @@ int state_list_rows(struct state *st, const char *source, const struct state_win
  */
 int state_rows_for_plan(struct state *st, const char *const *sources, size_t nsources,
 			struct meeting *const *ms, size_t n, struct state_rows *out);
+/*
+ * Rows of `source` streamed through keep(row, data) (ordered by start, key);
+ * only those it returns true for are collected into *out, so that memory
+ * follows what is kept, not the calendar's size. Returns 0 or -1.
+ */
+typedef bool (*state_keep_fn)(const struct state_row *r, void *data);
+int state_select_rows(struct state *st, const char *source, state_keep_fn keep, void *data,
+		      struct state_rows *out);
 /* Rows still pending (source NULL: every source), oldest first: resolve these first. */
 int state_list_pending(struct state *st, const char *source, struct state_rows *out);
 /* Rows whose create was sent by run `run_id` and that have a HubSpot id (`state undo --run N`). */

@@ -172,6 +172,11 @@ static bool row_has_meeting(const struct state_row *r)
 				 r->status == STATE_CANCELLED || r->status == STATE_FAILED);
 }
 
+bool sync_row_counts(const struct sync_input *in, const struct state_row *r)
+{
+	return row_live(r) && row_in_window(in, r);
+}
+
 /* ---- building the plan --------------------------------------------------------------------- */
 
 static struct sync_item *add_item(struct sync_plan *p, size_t *cap, enum sync_action a,
@@ -365,18 +370,21 @@ static void plan_removals(const struct sync_input *in, struct sync_plan *p, size
 
 		if (find_feed(in, f->source) != f)
 			continue; /* the same source listed twice */
+		nmeetings = f->earlier_meetings;
 		for (size_t i = 0; i < in->nmeetings; i++)
 			if (!strcmp0(in->meetings[i]->source, f->source))
 				nmeetings++;
 		for (size_t i = 0; i < in->nrows; i++) {
 			const struct state_row *r = &in->rows[i];
 
-			if (strcmp0(r->source, f->source) || !row_live(r) || !row_in_window(in, r))
+			if (strcmp0(r->source, f->source) || !sync_row_counts(in, r))
 				continue;
 			base++;
 			if (!meeting_present(in, m_by_sk, r->source, r->key))
 				cand[ncand++] = i;
 		}
+		if (f->has_base)
+			base = f->base;
 		judge_feed(in, p, f, cand, ncand, base, nmeetings, removing);
 	}
 

@@ -96,6 +96,15 @@ struct sync_plan {
 struct sync_feed {
 	const char *source;
 	bool loaded; /* false: the feed failed to load, nothing of it is judged removed */
+	/*
+	 * When the caller plans in chunks (import streams a large calendar): the
+	 * feed's meetings planned in earlier chunks (not in `meetings`), and, with
+	 * has_base, how many of its rows count for the safety valve
+	 * (sync_row_counts()) when `rows` holds only those not seen this run.
+	 */
+	size_t earlier_meetings;
+	bool has_base;
+	size_t base;
 };
 
 struct sync_input {
@@ -141,6 +150,8 @@ struct sync_input {
  */
 int sync_plan(const struct sync_input *in, struct sync_plan *out);
 void sync_plan_release(struct sync_plan *p);
+/* Does row r count in its feed's base for the removal safety valve (live, start in the window)? */
+bool sync_row_counts(const struct sync_input *in, const struct state_row *r);
 
 /*
  * Issue #7 item 6: for every key seen more than once among ms (not skipped),

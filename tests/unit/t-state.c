@@ -104,6 +104,13 @@ static int in_child(int (*fn)(void *), void *arg)
 	return -1;
 }
 
+/* state_select_rows() filter: counts every row, keeps all but key k1. */
+static bool keep_not_k1(const struct state_row *r, void *data)
+{
+	(*(int *)data)++;
+	return strcmp(r->key, "k1") != 0;
+}
+
 static void test_fresh_db(void)
 {
 	char *dir = tmp_path("fresh/sub");
@@ -569,6 +576,20 @@ static void test_feed_forget_runs(void)
 		CHECK_STR(rows.v[1].key, "k1");
 	}
 	state_rows_release(&rows);
+
+	/* Rows of a calendar streamed through a filter: only the kept ones are collected. */
+	{
+		int seen = 0;
+
+		CHECK_INT(state_select_rows(st, "https://cal.example/a.ics", keep_not_k1, &seen,
+					    &rows),
+			  0);
+		CHECK_INT(seen, 2);
+		CHECK_INT(rows.n, 1);
+		if (rows.n == 1)
+			CHECK(strcmp(rows.v[0].key, "k1") != 0);
+		state_rows_release(&rows);
+	}
 
 	/* Summary per calendar. */
 	CHECK_INT(state_summarize(st, &sum, &nsum), 0);

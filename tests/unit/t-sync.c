@@ -697,6 +697,43 @@ static void test_same_properties(void)
 	cJSON_Delete(m.properties);
 }
 
+/*
+ * Planned in chunks (import streams one calendar): the removal plan gets no
+ * meetings and only the rows not seen; the feed says how many meetings earlier
+ * chunks had and how many rows count for the safety valve.
+ */
+static void test_chunked_removals(void)
+{
+	struct scen *s = removal_scen(0, 12);
+
+	/* Alone, 12 of 12 gone and no meeting: the feed "came back empty". */
+	plan(s);
+	CHECK_INT(s->plan.count[SYNC_REMOVE], 0);
+	CHECK_INT(s->plan.refused_removals, 12);
+	CHECK(s->plan.nmessages && strstr(s->plan.messages[0], "came back empty"));
+
+	/* 88 meetings seen in earlier chunks, 100 rows: 12% gone, removed. */
+	s->feeds[0].earlier_meetings = 88;
+	s->feeds[0].has_base = true;
+	s->feeds[0].base = 100;
+	plan(s);
+	CHECK_INT(s->plan.count[SYNC_REMOVE], 12);
+	CHECK_INT(s->plan.refused_removals, 0);
+
+	/* 50 rows in all: 24% and 12 > 10, held back. */
+	s->feeds[0].base = 50;
+	plan(s);
+	CHECK_INT(s->plan.count[SYNC_REMOVE], 0);
+	CHECK_INT(s->plan.refused_removals, 12);
+	CHECK(s->plan.nmessages && strstr(s->plan.messages[0], "would lose 12 of its 50"));
+
+	/* The valve's base counts live rows in the window only. */
+	CHECK(sync_row_counts(&s->in, &s->r[0]));
+	s->r[0].status = STATE_ARCHIVED;
+	CHECK(!sync_row_counts(&s->in, &s->r[0]));
+	scen_release(s);
+}
+
 int main(void)
 {
 	test_same_properties();
@@ -704,6 +741,7 @@ int main(void)
 	test_row_statuses();
 	test_pending();
 	test_thresholds();
+	test_chunked_removals();
 	test_empty_and_failed_feeds();
 	test_window();
 	test_duplicates();
