@@ -962,8 +962,9 @@ static int cmp_str_p(const void *a, const void *b)
 int state_select_rows(struct state *st, const char *source, state_keep_fn keep, void *data,
 		      struct state_rows *out)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE source = ?1"
-				   " ORDER BY start_ts, key");
+	sqlite3_stmt *s =
+		prep(st, "SELECT " ROW_COLS " FROM occurrences WHERE source = ?1 AND" IN_PORTAL
+			 " ORDER BY start_ts, key");
 	size_t cap = 0;
 	int rc;
 
