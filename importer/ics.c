@@ -1147,11 +1147,25 @@ static struct icaltimetype civil_of(int64_t secs)
 	return t;
 }
 
+/*
+ * libical expands a zone's transitions up to the year ZONE_LAST_YEAR (its
+ * ICALTIMEZONE_MAX_YEAR with a 64-bit time_t) and, asked about any later
+ * instant, expands them all again (every observance from its DTSTART through
+ * ZONE_LAST_YEAR, with ICU: ~10^8 instructions) and answers with the offset
+ * after the last of them. So a later instant is asked as the last second of
+ * ZONE_LAST_YEAR: the same answer, expanded once.
+ */
+#define ZONE_LAST_YEAR 2582
+
 static int64_t raw_offset_at(icaltimezone *zone, int64_t u)
 {
-	struct icaltimetype t = civil_of(u);
+	static int64_t last = INT64_MIN;
+	struct icaltimetype t;
 	int dst = 0;
 
+	if (last == INT64_MIN)
+		last = civil_secs(ZONE_LAST_YEAR, 12, 31, 23, 59, 59);
+	t = civil_of(u > last ? last : u);
 	return icaltimezone_get_utc_offset_of_utc_time(zone, &t, &dst);
 }
 
@@ -2797,7 +2811,16 @@ static bool series_step_budget(struct ctx *c, const struct series *s,
 		u.hour = u.minute = u.second = 0;
 		u.zone = NULL;
 	} else {
-		u = utc_to_local(end, s->zone);
+		/*
+		 * Past libical's last zone year (raw_offset_at) the offset would cost
+		 * the zone's whole expansion through that year, once per zone: a
+		 * budget that far (a COUNT rule, ten times the cap in FREQ units) is
+		 * read with the offset at DTSTART instead.
+		 */
+		if (end > civil_secs(ZONE_LAST_YEAR, 12, 31, 23, 59, 59))
+			u = civil_of(end + zone_offset_at(s->zone, s->start.key));
+		else
+			u = utc_to_local(end, s->zone);
 		u.zone = iter_start(s).zone; /* floating when the iterator is (iter_start) */
 	}
 	rule->until = u;
