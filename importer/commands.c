@@ -10,6 +10,7 @@
 #include "state.h"
 #include "util.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,15 +81,30 @@ void app_ics_options(const struct app_options *o, struct ics_options *io)
 	io->max_per_series = o->max_per_series;
 }
 
+/* One line of NDJSON per occurrence, printed into a buffer reused across lines. */
+struct print_buf {
+	char *buf;
+	size_t cap;
+};
+
 static int print_occurrence(const struct occurrence *occ, void *data)
 {
+	struct print_buf *pb = data;
 	cJSON *j = occurrence_to_json(occ);
-	char *text = cJSON_PrintUnformatted(j);
 
-	(void)data;
-	fputs(text, stdout);
+	if (!pb->cap) {
+		pb->cap = 4096;
+		pb->buf = xmalloc(pb->cap);
+	}
+	while (!cJSON_PrintPreallocated(j, pb->buf, (int)pb->cap, 0)) {
+		if (pb->cap > (size_t)INT_MAX / 2)
+			die(EXIT_USAGE, "out of memory");
+		pb->cap *= 2;
+		free(pb->buf);
+		pb->buf = xmalloc(pb->cap);
+	}
+	fputs(pb->buf, stdout);
 	fputc('\n', stdout);
-	cJSON_free(text);
 	cJSON_Delete(j);
 	return 0;
 }
@@ -96,6 +112,7 @@ static int print_occurrence(const struct occurrence *occ, void *data)
 int cmd_expand(const struct app_options *o)
 {
 	struct ics_options io;
+	struct print_buf pb = {NULL, 0};
 	size_t read_ok = 0;
 	bool partial = false;
 
@@ -110,7 +127,7 @@ int cmd_expand(const struct app_options *o)
 			partial = true;
 			continue;
 		}
-		if (ics_read(cal.path, cal.display, cal.source, &io, print_occurrence, NULL, &st)) {
+		if (ics_read(cal.path, cal.display, cal.source, &io, print_occurrence, &pb, &st)) {
 			partial = true;
 		} else {
 			read_ok++;
@@ -121,6 +138,7 @@ int cmd_expand(const struct app_options *o)
 		calendar_close(&cal);
 	}
 	fflush(stdout);
+	free(pb.buf);
 	ics_global_cleanup();
 	if (!read_ok)
 		return EXIT_USAGE;

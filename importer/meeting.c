@@ -132,15 +132,30 @@ void json_add_string_or_null(cJSON *obj, const char *name, const char *value)
 		cJSON_AddNullToObject(obj, name);
 }
 
+/*
+ * occurrence_to_json()'s fields: constant names and borrowed values (the
+ * object lives only while its occurrence does), so that building one costs no
+ * string copies.
+ */
+static void ref_item(cJSON *obj, const char *const_name, cJSON *item)
+{
+	cJSON_AddItemToObjectCS(obj, const_name, item);
+}
+
+static void ref_string_or_null(cJSON *obj, const char *const_name, const char *value)
+{
+	ref_item(obj, const_name, value ? cJSON_CreateStringReference(value) : cJSON_CreateNull());
+}
+
 static cJSON *attendee_json(const struct attendee *a)
 {
 	cJSON *j = cJSON_CreateObject();
 
-	json_add_string_or_null(j, "email", a->email);
-	json_add_string_or_null(j, "name", a->name);
-	json_add_string_or_null(j, "partstat", a->partstat);
-	json_add_string_or_null(j, "role", a->role);
-	json_add_string_or_null(j, "cutype", a->cutype);
+	ref_string_or_null(j, "email", a->email);
+	ref_string_or_null(j, "name", a->name);
+	ref_string_or_null(j, "partstat", a->partstat);
+	ref_string_or_null(j, "role", a->role);
+	ref_string_or_null(j, "cutype", a->cutype);
 	return j;
 }
 
@@ -164,45 +179,47 @@ cJSON *occurrence_to_json(const struct occurrence *o)
 	char buf[32];
 	char *where;
 
-	json_add_string_or_null(j, "uid", o->uid);
+	ref_string_or_null(j, "uid", o->uid);
 	if (o->has_recurrence_id) {
 		if (o->recurrence_id_all_day)
 			time_format_date(o->recurrence_id, buf, sizeof(buf));
 		else
 			time_format_utc(o->recurrence_id, buf, sizeof(buf));
-		cJSON_AddStringToObject(j, "recurrence_id", buf);
+		ref_item(j, "recurrence_id", cJSON_CreateString(buf));
 	} else {
-		cJSON_AddNullToObject(j, "recurrence_id");
+		ref_item(j, "recurrence_id", cJSON_CreateNull());
 	}
 	occurrence_format_time(o, o->start, buf, sizeof(buf));
-	cJSON_AddStringToObject(j, "start", buf);
+	ref_item(j, "start", cJSON_CreateString(buf));
 	occurrence_format_time(o, o->end, buf, sizeof(buf));
-	cJSON_AddStringToObject(j, "end", buf);
-	cJSON_AddBoolToObject(j, "all_day", o->all_day);
-	json_add_string_or_null(j, "summary", o->summary);
-	json_add_string_or_null(j, "status", o->status ? o->status : "CONFIRMED");
-	json_add_string_or_null(j, "tz", o->tz);
+	ref_item(j, "end", cJSON_CreateString(buf));
+	ref_item(j, "all_day", cJSON_CreateBool(o->all_day));
+	ref_string_or_null(j, "summary", o->summary);
+	ref_string_or_null(j, "status", o->status ? o->status : "CONFIRMED");
+	ref_string_or_null(j, "tz", o->tz);
 	where = xasprintf("%s:%d", o->file ? o->file : "?", o->line);
-	cJSON_AddStringToObject(j, "source", where);
+	ref_item(j, "source", cJSON_CreateString(where));
 	free(where);
-	json_add_string_or_null(j, "location", o->location);
-	json_add_string_or_null(j, "description", o->description);
-	json_add_string_or_null(j, "url", o->url);
-	json_add_string_or_null(j, "conference_url", o->conference_url);
-	json_add_string_or_null(j, "class", o->class_);
-	json_add_string_or_null(j, "transp", o->transp);
-	json_add_string_or_null(j, "busy_status", o->busy_status);
-	json_add_string_or_null(j, "categories", o->categories);
-	cJSON_AddNumberToObject(j, "sequence", o->sequence);
-	json_add_string_or_null(j, "calendar_name", o->calendar_name);
+	ref_string_or_null(j, "location", o->location);
+	ref_string_or_null(j, "description", o->description);
+	ref_string_or_null(j, "url", o->url);
+	ref_string_or_null(j, "conference_url", o->conference_url);
+	ref_string_or_null(j, "class", o->class_);
+	ref_string_or_null(j, "transp", o->transp);
+	ref_string_or_null(j, "busy_status", o->busy_status);
+	ref_string_or_null(j, "categories", o->categories);
+	ref_item(j, "sequence", cJSON_CreateNumber(o->sequence));
+	ref_string_or_null(j, "calendar_name", o->calendar_name);
 	if (o->organizer.email || o->organizer.name)
-		cJSON_AddItemToObject(j, "organizer", attendee_json(&o->organizer));
+		ref_item(j, "organizer", attendee_json(&o->organizer));
 	else
-		cJSON_AddNullToObject(j, "organizer");
-	arr = cJSON_AddArrayToObject(j, "attendees");
+		ref_item(j, "organizer", cJSON_CreateNull());
+	arr = cJSON_CreateArray();
+	ref_item(j, "attendees", arr);
 	for (size_t i = 0; i < o->nattendees; i++)
 		cJSON_AddItemToArray(arr, attendee_json(&o->attendees[i]));
-	x = cJSON_AddObjectToObject(j, "x");
+	x = cJSON_CreateObject();
+	ref_item(j, "x", x);
 	if (o->nx) {
 		/* the first of each name, found by sorting (a lookup per name is quadratic) */
 		struct xref *v = xmalloc(o->nx * sizeof(*v));
@@ -218,7 +235,10 @@ cJSON *occurrence_to_json(const struct occurrence *o)
 				keep[v[i].i] = true;
 		for (size_t i = 0; i < o->nx; i++)
 			if (keep[i])
-				json_add_string_or_null(x, o->x[i].name, o->x[i].value);
+				cJSON_AddItemToObject(
+					x, o->x[i].name,
+					o->x[i].value ? cJSON_CreateStringReference(o->x[i].value)
+						      : cJSON_CreateNull());
 		free(keep);
 		free(v);
 	}

@@ -83,7 +83,9 @@ const char *occurrence_x(const struct occurrence *o, const char *name);
 void occurrence_format_time(const struct occurrence *o, int64_t t, char *buf, size_t n);
 /*
  * The NDJSON object `expand` prints: uid, recurrence_id, start, end, all_day,
- * summary, status, tz, source (file:line), plus the other fields.
+ * summary, status, tz, source (file:line), plus the other fields. It
+ * borrows o's strings (no copies: `expand` prints one per occurrence): print
+ * and delete it while o lives.
  */
 cJSON *occurrence_to_json(const struct occurrence *o);
 
