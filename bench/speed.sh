@@ -100,10 +100,20 @@ import_rss() {
 	SB_PID=$!
 	for _ in $(seq 1 100); do [ -s "$OUT/port" ] && break; sleep 0.1; done
 	[ -s "$OUT/port" ] || { cat "$OUT/sandbox.out" >&2; exit 2; }
+	# a fresh portal: setup makes it ready (identity property), as a user does once
+	HUBSPOT_ACCESS_TOKEN=test-token "$BIN" setup -q \
+		--api-base "http://127.0.0.1:$(cat "$OUT/port")" >/dev/null 2>"$OUT/setup.err" ||
+		{ cat "$OUT/setup.err" >&2; exit 2; }
 	read -r w r < <(HUBSPOT_ACCESS_TOKEN=test-token once "$BIN" import -q \
 		--api-base "http://127.0.0.1:$(cat "$OUT/port")" --rate 1000000/10s \
-		--state "$OUT/state.db" "$f")
+		--state "$OUT/state.db" --report "$OUT/import.json" "$f")
 	stop_sandbox
+	t0=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["created"])' \
+		"$OUT/import.json" 2>/dev/null)
+	if [ "$t0" != "$n" ]; then
+		echo "$label: import created ${t0:-nothing}, not $n (see $OUT/last.err)" >&2
+		return
+	fi
 	printf '%-22s %9.2f %7d   peak RSS %d MB (target <= 64 MB)\n' "$label" "$w" $((r / 1024)) $((r / 1024))
 }
 
