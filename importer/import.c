@@ -187,8 +187,9 @@ static int learn_portal(struct run *r)
 /*
  * The state's rows are those of the run's portal (API base + portal id): a
  * token the state has seen is known without a request (a quiet run still
- * sends nothing); a dry run, which sends nothing, plans against the portal
- * last used at the API base.
+ * sends nothing). A dry run with a token learns its portal the same way (the
+ * plan must be the real run's: every portal shares api.hubapi.com) and records
+ * nothing; without a token it plans against the portal last used at the API base.
  */
 static int use_portal(struct run *r)
 {
@@ -198,7 +199,7 @@ static int use_portal(struct run *r)
 
 	if (!r->st)
 		return 0;
-	if (r->o->dry_run) {
+	if (r->o->dry_run && !r->token) {
 		long long id = 0;
 
 		if (state_last_portal(r->st, base, &id) < 0 ||
@@ -210,7 +211,7 @@ static int use_portal(struct run *r)
 	known = state_token_portal(r->st, base, fp, &r->portal, &r->ui_domain);
 	if (known < 0 || (!known && learn_portal(r) < 0) ||
 	    state_use_portal(r->st, base, r->portal, r->ui_domain) < 0 ||
-	    (!known && state_token_set(r->st, fp) < 0)) {
+	    (!known && !r->o->dry_run && state_token_set(r->st, fp) < 0)) {
 		free(fp);
 		return -1;
 	}

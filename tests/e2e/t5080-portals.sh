@@ -8,6 +8,7 @@ GEN="$Y/gen.py"
 
 start_sandbox --portal-id 111 --rate 1000/10s
 A=$SANDBOX_URL
+A_PID=$SANDBOX_PID
 SANDBOX_PID= # keep it running: start_sandbox would stop it
 start_sandbox --portal-id 222 --rate 1000/10s
 B=$SANDBOX_URL
@@ -69,5 +70,26 @@ test_expect_success 'the same portal id at another API base is another portal' '
 test_expect_success 'a dry run plans against the portal last used at its API base' '
 	imp "$A" -n cal.ics >plan 2>err &&
 	! grep -q "^create" plan && grep -q "unchanged" plan
+'
+test_expect_success 'a dry run with a token plans against its token'"'"'s portal (another portal at the same API base)' '
+	# Every real portal is at api.hubapi.com: a new portal behind the same API base, with its
+	# own token, where portal 111 was. The state has only portal 111 rows for this base.
+	port=${A##*:} &&
+	kill "$A_PID" && wait "$A_PID" 2>/dev/null;
+	"$PY" "$ROOT/tests/sandbox/sandbox.py" --port "$port" --portal-id 444 --token token-of-444 --rate 1000/10s \
+		--log "$TRASH/sandbox-a2.log" >a2.out 2>&1 &
+	echo $! >>"$TRASH/.pids" &&
+	for _ in $(seq 1 100); do curl -sf "$A/_sandbox/health" >/dev/null && break; sleep 0.1; done &&
+	HUBSPOT_ACCESS_TOKEN=token-of-444 "$BIN" setup --api-base "$A" >setup444 2>&1 &&
+	w0=$(stat_of "$A" writes) &&
+	HUBSPOT_ACCESS_TOKEN=token-of-444 imp "$A" -n --report p4.json cal.ics 2>err &&
+	[ "$(jget p4.json "d[\"totals\"][\"created\"]")" = 24 ] &&
+	[ "$(jget p4.json "d[\"totals\"][\"unchanged\"]")" = 0 ] &&
+	[ "$(stat_of "$A" writes)" = "$w0" ] &&
+	HUBSPOT_ACCESS_TOKEN=token-of-444 imp "$A" --report r4.json cal.ics 2>err &&
+	[ "$(jget r4.json "d[\"totals\"][\"created\"]")" = 24 ] && [ "$(live "$A")" = 24 ] &&
+	HUBSPOT_ACCESS_TOKEN=token-of-444 imp "$A" -n --report p5.json cal.ics 2>err &&
+	[ "$(jget p5.json "d[\"totals\"][\"unchanged\"]")" = 24 ] &&
+	[ "$(jget p5.json "d[\"totals\"][\"created\"]")" = 0 ]
 '
 test_done
