@@ -8,7 +8,7 @@ _ics2hubspot_options() {
 	local window="--since --until --default-tz --max-per-series"
 	local hubspot="--api-base --allow-insecure-http --token-file --rate"
 	case $1 in
-	import) echo "--mapping $window --dry-run $hubspot --report --state --name --no-state --force --associate $common" ;;
+	import) echo "--mapping $window --dry-run $hubspot --report --state --name --no-state --force --recreate-deleted --associate $common" ;;
 	expand) echo "$window $common" ;;
 	check) echo "--mapping $window --json --remote --limit $hubspot $common" ;;
 	setup) echo "--mapping --dry-run $hubspot $common" ;;

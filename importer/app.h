@@ -24,6 +24,7 @@ struct app_options {
 	bool rate_given; /* --rate was given: a ceiling, else the portal's headers set the pace */
 	int rate_interval_ms;
 	bool force; /* --force: let the safety valves pass */
+	bool recreate_deleted; /* --recreate-deleted: create meetings deleted in HubSpot again */
 	bool json; /* --json (check, state list) */
 	bool remote; /* check --remote */
 	long limit; /* check: how many occurrences to preview */

@@ -76,6 +76,8 @@ static const struct cli_option options[] = {
 	{"no-state", 0, CLI_FLAG, F(no_state), 0, NULL,
 	 "import without a local state (found in HubSpot: adopted; no removals)"},
 	{"force", 0, CLI_FLAG, F(force), 0, NULL, "remove even when a safety valve says not to"},
+	{"recreate-deleted", 0, CLI_FLAG, F(recreate_deleted), 0, NULL,
+	 "create again the meetings someone deleted in HubSpot"},
 	{"name", 0, CLI_STRING, F(name), 0, "NAME",
 	 "the calendar's name in the state (one CALENDAR: stdin, a moved file, a new URL)"},
 	{"associate", 0, CLI_LIST, F(associate), F(nassociate), "TYPE:ID",
@@ -119,7 +121,7 @@ static const struct cli_command commands[] = {
 	 "ics2hubspot setup -m mappings/outlook.yaml"},
 	{"import", cmd_import, "[options] CALENDAR...", "import occurrences as HubSpot meetings",
 	 "mapping " WINDOW_OPTIONS " dry-run " HUBSPOT_OPTIONS
-	 " report state no-state name force associate",
+	 " report state no-state name force recreate-deleted associate",
 	 "ics2hubspot import --dry-run team.ics\n"
 	 "ics2hubspot import -m mappings/default.yaml --since 2026-01-01 --report run.json team.ics\n"
 	 "ics2hubspot import --associate deal:1234 https://example.com/cal.ics"},

@@ -336,6 +336,9 @@ static int make_config_hash(struct run *r)
 		  r->o->default_tz ? r->o->default_tz : "");
 	for (size_t i = 0; i < r->o->nassociate; i++)
 		sbuf_addf(&sb, "associate=%s\n", r->o->associate[i]);
+	/* A calendar is read again when asked to create its deleted meetings again. */
+	if (r->o->recreate_deleted)
+		sbuf_adds(&sb, "recreate-deleted\n");
 	if (!r->o->has_until) {
 		char day[11];
 
@@ -1052,6 +1055,22 @@ static void apply_creates(struct run *r)
 	free(cms);
 }
 
+/*
+ * HubSpot no longer has the meeting (someone deleted it): recorded once as
+ * deleted_in_hubspot and never sent again (--recreate-deleted creates it); not
+ * a failure, so the exit code stays as it was.
+ */
+static void deleted_in_hubspot(struct run *r, const struct meeting *m, const char *id)
+{
+	if (r->st && state_mark_deleted(r->st, r->run_id, m) < 0)
+		r->state_errors++;
+	report_add(r->rep, m, OUTCOME_DELETED, id, NULL,
+		   "deleted in HubSpot: not sent again (--recreate-deleted creates it again)",
+		   "OBJECT_NOT_FOUND");
+	if (r->o->recreate_deleted)
+		mark_dirty(r, m->source); /* the next run reads it again and creates it */
+}
+
 static void on_update_result(const struct batch_result *res, void *data)
 {
 	struct run *r = data;
@@ -1065,6 +1084,10 @@ static void on_update_result(const struct batch_result *res, void *data)
 		r->counts.updated++;
 		break;
 	case BATCH_FAILED:
+		if (res->category && !strcmp(res->category, "OBJECT_NOT_FOUND")) {
+			deleted_in_hubspot(r, res->m, r->plan->items[mi].hubspot_id);
+			break;
+		}
 		if (r->st && state_mark_failed(r->st, r->run_id, res->m, res->message) < 0)
 			r->state_errors++;
 		failed(r, res->m, res->message, res->category);
@@ -1254,7 +1277,8 @@ static void removal_done(struct run *r, const struct sync_item *it, enum batch_s
 		break;
 	}
 	if (it->remove_mode == ON_REMOVED_CANCEL && st == BATCH_ARCHIVED) {
-		ss = STATE_ARCHIVED; /* gone from HubSpot already */
+		ss = STATE_DELETED; /* gone from HubSpot already */
+		out = OUTCOME_DELETED;
 		reason = "gone from the calendar; already deleted in HubSpot";
 	}
 	if (st == BATCH_FAILED || st == BATCH_NOT_SENT) {
@@ -1424,7 +1448,8 @@ static void apply_quiet(struct run *r)
 				   it->reason, NULL);
 		} else if (it->action == SYNC_SKIP && it->meeting) {
 			report_add(r->rep, it->meeting, OUTCOME_SKIPPED, NULL, NULL,
-				   it->meeting->skip_reason, NULL);
+				   it->meeting->skip_reason ? it->meeting->skip_reason : it->reason,
+				   NULL);
 		} else if (it->action == SYNC_UNCHANGED) {
 			size_t mi = meeting_index(r, it->meeting);
 
@@ -1812,6 +1837,7 @@ static void plan_window(const struct run *r, struct sync_input *in)
 	in->until = o->until;
 	in->on_removed = mapping_on_removed(r->map);
 	in->force = o->force;
+	in->recreate_deleted = o->recreate_deleted;
 	if (!o->has_until) {
 		int64_t base = time_now();
 

@@ -29,6 +29,7 @@ static const char *const outcome_names[OUTCOME__COUNT] = {
 	[OUTCOME_SKIPPED] = "skipped",
 	[OUTCOME_FAILED] = "failed",
 	[OUTCOME_ALREADY] = "already_in_hubspot",
+	[OUTCOME_DELETED] = "deleted_in_hubspot",
 	[OUTCOME_PLANNED] = "planned",
 };
 
@@ -358,6 +359,11 @@ void report_print_summary(const struct report *r, FILE *f, bool dry_run)
 			"%s: %ld already in HubSpot (logged by HubSpot's calendar sync): not "
 			"created\n",
 			PROGRAM_NAME, r->counts[OUTCOME_ALREADY]);
+	if (r->counts[OUTCOME_DELETED])
+		fprintf(f,
+			"%s: %ld deleted in HubSpot since they were imported: not sent again "
+			"(--recreate-deleted creates them again)\n",
+			PROGRAM_NAME, r->counts[OUTCOME_DELETED]);
 	if (unmapped || unmatched)
 		fprintf(f,
 			"%s: %zu organizer(s) with no HubSpot owner, %zu attendee(s) with no contact%s\n",

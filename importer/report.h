@@ -18,6 +18,7 @@ enum outcome {
 	OUTCOME_ALREADY, /* HubSpot's own calendar sync logged it (hs_i_cal_uid): not created */
 	OUTCOME_PLANNED, /* --dry-run: an outcome known only once a look-up is made (resolve); the
 			   other planned items carry the outcome a real run would report */
+	OUTCOME_DELETED, /* HubSpot no longer has the meeting (OBJECT_NOT_FOUND): not sent again */
 	OUTCOME__COUNT,
 };
 

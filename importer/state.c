@@ -37,8 +37,13 @@ struct state {
 #define P_INS	  "coalesce(" P_ARG ", 0)" /* unscoped writes (state commands, tests): portal 0 */
 
 static const char *const status_names[STATE_NSTATUS] = {
-	[STATE_PENDING] = "pending",   [STATE_CREATED] = "created",	[STATE_FAILED] = "failed",
-	[STATE_ARCHIVED] = "archived", [STATE_CANCELLED] = "cancelled", [STATE_KEPT] = "kept",
+	[STATE_PENDING] = "pending",
+	[STATE_CREATED] = "created",
+	[STATE_FAILED] = "failed",
+	[STATE_ARCHIVED] = "archived",
+	[STATE_CANCELLED] = "cancelled",
+	[STATE_KEPT] = "kept",
+	[STATE_DELETED] = "deleted_in_hubspot",
 };
 
 const char *state_status_name(enum state_status s)
@@ -1299,6 +1304,35 @@ int state_resolve(struct state *st, long run_id, const char *source, const char 
 	return write_end(st, rc, "state: resolve");
 }
 
+int state_mark_deleted(struct state *st, long run_id, const struct meeting *m)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	need_meeting(m);
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st,
+		 "INSERT INTO occurrences(key, source, portal, uid, recurrence_id, start,"
+		 " start_ts, status, first_seen, last_seen, changed_run)"
+		 " VALUES(?1, ?2, " P_INS ", ?3, ?4, ?5, ?6, 'deleted_in_hubspot', ?7, ?7, ?8)"
+		 " ON CONFLICT(key, source, portal) DO UPDATE SET status = 'deleted_in_hubspot',"
+		 " last_seen = excluded.last_seen, changed_run = excluded.changed_run,"
+		 " last_error = NULL");
+	if (s) {
+		bind_text(s, 1, m->key);
+		bind_text(s, 2, m->source);
+		bind_text(s, 3, m->uid);
+		bind_text(s, 4, m->recurrence_id);
+		bind_text(s, 5, m->start);
+		bind_start_ts(s, 6, m->start);
+		sqlite3_bind_int64(s, 7, time_now());
+		sqlite3_bind_int64(s, 8, run_id);
+	}
+	rc = step_done(st, s, "cannot record a deleted meeting");
+	return write_end(st, rc, "state: mark deleted");
+}
+
 int state_mark_failed(struct state *st, long run_id, const struct meeting *m, const char *message)
 {
 	sqlite3_stmt *s;
@@ -1334,7 +1368,8 @@ int state_mark_removed(struct state *st, long run_id, const char *source, const 
 	sqlite3_stmt *s;
 	int rc;
 
-	if (status != STATE_ARCHIVED && status != STATE_CANCELLED && status != STATE_KEPT)
+	if (status != STATE_ARCHIVED && status != STATE_CANCELLED && status != STATE_KEPT &&
+	    status != STATE_DELETED)
 		BUG("state_mark_removed with status %s", state_status_name(status));
 	if (write_begin(st) < 0)
 		return -1;

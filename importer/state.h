@@ -36,8 +36,10 @@ enum state_status {
 	STATE_ARCHIVED, /* removed from the calendar; archived in HubSpot */
 	STATE_CANCELLED, /* removed from the calendar; hs_meeting_outcome set to CANCELED */
 	STATE_KEPT, /* removed from the calendar; left as is in HubSpot (on_removed: keep) */
+	STATE_DELETED, /* "deleted_in_hubspot": HubSpot answered OBJECT_NOT_FOUND; not sent again
+			  (unless --recreate-deleted) */
 };
-#define STATE_NSTATUS 6
+#define STATE_NSTATUS 7
 
 /* "pending", "created", ...; parse returns 0, or -1 for an unknown name. */
 const char *state_status_name(enum state_status s);
@@ -242,10 +244,17 @@ int state_confirm(struct state *st, long run_id, const struct meeting *m, const 
  */
 int state_resolve(struct state *st, long run_id, const char *source, const char *key,
 		  const char *hubspot_id);
+/*
+ * HubSpot no longer has the meeting of `m` (an update answered OBJECT_NOT_FOUND):
+ * status deleted_in_hubspot (the id is kept, for the record); the planner sends
+ * nothing for it again unless --recreate-deleted.
+ */
+int state_mark_deleted(struct state *st, long run_id, const struct meeting *m);
 /* A create or update of `m` failed: status failed, last_error = message (the id is kept). */
 int state_mark_failed(struct state *st, long run_id, const struct meeting *m, const char *message);
 /* Row (source, key) left the calendar and was handled: `status` is STATE_ARCHIVED, _CANCELLED or
- * _KEPT. */
+ * _KEPT; or STATE_DELETED: HubSpot no longer has its meeting (an update or a cancel answered
+ * OBJECT_NOT_FOUND). */
 int state_mark_removed(struct state *st, long run_id, const char *source, const char *key,
 		       enum state_status status);
 /* Delete every row and the feed info of `source`. Returns the number of rows deleted, or -1. */

@@ -246,6 +246,21 @@ static void plan_meeting(const struct sync_input *in, const size_t *rows_by_key,
 		return;
 	}
 
+	/* Someone deleted the meeting in HubSpot: not sent again, unless asked. */
+	if (own && own->status == STATE_DELETED) {
+		note = run_note(own->changed_run);
+		it->row = own;
+		it->action = in->recreate_deleted ? SYNC_CREATE : SYNC_SKIP;
+		it->reason = xasprintf(
+			in->recreate_deleted
+				? "deleted in HubSpot%s: created again (--recreate-deleted)"
+				: "deleted in HubSpot%s: not sent again (--recreate-deleted "
+				  "creates it again)",
+			note);
+		free(note);
+		return;
+	}
+
 	/* Own calendar's row first; another calendar's when ours has no meeting id. */
 	const struct state_row *best = own && row_has_meeting(own) ? own : other;
 

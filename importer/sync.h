@@ -120,6 +120,8 @@ struct sync_input {
 	int64_t since, until;
 	enum on_removed on_removed; /* mapping_on_removed() */
 	bool force; /* --force: let the safety valves pass (not a failed feed) */
+	bool recreate_deleted; /* --recreate-deleted: a deleted_in_hubspot row → CREATE, else SKIP
+				*/
 	int max_remove_percent; /* 0: default 20 */
 	long max_remove_count; /* 0: default 10 */
 };

@@ -241,6 +241,28 @@ static void test_row_statuses(void)
 	scen_release(s);
 }
 
+/* Deleted in HubSpot: skipped (never updated, never archived), or created again on request. */
+static void test_deleted_in_hubspot(void)
+{
+	struct scen *s = scen_new();
+	const struct sync_item *it;
+
+	add_feed(s, "a.ics", true);
+	add_row_for(s, add_meeting(s, "a.ics", "gone", "2024-03-01T09:00:00Z", "G"), "41")->status =
+		STATE_DELETED;
+	add_row(s, "a.ics", "gone-too", "2024-03-02T09:00:00Z", "42", "01", STATE_DELETED);
+	plan(s);
+	CHECK_INT(action_of(&s->plan, "a.ics", "gone"), SYNC_SKIP);
+	it = find_item(&s->plan, "a.ics", "gone");
+	CHECK(it && strstr(it->reason, "deleted in HubSpot") && strstr(it->reason, "--recreate"));
+	CHECK_INT(s->plan.nitems, 1); /* the absent deleted row is no removal */
+	s->in.recreate_deleted = true;
+	plan(s);
+	CHECK_INT(action_of(&s->plan, "a.ics", "gone"), SYNC_CREATE);
+	CHECK_INT(s->plan.nitems, 1);
+	scen_release(s);
+}
+
 static void test_pending(void)
 {
 	struct scen *s = scen_new();
@@ -739,6 +761,7 @@ int main(void)
 	test_same_properties();
 	test_basic_actions();
 	test_row_statuses();
+	test_deleted_in_hubspot();
 	test_pending();
 	test_thresholds();
 	test_chunked_removals();
