@@ -547,10 +547,35 @@ static void resolve_later(struct run *r, struct job *j, enum origin origin, int 
 }
 
 /* A create/update/archive answered 2xx: account for every input. */
+/*
+ * A refusal every later batch would share (issue #11 item 3): a property the
+ * portal does not have, or — the same refusal for every input of a batch — a
+ * value that is not among a property's options (one the mapping writes, not the
+ * calendar: those differ per event), or an association to a record that does not
+ * exist (--associate; an attendee's contact would differ per event).
+ */
+static bool config_error(const char *msg)
+{
+	return msg && (strstr(msg, "PROPERTY_DOESNT_EXIST") || strstr(msg, "INVALID_OPTION") ||
+		       strstr(msg, "associations are invalid"));
+}
+
+static void stop_config(struct run *r, const char *msg)
+{
+	char *why = xasprintf("HubSpot refused a whole batch for a reason every batch would share "
+			      "(the mapping or the portal, not the calendar): %s",
+			      msg);
+
+	stop_run(r, HS_CLIENT_ERROR, why);
+	free(why);
+}
+
 static void handle_ok(struct run *r, struct job *j, const struct hs_response *resp)
 {
 	const cJSON *res, *err;
 	char *first_err = NULL;
+	const char *same = NULL; /* the one message every input of the batch failed with */
+	size_t nsame = 0;
 
 	if (j->op == OP_ARCHIVE) {
 		/* 204 (or 200/207): gone is gone, including ids HubSpot did not know. */
@@ -587,6 +612,10 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 		const cJSON *ids, *id;
 
 		if (it) {
+			if (!it->settled && config_error(msg) && (!same || !strcmp(same, msg))) {
+				same = msg;
+				nsame++;
+			}
 			settle(r, it, BATCH_FAILED, NULL, msg, cat);
 			continue;
 		}
@@ -604,6 +633,8 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 		if (!first_err && msg)
 			first_err = xasprintf("%s%s%s", cat ? cat : "", cat ? ": " : "", msg);
 	}
+	if (same && nsame == j->n && (j->n > 1 || strstr(same, "PROPERTY_DOESNT_EXIST")))
+		stop_config(r, same);
 	for (size_t k = 0; k < j->n; k++) {
 		struct item *it = &r->items[j->idx[k]];
 		char *why;
@@ -764,6 +795,15 @@ static void handle(struct run *r, struct job *j, enum hs_result res, const struc
 		handle_ok(r, j, resp);
 		break;
 	case HS_CLIENT_ERROR:
+		/* The whole batch refused for a property the portal lacks: no bisecting, stop. */
+		if (resp->status == 400 && resp->message &&
+		    strstr(resp->message, "PROPERTY_DOESNT_EXIST")) {
+			for (size_t k = 0; k < j->n; k++)
+				settle(r, &r->items[j->idx[k]], BATCH_FAILED, NULL, resp->message,
+				       resp->category);
+			stop_config(r, resp->message);
+			break;
+		}
 		if (resp->status == 400 || resp->status == 409 || resp->status == 413 ||
 		    resp->status == 422) {
 			bisect(r, j, resp);

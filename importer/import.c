@@ -1018,6 +1018,11 @@ static void note_stop(struct run *r, enum hs_result hr)
 				    "this one stopped");
 	else if (hr == HS_AUTH)
 		report_note(r->rep, "HubSpot refused the token or its scopes: nothing more sent");
+	else if (hr == HS_CLIENT_ERROR)
+		report_note(r->rep,
+			    "HubSpot refused a whole batch for a configuration reason every "
+			    "batch would share: nothing more sent; fix the mapping or run "
+			    "ics2hubspot setup");
 	else
 		report_note(r->rep, "HubSpot could not be reached: retries exhausted");
 }
