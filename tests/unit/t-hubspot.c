@@ -256,28 +256,49 @@ static void stop_http_server(void)
 	}
 }
 
-static int start_http_server(const char *dir, int port)
+/*
+ * python's http.server on 127.0.0.1, on a port the kernel picks (never a fixed one: another
+ * test or program may hold it); the port comes back through a file. *port is 0 when it did
+ * not start within 30 s.
+ */
+static const char http_server_py[] =
+	"import functools, http.server, os, sys\n"
+	"h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])\n"
+	"s = http.server.HTTPServer(('127.0.0.1', 0), h)\n"
+	"open(sys.argv[2] + '.tmp', 'w').write(str(s.server_address[1]))\n"
+	"os.rename(sys.argv[2] + '.tmp', sys.argv[2])\n"
+	"s.serve_forever()\n";
+
+static int start_http_server(const char *dir, int *port)
 {
-	const char *args[] = {"/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1",
-			      "--directory",	  dir,	NULL,	       NULL};
-	char *argv[9];
+	char *port_file = xasprintf("%s.port", dir);
+	char *argv[] = {xstrdup("/usr/bin/python3"), xstrdup("-c"),
+			xstrdup(http_server_py),     xstrdup(dir),
+			xstrdup(port_file),	     NULL};
 	int rc = 0;
 	posix_spawn_file_actions_t fa;
 
+	*port = 0;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-
-	args[7] = xasprintf("%d", port);
-	for (int i = 0; i < 9; i++)
-		argv[i] = xstrdup(args[i]);
 	if (access(argv[0], X_OK) || posix_spawn(&server_pid, argv[0], &fa, NULL, argv, environ))
 		rc = -1;
 	else
 		atexit(stop_http_server);
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; !rc && i < 300 && !*port; i++) {
+		char *text = NULL;
+		size_t len = 0;
+
+		sleep_ms(100);
+		if (file_read_all(port_file, &text, &len) == 0 && text)
+			*port = atoi(text);
+		free(text);
+	}
+	unlink(port_file);
+	free(port_file);
+	for (int i = 0; argv[i]; i++)
 		free(argv[i]);
-	free((void *)(uintptr_t)args[7]);
 	posix_spawn_file_actions_destroy(&fa);
 	return rc;
 }
@@ -288,7 +309,7 @@ static void test_fetch(void)
 	char *feed, *out, *url, *missing, *content = NULL;
 	struct http_fetch_result res;
 	size_t len = 0;
-	int port = 20000 + (int)(getpid() % 20000), ok = -1;
+	int port = 0, ok = -1;
 	FILE *f;
 	struct stat st;
 
@@ -299,10 +320,11 @@ static void test_fetch(void)
 	f = fopen(feed, "w");
 	fputs("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", f);
 	fclose(f);
-	if (start_http_server(dir, port)) {
+	if (start_http_server(dir, &port)) {
 		printf("# skipped http_fetch: no /usr/bin/python3\n");
 		goto out;
 	}
+	CHECK(port > 0);
 	url = xasprintf("http://127.0.0.1:%d/feed.ics", port);
 	for (int i = 0; i < 50 && ok; i++) {
 		sleep_ms(100);
