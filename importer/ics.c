@@ -476,6 +476,8 @@ struct creader {
 	bool top_cancel, top_itip;
 	struct pending *pend;
 	size_t npend, cappend;
+	char *early_end; /* the line libical took for the open VEVENT's END before ours (feed) */
+	long early_line;
 };
 
 struct ctx {
@@ -1464,11 +1466,30 @@ static void creader_drop_pending(struct creader *cr)
 
 static void creader_release(struct creader *cr)
 {
+	free(cr->early_end);
 	creader_drop_pending(cr);
 	free(cr->pend);
 	if (cr->cp)
 		icalparser_free(cr->cp);
 	reader_release(&cr->rd);
+}
+
+/*
+ * libical reads some lines as an END that our structure does not ("END :VEVENT"): it then
+ * hands the component back early. That component is freed (it would leak) and the line
+ * kept, so that the VEVENT is reported lost when our END comes (creader_next).
+ */
+static void feed_add(struct creader *cr, char *line, long lineno)
+{
+	icalcomponent *early = icalparser_add_line(cr->cp, line);
+
+	if (!early)
+		return;
+	icalcomponent_free(early);
+	if (!cr->early_end) {
+		cr->early_end = xstrdup(line);
+		cr->early_line = lineno;
+	}
 }
 
 static void feed(struct creader *cr, const char *line, long lineno)
@@ -1484,11 +1505,11 @@ static void feed(struct creader *cr, const char *line, long lineno)
 		creader_pend(cr, lineno, xasprintf("RRULE repaired: %s", w));
 		free(w);
 		free(why);
-		icalparser_add_line(cr->cp, fixed);
+		feed_add(cr, fixed, lineno);
 		free(fixed);
 		return;
 	}
-	icalparser_add_line(cr->cp, (char *)(uintptr_t)line);
+	feed_add(cr, (char *)(uintptr_t)line, lineno);
 }
 
 /*
@@ -1553,6 +1574,8 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 				cr->top_cancel = cr->cancel_method;
 				cr->top_itip = cr->itip_method;
 				creader_drop_pending(cr);
+				free(cr->early_end);
+				cr->early_end = NULL;
 				if (cr->feeding)
 					feed(cr, line, pos.line);
 				break;
@@ -1566,10 +1589,20 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 				for (int i = 0; i < cr->sh.extra_ends; i++) {
 					char end[] = "END:X-UNTERMINATED";
 
-					icalparser_add_line(cr->cp, end);
+					feed_add(cr, end, pos.line);
+				}
+				cr->feeding = false;
+				if (cr->early_end) {
+					if (!cr->quiet)
+						ctx_lost(c, cr->early_line, cr->early_end,
+							 "ends the VEVENT before its END:VEVENT");
+					free(cr->early_end);
+					cr->early_end = NULL;
+					creader_drop_pending(cr);
+					creader_reset_parser(cr);
+					break;
 				}
 				comp = icalparser_add_line(cr->cp, line);
-				cr->feeding = false;
 				if (comp && icalcomponent_isa(comp) == ICAL_VEVENT_COMPONENT) {
 					*where = cr->top;
 					*cancel = cr->top_cancel;
