@@ -699,6 +699,16 @@ static int64_t civil_t(struct icaltimetype t)
 			  t.is_date ? 0 : t.second);
 }
 
+/*
+ * libical expands a zone's transitions up to the year ZONE_LAST_YEAR (its
+ * ICALTIMEZONE_MAX_YEAR with a 64-bit time_t) and, asked about any later
+ * instant, expands them all again (every observance from its DTSTART through
+ * ZONE_LAST_YEAR, with ICU: ~10^8 instructions) and answers with the offset
+ * after the last of them. So a later instant is asked as the last second of
+ * ZONE_LAST_YEAR: the same answer, expanded once.
+ */
+#define ZONE_LAST_YEAR 2582
+
 /* The instants the observances of an embedded VTIMEZONE cover (RFC 5545 §3.6.5). */
 static bool vtimezone_range(icalcomponent *vtz, int64_t *lo, int64_t *hi)
 {
@@ -736,8 +746,15 @@ static bool vtimezone_range(icalcomponent *vtz, int64_t *lo, int64_t *hi)
 			} else if (!icaltime_is_null_time(r.until)) {
 				end = civil_t(r.until) - (icaltime_is_utc(r.until) ? 0 : from);
 			} else {
-				icalrecur_iterator *it = icalrecur_iterator_new(r, t);
+				icalrecur_iterator *it;
 				struct icaltimetype x;
+
+				/* no further than libical expands zones: a COUNT never met stops */
+				r.until = icaltime_null_time();
+				r.until.year = ZONE_LAST_YEAR;
+				r.until.month = 12;
+				r.until.day = 31;
+				it = icalrecur_iterator_new(r, t);
 
 				for (int n = 0; it && n < r.count && n < 1000; n++) {
 					x = icalrecur_iterator_next(it);
@@ -1148,16 +1165,6 @@ static struct icaltimetype civil_of(int64_t secs)
 	t.second = (int)(rem % 60);
 	return t;
 }
-
-/*
- * libical expands a zone's transitions up to the year ZONE_LAST_YEAR (its
- * ICALTIMEZONE_MAX_YEAR with a 64-bit time_t) and, asked about any later
- * instant, expands them all again (every observance from its DTSTART through
- * ZONE_LAST_YEAR, with ICU: ~10^8 instructions) and answers with the offset
- * after the last of them. So a later instant is asked as the last second of
- * ZONE_LAST_YEAR: the same answer, expanded once.
- */
-#define ZONE_LAST_YEAR 2582
 
 static int64_t raw_offset_at(icaltimezone *zone, int64_t u)
 {
@@ -1934,13 +1941,50 @@ static void p1_event(struct ctx *c, struct p1ev *ev)
 	}
 }
 
-static void p1_keep_tz(struct ctx *c, icalcomponent *comp)
+/*
+ * An observance rule stepping in days, hours, minutes or seconds is no time zone's
+ * (real ones are YEARLY), and libical's own zone expansion steps it one unit at
+ * a time from DTSTART to its last zone year, checking the BYxxx parts at every
+ * step: a rule that never matches (FREQ=MINUTELY;BYMONTHDAY=31;BYMONTH=2) never
+ * returns. Such rules are dropped, with a warning, before libical sees them;
+ * the observance keeps its DTSTART (one change). Found by fuzz_ics.
+ */
+static void tz_drop_fast_rules(struct ctx *c, icalcomponent *vtz, long line)
+{
+	const char *tzid = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY)
+				   ? icalproperty_get_tzid(icalcomponent_get_first_property(
+					     vtz, ICAL_TZID_PROPERTY))
+				   : NULL;
+
+	for (icalcomponent *o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		icalproperty *p = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY), *next;
+
+		for (; p; p = next) {
+			struct icalrecurrencetype r = icalproperty_get_rrule(p);
+
+			next = icalcomponent_get_next_property(o, ICAL_RRULE_PROPERTY);
+			if (r.freq == ICAL_NO_RECURRENCE || r.freq >= ICAL_WEEKLY_RECURRENCE)
+				continue;
+			ctx_warn(c, line, NULL,
+				 "VTIMEZONE \"%s\": an observance rule with FREQ=%s ignored (time "
+				 "zone rules repeat yearly)",
+				 tzid ? tzid : "?", icalrecur_freq_to_string(r.freq));
+			icalcomponent_remove_property(o, p);
+			icalproperty_free(p);
+		}
+	}
+}
+
+static void p1_keep_tz(struct ctx *c, icalcomponent *comp, long line)
 {
 	if (icalcomponent_isa(comp) == ICAL_VTIMEZONE_COMPONENT &&
-	    icalcomponent_get_first_property(comp, ICAL_TZID_PROPERTY))
+	    icalcomponent_get_first_property(comp, ICAL_TZID_PROPERTY)) {
+		tz_drop_fast_rules(c, comp, line);
 		icalcomponent_add_component(c->holder, comp);
-	else
+	} else {
 		icalcomponent_free(comp);
+	}
 }
 
 static const struct ov *ovs_base; /* for the qsort comparator */
@@ -1974,6 +2018,7 @@ static int pass1(struct ctx *c)
 	struct reader r;
 	struct shape sh = {0, TOP_NONE, 0};
 	icalparser *tzp = NULL;
+	long tz_line = 0;
 	struct p1ev ev;
 	bool cancel = false;
 	char *raw;
@@ -2023,6 +2068,7 @@ static int pass1(struct ctx *c)
 					ev.cancel = cancel;
 					c->saw_vevent = true;
 				} else if (sh.top == TOP_VTIMEZONE) {
+					tz_line = pos.line;
 					if (tzp)
 						icalparser_free(tzp);
 					tzp = icalparser_new();
@@ -2047,7 +2093,7 @@ static int pass1(struct ctx *c)
 					}
 					comp = icalparser_add_line(tzp, line);
 					if (comp)
-						p1_keep_tz(c, comp);
+						p1_keep_tz(c, comp, tz_line);
 					icalparser_free(tzp);
 					tzp = NULL;
 				}

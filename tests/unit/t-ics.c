@@ -541,6 +541,49 @@ static void test_early_end(void)
 	unlink(path);
 }
 
+/*
+ * A VTIMEZONE observance rule in minutes whose BY parts never match used to
+ * hang libical's zone expansion (found by fuzz_ics on ee89198): it is dropped
+ * with a warning, the observance keeps its one change, and the event is read.
+ */
+static void test_vtimezone_fast_rule(void)
+{
+	static const char cal[] =
+		"BEGIN:VCALENDAR\r\n"
+		"BEGIN:VTIMEZONE\r\nTZID:Custom Zone\r\n"
+		"BEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100\r\n"
+		"DTSTART:19700329T010000\r\nRRULE:FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=31\r\n"
+		"END:DAYLIGHT\r\n"
+		"BEGIN:STANDARD\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\n"
+		"DTSTART:19701025T020000\r\nRRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31;COUNT=3\r\n"
+		"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n"
+		"END:VTIMEZONE\r\n"
+		"BEGIN:VEVENT\r\nUID:z\r\nDTSTART;TZID=Custom Zone:20240601T090000\r\n"
+		"DURATION:PT1H\r\nEND:VEVENT\r\n"
+		"END:VCALENDAR\r\n";
+	char path[] = "/tmp/t-ics-tzrule-XXXXXX";
+	int fd = mkstemp(path);
+	struct got g = {0};
+	struct ics_stats st;
+	struct ics_options opt;
+	const struct occurrence *o;
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK_INT(write(fd, cal, sizeof(cal) - 1), (long)(sizeof(cal) - 1));
+	close(fd);
+	memset(&opt, 0, sizeof(opt));
+	CHECK_INT(ics_read(path, "z.ics", path, &opt, collect, &g, &st), 0);
+	CHECK_INT(st.warnings, 2); /* the MINUTELY and the DAILY rule */
+	CHECK_INT(count_uid(&g, "z", &o), 1);
+	/* only the 1970 changes remain: +0000 since October 1970 */
+	CHECK(o && o->start == T("2024-06-01T09:00:00Z"));
+	got_release(&g);
+	ics_stats_release(&st);
+	unlink(path);
+}
+
 /* X-MICROSOFT-CDO-ALLDAYEVENT:TRUE with local midnight-to-midnight times is all-day. */
 static void test_outlook_all_day(void)
 {
@@ -897,6 +940,7 @@ int main(void)
 	test_robustness();
 	test_garbled_begin();
 	test_early_end();
+	test_vtimezone_fast_rule();
 	test_outlook_all_day();
 	test_dst_gap();
 	test_dst_overlap();
