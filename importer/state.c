@@ -1304,36 +1304,13 @@ int state_resolve(struct state *st, long run_id, const char *source, const char 
 	return write_end(st, rc, "state: resolve");
 }
 
-int state_mark_deleted(struct state *st, long run_id, const struct meeting *m)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	need_meeting(m);
-	if (write_begin(st) < 0)
-		return -1;
-	s = prep(st,
-		 "INSERT INTO occurrences(key, source, portal, uid, recurrence_id, start,"
-		 " start_ts, status, first_seen, last_seen, changed_run)"
-		 " VALUES(?1, ?2, " P_INS ", ?3, ?4, ?5, ?6, 'deleted_in_hubspot', ?7, ?7, ?8)"
-		 " ON CONFLICT(key, source, portal) DO UPDATE SET status = 'deleted_in_hubspot',"
-		 " last_seen = excluded.last_seen, changed_run = excluded.changed_run,"
-		 " last_error = NULL");
-	if (s) {
-		bind_text(s, 1, m->key);
-		bind_text(s, 2, m->source);
-		bind_text(s, 3, m->uid);
-		bind_text(s, 4, m->recurrence_id);
-		bind_text(s, 5, m->start);
-		bind_start_ts(s, 6, m->start);
-		sqlite3_bind_int64(s, 7, time_now());
-		sqlite3_bind_int64(s, 8, run_id);
-	}
-	rc = step_done(st, s, "cannot record a deleted meeting");
-	return write_end(st, rc, "state: mark deleted");
-}
-
-int state_mark_failed(struct state *st, long run_id, const struct meeting *m, const char *message)
+/*
+ * Insert or update the row of `m` with `status` and last_error = `error` (NULL clears it);
+ * last_seen = now, changed_run = run_id; the other columns (the HubSpot id) are kept.
+ */
+static int mark_meeting(struct state *st, long run_id, const struct meeting *m,
+			enum state_status status, const char *error, const char *what,
+			const char *label)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -1343,8 +1320,8 @@ int state_mark_failed(struct state *st, long run_id, const struct meeting *m, co
 		return -1;
 	s = prep(st, "INSERT INTO occurrences(key, source, portal, uid, recurrence_id, start,"
 		     " start_ts, status, first_seen, last_seen, changed_run, last_error)"
-		     " VALUES(?1, ?2, " P_INS ", ?3, ?4, ?5, ?6, 'failed', ?7, ?7, ?8, ?9)"
-		     " ON CONFLICT(key, source, portal) DO UPDATE SET status = 'failed',"
+		     " VALUES(?1, ?2, " P_INS ", ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)"
+		     " ON CONFLICT(key, source, portal) DO UPDATE SET status = excluded.status,"
 		     " last_seen = excluded.last_seen, changed_run = excluded.changed_run,"
 		     " last_error = excluded.last_error");
 	if (s) {
@@ -1354,12 +1331,25 @@ int state_mark_failed(struct state *st, long run_id, const struct meeting *m, co
 		bind_text(s, 4, m->recurrence_id);
 		bind_text(s, 5, m->start);
 		bind_start_ts(s, 6, m->start);
-		sqlite3_bind_int64(s, 7, time_now());
-		sqlite3_bind_int64(s, 8, run_id);
-		bind_text(s, 9, message ? message : "failed");
+		bind_text(s, 7, state_status_name(status));
+		sqlite3_bind_int64(s, 8, time_now());
+		sqlite3_bind_int64(s, 9, run_id);
+		bind_text(s, 10, error);
 	}
-	rc = step_done(st, s, "cannot record a failure");
-	return write_end(st, rc, "state: mark failed");
+	rc = step_done(st, s, what);
+	return write_end(st, rc, label);
+}
+
+int state_mark_deleted(struct state *st, long run_id, const struct meeting *m)
+{
+	return mark_meeting(st, run_id, m, STATE_DELETED, NULL, "cannot record a deleted meeting",
+			    "state: mark deleted");
+}
+
+int state_mark_failed(struct state *st, long run_id, const struct meeting *m, const char *message)
+{
+	return mark_meeting(st, run_id, m, STATE_FAILED, message ? message : "failed",
+			    "cannot record a failure", "state: mark failed");
 }
 
 int state_mark_removed(struct state *st, long run_id, const char *source, const char *key,

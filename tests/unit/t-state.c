@@ -373,6 +373,40 @@ static void test_pending_confirm(void)
 		CHECK(row.hubspot_id == NULL);
 		CHECK_INT(row.created_run, run2);
 		state_row_release(&row);
+
+		/* Failed with no message, then gone from HubSpot: the id is kept, the error
+		 * cleared. */
+		CHECK_INT(state_confirm(st, run, &m[2], "103", meeting_hash(&m[2])), 0);
+		CHECK_INT(state_mark_failed(st, run2, &m[2], NULL), 0);
+		CHECK_INT(state_get(st, "a.ics", "u3", &row), 1);
+		CHECK_INT(row.status, STATE_FAILED);
+		CHECK_STR(row.last_error, "failed");
+		CHECK_STR(row.hubspot_id, "103");
+		CHECK_INT(row.changed_run, run2);
+		state_row_release(&row);
+		CHECK_INT(state_mark_deleted(st, run2, &m[2]), 0);
+		CHECK_INT(state_get(st, "a.ics", "u3", &row), 1);
+		CHECK_INT(row.status, STATE_DELETED);
+		CHECK(row.last_error == NULL);
+		CHECK_STR(row.hubspot_id, "103");
+		CHECK_STR(row.start, "2024-03-03");
+		state_row_release(&row);
+	}
+
+	/* Marking a meeting that has no row yet inserts one. */
+	{
+		struct meeting d;
+
+		make_meeting(&d, "u4", "b.ics", "2024-03-04T09:00:00Z", "Four");
+		CHECK_INT(state_mark_deleted(st, run, &d), 0);
+		CHECK_INT(state_get(st, "b.ics", "u4", &row), 1);
+		CHECK_INT(row.status, STATE_DELETED);
+		CHECK_STR(row.uid, "u4");
+		CHECK_STR(row.start, "2024-03-04T09:00:00Z");
+		CHECK(row.hubspot_id == NULL && row.last_error == NULL);
+		CHECK_INT(row.changed_run, run);
+		state_row_release(&row);
+		meeting_release(&d);
 	}
 
 	state_close(st);
