@@ -19,9 +19,9 @@ start_sandbox --seed seed.json
 # contact; EXTRA is sed applied to the result.
 cal() {
 	{
-		printf "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t5080//EN\r\n"
+		printf "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t5110//EN\r\n"
 		for i in $(seq 1 "$2"); do
-			printf "BEGIN:VEVENT\r\nUID:e%s@t5080\r\nDTSTAMP:20240101T000000Z\r\n" "$i"
+			printf "BEGIN:VEVENT\r\nUID:e%s@t5110\r\nDTSTAMP:20240101T000000Z\r\n" "$i"
 			printf "DTSTART:202406%02dT090000Z\r\nDTEND:202406%02dT100000Z\r\nSUMMARY:E%s\r\n" "$i" "$i" "$i"
 			printf "ORGANIZER:mailto:anna@mycompany.example\r\n"
 			printf "ATTENDEE;PARTSTAT=ACCEPTED:mailto:lena@mycompany.example\r\n"
@@ -87,7 +87,7 @@ test_expect_success 'a removal: one archived' '
 	"$PY" - c.ics c2.ics <<-\EOP &&
 	import re, sys
 	t = open(sys.argv[1], newline="").read()
-	t = re.sub(r"BEGIN:VEVENT\r\nUID:e4@t5080\r\n.*?END:VEVENT\r\n", "", t, flags=re.S)
+	t = re.sub(r"BEGIN:VEVENT\r\nUID:e4@t5110\r\n.*?END:VEVENT\r\n", "", t, flags=re.S)
 	open(sys.argv[2], "w", newline="").write(t)
 	EOP
 	mv c2.ics c.ics && pair removal c.ics &&
@@ -98,7 +98,7 @@ test_expect_success 'the safety valve: 11 of 14 removed is held back, in the pla
 	import re, sys
 	t = open(sys.argv[1], newline="").read()
 	for i in range(5, 16):
-	    t = re.sub(r"BEGIN:VEVENT\r\nUID:e%d@t5080\r\n.*?END:VEVENT\r\n" % i, "", t, flags=re.S)
+	    t = re.sub(r"BEGIN:VEVENT\r\nUID:e%d@t5110\r\n.*?END:VEVENT\r\n" % i, "", t, flags=re.S)
 	open(sys.argv[2], "w", newline="").write(t)
 	EOP
 	cp c.ics keep.ics && mv c2.ics c.ics && pair valve c.ics &&
