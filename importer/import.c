@@ -5,6 +5,7 @@
 #include "calendar.h"
 #include "hubspot.h"
 #include "ics.h"
+#include "lookup.h"
 #include "mapping.h"
 #include "meeting.h"
 #include "portal.h"
@@ -128,6 +129,7 @@ struct run {
 	char **adopted; /* per plan item: the HubSpot id found by identity (search before create) */
 	size_t nadopted;
 	size_t lookups; /* search requests made before creating */
+	struct lookup *by_identity, *by_ical_uid; /* search before create: probed once a run */
 	long *set_of; /* per meeting: its pending set, -1 */
 	struct pending_set *sets;
 	size_t nsets, sets_cap;
@@ -1574,7 +1576,7 @@ static void adopt_existing(struct run *r, struct sync_plan *p)
 	const char **props = NULL;
 	size_t nk = 0, np = 0, cap = 0, adopted = 0, changed = 0;
 	cJSON **hits;
-	enum hs_result hr;
+	enum hs_result hr = HS_OK;
 
 	for (size_t i = 0; i < p->nitems; i++) {
 		const struct sync_item *it = &p->items[i];
@@ -1589,6 +1591,15 @@ static void adopt_existing(struct run *r, struct sync_plan *p)
 			XGROW(props, cap, np + 1);
 			props[np++] = pr->string;
 		}
+	}
+	/* Every property the mapping writes too: the same list in every chunk (a lookup's map
+	 * keeps what its first page asked for). */
+	for (size_t i = 0; nk && i < mapping_nproperties(r->map) + 3; i++) {
+		static const char *const synced[] = {"hs_i_cal_uid", "hs_meeting_start_time",
+						     "hs_timestamp"}; /* find_hubspot_synced's */
+
+		XGROW(props, cap, np + 1);
+		props[np++] = i < 3 ? synced[i] : mapping_property_name(r->map, i - 3);
 	}
 	if (!nk || !r->client || r->stopped) {
 		free(keys);
@@ -1609,8 +1620,18 @@ static void adopt_existing(struct run *r, struct sync_plan *p)
 	verbose("looking %zu new meeting(s) up in HubSpot by %s before creating them", nk,
 		mapping_identity_property(r->map));
 	hits = xcalloc(nk, sizeof(*hits));
-	hr = batch_search_property(r->client, mapping_identity_property(r->map), keys, nk, props,
-				   np, hits, &r->lookups);
+	if (!r->by_identity) {
+		/* The first look-up of the run: one probe for both (a fresh portal: one search). */
+		r->by_identity = lookup_new(mapping_identity_property(r->map), NULL);
+		if (mapping_hubspot_synced(r->map) != HUBSPOT_SYNCED_IGNORE) {
+			r->by_ical_uid =
+				lookup_new("hs_i_cal_uid", mapping_identity_property(r->map));
+			hr = lookup_probe_pair(r->by_identity, r->by_ical_uid, r->client, props, np,
+					       &r->lookups);
+		}
+	}
+	if (hr == HS_OK)
+		hr = lookup_find(r->by_identity, r->client, keys, nk, props, np, hits, &r->lookups);
 	r->adopted = xcalloc(p->nitems ? p->nitems : 1, sizeof(*r->adopted));
 	r->nadopted = p->nitems;
 	for (size_t k = 0; k < nk && hr == HS_OK; k++) {
@@ -1704,8 +1725,10 @@ static void find_hubspot_synced(struct run *r, struct sync_plan *p)
 		"sync)",
 		nu);
 	hits = xcalloc(nu, sizeof(*hits));
-	hr = batch_search_property(r->client, "hs_i_cal_uid", uids, nu, props, 3, hits,
-				   &r->lookups);
+	/* Only meetings without our identity are HubSpot's (a mapping may write hs_i_cal_uid). */
+	if (!r->by_ical_uid)
+		r->by_ical_uid = lookup_new("hs_i_cal_uid", ident);
+	hr = lookup_find(r->by_ical_uid, r->client, uids, nu, props, 3, hits, &r->lookups);
 	if (!r->adopted) {
 		r->adopted = xcalloc(p->nitems ? p->nitems : 1, sizeof(*r->adopted));
 		r->nadopted = p->nitems;
@@ -2095,6 +2118,8 @@ out:
 
 static void run_release(struct run *r)
 {
+	lookup_free(r->by_identity);
+	lookup_free(r->by_ical_uid);
 	free(r->ui_domain);
 	for (size_t i = 0; i < r->nfails; i++) {
 		free(r->fails[i].why);

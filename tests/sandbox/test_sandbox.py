@@ -429,6 +429,14 @@ class SandboxTest(unittest.TestCase):
         st, _, body = self.search(search_body(
             [{"propertyName": "hs_meeting_outcome", "operator": "HAS_PROPERTY"}]))
         self.assertEqual(body["total"], 1)
+        # filter groups are ORed, filters in a group ANDed; NOT_HAS_PROPERTY (the importer's probe)
+        st, _, body = self.search({"filterGroups": [
+            {"filters": [{"propertyName": "hs_meeting_outcome", "operator": "HAS_PROPERTY"}]},
+            {"filters": [{"propertyName": "ics2hubspot_key", "operator": "IN",
+                          "values": ["key-0", "key-1", "key-2"]},
+                         {"propertyName": "hs_meeting_outcome", "operator": "NOT_HAS_PROPERTY"}]}],
+            "sorts": [], "properties": [], "limit": 10, "after": "0"})
+        self.assertEqual((st, body.get("total")), (200, 3), body)
         # paging
         st, _, p1 = self.search(search_body([], limit=10))
         self.assertEqual((p1["total"], len(p1["results"]), p1["paging"]["next"]["after"]), (25, 10, "10"))
