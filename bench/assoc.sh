@@ -7,44 +7,15 @@
 # (+ ceil(missing/100) upserts and ceil(domains/100) searches when those are on).
 # Usage: bench/assoc.sh [MEETINGS ATTENDEES]   (BIN=... to use another binary)
 cd "$(dirname "$0")/.." || exit 2
-ROOT=$PWD
-PY=/usr/bin/python3
-BIN=${BIN:-$ROOT/ics2hubspot}
+. bench/lib.sh
 MEETINGS=${1:-1000}
 ATTENDEES=${2:-3000}
 OUT=$ROOT/bench/out/assoc
 rm -rf "$OUT"
 mkdir -p "$OUT"
-[ -x "$BIN" ] || { echo "bench/assoc.sh: no binary $BIN (run make)" >&2; exit 2; }
 
 figures=$("$PY" bench/gen_attendees.py "$OUT" "$MEETINGS" "$ATTENDEES" 10 250 300) || exit 2
 echo "workload: $figures"
-
-SANDBOX_PID=
-stop_sandbox() {
-	if [ -n "$SANDBOX_PID" ]; then
-		kill "$SANDBOX_PID" 2>/dev/null
-		wait "$SANDBOX_PID" 2>/dev/null
-	fi
-	SANDBOX_PID=
-}
-trap stop_sandbox EXIT
-start_sandbox() {
-	stop_sandbox
-	rm -f "$OUT/port"
-	"$PY" tests/sandbox/sandbox.py --port 0 --port-file "$OUT/port" --seed "$OUT/seed.json" \
-		--rate 1000/10s >"$OUT/sandbox.out" 2>&1 &
-	SANDBOX_PID=$!
-	for _ in $(seq 1 100); do
-		[ -s "$OUT/port" ] && break
-		sleep 0.1
-	done
-	[ -s "$OUT/port" ] || { cat "$OUT/sandbox.out" >&2; exit 2; }
-	export HUBSPOT_API_BASE="http://127.0.0.1:$(cat "$OUT/port")"
-	export HUBSPOT_ACCESS_TOKEN=test-token
-	"$BIN" setup -m "$OUT/$name.yaml" >/dev/null || exit 2
-	curl -sS -X POST "$HUBSPOT_API_BASE/_sandbox/reset" >/dev/null # setup is not measured
-}
 
 # mapping FILE CREATE_MISSING COMPANIES
 mapping() {
@@ -65,7 +36,8 @@ mapping() {
 run() {
 	local name=$1 t0 t1
 	mapping "$OUT/$name.yaml" "$2" "$3"
-	start_sandbox
+	start_sandbox "$OUT" --seed "$OUT/seed.json" --rate 1000/10s
+	setup_sandbox -m "$OUT/$name.yaml"
 	t0=$(date +%s.%N)
 	"$BIN" import --no-state -q -m "$OUT/$name.yaml" --rate 1000/10s --report "$OUT/$name.report.json" \
 		"$OUT/attendees.ics" 2>"$OUT/$name.err"

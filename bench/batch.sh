@@ -8,13 +8,11 @@
 #   BENCH_RUNS="10000:100 20000:190" bench/batch.sh
 #   N:MAX:auto runs without --rate: the limit is learnt from the sandbox's headers (issue #11)
 cd "$(dirname "$0")/.." || exit 2
-BIN=${BIN:-$PWD/ics2hubspot}
-PY=/usr/bin/python3
+. bench/lib.sh
 RUNS=${BENCH_RUNS:-"10000:100 10000:190 30000:100 20000:190:auto"}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/bench-batch.XXXXXX")
-SB_PID=
 cleanup() {
-	[ -n "$SB_PID" ] && kill "$SB_PID" 2>/dev/null && wait "$SB_PID" 2>/dev/null
+	stop_sandbox
 	rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -36,24 +34,16 @@ for run in $RUNS; do
 	rate_opt="--rate $max/10s"
 	[ "$mode" = auto ] && rate_opt=
 	calendar "$n" >"$OUT/cal.ics"
-	rm -f "$OUT/port"
-	"$PY" tests/sandbox/sandbox.py --port 0 --port-file "$OUT/port" --latency-ms 100 \
-		--rate "$max/10s" --daily 10000000 >"$OUT/sandbox.out" 2>&1 &
-	SB_PID=$!
-	for _ in $(seq 1 100); do [ -s "$OUT/port" ] && break; sleep 0.1; done
-	url="http://127.0.0.1:$(cat "$OUT/port")"
-	HUBSPOT_ACCESS_TOKEN=test-token "$BIN" setup --api-base "$url" >/dev/null || exit 2
-	curl -s -X POST "$url/_sandbox/reset" >/dev/null # setup's requests are not measured
+	start_sandbox "$OUT" --latency-ms 100 --rate "$max/10s" --daily 10000000
+	setup_sandbox
 	start=$(date +%s.%N)
-	HUBSPOT_ACCESS_TOKEN=test-token "$BIN" import -q --no-state --max-per-series "$n" --api-base "$url" \
-		$rate_opt --report "$OUT/report.json" "$OUT/cal.ics"
+	"$BIN" import -q --no-state --max-per-series "$n" $rate_opt --report "$OUT/report.json" \
+		"$OUT/cal.ics"
 	rc=$?
 	end=$(date +%s.%N)
-	curl -s "$url/_sandbox/stats" >"$OUT/stats.json"
-	curl -s "$url/_sandbox/requests" >"$OUT/requests.json"
-	kill "$SB_PID"
-	wait "$SB_PID" 2>/dev/null
-	SB_PID=
+	curl -s "$HUBSPOT_API_BASE/_sandbox/stats" >"$OUT/stats.json"
+	curl -s "$HUBSPOT_API_BASE/_sandbox/requests" >"$OUT/requests.json"
+	stop_sandbox
 	"$PY" - "$n" "$max" "$start" "$end" "$OUT/stats.json" "$OUT/requests.json" "$OUT/report.json" "$rc" "$mode" <<-'EOF'
 	import json, sys
 	n, mx = int(sys.argv[1]), int(sys.argv[2])

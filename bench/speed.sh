@@ -16,13 +16,10 @@
 #   env: BIN (binary), REPEAT (default 3), ORACLE (default tests/ics/oracle.py when present)
 set -u
 cd "$(dirname "$0")/.." || exit 2
-ROOT=$PWD
-PY=/usr/bin/python3
-BIN=${BIN:-$ROOT/ics2hubspot}
+. bench/lib.sh
 REPEAT=${REPEAT:-3}
 OUT=$ROOT/bench/out/speed
 mkdir -p "$OUT"
-[ -x "$BIN" ] || { echo "bench/speed.sh: no binary $BIN (run make)" >&2; exit 2; }
 : "${ORACLE:=$ROOT/tests/ics/oracle.py}"
 WHAT=("$@")
 [ ${#WHAT[@]} -eq 0 ] && WHAT=(dense10k dense100k window oracle import30k import300k)
@@ -85,28 +82,14 @@ import_calendar() { # N -> hourly series of 1,000 occurrences each
 	done
 	printf 'END:VCALENDAR\r\n'
 }
-SB_PID=
-stop_sandbox() {
-	[ -n "$SB_PID" ] && kill "$SB_PID" 2>/dev/null && wait "$SB_PID" 2>/dev/null
-	SB_PID=
-}
-trap stop_sandbox EXIT
 import_rss() {
 	local label=$1 n=$2 f="$OUT/import-$2.ics" w r t0 t1 rc
 	[ -s "$f" ] || import_calendar "$n" >"$f"
-	rm -f "$OUT/port" "$OUT/state.db"
-	"$PY" tests/sandbox/sandbox.py --port 0 --port-file "$OUT/port" --rate 1000000/10s \
-		--daily 100000000 >"$OUT/sandbox.out" 2>&1 &
-	SB_PID=$!
-	for _ in $(seq 1 100); do [ -s "$OUT/port" ] && break; sleep 0.1; done
-	[ -s "$OUT/port" ] || { cat "$OUT/sandbox.out" >&2; exit 2; }
-	# a fresh portal: setup makes it ready (identity property), as a user does once
-	HUBSPOT_ACCESS_TOKEN=test-token "$BIN" setup -q \
-		--api-base "http://127.0.0.1:$(cat "$OUT/port")" >/dev/null 2>"$OUT/setup.err" ||
-		{ cat "$OUT/setup.err" >&2; exit 2; }
-	read -r w r < <(HUBSPOT_ACCESS_TOKEN=test-token once "$BIN" import -q \
-		--api-base "http://127.0.0.1:$(cat "$OUT/port")" --rate 1000000/10s \
-		--state "$OUT/state.db" --report "$OUT/import.json" "$f")
+	rm -f "$OUT/state.db"
+	start_sandbox "$OUT" --rate 1000000/10s --daily 100000000
+	setup_sandbox
+	read -r w r < <(once "$BIN" import -q --rate 1000000/10s --state "$OUT/state.db" \
+		--report "$OUT/import.json" "$f")
 	stop_sandbox
 	t0=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["created"])' \
 		"$OUT/import.json" 2>/dev/null)
