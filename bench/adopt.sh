@@ -12,6 +12,7 @@ OUT=$ROOT/bench/out/adopt
 rm -rf "$OUT"
 mkdir -p "$OUT"
 start_sandbox "$OUT" --seed tests/sync/seed.json --rate 1000/10s --search-rate 5
+setup_sandbox -m tests/sync/archive.yaml
 
 SEARCHES='d["by_path"].get("POST /crm/v3/objects/meetings/search", 0)'
 # run LABEL [OPTIONS]: import with an empty state; wall time, requests, searches, writes, exit.
