@@ -877,18 +877,12 @@ static int rows_query(struct state *st, sqlite3_stmt *s, struct state_rows *out)
 	return 0;
 }
 
-int state_get(struct state *st, const char *source, const char *key, struct state_row *out)
+/* The first row `s` returns (*out zeroed when none): 1, 0 when there is none, or -1. */
+static int first_row(struct state *st, sqlite3_stmt *s, struct state_row *out)
 {
-	sqlite3_stmt *s =
-		prep(st, "SELECT " ROW_COLS
-			 " FROM occurrences WHERE key = ?1 AND source = ?2 AND" IN_PORTAL);
 	struct state_rows rows;
 
 	memset(out, 0, sizeof(*out));
-	if (s) {
-		bind_text(s, 1, key);
-		bind_text(s, 2, source);
-	}
 	if (rows_query(st, s, &rows) < 0)
 		return -1;
 	if (!rows.n)
@@ -896,6 +890,19 @@ int state_get(struct state *st, const char *source, const char *key, struct stat
 	*out = rows.v[0];
 	free(rows.v);
 	return 1;
+}
+
+int state_get(struct state *st, const char *source, const char *key, struct state_row *out)
+{
+	sqlite3_stmt *s =
+		prep(st, "SELECT " ROW_COLS
+			 " FROM occurrences WHERE key = ?1 AND source = ?2 AND" IN_PORTAL);
+
+	if (s) {
+		bind_text(s, 1, key);
+		bind_text(s, 2, source);
+	}
+	return first_row(st, s, out);
 }
 
 int state_rows_by_key(struct state *st, const char *key, struct state_rows *out)
@@ -919,18 +926,10 @@ int state_find_meeting_by_key(struct state *st, const char *key, struct state_ro
 			 " 'kept', 'failed')) OR status = 'pending')"
 			 " ORDER BY CASE status WHEN 'created' THEN 0 WHEN 'pending' THEN 2"
 			 " ELSE 1 END, last_seen DESC, source LIMIT 1");
-	struct state_rows rows;
 
-	memset(out, 0, sizeof(*out));
 	if (s)
 		bind_text(s, 1, key);
-	if (rows_query(st, s, &rows) < 0)
-		return -1;
-	if (!rows.n)
-		return 0;
-	*out = rows.v[0];
-	free(rows.v);
-	return 1;
+	return first_row(st, s, out);
 }
 
 int state_list_rows(struct state *st, const char *source, const struct state_window *w,
@@ -1165,6 +1164,17 @@ static void bind_hash(sqlite3_stmt *s, int i, uint64_t h)
 	bind_text(s, i, hex);
 }
 
+/* ?1..?6 of an occurrences write: key, source, uid, recurrence_id, start, start_ts. */
+static void bind_meeting(sqlite3_stmt *s, const struct meeting *m)
+{
+	bind_text(s, 1, m->key);
+	bind_text(s, 2, m->source);
+	bind_text(s, 3, m->uid);
+	bind_text(s, 4, m->recurrence_id);
+	bind_text(s, 5, m->start);
+	bind_start_ts(s, 6, m->start);
+}
+
 static int need_meeting(const struct meeting *m)
 {
 	if (!m || !m->key || !m->source)
@@ -1204,12 +1214,7 @@ int state_mark_pending(struct state *st, long run_id, struct meeting *const *ms,
 		need_meeting(m);
 		trace = meeting_trace_id(m);
 		sqlite3_reset(s);
-		bind_text(s, 1, m->key);
-		bind_text(s, 2, m->source);
-		bind_text(s, 3, m->uid);
-		bind_text(s, 4, m->recurrence_id);
-		bind_text(s, 5, m->start);
-		bind_start_ts(s, 6, m->start);
+		bind_meeting(s, m);
 		bind_hash(s, 7, meeting_hash(m));
 		bind_text(s, 8, trace);
 		sqlite3_bind_int64(s, 9, time_now());
@@ -1260,12 +1265,7 @@ int state_confirm(struct state *st, long run_id, const struct meeting *m, const 
 		     " hash = excluded.hash, status = 'created', last_seen = excluded.last_seen,"
 		     " last_error = NULL");
 	if (s) {
-		bind_text(s, 1, m->key);
-		bind_text(s, 2, m->source);
-		bind_text(s, 3, m->uid);
-		bind_text(s, 4, m->recurrence_id);
-		bind_text(s, 5, m->start);
-		bind_start_ts(s, 6, m->start);
+		bind_meeting(s, m);
 		bind_text(s, 7, hubspot_id);
 		bind_hash(s, 8, hash);
 		sqlite3_bind_int64(s, 9, time_now());
@@ -1325,12 +1325,7 @@ static int mark_meeting(struct state *st, long run_id, const struct meeting *m,
 		     " last_seen = excluded.last_seen, changed_run = excluded.changed_run,"
 		     " last_error = excluded.last_error");
 	if (s) {
-		bind_text(s, 1, m->key);
-		bind_text(s, 2, m->source);
-		bind_text(s, 3, m->uid);
-		bind_text(s, 4, m->recurrence_id);
-		bind_text(s, 5, m->start);
-		bind_start_ts(s, 6, m->start);
+		bind_meeting(s, m);
 		bind_text(s, 7, state_status_name(status));
 		sqlite3_bind_int64(s, 8, time_now());
 		sqlite3_bind_int64(s, 9, run_id);
