@@ -131,63 +131,57 @@ static void spool_entry(struct report *r, cJSON *e)
 	r->entries++;
 }
 
-void report_add(struct report *r, const struct meeting *m, enum outcome outcome,
-		const char *hubspot_id, const char *action, const char *reason,
-		const char *category)
+/*
+ * One entry: counted, its link said with -v, and written to the report when there is one.
+ * `m` is the meeting (its uid, recurrence id, start and summary written too), or NULL for a row
+ * known only by its key; `source` is as shown.
+ */
+static void add_entry(struct report *r, const struct meeting *m, const char *key,
+		      const char *source, enum outcome outcome, const char *hubspot_id,
+		      const char *action, const char *reason, const char *category)
 {
 	cJSON *e;
 	char *url = record_url(r, outcome, hubspot_id);
 
 	r->counts[outcome]++;
-	say_link(url, outcome, action, m->key);
-	if (!r->spool) {
-		free(url);
-		return;
+	say_link(url, outcome, action, key);
+	if (r->spool) {
+		e = cJSON_CreateObject();
+		json_add_string_or_null(e, "key", key);
+		if (m) {
+			json_add_string_or_null(e, "uid", m->uid);
+			json_add_string_or_null(e, "recurrence_id", m->recurrence_id);
+			json_add_string_or_null(e, "start", m->start);
+			json_add_string_or_null(e, "summary", m->summary);
+		}
+		json_add_string_or_null(e, "source", source);
+		cJSON_AddStringToObject(e, "outcome", outcome_names[outcome]);
+		if (action)
+			cJSON_AddStringToObject(e, "action", action);
+		json_add_string_or_null(e, "hubspot_id", hubspot_id);
+		json_add_string_or_null(e, "hubspot_url", url);
+		json_add_string_or_null(e, "reason", reason);
+		if (category)
+			cJSON_AddStringToObject(e, "category", category);
+		spool_entry(r, e);
 	}
-	e = cJSON_CreateObject();
-	json_add_string_or_null(e, "key", m->key);
-	json_add_string_or_null(e, "uid", m->uid);
-	json_add_string_or_null(e, "recurrence_id", m->recurrence_id);
-	json_add_string_or_null(e, "start", m->start);
-	json_add_string_or_null(e, "summary", m->summary);
-	json_add_string_or_null(e, "source", m->where);
-	cJSON_AddStringToObject(e, "outcome", outcome_names[outcome]);
-	if (action)
-		cJSON_AddStringToObject(e, "action", action);
-	json_add_string_or_null(e, "hubspot_id", hubspot_id);
-	json_add_string_or_null(e, "hubspot_url", url);
-	json_add_string_or_null(e, "reason", reason);
-	if (category)
-		cJSON_AddStringToObject(e, "category", category);
-	spool_entry(r, e);
 	free(url);
+}
+
+void report_add(struct report *r, const struct meeting *m, enum outcome outcome,
+		const char *hubspot_id, const char *action, const char *reason,
+		const char *category)
+{
+	add_entry(r, m, m->key, m->where, outcome, hubspot_id, action, reason, category);
 }
 
 void report_add_key(struct report *r, const char *key, const char *source, enum outcome outcome,
 		    const char *hubspot_id, const char *action, const char *reason)
 {
-	cJSON *e;
-	char *shown, *url = record_url(r, outcome, hubspot_id);
+	char *shown = source_redact(source);
 
-	r->counts[outcome]++;
-	say_link(url, outcome, action, key);
-	if (!r->spool) {
-		free(url);
-		return;
-	}
-	shown = source_redact(source);
-	e = cJSON_CreateObject();
-	json_add_string_or_null(e, "key", key);
-	json_add_string_or_null(e, "source", shown);
-	cJSON_AddStringToObject(e, "outcome", outcome_names[outcome]);
-	if (action)
-		cJSON_AddStringToObject(e, "action", action);
-	json_add_string_or_null(e, "hubspot_id", hubspot_id);
-	json_add_string_or_null(e, "hubspot_url", url);
-	json_add_string_or_null(e, "reason", reason);
-	spool_entry(r, e);
+	add_entry(r, NULL, key, shown, outcome, hubspot_id, action, reason, NULL);
 	free(shown);
-	free(url);
 }
 
 void report_note(struct report *r, const char *fmt, ...)

@@ -67,6 +67,13 @@ static void test_report_file(void)
 	CHECK(!strncmp(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "source")->valuestring,
 		       "https://example.com/…#", strlen("https://example.com/…#")));
 	CHECK(!strstr(text, "secret"));
+	/* an entry known by its key alone: no meeting fields */
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "key")->valuestring, "uid-c");
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "action")->valuestring,
+		  "remove:archive");
+	CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "uid") == NULL);
+	CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "category") == NULL);
+	CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 0), "uid") != NULL);
 	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "unmatched_attendees")), 1);
 	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "notes")), 1);
 	/* written twice (dry run then real): still one valid document */
