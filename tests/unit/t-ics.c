@@ -63,6 +63,27 @@ static int read_cal(const char *name, const char *since, const char *until, cons
 	return rc;
 }
 
+/* Read `len` bytes of `text` (NULs and all) as calendar `name`, through a temporary file. */
+static int read_text(const char *text, size_t len, const char *name, struct got *g,
+		     struct ics_stats *st)
+{
+	char path[] = "/tmp/t-ics-text-XXXXXX";
+	int fd = mkstemp(path);
+	struct ics_options opt;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return -1;
+	CHECK_INT(write(fd, text, len), (long)len);
+	close(fd);
+	memset(&opt, 0, sizeof(opt));
+	rc = ics_read(path, name, path, &opt, collect, g, st);
+	unlink(path);
+	return rc;
+}
+
 /* Occurrences of uid, counted; *first gets the one with the earliest start. */
 static size_t count_uid(const struct got *g, const char *uid, const struct occurrence **first)
 {
@@ -249,24 +270,18 @@ static void test_times(void)
 	ics_stats_release(&st);
 }
 
-static void test_zones(void)
+struct want_zone {
+	const char *uid, *start, *tz;
+};
+
+/* tests/ics/FILE has each UID once, at its start (UTC), in its zone, and `warnings` warnings. */
+static void check_zones(const char *file, const struct want_zone *want, size_t n, int warnings)
 {
-	static const struct {
-		const char *uid, *start, *tz;
-	} want[] = {
-		{"forward-ref", "2024-01-15T07:00:00Z", "Custom Plus Five"},
-		{"iana", "2024-01-15T17:00:00Z", "America/New_York"},
-		{"mozilla", "2024-01-15T11:00:00Z", "Europe/Berlin"},
-		{"windows", "2024-07-15T10:00:00Z", "Europe/Berlin"},
-		{"display", "2024-07-15T16:00:00Z", "America/New_York"},
-		{"display-bare", "2024-07-15T03:00:00Z", "Asia/Tokyo"},
-		{"unknown", "2024-01-15T12:00:00Z", "UTC"},
-	};
 	struct got g = {0};
 	struct ics_stats st;
 
-	CHECK_INT(read_cal("zones.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+	CHECK_INT(read_cal(file, NULL, "2030-01-01", NULL, &g, &st), 0);
+	for (size_t i = 0; i < n; i++) {
 		const struct occurrence *o;
 
 		CHECK_INT(count_uid(&g, want[i].uid, &o), 1);
@@ -275,9 +290,25 @@ static void test_zones(void)
 		CHECK_INT(o->start, T(want[i].start));
 		CHECK_STR(o->tz, want[i].tz);
 	}
-	CHECK_INT(st.warnings, 1); /* the unknown TZID, nothing else */
+	CHECK_INT(st.warnings, warnings);
 	got_release(&g);
 	ics_stats_release(&st);
+}
+
+static void test_zones(void)
+{
+	static const struct want_zone want[] = {
+		{"forward-ref", "2024-01-15T07:00:00Z", "Custom Plus Five"},
+		{"iana", "2024-01-15T17:00:00Z", "America/New_York"},
+		{"mozilla", "2024-01-15T11:00:00Z", "Europe/Berlin"},
+		{"windows", "2024-07-15T10:00:00Z", "Europe/Berlin"},
+		{"display", "2024-07-15T16:00:00Z", "America/New_York"},
+		{"display-bare", "2024-07-15T03:00:00Z", "Asia/Tokyo"},
+		{"unknown", "2024-01-15T12:00:00Z", "UTC"},
+	};
+
+	/* warnings: the unknown TZID, nothing else */
+	check_zones("zones.ics", want, sizeof(want) / sizeof(want[0]), 1);
 }
 
 static void test_fields(void)
@@ -486,26 +517,16 @@ static void test_garbled_begin(void)
 		"\0BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20240102T090000Z\r\nEND:VEVENT\r\n"
 		"X-WR-CALNAME:BEGIN\r\n" /* a property, not damage */
 		"END:VCALENDAR\r\n";
-	char path[] = "/tmp/t-ics-garbled-XXXXXX";
-	int fd = mkstemp(path);
 	struct got g = {0};
 	struct ics_stats st;
-	struct ics_options opt;
 
-	CHECK(fd >= 0);
-	if (fd < 0)
-		return;
-	CHECK_INT(write(fd, cal, sizeof(cal) - 1), (long)(sizeof(cal) - 1));
-	close(fd);
-	memset(&opt, 0, sizeof(opt));
-	CHECK_INT(ics_read(path, "g.ics", path, &opt, collect, &g, &st), 0);
+	CHECK_INT(read_text(cal, sizeof(cal) - 1, "g.ics", &g, &st), 0);
 	CHECK_INT(g.n, 1);
 	CHECK_INT(st.lost_events, 2); /* line 6 "?BEGIN:VEVENT", line 9 "END:VEVENT" */
 	CHECK_INT(st.bad_events, 0);
 	CHECK_STR(st.calendar_name, "BEGIN");
 	got_release(&g);
 	ics_stats_release(&st);
-	unlink(path);
 }
 
 /*
@@ -520,25 +541,15 @@ static void test_early_end(void)
 		"END :VEVENT\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
 		"BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20240102T090000Z\r\nEND:VEVENT\r\n"
 		"END:VCALENDAR\r\n";
-	char path[] = "/tmp/t-ics-early-XXXXXX";
-	int fd = mkstemp(path);
 	struct got g = {0};
 	struct ics_stats st;
-	struct ics_options opt;
 
-	CHECK(fd >= 0);
-	if (fd < 0)
-		return;
-	CHECK_INT(write(fd, cal, sizeof(cal) - 1), (long)(sizeof(cal) - 1));
-	close(fd);
-	memset(&opt, 0, sizeof(opt));
-	CHECK_INT(ics_read(path, "e.ics", path, &opt, collect, &g, &st), 0);
+	CHECK_INT(read_text(cal, sizeof(cal) - 1, "e.ics", &g, &st), 0);
 	CHECK_INT(g.n, 1);
 	CHECK_INT(st.lost_events, 1); /* line 5 "END :VEVENT" */
 	CHECK_INT(count_uid(&g, "b", NULL), 1);
 	got_release(&g);
 	ics_stats_release(&st);
-	unlink(path);
 }
 
 /*
@@ -561,27 +572,17 @@ static void test_vtimezone_fast_rule(void)
 		"BEGIN:VEVENT\r\nUID:z\r\nDTSTART;TZID=Custom Zone:20240601T090000\r\n"
 		"DURATION:PT1H\r\nEND:VEVENT\r\n"
 		"END:VCALENDAR\r\n";
-	char path[] = "/tmp/t-ics-tzrule-XXXXXX";
-	int fd = mkstemp(path);
 	struct got g = {0};
 	struct ics_stats st;
-	struct ics_options opt;
 	const struct occurrence *o;
 
-	CHECK(fd >= 0);
-	if (fd < 0)
-		return;
-	CHECK_INT(write(fd, cal, sizeof(cal) - 1), (long)(sizeof(cal) - 1));
-	close(fd);
-	memset(&opt, 0, sizeof(opt));
-	CHECK_INT(ics_read(path, "z.ics", path, &opt, collect, &g, &st), 0);
+	CHECK_INT(read_text(cal, sizeof(cal) - 1, "z.ics", &g, &st), 0);
 	CHECK_INT(st.warnings, 2); /* the MINUTELY and the DAILY rule */
 	CHECK_INT(count_uid(&g, "z", &o), 1);
 	/* only the 1970 changes remain: +0000 since October 1970 */
 	CHECK(o && o->start == T("2024-06-01T09:00:00Z"));
 	got_release(&g);
 	ics_stats_release(&st);
-	unlink(path);
 }
 
 /* X-MICROSOFT-CDO-ALLDAYEVENT:TRUE with local midnight-to-midnight times is all-day. */
@@ -739,9 +740,7 @@ static void test_rrule_unknown_part(void)
 /* Class 8: Exchange display names ("and", "&", spacing, GMT prefix); offset-only TZIDs. */
 static void test_zone_names(void)
 {
-	static const struct {
-		const char *uid, *start, *tz;
-	} want[] = {
+	static const struct want_zone want[] = {
 		{"display-and", "2024-07-15T16:00:00Z", "America/New_York"},
 		{"display-spacing", "2024-01-15T11:00:00Z", "Europe/Berlin"},
 		{"display-gmt", "2024-01-15T17:00:00Z", "America/New_York"},
@@ -749,22 +748,9 @@ static void test_zone_names(void)
 		{"offset-utc", "2024-07-15T11:00:00Z", "UTC+01:00"},
 		{"offset-minutes", "2024-07-15T06:30:00Z", "UTC+05:30"},
 	};
-	struct got g = {0};
-	struct ics_stats st;
 
-	CHECK_INT(read_cal("zone-names.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		const struct occurrence *o;
-
-		CHECK_INT(count_uid(&g, want[i].uid, &o), 1);
-		if (!o)
-			continue;
-		CHECK_INT(o->start, T(want[i].start));
-		CHECK_STR(o->tz, want[i].tz);
-	}
-	CHECK_INT(st.warnings, 3); /* one per offset-only TZID, none for display names */
-	got_release(&g);
-	ics_stats_release(&st);
+	/* warnings: one per offset-only TZID, none for display names */
+	check_zones("zone-names.ics", want, sizeof(want) / sizeof(want[0]), 3);
 }
 
 /* Class 9: duplicate UIDs, libical's parser messages and iTIP replies are never silent. */
