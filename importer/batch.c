@@ -70,6 +70,7 @@ struct run {
 	size_t nitems;
 	struct job *ready;
 	size_t inflight;
+	bool answered; /* a request was answered (first_alone) */
 	bool stopped;
 	enum hs_result stop;
 	int resolve_tries;
@@ -868,7 +869,8 @@ static enum hs_result run_loop(struct run *r)
 				pp = &j->next;
 				continue;
 			}
-			if (r->inflight >= (size_t)parallel)
+			if (r->inflight >= (size_t)parallel ||
+			    (r->o->first_alone && !r->answered && r->inflight))
 				break;
 			*pp = j->next;
 			dispatch(r, j);
@@ -886,6 +888,7 @@ static enum hs_result run_loop(struct run *r)
 			continue;
 		}
 		r->inflight--;
+		r->answered = true;
 		handle(r, tag, res, &resp);
 		job_free(tag);
 		hs_response_release(&resp);

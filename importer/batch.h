@@ -60,6 +60,12 @@ struct batch_options {
 	int resolve_delay_ms;
 	int max_inputs; /* per request; 0: 100 (test hook ICS2HUBSPOT_BATCH_SIZE) */
 	size_t max_body_bytes; /* per request; 0: 3 MB */
+	/*
+	 * Send one request and wait for its answer before the others go out (the
+	 * first batch of a run whose pre-flight came from the state's cache: a
+	 * property deleted since refuses one batch, not as many as are in flight).
+	 */
+	bool first_alone;
 };
 
 /*

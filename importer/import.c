@@ -108,6 +108,8 @@ struct run {
 	size_t nchunk_meetings; /* streaming: meetings planned in earlier chunks */
 	bool plan_failed; /* the state could not be read for a plan */
 	bool preflight_done, preflight_failed;
+	bool preflight_cached; /* the pre-flight's pass came from the state */
+	bool rechecked; /* the pre-flight was checked again after a configuration error */
 	size_t refused_removals; /* removals a safety valve held back */
 	struct meeting **ptrs;
 	uint64_t *hashes;
@@ -155,6 +157,16 @@ static void stop_with(struct run *r, enum hs_result hr)
 {
 	r->stopped = true;
 	r->stop = hr;
+}
+
+/* The pre-flight's message: the property at fault and `ics2hubspot setup`. */
+static void say_preflight_problem(struct run *r, char *problem, const char *sent)
+{
+	error("%s; %s", problem, sent);
+	error("run 'ics2hubspot setup%s%s' to make portal %lld ready, then import again",
+	      r->o->mapping ? " -m " : "", r->o->mapping ? r->o->mapping : "", r->portal);
+	report_note(r->rep, "pre-flight: %s; run ics2hubspot setup", problem);
+	free(problem);
 }
 
 /* Which portal the token belongs to: asked once per run, or known from the state. */
@@ -252,8 +264,10 @@ static int preflight(struct run *r)
 	hash64_hex(hash64(sb.buf, sb.len, HASH64_SEED), hex, sizeof(hex));
 	sbuf_release(&sb);
 	r->check_hash = xstrdup(hex);
-	if (r->st && state_portal_checked(r->st, base, r->portal, r->check_hash))
+	if (r->st && state_portal_checked(r->st, base, r->portal, r->check_hash)) {
+		r->preflight_cached = true;
 		return 0;
+	}
 	hr = portal_meeting_properties(r->client, &props, &fail);
 	if (hr != HS_OK) {
 		error("cannot read the portal's meeting properties: %s",
@@ -265,11 +279,7 @@ static int preflight(struct run *r)
 	problem = portal_preflight(r->map, props);
 	cJSON_Delete(props);
 	if (problem) {
-		error("%s; nothing was sent", problem);
-		error("run 'ics2hubspot setup%s%s' to make portal %lld ready, then import again",
-		      r->o->mapping ? " -m " : "", r->o->mapping ? r->o->mapping : "", r->portal);
-		report_note(r->rep, "pre-flight: %s; run ics2hubspot setup", problem);
-		free(problem);
+		say_preflight_problem(r, problem, "nothing was sent");
 		stop_with(r, HS_CLIENT_ERROR);
 		return -1;
 	}
@@ -277,6 +287,45 @@ static int preflight(struct run *r)
 	    state_portal_set_checked(r->st, base, r->portal, r->check_hash) < 0)
 		r->state_errors++;
 	return 0;
+}
+
+/*
+ * HubSpot answered with a configuration error (a batch refused for a reason every batch
+ * shares, a look-up refused) although the pre-flight passed: check the portal again right
+ * now, not from the cache, once per run. A property gone since the cached check gets the
+ * pre-flight's message (and the cache forgets the pass); true when it did. A pass changes
+ * nothing (the batch's own message stands: a value the mapping writes that is not an option).
+ */
+static bool recheck_portal(struct run *r)
+{
+	struct hs_response fail;
+	cJSON *props;
+	char *problem;
+
+	if (r->rechecked || !r->client || !r->portal || !r->preflight_done)
+		return false;
+	r->rechecked = true;
+	verbose("HubSpot refused a request for a configuration reason: checking portal %lld's "
+		"properties again",
+		r->portal);
+	if (portal_meeting_properties(r->client, &props, &fail) != HS_OK) {
+		hs_response_release(&fail);
+		return false;
+	}
+	problem = portal_preflight(r->map, props);
+	cJSON_Delete(props);
+	if (!problem) {
+		if (r->st && !r->o->dry_run && r->check_hash &&
+		    state_portal_set_checked(r->st, app_api_base(r->o), r->portal, r->check_hash) <
+			    0)
+			r->state_errors++;
+		return false;
+	}
+	say_preflight_problem(r, problem, "nothing more was sent");
+	if (r->st && !r->o->dry_run &&
+	    state_portal_set_checked(r->st, app_api_base(r->o), r->portal, NULL) < 0)
+		r->state_errors++;
+	return true;
 }
 
 /* ---- options ------------------------------------------------------------------------------ */
@@ -968,6 +1017,8 @@ static void on_create_result(const struct batch_result *res, void *data)
 	size_t mi = meeting_index(r, res->m);
 	long s = r->set_of[mi];
 
+	r->preflight_cached = false; /* HubSpot answered a write */
+
 	if (s >= 0 && !r->sets[s].answered) {
 		/* Test hook kill point: HubSpot answered, nothing recorded yet. */
 		r->sets[s].answered = true;
@@ -1020,6 +1071,8 @@ static void note_stop(struct run *r, enum hs_result hr)
 				    "this one stopped");
 	else if (hr == HS_AUTH)
 		report_note(r->rep, "HubSpot refused the token or its scopes: nothing more sent");
+	else if (hr == HS_CLIENT_ERROR && recheck_portal(r))
+		; /* the pre-flight's message and note say which property */
 	else if (hr == HS_CLIENT_ERROR)
 		report_note(r->rep,
 			    "HubSpot refused a whole batch for a configuration reason every "
@@ -1035,6 +1088,8 @@ static struct batch_options batch_opts(struct run *r, batch_result_fn fn)
 		.identity_property = mapping_identity_property(r->map),
 		.on_result = fn,
 		.data = r,
+		/* The pre-flight from the cache: the run's first write checks it (one batch). */
+		.first_alone = r->preflight_cached,
 	};
 
 	return bo;
@@ -1082,6 +1137,8 @@ static void on_update_result(const struct batch_result *res, void *data)
 {
 	struct run *r = data;
 	size_t mi = meeting_index(r, res->m);
+
+	r->preflight_cached = false; /* HubSpot answered a write */
 
 	switch (res->status) {
 	case BATCH_UPDATED:

@@ -822,6 +822,7 @@ class Api:
             ("POST", r"/crm/v3/properties/%s/groups" % O, self.group_create),
             ("GET", r"/crm/v3/properties/%s/groups/([^/]+)" % O, self.group_one),
             ("GET", r"/crm/v3/properties/%s/([^/]+)" % O, self.property_one),
+            ("DELETE", r"/crm/v3/properties/%s/([^/]+)" % O, self.property_delete),
             ("GET", r"/account-info/v3/details", self.account_details),
             ("POST", r"/oauth/v2/private-apps/get/access-token-info", self.token_info),
             ("GET", r"/crm/v3/owners", self.owners),
@@ -1312,6 +1313,17 @@ class Api:
              "createdAt": t, "updatedAt": t, "archived": False, "_kind": kind}
         self.sb.custom_props[otype][name] = d
         return Resp(201, {k: v for k, v in d.items() if not k.startswith("_")})
+
+    def property_delete(self, ctx, otype, name):
+        """Archive a property (DELETE /crm/v3/properties/{objectType}/{propertyName}): 204.
+        HubSpot's own properties cannot be; values already stored stay on the records but the
+        property is gone for writes, reads and search (PROPERTY_DOESNT_EXIST)."""
+        if name in KNOWN_PROPS[otype]:
+            raise bad_request("Property %s is a HubSpot-defined property and cannot be archived"
+                              % name, context={"propertyName": [name]})
+        if self.sb.custom_props[otype].pop(name, None) is None:
+            return err(404, "OBJECT_NOT_FOUND", "Unable to find property %s" % name)
+        return Resp(204)
 
     def groups_list(self, ctx, otype):
         return Resp(200, {"results": list(self.sb.groups[otype].values())})
@@ -2117,7 +2129,8 @@ class Server(ThreadingHTTPServer):
 EPILOG = """\
 HubSpot API served (request bodies validated against tests/sandbox/schemas):
   POST /crm/v3/objects/meetings/batch/{create,update,archive,read,upsert}, .../search
-  GET/PATCH/DELETE /crm/v3/objects/meetings/{id}, GET|POST /crm/v3/properties/meetings
+  GET/PATCH/DELETE /crm/v3/objects/meetings/{id}, GET|POST /crm/v3/properties/meetings,
+  GET|DELETE /crm/v3/properties/meetings/{name}
   GET|POST /crm/v3/properties/meetings/groups, GET .../groups/{name}
   GET /account-info/v3/details, POST /oauth/v2/private-apps/get/access-token-info
   POST /crm/v3/objects/contacts/batch/{read,upsert,create,update}, companies/search

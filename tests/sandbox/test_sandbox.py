@@ -354,6 +354,22 @@ class SandboxTest(unittest.TestCase):
         finally:
             self.make_identity_property(self.sb)
 
+    def test_property_archive(self):
+        try:
+            st, _, body = self.sb.call("DELETE", "/crm/v3/properties/meetings/hs_meeting_title")
+            self.assertEqual(st, 400)  # HubSpot's own properties cannot be archived
+            self.assertEqual(self.sb.call("DELETE",
+                                          "/crm/v3/properties/meetings/ics2hubspot_key")[0], 204)
+            self.assertEqual(self.sb.call("GET",
+                                          "/crm/v3/properties/meetings/ics2hubspot_key")[0], 404)
+            self.assertEqual(self.sb.call("DELETE",
+                                          "/crm/v3/properties/meetings/ics2hubspot_key")[0], 404)
+            st, _, body = self.create([meeting("a", trace="1", ics2hubspot_key="k")])
+            self.assertEqual(st, 207)
+            self.assertIn("PROPERTY_DOESNT_EXIST", body["errors"][0]["message"])
+        finally:
+            self.make_identity_property(self.sb)
+
     def test_account_info_and_token_info_name_the_portal(self):
         self.assertEqual(self.sb.call("GET", "/account-info/v3/details")[2]["uiDomain"],
                          "app.hubspot.com")
