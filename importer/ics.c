@@ -6,9 +6,10 @@
  * Design (see docs/ics-notes.md and tests/ics/oracle-differences.md):
  *
  * - Streaming in two passes over the file (stdin is spooled to an unlinked
- *   temporary file first). Lines are unfolded by icalparser_get_line() fed by
- *   our own reader (which strips a BOM, turns lone CRs into line ends, counts
- *   physical lines and byte offsets, and truncates absurdly long lines).
+ *   temporary file first). Lines are read in blocks and unfolded by our own
+ *   reader into one reused buffer, exactly as icalparser_get_line() would
+ *   (it also strips a BOM, turns lone CRs into line ends, counts physical
+ *   lines and byte offsets, and truncates absurdly long lines).
  *   BEGIN/END:VCALENDAR are never given to the parser, so every VEVENT comes
  *   back from icalparser_add_line() on its own and is freed right after use.
  * - Pass 1 indexes: VTIMEZONEs (kept in a holder VCALENDAR), X-WR-TIMEZONE,
@@ -37,6 +38,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wctype.h>
 
 #include <libical/ical.h>
 #include <unicode/ucal.h>
@@ -69,7 +71,20 @@ static const struct {
 #define T_MAX (INT64_MAX / 4)
 
 /* ---------------------------------------------------------------------------------------- */
-/* Reader: bytes -> physical lines for icalparser_get_line(), with positions.               */
+/* Reader: bytes -> unfolded content lines, with positions.                                 */
+
+/*
+ * One buffered reader serves both passes and the re-reads at an offset. It reads the file in
+ * blocks (never all of it), finds line ends with memchr() and unfolds in place into one reused
+ * line buffer: no allocation per line. It reads exactly what libical's icalparser_get_line()
+ * over a byte reader used to give (t-ics test_reader pins it against libical):
+ * CRLF, LF or a lone CR (old Mac files) ends a physical line; a physical line that begins with a
+ * space or a tab continues a content line that has content (that one character is dropped);
+ * NUL bytes read as '?'; trailing white space is dropped, never the first character; an empty
+ * line reads as "\n". A content line longer than ICS_MAX_LINE bytes (continuation characters
+ * counted) is marked truncated (and dropped by the callers). A BOM at the very start of the file
+ * is skipped.
+ */
 
 struct lpos {
 	int64_t off; /* byte offset of the first byte of the line */
@@ -79,17 +94,16 @@ struct lpos {
 
 struct reader {
 	int fd;
-	char *buf;
+	char *buf; /* READ_BUF bytes of the file */
 	size_t pos, len;
 	bool eof;
 	int rd_errno;
 	int64_t off; /* file offset of buf[pos] */
 	long phys; /* physical line of buf[pos] */
-	bool at_start; /* buf[pos] begins a physical line */
-	size_t llen; /* content bytes of the logical line being delivered */
-	struct lpos cur, prev;
-	bool last_data; /* the last gen call returned data (get_line holds a look-ahead) */
-	icalparser *lp; /* only used for icalparser_get_line() */
+	char *line; /* the content line being delivered (reused) */
+	size_t llen, lcap;
+	size_t count; /* bytes of the content line counted against ICS_MAX_LINE */
+	bool truncated;
 	uint64_t *hash; /* running content hash, or NULL */
 };
 
@@ -119,77 +133,77 @@ static void reader_fill(struct reader *r)
 	}
 }
 
-/* icalparser_line_gen_func: fgets() semantics over the reader. */
-static char *reader_gen(char *s, size_t size, void *d)
+/* The next byte, or -1 at the end of the file. */
+static int reader_peek(struct reader *r)
 {
-	struct reader *r = d;
-	size_t n = 0;
-
-	while (n + 1 < size) {
-		unsigned char ch;
-
-		if (r->pos >= r->len) {
-			reader_fill(r);
-			if (r->pos >= r->len)
-				break;
-		}
-		ch = (unsigned char)r->buf[r->pos];
-		if (r->at_start) {
-			bool cont = (ch == ' ' || ch == '\t') && r->llen > 0;
-
-			if (!cont) {
-				r->prev = r->cur;
-				r->cur.off = r->off;
-				r->cur.line = r->phys;
-				r->cur.truncated = false;
-				r->llen = 0;
-			}
-			r->at_start = false;
-		}
-		if (ch == '\r') {
-			if (r->pos + 1 >= r->len)
-				reader_fill(r);
-			if (r->pos + 1 < r->len && r->buf[r->pos + 1] == '\n') {
-				r->pos++;
-				r->off++;
-				continue;
-			}
-			ch = '\n'; /* a lone CR ends a line (old Mac files) */
-		}
-		r->pos++;
-		r->off++;
-		if (ch == '\n') {
-			s[n++] = '\n';
-			r->phys++;
-			r->at_start = true;
-			break;
-		}
-		if (r->llen >= (size_t)ICS_MAX_LINE) {
-			r->cur.truncated = true;
-			continue;
-		}
-		s[n++] = ch ? (char)ch : '?';
-		r->llen++;
-	}
-	if (n == 0) {
-		if (size)
-			s[0] = '\0';
-		r->last_data = false;
-		return NULL;
-	}
-	s[n] = '\0';
-	r->last_data = true;
-	return s;
+	if (r->pos >= r->len)
+		reader_fill(r);
+	return r->pos < r->len ? (unsigned char)r->buf[r->pos] : -1;
 }
 
-static void reader_reset_parser(struct reader *r)
+static void reader_consume(struct reader *r, size_t n)
 {
-	if (r->lp)
-		icalparser_free(r->lp);
-	r->lp = icalparser_new();
-	if (!r->lp)
-		die(EXIT_USAGE, "out of memory");
-	icalparser_set_gen_data(r->lp, r);
+	r->pos += n;
+	r->off += (int64_t)n;
+}
+
+/* Append n content bytes, counting them against ICS_MAX_LINE. */
+static void reader_append(struct reader *r, const char *s, size_t n)
+{
+	size_t room = (size_t)ICS_MAX_LINE - r->count;
+
+	if (n > room) {
+		n = room;
+		r->truncated = true;
+	}
+	if (!n)
+		return;
+	if (r->llen + n + 2 > r->lcap) {
+		while (r->llen + n + 2 > r->lcap)
+			r->lcap = r->lcap ? r->lcap * 2 : 256;
+		r->line = xrealloc(r->line, r->lcap);
+	}
+	memcpy(r->line + r->llen, s, n);
+	for (char *z = memchr(r->line + r->llen, '\0', n); z;
+	     z = memchr(z, '\0', (size_t)(r->line + r->llen + n - z)))
+		*z = '?';
+	r->llen += n;
+	r->count += n;
+}
+
+/* The content of the physical line at r->pos appended, its line end consumed. */
+static void reader_physical(struct reader *r)
+{
+	for (;;) {
+		const char *p, *nl, *cr;
+		size_t avail, seg, take, end = 0;
+
+		if (reader_peek(r) < 0)
+			return;
+		p = r->buf + r->pos;
+		avail = r->len - r->pos;
+		nl = memchr(p, '\n', avail);
+		seg = nl ? (size_t)(nl - p) : avail;
+		cr = memchr(p, '\r', seg);
+		if (cr) {
+			take = (size_t)(cr - p);
+			if (take + 1 < avail)
+				end = p[take + 1] == '\n' ? 2 : 1;
+			else if (r->eof)
+				end = 1;
+		} else {
+			take = seg;
+			end = nl ? 1 : 0;
+		}
+		reader_append(r, p, take);
+		reader_consume(r, take + end);
+		if (end) {
+			r->phys++;
+			return;
+		}
+		if (cr) /* a CR last in the buffer: read on to see what follows it */
+			reader_fill(r);
+	}
 }
 
 /* Position the reader at `off`, which begins physical line `line`. */
@@ -199,19 +213,10 @@ static void reader_seek(struct reader *r, int64_t off, long line)
 	r->eof = false;
 	r->off = off;
 	r->phys = line;
-	r->at_start = true;
-	r->llen = 0;
-	r->last_data = false;
-	r->cur.off = r->prev.off = off;
-	r->cur.line = r->prev.line = line;
-	r->cur.truncated = r->prev.truncated = false;
-	reader_reset_parser(r);
 	if (off == 0) {
 		reader_fill(r);
-		if (r->len >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3)) {
-			r->pos = 3;
-			r->off = 3;
-		}
+		if (r->len >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3))
+			reader_consume(r, 3);
 	}
 }
 
@@ -226,21 +231,45 @@ static void reader_init(struct reader *r, int fd, uint64_t *hash)
 
 static void reader_release(struct reader *r)
 {
-	if (r->lp)
-		icalparser_free(r->lp);
 	free(r->buf);
+	free(r->line);
 	memset(r, 0, sizeof(*r));
 }
 
-/* The next unfolded line (caller frees with free()), or NULL at the end. */
+/* The next unfolded line (valid until the next call), or NULL at the end. */
 static char *reader_line(struct reader *r, struct lpos *where)
 {
-	char *line = icalparser_get_line(r->lp, reader_gen);
+	int ch;
 
-	if (!line)
+	if (reader_peek(r) < 0)
 		return NULL;
-	*where = r->last_data ? r->prev : r->cur;
-	return line;
+	where->off = r->off;
+	where->line = r->phys;
+	r->llen = r->count = 0;
+	r->truncated = false;
+	reader_physical(r);
+	while (r->count > 0 && ((ch = reader_peek(r)) == ' ' || ch == '\t')) {
+		if (r->count < (size_t)ICS_MAX_LINE)
+			r->count++;
+		else
+			r->truncated = true;
+		reader_consume(r, 1);
+		reader_physical(r);
+	}
+	where->truncated = r->truncated;
+	if (!r->llen) {
+		if (!r->lcap) {
+			r->lcap = 256;
+			r->line = xmalloc(r->lcap);
+		}
+		memcpy(r->line, "\n", 2); /* libical's reading of an empty line */
+		return r->line;
+	}
+	while (r->llen > 1 && !(r->line[r->llen - 1] & 0x80) &&
+	       iswspace((wint_t)r->line[r->llen - 1]))
+		r->llen--;
+	r->line[r->llen] = '\0';
+	return r->line;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1535,16 +1564,13 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 		char *line = skip_bom(raw);
 		bool again;
 
-		if (!*line) {
-			free(raw);
+		if (!*line)
 			continue;
-		}
 		if (pos.truncated) {
 			if (cr->feeding)
 				creader_pend(cr, pos.line,
 					     xasprintf("line longer than %ld bytes dropped",
 						       ICS_MAX_LINE));
-			free(raw);
 			continue;
 		}
 		do {
@@ -1613,7 +1639,6 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 				if (comp && icalcomponent_isa(comp) == ICAL_VEVENT_COMPONENT) {
 					*where = cr->top;
 					*cancel = cr->top_cancel;
-					free(raw);
 					return comp;
 				}
 				if (comp)
@@ -1633,7 +1658,6 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 				break;
 			}
 		} while (again);
-		free(raw);
 	}
 	if (cr->feeding) {
 		if (!cr->quiet)
@@ -2032,10 +2056,8 @@ static int pass1(struct ctx *c)
 		char *line = skip_bom(raw);
 		bool again;
 
-		if (!*line || pos.truncated) {
-			free(raw);
+		if (!*line || pos.truncated)
 			continue;
-		}
 		do {
 			icalcomponent *comp;
 
@@ -2110,7 +2132,6 @@ static int pass1(struct ctx *c)
 				break;
 			}
 		} while (again);
-		free(raw);
 	}
 	if (tzp)
 		icalparser_free(tzp);

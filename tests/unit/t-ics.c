@@ -912,6 +912,103 @@ static void test_window_skip(void)
 	CHECK(window_skipped > 0);
 }
 
+static void sbuf_event(struct sbuf *sb, const char *uid, const char *start, const char *extra)
+{
+	sbuf_addf(sb, "BEGIN:VEVENT\r\nUID:%s\r\nDTSTART:%s\r\n%sEND:VEVENT\r\n", uid, start,
+		  extra);
+}
+
+/*
+ * The line reader (one buffered reader, lines unfolded in place) reads what libical's
+ * icalparser_get_line() read: every kind of line end, folds with a space or a tab, trailing
+ * white space dropped, empty and blank lines inside a VEVENT, lines and folds across its 64 KiB
+ * blocks, a CR last in a block; a line over 4 MiB is dropped with a warning (also when folded
+ * lines follow it), the rest of its event is read, and the positions after it stay right
+ * (the override is re-read at its offset, the last event names its line).
+ */
+static void test_reader(void)
+{
+	char path[] = "/tmp/t-ics-reader-XXXXXX";
+	int fd = mkstemp(path);
+	struct sbuf sb = SBUF_INIT;
+	struct got g = {0};
+	struct ics_stats st;
+	struct ics_options opt;
+	const struct occurrence *o;
+	size_t big = (4u << 20) + 10, fold_len;
+	char *long_summary;
+	long lines;
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	sbuf_addf(&sb, "\xEF\xBB\xBF"
+		       "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n");
+	/* lone CRs (old Mac files), trailing blanks, a tab fold, an empty and a blank line */
+	sbuf_addf(&sb, "BEGIN:VEVENT\rUID:cr\rDTSTART:20240101T090000Z\r"
+		       "SUMMARY:mac  \t\r\n\r\n   \r\nDESCRIPTION:a\r\n\tb\r\nEND:VEVENT\r");
+	sbuf_addf(&sb, "BEGIN:VEVENT\nUID:lf\nDTSTART:20240102T090000Z\n"
+		       "SUMMARY:fo\n ld\n\ted\nEND:VEVENT\n");
+	/* a summary folded every 70 bytes over more than two 64 KiB blocks */
+	sbuf_addf(&sb, "BEGIN:VEVENT\r\nUID:long\r\nDTSTART:20240103T090000Z\r\nSUMMARY:");
+	fold_len = 0;
+	for (int i = 0; i < 2200; i++) {
+		sbuf_addf(
+			&sb,
+			"%s0123456789012345678901234567890123456789012345678901234567890123456789",
+			i ? "\r\n " : "");
+		fold_len += 70;
+	}
+	sbuf_addf(&sb, "\r\nEND:VEVENT\r\n");
+	/* the next block begins right after a CR */
+	while (sb.len % 65536 != 65535)
+		sbuf_addf(&sb, "%s",
+			  sb.len % 65536 < 65500 ? "X-PAD:xxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n" : "X");
+	sbuf_addf(&sb,
+		  "\r\nBEGIN:VEVENT\r\nUID:edge\r\nDTSTART:20240104T090000Z\r\nEND:VEVENT\r\n");
+	/* a line over 4 MiB, then one over 4 MiB with folded lines after it */
+	sbuf_addf(&sb, "BEGIN:VEVENT\r\nUID:huge\r\nDTSTART:20240105T090000Z\r\nDESCRIPTION:");
+	for (size_t i = 0; i < big; i++)
+		sbuf_addc(&sb, 'd');
+	sbuf_addf(&sb, "\r\nSUMMARY:after huge\r\nX-BIG:");
+	for (size_t i = 0; i < big; i++)
+		sbuf_addc(&sb, 'x');
+	sbuf_addf(&sb, "\r\n folded\r\n on\r\nRRULE:FREQ=DAILY;COUNT=2\r\nEND:VEVENT\r\n");
+	sbuf_event(&sb, "huge", "20240106T090000Z",
+		   "RECURRENCE-ID:20240106T090000Z\r\nSUMMARY:moved\r\n");
+	sbuf_addf(&sb, "END:VCALENDAR\r\n");
+	lines = 0;
+	for (size_t i = 0; i < sb.len; i++)
+		lines += sb.buf[i] == '\n' || (sb.buf[i] == '\r' && sb.buf[i + 1] != '\n');
+	sbuf_event(&sb, "last", "20240107T090000Z", ""); /* outside VCALENDAR: still read */
+	CHECK_INT(write(fd, sb.buf, sb.len), (long)sb.len);
+	close(fd);
+	memset(&opt, 0, sizeof(opt));
+	CHECK_INT(ics_read(path, "r.ics", path, &opt, collect, &g, &st), 0);
+	CHECK(count_uid(&g, "cr", &o) == 1 && o->line == 3);
+	CHECK(o && o->summary && !strcmp(o->summary, "mac"));
+	CHECK(o && o->description && !strcmp(o->description, "ab"));
+	CHECK(count_uid(&g, "lf", &o) == 1 && o->summary && !strcmp(o->summary, "folded"));
+	CHECK(count_uid(&g, "long", &o) == 1 && o->summary && strlen(o->summary) == fold_len);
+	long_summary = o && o->summary ? o->summary : NULL;
+	CHECK(long_summary && !strncmp(long_summary + fold_len - 70, "0123456789", 10));
+	CHECK_INT(count_uid(&g, "edge", NULL), 1);
+	CHECK_INT(count_uid(&g, "huge", &o), 2);
+	CHECK(o && o->summary && !strcmp(o->summary, "after huge"));
+	CHECK(o && !o->description);
+	CHECK(o && o->nx == 0); /* X-BIG dropped with its folded lines */
+	CHECK(find(&g, "huge", "2024-01-06T09:00:00Z") &&
+	      !strcmp(find(&g, "huge", "2024-01-06T09:00:00Z")->summary, "moved"));
+	CHECK(count_uid(&g, "last", &o) == 1 && o->line == lines + 1);
+	CHECK_INT(st.lost_events, 0);
+	CHECK_INT(st.bad_events, 0);
+	CHECK_INT(st.warnings, 2); /* the two long lines, each naming its line */
+	got_release(&g);
+	ics_stats_release(&st);
+	sbuf_release(&sb);
+	unlink(path);
+}
+
 int main(void)
 {
 	util_verbosity = 0; /* the warnings are counted in ics_stats */
@@ -938,6 +1035,7 @@ int main(void)
 	test_zone_names();
 	test_never_silent();
 	test_window_skip();
+	test_reader();
 	ics_global_cleanup();
 	return TEST_DONE();
 }
