@@ -209,6 +209,15 @@ static void reader_physical(struct reader *r)
 /* Position the reader at `off`, which begins physical line `line`. */
 static void reader_seek(struct reader *r, int64_t off, long line)
 {
+	int64_t base = r->off - (int64_t)r->pos; /* file offset of buf[0] */
+
+	if (off > 0 && off >= base && off < base + (int64_t)r->len) {
+		/* already in the buffer (overrides are re-read near each other) */
+		r->pos = (size_t)(off - base);
+		r->off = off;
+		r->phys = line;
+		return;
+	}
 	r->pos = r->len = 0;
 	r->eof = false;
 	r->off = off;
@@ -278,8 +287,11 @@ static char *reader_line(struct reader *r, struct lpos *where)
 /* True when `line` is property `name` (case-insensitive); *rest points at ';' or ':'. */
 static bool prop_is(const char *line, const char *name, const char **rest)
 {
-	size_t n = strlen(name);
+	size_t n;
 
+	if ((line[0] | 0x20) != (name[0] | 0x20)) /* names begin with a letter */
+		return false;
+	n = strlen(name);
 	if (strncasecmp(line, name, n) || (line[n] != ';' && line[n] != ':'))
 		return false;
 	if (rest)
@@ -1808,6 +1820,7 @@ static uint64_t uid_hash(const char *uid)
 
 struct p1ev {
 	bool active, has_uid, has_recid, cancel;
+	bool want_win; /* a window was asked for: feed win_event_line() */
 	int64_t off;
 	long line;
 	uint64_t hash;
@@ -1816,11 +1829,33 @@ struct p1ev {
 	struct win_event win; /* can it start in the window? (window.h) */
 };
 
+/* n decimal digits at s, or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
 /* A UTC DATE-TIME value ("20240101T120000Z") as seconds; 0 when unreadable. */
 static int64_t stamp_parse(const char *v)
 {
 	int y, mo, d, h = 0, mi = 0, se = 0;
 
+	/* the usual form without sscanf(): the same fields sscanf() would read */
+	if (v && (y = digits(v, 4)) >= 0 && (mo = digits(v + 4, 2)) >= 0 &&
+	    (d = digits(v + 6, 2)) >= 0 && v[8] == 'T' && (h = digits(v + 9, 2)) >= 0 &&
+	    (mi = digits(v + 11, 2)) >= 0 && (se = digits(v + 13, 2)) >= 0) {
+		if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+			return 0;
+		return civil_secs(y, mo, d, h, mi, se);
+	}
+	h = mi = se = 0;
 	if (!v || sscanf(v, "%4d%2d%2dT%2d%2d%2d", &y, &mo, &d, &h, &mi, &se) < 3 || y < 1 ||
 	    mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
 	    se < 0 || se > 60)
@@ -1893,7 +1928,8 @@ static void p1_prop(struct p1ev *ev, const char *line)
 
 	if (!ev->active)
 		return;
-	win_event_line(&ev->win, line);
+	if (ev->want_win)
+		win_event_line(&ev->win, line);
 	if (prop_is(line, "UID", NULL)) {
 		if (ev->has_uid || !(v = line_value(line)) || !*v)
 			return;
@@ -2088,6 +2124,8 @@ static int pass1(struct ctx *c)
 					ev.off = pos.off;
 					ev.line = pos.line;
 					ev.cancel = cancel;
+					ev.want_win =
+						c->opt && (c->opt->has_since || c->opt->has_until);
 					c->saw_vevent = true;
 				} else if (sh.top == TOP_VTIMEZONE) {
 					tz_line = pos.line;
