@@ -2229,11 +2229,46 @@ static char *upper_dup(const char *s, bool *bad)
 	return o;
 }
 
-static char *param_str(icalproperty *p, const char *name, bool upper, bool *bad)
+/*
+ * The value of the first parameter `kind` (named `name`) of p, as
+ * icalproperty_get_parameter_as_string_r() gives it. A value libical knows
+ * (PARTSTAT=ACCEPTED) is its enum's name: that is what libical would print
+ * (only an unknown value keeps its text), without printing the parameter.
+ */
+static char *param_str(icalproperty *p, icalparameter_kind kind, const char *name, bool upper,
+		       bool *bad)
 {
-	char *v = icalproperty_get_parameter_as_string_r(p, name);
-	char *o;
+	icalparameter *pa = icalproperty_get_first_parameter(p, kind);
+	const char *known = NULL;
+	char *v, *o;
+	int e;
 
+	if (!pa)
+		return NULL;
+	switch (kind) {
+	case ICAL_PARTSTAT_PARAMETER:
+		e = (int)icalparameter_get_partstat(pa);
+		known = e != ICAL_PARTSTAT_X && e != ICAL_PARTSTAT_NONE
+				? icalparameter_enum_to_string(e)
+				: NULL;
+		break;
+	case ICAL_ROLE_PARAMETER:
+		e = (int)icalparameter_get_role(pa);
+		known = e != ICAL_ROLE_X && e != ICAL_ROLE_NONE ? icalparameter_enum_to_string(e)
+								: NULL;
+		break;
+	case ICAL_CUTYPE_PARAMETER:
+		e = (int)icalparameter_get_cutype(pa);
+		known = e != ICAL_CUTYPE_X && e != ICAL_CUTYPE_NONE
+				? icalparameter_enum_to_string(e)
+				: NULL;
+		break;
+	default:
+		break;
+	}
+	if (known)
+		return upper ? upper_dup(known, bad) : clean(known, bad);
+	v = icalproperty_get_parameter_as_string_r(p, name);
 	if (!v)
 		return NULL;
 	o = upper ? upper_dup(v, bad) : clean(v, bad);
@@ -2248,10 +2283,10 @@ static void attendee_from(icalproperty *p, const char *addr, struct attendee *a,
 	memset(a, 0, sizeof(*a));
 	a->email = e ? email_normalize(e) : NULL;
 	free(e);
-	a->name = param_str(p, "CN", false, bad);
-	a->partstat = param_str(p, "PARTSTAT", true, bad);
-	a->role = param_str(p, "ROLE", true, bad);
-	a->cutype = param_str(p, "CUTYPE", true, bad);
+	a->name = param_str(p, ICAL_CN_PARAMETER, "CN", false, bad);
+	a->partstat = param_str(p, ICAL_PARTSTAT_PARAMETER, "PARTSTAT", true, bad);
+	a->role = param_str(p, ICAL_ROLE_PARAMETER, "ROLE", true, bad);
+	a->cutype = param_str(p, ICAL_CUTYPE_PARAMETER, "CUTYPE", true, bad);
 }
 
 /* First Teams / Meet / Zoom / Webex https link in text, or NULL. */
