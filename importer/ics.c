@@ -104,7 +104,6 @@ struct reader {
 	size_t llen, lcap;
 	size_t count; /* bytes of the content line counted against ICS_MAX_LINE */
 	bool truncated;
-	uint64_t *hash; /* running content hash, or NULL */
 };
 
 static void reader_fill(struct reader *r)
@@ -126,8 +125,6 @@ static void reader_fill(struct reader *r)
 			r->eof = true;
 			break;
 		}
-		if (r->hash)
-			*r->hash = hash64(r->buf + r->len, (size_t)n, *r->hash);
 		r->len += (size_t)n;
 		break;
 	}
@@ -229,12 +226,11 @@ static void reader_seek(struct reader *r, int64_t off, long line)
 	}
 }
 
-static void reader_init(struct reader *r, int fd, uint64_t *hash)
+static void reader_init(struct reader *r, int fd)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	r->buf = xmalloc(READ_BUF);
-	r->hash = hash;
 	reader_seek(r, 0, 1);
 }
 
@@ -530,7 +526,6 @@ struct ctx {
 	bool stop;
 
 	int fd;
-	uint64_t hash;
 	long printed;
 
 	int64_t since, until; /* window */
@@ -1500,7 +1495,7 @@ static void creader_reset_parser(struct creader *cr)
 static void creader_init(struct creader *cr, int fd, bool sequential)
 {
 	memset(cr, 0, sizeof(*cr));
-	reader_init(&cr->rd, fd, NULL);
+	reader_init(&cr->rd, fd);
 	creader_reset_parser(cr);
 	cr->sequential = sequential;
 }
@@ -2086,8 +2081,7 @@ static int pass1(struct ctx *c)
 	int ret = 0;
 
 	memset(&ev, 0, sizeof(ev));
-	c->hash = HASH64_SEED;
-	reader_init(&r, c->fd, &c->hash);
+	reader_init(&r, c->fd);
 	while ((raw = reader_line(&r, &pos))) {
 		char *line = skip_bom(raw);
 		bool again;
@@ -3963,7 +3957,6 @@ int ics_read(const char *path, const char *display, const char *source,
 	struct ctx c;
 	struct stat sb;
 	uint64_t bits;
-	char hex[17];
 	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -4023,8 +4016,6 @@ int ics_read(const char *path, const char *display, const char *source,
 			c.horizon_is_default = true;
 		}
 		st->calendar_name = xstrdup(c.calname);
-		hash64_hex(c.hash, hex, sizeof(hex));
-		st->content_hash = xstrdup(hex);
 		creader_init(&c.seq, c.fd, true);
 		creader_init(&c.rnd, c.fd, false);
 		ret = pass2(&c);
@@ -4066,9 +4057,7 @@ void ics_stats_release(struct ics_stats *st)
 	if (!st)
 		return;
 	free(st->calendar_name);
-	free(st->content_hash);
 	st->calendar_name = NULL;
-	st->content_hash = NULL;
 }
 
 void ics_global_cleanup(void)

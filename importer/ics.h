@@ -30,7 +30,6 @@ struct ics_stats {
 	long skipped_events; /* VEVENTs not parsed: none of their occurrences can be in the window
 			      */
 	char *calendar_name; /* X-WR-CALNAME, or NULL */
-	char *content_hash; /* hex hash of the bytes read (for "feed unchanged") */
 };
 void ics_stats_release(struct ics_stats *st);
 

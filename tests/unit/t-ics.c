@@ -251,7 +251,6 @@ static void test_times(void)
 	      o->end == T("2024-07-04") && o->all_day);
 	CHECK(o && o->calendar_name && !strcmp(o->calendar_name, "Times, tested"));
 	CHECK(st.warnings >= 2);
-	CHECK(st.content_hash && strlen(st.content_hash) == 16);
 	got_release(&g);
 	ics_stats_release(&st);
 
