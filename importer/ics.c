@@ -2204,10 +2204,18 @@ static int pass1(struct ctx *c)
 
 static char *clean(const char *s, bool *bad)
 {
+	const char *q = s;
 	char *out;
 
 	if (!s)
 		return NULL;
+	while ((unsigned char)*q - 1u < 0x7fu) /* ASCII is valid UTF-8 as it is */
+		q++;
+	if (!*q) {
+		out = xmalloc((size_t)(q - s) + 1);
+		memcpy(out, s, (size_t)(q - s) + 1);
+		return out;
+	}
 	if (!utf8_sanitize(s, &out))
 		*bad = true;
 	return out;
