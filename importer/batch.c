@@ -912,6 +912,32 @@ static void item_measure(struct item *it)
 	cJSON_free(text);
 }
 
+/* A create's or an update's item: its meeting, key and trace, and its input: "id" (an update's),
+ * "properties" with the identity, "associations" (a create's), "objectWriteTraceId". */
+static void item_init(const struct run *r, struct item *it, enum op op, struct meeting *m,
+		      const char *id)
+{
+	cJSON *props;
+
+	it->m = m;
+	it->key = m->key;
+	it->hs_id = id;
+	it->trace = meeting_trace_id(m);
+	it->input = cJSON_CreateObject();
+	if (op == OP_UPDATE)
+		cJSON_AddStringToObject(it->input, "id", id);
+	props = m->properties ? cJSON_Duplicate(m->properties, true) : cJSON_CreateObject();
+	/* The identity travels with every write: a create's results are matched by it, and an
+	 * adopted meeting (found, or logged by HubSpot's sync) becomes ours. */
+	if (m->key && !cJSON_GetObjectItemCaseSensitive(props, r->identity))
+		cJSON_AddStringToObject(props, r->identity, m->key);
+	cJSON_AddItemToObject(it->input, "properties", props);
+	if (op == OP_CREATE)
+		cJSON_AddItemToObject(it->input, "associations", meeting_associations_json(m));
+	cJSON_AddStringToObject(it->input, "objectWriteTraceId", it->trace);
+	item_measure(it);
+}
+
 enum hs_result batch_create(struct hs_client *c, struct meeting **ms, size_t n,
 			    const struct batch_options *o)
 {
@@ -919,24 +945,8 @@ enum hs_result batch_create(struct hs_client *c, struct meeting **ms, size_t n,
 	enum hs_result ret;
 
 	run_init(&r, c, o, n);
-	for (size_t i = 0; i < n; i++) {
-		struct item *it = &r.items[i];
-		cJSON *props;
-
-		it->m = ms[i];
-		it->key = ms[i]->key;
-		it->trace = meeting_trace_id(ms[i]);
-		it->input = cJSON_CreateObject();
-		props = ms[i]->properties ? cJSON_Duplicate(ms[i]->properties, true)
-					  : cJSON_CreateObject();
-		/* The identity travels with every create: it is how results are matched. */
-		if (!cJSON_GetObjectItemCaseSensitive(props, r.identity))
-			cJSON_AddStringToObject(props, r.identity, ms[i]->key);
-		cJSON_AddItemToObject(it->input, "properties", props);
-		cJSON_AddItemToObject(it->input, "associations", meeting_associations_json(ms[i]));
-		cJSON_AddStringToObject(it->input, "objectWriteTraceId", it->trace);
-		item_measure(it);
-	}
+	for (size_t i = 0; i < n; i++)
+		item_init(&r, &r.items[i], OP_CREATE, ms[i], NULL);
 	chunk(&r, OP_CREATE);
 	ret = run_loop(&r);
 	run_release(&r);
@@ -950,25 +960,8 @@ enum hs_result batch_update(struct hs_client *c, struct meeting **ms, char *cons
 	enum hs_result ret;
 
 	run_init(&r, c, o, n);
-	for (size_t i = 0; i < n; i++) {
-		struct item *it = &r.items[i];
-		cJSON *props;
-
-		it->m = ms[i];
-		it->key = ms[i]->key;
-		it->hs_id = ids[i];
-		it->trace = meeting_trace_id(ms[i]);
-		it->input = cJSON_CreateObject();
-		cJSON_AddStringToObject(it->input, "id", ids[i]);
-		props = ms[i]->properties ? cJSON_Duplicate(ms[i]->properties, true)
-					  : cJSON_CreateObject();
-		/* An adopted meeting (found, or logged by HubSpot's sync) becomes ours. */
-		if (ms[i]->key && !cJSON_GetObjectItemCaseSensitive(props, r.identity))
-			cJSON_AddStringToObject(props, r.identity, ms[i]->key);
-		cJSON_AddItemToObject(it->input, "properties", props);
-		cJSON_AddStringToObject(it->input, "objectWriteTraceId", it->trace);
-		item_measure(it);
-	}
+	for (size_t i = 0; i < n; i++)
+		item_init(&r, &r.items[i], OP_UPDATE, ms[i], ids[i]);
 	chunk(&r, OP_UPDATE);
 	ret = run_loop(&r);
 	run_release(&r);
