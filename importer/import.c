@@ -2183,17 +2183,9 @@ static void run_release(struct run *r)
 		free(r->fails[i].first);
 	}
 	free(r->fails);
-	for (size_t i = 0; i < r->n; i++) {
-		meeting_release(&r->ms[i]);
-		if (r->ids)
-			free(r->ids[i]);
-	}
+	chunk_release(r);
 	free(r->ms);
 	free(r->seen);
-	free(r->ptrs);
-	free(r->hashes);
-	free(r->ids);
-	free(r->set_of);
 	free(r->sets);
 	for (size_t i = 0; i < r->nadopted; i++)
 		free(r->adopted[i]);
