@@ -1577,27 +1577,15 @@ class Api:
                                      {"toObjectId": [to_id]})
         return None
 
-    def assoc_create(self, ctx, from_t, to_t):
-        sb, t0 = self.sb, now_ms()
-        type_id = self._pair(from_t, to_t)
-        inputs = self._inputs(ctx.body, cap=2000)
+    def _associate(self, ctx, to_t, check, result):
+        """The input loop of both association creates: the ids of each input are checked, then
+        check(inp) (an error or None); a pair that passes is associated (once) and answered by
+        result(f, t). Returns (results, errors)."""
+        sb = self.sb
         results, errors = [], []
-        for inp in inputs:
+        for inp in self._inputs(ctx.body, cap=2000):
             f, t = inp["from"]["id"], inp["to"]["id"]
-            e = self._check_pair_ids(to_t, f, t)
-            if e is None:
-                for spec in inp["types"]:
-                    if spec["associationCategory"] != "HUBSPOT_DEFINED" or \
-                            spec["associationTypeId"] != type_id:
-                        e = self._assoc_error("%s association type id %s is not valid for %s to %s"
-                                              % (spec["associationCategory"], spec["associationTypeId"],
-                                                 "MEETING", OBJECT_TYPES[to_t][1]),
-                                              {"associationTypeId": [str(spec["associationTypeId"])]},
-                                              sub="crm.associations.INVALID_ASSOCIATION_TYPE")
-                        break
-                if not inp["types"]:
-                    e = self._assoc_error("types must not be empty", {"toObjectId": [t]},
-                                          sub="crm.associations.INVALID_ASSOCIATION_TYPE")
+            e = self._check_pair_ids(to_t, f, t) or check(inp)
             if e:
                 errors.append(e)
                 continue
@@ -1605,29 +1593,41 @@ class Api:
             if t not in m.assoc[to_t]:
                 m.assoc[to_t].append(t)
                 sb._touch(m, now_ms())
-            results.append({"fromObjectTypeId": "0-47", "fromObjectId": f,
-                            "toObjectTypeId": OBJECT_TYPES[to_t][0], "toObjectId": t, "labels": []})
+            results.append(result(f, t))
+        return results, errors
+
+    def _check_types(self, inp, to_t, type_id):
+        for spec in inp["types"]:
+            if spec["associationCategory"] != "HUBSPOT_DEFINED" or \
+                    spec["associationTypeId"] != type_id:
+                return self._assoc_error("%s association type id %s is not valid for %s to %s"
+                                         % (spec["associationCategory"], spec["associationTypeId"],
+                                            "MEETING", OBJECT_TYPES[to_t][1]),
+                                         {"associationTypeId": [str(spec["associationTypeId"])]},
+                                         sub="crm.associations.INVALID_ASSOCIATION_TYPE")
+        if not inp["types"]:
+            return self._assoc_error("types must not be empty", {"toObjectId": [inp["to"]["id"]]},
+                                     sub="crm.associations.INVALID_ASSOCIATION_TYPE")
+        return None
+
+    def assoc_create(self, ctx, from_t, to_t):
+        t0 = now_ms()
+        type_id = self._pair(from_t, to_t)
+        results, errors = self._associate(
+            ctx, to_t, lambda inp: self._check_types(inp, to_t, type_id),
+            lambda f, t: {"fromObjectTypeId": "0-47", "fromObjectId": f,
+                          "toObjectTypeId": OBJECT_TYPES[to_t][0], "toObjectId": t, "labels": []})
         self._shuffle(results)
         return Resp(207 if errors else 201, self._batch_envelope(results, errors, t0))
 
     def assoc_default(self, ctx, from_t, to_t):
-        sb, t0 = self.sb, now_ms()
+        t0 = now_ms()
         type_id = self._pair(from_t, to_t)
-        inputs = self._inputs(ctx.body, cap=2000)
-        results, errors = [], []
-        for inp in inputs:
-            f, t = inp["from"]["id"], inp["to"]["id"]
-            e = self._check_pair_ids(to_t, f, t)
-            if e:
-                errors.append(e)
-                continue
-            m = sb.live("meetings", f)
-            if t not in m.assoc[to_t]:
-                m.assoc[to_t].append(t)
-                sb._touch(m, now_ms())
-            results.append({"from": {"id": f}, "to": {"id": t},
-                            "associationSpec": {"associationCategory": "HUBSPOT_DEFINED",
-                                                "associationTypeId": type_id}})
+        results, errors = self._associate(
+            ctx, to_t, lambda inp: None,
+            lambda f, t: {"from": {"id": f}, "to": {"id": t},
+                          "associationSpec": {"associationCategory": "HUBSPOT_DEFINED",
+                                              "associationTypeId": type_id}})
         return Resp(200, self._batch_envelope(results, errors, t0))
 
     def assoc_archive(self, ctx, from_t, to_t):
