@@ -38,7 +38,10 @@ calendar() {
 
 # once CMD... -> "wall_s rss_kb" (stdout of CMD discarded)
 once() {
-	local tv="$OUT/time.$$"
+	# a file of its own: the caller reads our line before we remove it, and the next once()
+	# may already be running (a shared name lost a figure now and then)
+	local tv
+	tv=$(mktemp "$OUT/time.XXXXXX") || exit 2
 	/usr/bin/time -f '%e %M' -o "$tv" "$@" >/dev/null 2>"$OUT/last.err"
 	tail -n 1 "$tv"
 	rm -f "$tv"
