@@ -32,6 +32,32 @@ static void test_times(void)
 		time_format_utc(t, buf, sizeof(buf));
 		CHECK_STR(buf, table[i].out);
 	}
+	/* the digit writer says what snprintf says, across years 0..9999 and outside */
+	for (int64_t t = -62200000000LL; t < 253500000000LL; t += 86399LL * 37 + 4321) {
+		char want[64], date[64];
+		int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+		int64_t secs = t - days * 86400;
+		int y;
+		unsigned m, d;
+
+		civil_from_days(days, &y, &m, &d);
+		snprintf(want, sizeof(want), "%04d-%02u-%02uT%02u:%02u:%02uZ", y, m, d,
+			 (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60),
+			 (unsigned)(secs % 60));
+		time_format_utc(t, buf, sizeof(buf));
+		if (strcmp(buf, want)) {
+			CHECK_STR(buf, want);
+			break;
+		}
+		snprintf(want, sizeof(want), "%04d-%02u-%02u", y, m, d);
+		time_format_date(t, date, sizeof(date));
+		if (strcmp(date, want)) {
+			CHECK_STR(date, want);
+			break;
+		}
+	}
+	time_format_utc(0, buf, 8); /* a short buffer is cut, as snprintf cuts */
+	CHECK_STR(buf, "1970-01");
 	{
 		int64_t t;
 
