@@ -331,38 +331,9 @@ void text_html_escape(struct sbuf *out, const char *s, size_t len)
 	sbuf_add(out, s + start, len - start);
 }
 
-static void put2(char *p, unsigned v)
-{
-	p[0] = (char)('0' + v / 10 % 10);
-	p[1] = (char)('0' + v % 10);
-}
-
 void text_format_utc(int64_t t, char buf[21])
 {
-	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	int64_t secs = t - days * 86400;
-	int y;
-	unsigned m, d;
-
-	civil_from_days(days, &y, &m, &d);
-	if (y < 0 || y > 9999) {
-		time_format_utc(t, buf, 21);
-		return;
-	}
-	put2(buf, (unsigned)y / 100);
-	put2(buf + 2, (unsigned)y % 100);
-	buf[4] = '-';
-	put2(buf + 5, m);
-	buf[7] = '-';
-	put2(buf + 8, d);
-	buf[10] = 'T';
-	put2(buf + 11, (unsigned)(secs / 3600));
-	buf[13] = ':';
-	put2(buf + 14, (unsigned)(secs / 60 % 60));
-	buf[16] = ':';
-	put2(buf + 17, (unsigned)(secs % 60));
-	buf[19] = 'Z';
-	buf[20] = '\0';
+	time_format_utc(t, buf, 21);
 }
 
 /* ---- compiling --------------------------------------------------------------------------- */
