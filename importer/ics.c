@@ -2131,21 +2131,35 @@ static int pass1(struct ctx *c)
 				}
 				break;
 			case A_FEED:
-				if (sh.top == TOP_VEVENT && sh.depth == 1)
+				if (sh.top == TOP_VEVENT && sh.depth == 1) {
 					p1_prop(&ev, line);
-				else if (sh.top == TOP_VTIMEZONE && tzp)
-					icalparser_add_line(tzp, line);
+				} else if (sh.top == TOP_VTIMEZONE && tzp &&
+					   (comp = icalparser_add_line(tzp, line))) {
+					/*
+					 * A line libical reads as the END of the whole
+					 * VTIMEZONE before ours ("END\t:VCALENDAR"): it hands
+					 * the component back now (found by fuzz_ics).
+					 */
+					ctx_warn(
+						c, pos.line, NULL,
+						"a VTIMEZONE ends early at this line (a damaged END)");
+					p1_keep_tz(c, comp, tz_line);
+				}
 				break;
 			case A_END:
 				if (sh.top == TOP_VEVENT) {
 					p1_event(c, &ev);
 				} else if (sh.top == TOP_VTIMEZONE && tzp) {
-					for (int i = 0; i < sh.extra_ends; i++) {
+					comp = NULL;
+					for (int i = 0; i < sh.extra_ends && !comp; i++) {
 						char end[] = "END:X-UNTERMINATED";
 
-						icalparser_add_line(tzp, end);
+						/* the VTIMEZONE itself when a damaged END
+						 * ("END\t:X") already closed an inner one */
+						comp = icalparser_add_line(tzp, end);
 					}
-					comp = icalparser_add_line(tzp, line);
+					if (!comp)
+						comp = icalparser_add_line(tzp, line);
 					if (comp)
 						p1_keep_tz(c, comp, tz_line);
 					icalparser_free(tzp);

@@ -552,6 +552,44 @@ static void test_early_end(void)
 }
 
 /*
+ * A damaged END inside a VTIMEZONE ("END<TAB>:X", which libical reads as an
+ * END) makes libical hand the VTIMEZONE back before ours: at that line, or at
+ * the END:X-UNTERMINATED we feed to close what it left open. It is kept, with
+ * a warning, and nothing leaks (the sanitizer build checks; found by fuzz_ics
+ * on 676cfee).
+ */
+static void test_vtimezone_damaged_end(void)
+{
+	static const char head[] = "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Custom\r\n"
+				   "BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+				   "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\n";
+	static const char tail[] = "END:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:a\r\n"
+				   "DTSTART;TZID=Custom:20240101T090000\r\nEND:VEVENT\r\n"
+				   "END:VCALENDAR\r\n";
+	static const char *const middles[] = {
+		/* the VTIMEZONE handed back at a fed line */
+		"END\t:STANDARD\r\nEND\t:VTIMEZONE\r\n",
+		/* ... at the END:X-UNTERMINATED that closes an inner component */
+		"BEGIN:X-INNER\r\nEND\t:X-INNER\r\nEND:STANDARD\r\n",
+	};
+
+	for (size_t k = 0; k < sizeof(middles) / sizeof(middles[0]); k++) {
+		char *text = xasprintf("%s%s%s", head, middles[k], tail);
+		struct got g = {0};
+		struct ics_stats st;
+		const struct occurrence *o;
+
+		CHECK_INT(read_text(text, strlen(text), "tzend.ics", &g, &st), 0);
+		CHECK_INT(count_uid(&g, "a", &o), 1);
+		/* the file's zone (+0100), not the default (UTC) */
+		CHECK(o && o->start == T("2024-01-01T08:00:00Z"));
+		got_release(&g);
+		ics_stats_release(&st);
+		free(text);
+	}
+}
+
+/*
  * A VTIMEZONE observance rule in minutes whose BY parts never match used to
  * hang libical's zone expansion (found by fuzz_ics on ee89198): it is dropped
  * with a warning, the observance keeps its one change, and the event is read.
@@ -1023,6 +1061,7 @@ int main(void)
 	test_garbled_begin();
 	test_early_end();
 	test_vtimezone_fast_rule();
+	test_vtimezone_damaged_end();
 	test_outlook_all_day();
 	test_dst_gap();
 	test_dst_overlap();
