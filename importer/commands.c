@@ -88,6 +88,12 @@ struct print_buf {
 	size_t cap;
 };
 
+struct print_state {
+	struct print_buf head, rest;
+	size_t rest_len;
+	uint64_t rest_fill; /* the fill rest was printed for (0: none) */
+};
+
 /*
  * expand prints one cJSON tree per occurrence (~35 items, built and freed:
  * malloc/free were a tenth of its time). While it prints, cJSON allocates
@@ -156,33 +162,58 @@ static void json_arena_end(void)
 	arena = NULL;
 }
 
+/* j printed unformatted into b (grown as needed); returns the length. */
+static size_t print_json(cJSON *j, struct print_buf *b)
+{
+	if (!b->cap) {
+		b->cap = 4096;
+		b->buf = xmalloc(b->cap);
+	}
+	while (!cJSON_PrintPreallocated(j, b->buf, (int)b->cap, 0)) {
+		if (b->cap > (size_t)INT_MAX / 2)
+			die(EXIT_USAGE, "out of memory");
+		b->cap *= 2;
+		free(b->buf);
+		b->buf = xmalloc(b->cap);
+	}
+	return strlen(b->buf);
+}
+
+/*
+ * One NDJSON line: the members of occurrence_head_json() then those of
+ * occurrence_rest_json(), each object printed by cJSON. The rest is the same
+ * for every occurrence of one fill (a series' instances): printed once for
+ * all of them, it was four fifths of printing a line.
+ */
 static int print_occurrence(const struct occurrence *occ, void *data)
 {
-	struct print_buf *pb = data;
-	cJSON *j = occurrence_to_json(occ);
+	struct print_state *ps = data;
+	cJSON *j;
+	size_t n;
 
-	if (!pb->cap) {
-		pb->cap = 4096;
-		pb->buf = xmalloc(pb->cap);
+	if (!occ->fill || occ->fill != ps->rest_fill) {
+		j = occurrence_rest_json(occ);
+		ps->rest_len = print_json(j, &ps->rest);
+		cJSON_Delete(j); /* frees nothing in the arena: walks the tree */
+		ps->rest_fill = occ->fill;
 	}
-	while (!cJSON_PrintPreallocated(j, pb->buf, (int)pb->cap, 0)) {
-		if (pb->cap > (size_t)INT_MAX / 2)
-			die(EXIT_USAGE, "out of memory");
-		pb->cap *= 2;
-		free(pb->buf);
-		pb->buf = xmalloc(pb->cap);
-	}
-	fputs(pb->buf, stdout);
-	fputc('\n', stdout);
-	cJSON_Delete(j); /* frees nothing in the arena: walks the tree */
+	j = occurrence_head_json(occ);
+	n = print_json(j, &ps->head);
+	cJSON_Delete(j);
 	arena_reset();
+	/* {"uid":...,"all_day":false} {"summary":...} -> {"uid":...,"all_day":false,"summary":...}
+	 */
+	ps->head.buf[n - 1] = ',';
+	fwrite(ps->head.buf, 1, n, stdout);
+	fwrite(ps->rest.buf + 1, 1, ps->rest_len - 1, stdout);
+	fputc('\n', stdout);
 	return 0;
 }
 
 int cmd_expand(const struct app_options *o)
 {
 	struct ics_options io;
-	struct print_buf pb = {NULL, 0};
+	struct print_state ps = {{NULL, 0}, {NULL, 0}, 0, 0};
 	size_t read_ok = 0;
 	bool partial = false;
 
@@ -198,7 +229,7 @@ int cmd_expand(const struct app_options *o)
 			partial = true;
 			continue;
 		}
-		if (ics_read(cal.path, cal.display, cal.source, &io, print_occurrence, &pb, &st)) {
+		if (ics_read(cal.path, cal.display, cal.source, &io, print_occurrence, &ps, &st)) {
 			partial = true;
 		} else {
 			read_ok++;
@@ -210,7 +241,8 @@ int cmd_expand(const struct app_options *o)
 	}
 	json_arena_end();
 	fflush(stdout);
-	free(pb.buf);
+	free(ps.head.buf);
+	free(ps.rest.buf);
 	ics_global_cleanup();
 	if (!read_ok)
 		return EXIT_USAGE;

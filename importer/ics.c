@@ -1253,11 +1253,14 @@ static int64_t local_to_utc_gap(struct icaltimetype t, icaltimezone *zone, bool 
 		*gap = false;
 	if (!zone || zone == utc_zone())
 		return l;
-	/* transitions are days apart: the offsets a day either side are the candidates */
+	/*
+	 * transitions are days apart: the offsets a day either side are the
+	 * candidates (the one after is looked up only when the one before fails)
+	 */
 	before = zone_offset_at(zone, l - 86400);
-	after = zone_offset_at(zone, l + 86400);
 	if (zone_offset_at(zone, l - before) == before)
 		return l - before; /* also the first of two occurrences */
+	after = zone_offset_at(zone, l + 86400);
 	if (zone_offset_at(zone, l - after) == after)
 		return l - after;
 	if (gap)
@@ -2348,6 +2351,9 @@ static void add_x(struct occurrence *o, size_t *cap, char *name, char *value)
  * Everything of an occurrence except its times, from one VEVENT (a master, an
  * override or a single event). Strings are valid UTF-8 (repaired with a warning).
  */
+/* Serial of occ_fill()'s fills (struct occurrence's fill), over all calendars read. */
+static uint64_t fills;
+
 static void occ_fill(struct ctx *c, icalcomponent *comp, const char *uid, long line, const char *tz,
 		     bool cancelled, bool warn, struct occurrence *o)
 {
@@ -2357,6 +2363,7 @@ static void occ_fill(struct ctx *c, icalcomponent *comp, const char *uid, long l
 	char *alt_desc = NULL, *conf = NULL;
 
 	memset(o, 0, sizeof(*o));
+	o->fill = ++fills;
 	o->uid = clean(uid, &bad);
 	o->tz = xstrdup(tz);
 	o->calendar_name = xstrdup(c->calname);

@@ -172,12 +172,10 @@ static int xref_cmp(const void *a, const void *b)
 	return c ? c : x->i < y->i ? -1 : x->i > y->i;
 }
 
-cJSON *occurrence_to_json(const struct occurrence *o)
+cJSON *occurrence_head_json(const struct occurrence *o)
 {
 	cJSON *j = cJSON_CreateObject();
-	cJSON *arr, *x;
 	char buf[32];
-	char *where;
 
 	ref_string_or_null(j, "uid", o->uid);
 	if (o->has_recurrence_id) {
@@ -194,12 +192,24 @@ cJSON *occurrence_to_json(const struct occurrence *o)
 	occurrence_format_time(o, o->end, buf, sizeof(buf));
 	ref_item(j, "end", cJSON_CreateString(buf));
 	ref_item(j, "all_day", cJSON_CreateBool(o->all_day));
+	return j;
+}
+
+cJSON *occurrence_rest_json(const struct occurrence *o)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON *arr, *x;
+	char num[24];
+	struct sbuf where = SBUF_INIT;
+
 	ref_string_or_null(j, "summary", o->summary);
 	ref_string_or_null(j, "status", o->status ? o->status : "CONFIRMED");
 	ref_string_or_null(j, "tz", o->tz);
-	where = xasprintf("%s:%d", o->file ? o->file : "?", o->line);
-	ref_item(j, "source", cJSON_CreateString(where));
-	free(where);
+	sbuf_adds(&where, o->file ? o->file : "?");
+	sbuf_addc(&where, ':');
+	sbuf_add(&where, num, format_long(o->line, num));
+	ref_item(j, "source", cJSON_CreateString(where.buf));
+	sbuf_release(&where);
 	ref_string_or_null(j, "location", o->location);
 	ref_string_or_null(j, "description", o->description);
 	ref_string_or_null(j, "url", o->url);
@@ -208,7 +218,9 @@ cJSON *occurrence_to_json(const struct occurrence *o)
 	ref_string_or_null(j, "transp", o->transp);
 	ref_string_or_null(j, "busy_status", o->busy_status);
 	ref_string_or_null(j, "categories", o->categories);
-	ref_item(j, "sequence", cJSON_CreateNumber(o->sequence));
+	/* an integer as cJSON would print it, without its sprintf/sscanf round trip */
+	format_long(o->sequence, num);
+	ref_item(j, "sequence", cJSON_CreateRaw(num));
 	ref_string_or_null(j, "calendar_name", o->calendar_name);
 	if (o->organizer.email || o->organizer.name)
 		ref_item(j, "organizer", attendee_json(&o->organizer));

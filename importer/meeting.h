@@ -61,6 +61,13 @@ struct occurrence {
 	char *source; /* calendar source as given (a path, "-", or a URL: redact before printing) */
 	char *file; /* file name to show in messages (redacted for URLs) */
 	int line; /* line of BEGIN:VEVENT that produced this occurrence */
+	/*
+	 * Set by the reader each time it fills an occurrence from a component: the
+	 * occurrences of a series that share a non-zero fill differ only in
+	 * recurrence_id, start, end, all_day and freq (occurrence_rest_json() is
+	 * the same for all of them). 0: not known.
+	 */
+	uint64_t fill;
 };
 
 void occurrence_release(struct occurrence *o);
@@ -82,12 +89,15 @@ const char *occurrence_x(const struct occurrence *o, const char *name);
 /* "2024-03-01T09:30:00Z", or "2024-03-01" for all-day; buf >= 21 bytes. */
 void occurrence_format_time(const struct occurrence *o, int64_t t, char *buf, size_t n);
 /*
- * The NDJSON object `expand` prints: uid, recurrence_id, start, end, all_day,
- * summary, status, tz, source (file:line), plus the other fields. It
- * borrows o's strings (no copies: `expand` prints one per occurrence): print
- * and delete it while o lives.
+ * The NDJSON object `expand` prints, in two parts: the members of
+ * occurrence_head_json() (uid, recurrence_id, start, end, all_day), then those
+ * of occurrence_rest_json() (summary, status, tz, source (file:line), and the
+ * other fields), which depend only on o->fill when it is not 0. Both borrow
+ * o's strings (no copies: `expand` prints one per occurrence): print and
+ * delete them while o lives.
  */
-cJSON *occurrence_to_json(const struct occurrence *o);
+cJSON *occurrence_head_json(const struct occurrence *o);
+cJSON *occurrence_rest_json(const struct occurrence *o);
 
 /* A planned association of a meeting. */
 enum assoc_kind {

@@ -532,6 +532,25 @@ static bool put_date(char *p, int y, unsigned m, unsigned d)
 	return true;
 }
 
+size_t format_long(long v, char *buf)
+{
+	/* digits from the end; through unsigned so that LONG_MIN negates */
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+	char tmp[24];
+	size_t n = 0, len;
+
+	do {
+		tmp[sizeof(tmp) - ++n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[sizeof(tmp) - ++n] = '-';
+	memcpy(buf, tmp + sizeof(tmp) - n, n);
+	len = n;
+	buf[len] = '\0';
+	return len;
+}
+
 void time_format_utc(int64_t t, char *buf, size_t n)
 {
 	int64_t days = floor_div(t, 86400);

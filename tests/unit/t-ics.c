@@ -850,6 +850,47 @@ static char **occ_lines(const struct got *g, int64_t since, size_t *n)
 static long window_files, window_skipped;
 
 /*
+ * struct occurrence's fill, which lets `expand` print the rest of a line once
+ * for a series: never 0, never shared with an earlier read, and occurrences
+ * in a row with the same fill have the same occurrence_rest_json().
+ */
+static void check_fills(const char *path, const struct got *g)
+{
+	static uint64_t last; /* the highest fill of the reads before */
+	uint64_t high = last;
+	char *prev = NULL;
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct occurrence *o = &g->v[i];
+		cJSON *j;
+		char *rest;
+
+		if (!o->fill || o->fill <= last) {
+			fprintf(stderr,
+				"fill check: %s: occurrence %zu has fill %llu (after %llu)\n", path,
+				i, (unsigned long long)o->fill, (unsigned long long)last);
+			CHECK(false);
+			break;
+		}
+		if (o->fill > high)
+			high = o->fill;
+		j = occurrence_rest_json(o);
+		rest = cJSON_PrintUnformatted(j);
+		cJSON_Delete(j);
+		if (i && o->fill == g->v[i - 1].fill && strcmp(rest, prev)) {
+			fprintf(stderr,
+				"fill check: %s: occurrences %zu and %zu share a fill: %s != %s\n",
+				path, i - 1, i, prev, rest);
+			CHECK(false);
+		}
+		free(prev);
+		prev = rest;
+	}
+	free(prev);
+	last = high;
+}
+
+/*
  * Windowed output of `path` == the expansion with the same end but no start,
  * filtered to the window. (Same end: series that never end are expanded up
  * to it either way.)
@@ -873,6 +914,8 @@ static void check_window(const char *path, int64_t since, int64_t until)
 	memset(&sa, 0, sizeof(sa));
 	ra = ics_read(path, path, path, &opt, collect, &a, &sa);
 	CHECK_INT(ra, rb);
+	check_fills(path, &b);
+	check_fills(path, &a);
 	la = occ_lines(&a, since, &na);
 	lb = occ_lines(&b, since, &nb);
 	if (na != nb)

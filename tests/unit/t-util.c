@@ -2,6 +2,7 @@
 #include "test.h"
 #include "util.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -69,6 +70,19 @@ static void test_times(void)
 		CHECK_INT(time_parse_utc("2024-04-31", &t), -1);
 		CHECK_INT(time_parse_utc("2024-02-29", &t), 0);
 		CHECK_INT(time_parse_utc("2024-03-01T09:30:00+01:00", &t), -1);
+	}
+}
+
+static void test_format_long(void)
+{
+	static const long table[] = {0,	   1,	      -1,      9,	10,	  99,	   100,
+				     -100, 123456789, INT_MAX, INT_MIN, LONG_MAX, LONG_MIN};
+	char buf[24], want[32];
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		snprintf(want, sizeof(want), "%ld", table[i]);
+		CHECK_INT((long)format_long(table[i], buf), (long)strlen(want));
+		CHECK_STR(buf, want);
 	}
 }
 
@@ -259,6 +273,7 @@ static void test_read_small(void)
 int main(void)
 {
 	test_times();
+	test_format_long();
 	test_email();
 	test_redact();
 	test_utf8();
