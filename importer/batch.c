@@ -1091,7 +1091,7 @@ static enum hs_result search_chunk(struct hs_client *c, const char *property,
 	do {
 		cJSON *body = cJSON_CreateObject();
 		cJSON *groups = cJSON_AddArrayToObject(body, "filterGroups");
-		cJSON *group = cJSON_CreateObject(), *filters, *filter, *vals, *pr;
+		cJSON *group = cJSON_CreateObject(), *filters, *filter, *vals;
 		struct hs_response resp;
 		const cJSON *hit;
 		const char *next;
@@ -1114,14 +1114,7 @@ static enum hs_result search_chunk(struct hs_client *c, const char *property,
 				cJSON_AddItemToArray(vals, cJSON_CreateString(low));
 			free(low);
 		}
-		cJSON_AddArrayToObject(body, "sorts");
-		pr = cJSON_AddArrayToObject(body, "properties");
-		cJSON_AddItemToArray(pr, cJSON_CreateString(property));
-		for (size_t k = 0; k < nprops; k++)
-			if (strcmp(props[k], property))
-				cJSON_AddItemToArray(pr, cJSON_CreateString(props[k]));
-		cJSON_AddNumberToObject(body, "limit", SEARCH_LIMIT);
-		cJSON_AddStringToObject(body, "after", after ? after : "0");
+		hs_search_body_end(body, property, NULL, props, nprops, SEARCH_LIMIT, after);
 		ret = hs_call(c, "POST", PATH_SEARCH, body, true, &resp);
 		cJSON_Delete(body);
 		(*requests)++;

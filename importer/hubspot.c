@@ -893,6 +893,23 @@ bool hs_next(struct hs_client *c, long timeout_ms, void **tag, enum hs_result *r
 	return true;
 }
 
+void hs_search_body_end(cJSON *body, const char *first, const char *second,
+			const char *const *props, size_t nprops, int limit, const char *after)
+{
+	cJSON *pr;
+
+	cJSON_AddArrayToObject(body, "sorts");
+	pr = cJSON_AddArrayToObject(body, "properties");
+	cJSON_AddItemToArray(pr, cJSON_CreateString(first));
+	if (second)
+		cJSON_AddItemToArray(pr, cJSON_CreateString(second));
+	for (size_t k = 0; k < nprops; k++)
+		if (strcmp(props[k], first) && (!second || strcmp(props[k], second)))
+			cJSON_AddItemToArray(pr, cJSON_CreateString(props[k]));
+	cJSON_AddNumberToObject(body, "limit", limit);
+	cJSON_AddStringToObject(body, "after", after ? after : "0");
+}
+
 enum hs_result hs_call(struct hs_client *c, const char *method, const char *path, const cJSON *body,
 		       bool idempotent, struct hs_response *resp)
 {

@@ -81,6 +81,15 @@ enum hs_result hs_call(struct hs_client *c, const char *method, const char *path
 		       bool idempotent, struct hs_response *resp);
 
 /*
+ * The end of a CRM search request body (after its filterGroups): no sorts;
+ * properties `first`, `second` (when not NULL), then the others of
+ * props[0..nprops) in order; `limit` results; the page `after` (NULL: the
+ * first, "0").
+ */
+void hs_search_body_end(cJSON *body, const char *first, const char *second,
+			const char *const *props, size_t nprops, int limit, const char *after);
+
+/*
  * Concurrent calls. hs_submit() queues a call (same rules as hs_call) that
  * goes out when the rate limiter and the in-flight limit (options.parallel)
  * allow; hs_next() drives the transfers for up to timeout_ms (-1: until one

@@ -3211,15 +3211,21 @@ struct ovi {
 	int64_t shift;
 };
 
+/* The order of overrides of one instance: by instance, then SEQUENCE, then place in the file. */
+static int key_seq_off_cmp(int64_t k1, int s1, int64_t o1, int64_t k2, int s2, int64_t o2)
+{
+	if (k1 != k2)
+		return k1 < k2 ? -1 : 1;
+	if (s1 != s2)
+		return s1 < s2 ? -1 : 1;
+	return o1 < o2 ? -1 : o1 > o2;
+}
+
 static int ovi_cmp(const void *a, const void *b)
 {
 	const struct ovi *x = a, *y = b;
 
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	if (x->seq != y->seq)
-		return x->seq < y->seq ? -1 : 1;
-	return x->off < y->off ? -1 : x->off > y->off;
+	return key_seq_off_cmp(x->key, x->seq, x->off, y->key, y->seq, y->off);
 }
 
 static void ov_range(struct ctx *c, uint64_t h, size_t *a, size_t *b)
@@ -3715,11 +3721,7 @@ static int orphan_cmp(const void *a, const void *b)
 {
 	const struct orphan *x = a, *y = b;
 
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	if (x->seq != y->seq)
-		return x->seq < y->seq ? -1 : 1;
-	return x->off < y->off ? -1 : x->off > y->off;
+	return key_seq_off_cmp(x->key, x->seq, x->off, y->key, y->seq, y->off);
 }
 
 static void emit_orphan(struct ctx *c, const struct orphan *op)

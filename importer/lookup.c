@@ -114,7 +114,7 @@ static enum hs_result search_page(struct lookup *l, const struct lookup *other, 
 				  const char *after, const char *const *props, size_t nprops,
 				  cJSON *into, long *total, char **next, size_t *requests)
 {
-	cJSON *body = cJSON_CreateObject(), *groups, *pr, *results;
+	cJSON *body = cJSON_CreateObject(), *groups, *results;
 	struct hs_response resp;
 	enum hs_result ret;
 	const cJSON *paging, *t;
@@ -124,16 +124,8 @@ static enum hs_result search_page(struct lookup *l, const struct lookup *other, 
 	add_group(l, groups);
 	if (other)
 		add_group(other, groups);
-	cJSON_AddArrayToObject(body, "sorts");
-	pr = cJSON_AddArrayToObject(body, "properties");
-	cJSON_AddItemToArray(pr, cJSON_CreateString(l->property));
-	if (other)
-		cJSON_AddItemToArray(pr, cJSON_CreateString(other->property));
-	for (size_t k = 0; k < nprops; k++)
-		if (strcmp(props[k], l->property) && (!other || strcmp(props[k], other->property)))
-			cJSON_AddItemToArray(pr, cJSON_CreateString(props[k]));
-	cJSON_AddNumberToObject(body, "limit", PAGE_LIMIT);
-	cJSON_AddStringToObject(body, "after", after ? after : "0");
+	hs_search_body_end(body, l->property, other ? other->property : NULL, props, nprops,
+			   PAGE_LIMIT, after);
 	ret = hs_call(c, "POST", PATH_SEARCH, body, true, &resp);
 	cJSON_Delete(body);
 	(*requests)++;
