@@ -136,6 +136,13 @@ static int open_stdin(struct calendar *cal)
 	return 0;
 }
 
+const char *calendar_content_hash(struct calendar *cal)
+{
+	if (!cal->content_hash && cal->path)
+		hash_file(cal);
+	return cal->content_hash;
+}
+
 int calendar_open(struct calendar *cal, const char *source, const struct feed_info *known)
 {
 	struct stat sb;
@@ -160,8 +167,6 @@ int calendar_open(struct calendar *cal, const char *source, const struct feed_in
 		cal->path = xstrdup(source);
 		rc = 0;
 	}
-	if (!rc && cal->path)
-		hash_file(cal);
 	if (rc) {
 		calendar_close(cal);
 		return -1;

@@ -23,7 +23,7 @@ struct calendar {
 	bool is_url;
 	bool not_modified; /* the server said 304 for the feed_info given */
 	struct feed_info fresh; /* the feed's new ETag/Last-Modified (URLs) */
-	char *content_hash; /* hash64 hex of the bytes of `path` (NULL after a 304) */
+	char *content_hash; /* calendar_content_hash()'s, once asked */
 	char *tmp_path; /* downloaded copy, removed by calendar_close() */
 	int fd; /* the unlinked copy of standard input (path is /dev/fd/N), or -1 */
 };
@@ -33,11 +33,16 @@ struct calendar {
  * conditionally when `known` carries an ETag or Last-Modified (a 304 sets
  * not_modified and leaves path NULL). Standard input ("-") is copied (at most
  * CALENDAR_MAX_BYTES) to an unlinked temporary file so that it can be hashed
- * and read. A path that is not a regular file (FIFO, device) is refused. content_hash is the
- * hash of the calendar's bytes, for "unchanged since the last run". Returns
+ * and read. A path that is not a regular file (FIFO, device) is refused. Returns
  * 0, or -1 with a message naming the (redacted) source.
  */
 int calendar_open(struct calendar *cal, const char *source, const struct feed_info *known);
+/*
+ * The hash of the calendar's bytes (hash64 hex), for "unchanged since the last
+ * run": read the first time it is asked for (`expand` never does). NULL after
+ * a 304, or when the file cannot be read (ics_read() says why).
+ */
+const char *calendar_content_hash(struct calendar *cal);
 void calendar_close(struct calendar *cal);
 
 /*

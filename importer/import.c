@@ -620,8 +620,8 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 		f->last_modified = xstrdup(cal.fresh.last_modified);
 		f->content_hash = xstrdup(known.content_hash);
 		verbose("%s: not modified since the last run", f->display);
-	} else if (cal.content_hash) {
-		combined = xasprintf("%s-%s", cal.content_hash, r->config_hash);
+	} else if (calendar_content_hash(&cal)) {
+		combined = xasprintf("%s-%s", calendar_content_hash(&cal), r->config_hash);
 		if (quiet && known.content_hash && !strcmp(known.content_hash, combined)) {
 			f->loaded = true;
 			f->skip_why = "calendar unchanged since the last run: not read again";

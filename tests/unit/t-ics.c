@@ -351,6 +351,44 @@ out:
 	ics_stats_release(&st);
 }
 
+/*
+ * CN values read straight from libical's parameter when they are plain
+ * printable ASCII, through its text form otherwise (UTF-8, '^', '"'): both
+ * give what the text form always gave.
+ */
+static void test_attendee_names(void)
+{
+	static const char *const want[][2] = {
+		{"anna@example.com", "Berg, Anna"},
+		{"joerg@example.com", "J\xc3\xb6rg M\xc3\xbcller"},
+		{"rock@example.com", "Dwayne ^'The Rock^' Johnson"},
+		{"caret@example.com", "Caret^Name"},
+		{"lines@example.com", "Two^nLines"},
+		{"sep@example.com", "a:b;c"},
+		{"empty@example.com", ""},
+		{"spaced@example.com", " Spaced"},
+	};
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+	size_t n = sizeof(want) / sizeof(want[0]);
+
+	CHECK_INT(read_cal("names.ics", NULL, NULL, NULL, &g, &st), 0);
+	CHECK_INT(g.n, 1);
+	if (g.n != 1)
+		goto out;
+	o = &g.v[0];
+	CHECK_STR(o->organizer.name, "Plain Name");
+	CHECK_INT(o->nattendees, n);
+	for (size_t i = 0; i < n && i < o->nattendees; i++) {
+		CHECK_STR(o->attendees[i].email, want[i][0]);
+		CHECK_STR(o->attendees[i].name, want[i][1]);
+	}
+out:
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
 static void test_cap_and_horizon(void)
 {
 	struct got g = {0};
@@ -1099,6 +1137,7 @@ int main(void)
 	test_times();
 	test_zones();
 	test_fields();
+	test_attendee_names();
 	test_cap_and_horizon();
 	test_robustness();
 	test_garbled_begin();
