@@ -95,10 +95,11 @@ struct print_state {
 };
 
 /*
- * expand prints one cJSON tree per occurrence (~35 items, built and freed:
- * malloc/free were a tenth of its time). While it prints, cJSON allocates
- * from this arena through its hooks (cJSON_InitHooks), frees nothing, and the
- * arena is emptied before the next occurrence. Only print_occurrence uses cJSON
+ * expand builds and prints cJSON trees (an occurrence's head, a fill's rest;
+ * when it built ~35 items per occurrence, their malloc/free were a tenth of
+ * its time). While it prints, cJSON allocates from this arena through its
+ * hooks (cJSON_InitHooks), frees nothing, and the arena is emptied before the
+ * next occurrence. Only print_occurrence uses cJSON
  * between json_arena_begin() and json_arena_end().
  */
 #define ARENA_BLOCK 65536
@@ -183,7 +184,8 @@ static size_t print_json(cJSON *j, struct print_buf *b)
  * One NDJSON line: the members of occurrence_head_json() then those of
  * occurrence_rest_json(), each object printed by cJSON. The rest is the same
  * for every occurrence of one fill (a series' instances): printed once for
- * all of them, it was four fifths of printing a line.
+ * all of them (printing a 2,000-event dense calendar went from 290M
+ * instructions to 92M).
  */
 static int print_occurrence(const struct occurrence *occ, void *data)
 {
