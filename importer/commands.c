@@ -99,8 +99,8 @@ struct print_state {
  * when it built ~35 items per occurrence, their malloc/free were a tenth of
  * its time). While it prints, cJSON allocates from this arena through its
  * hooks (cJSON_InitHooks), frees nothing, and the arena is emptied before the
- * next occurrence. Only print_occurrence uses cJSON
- * between json_arena_begin() and json_arena_end().
+ * next occurrence. Only print_occurrence uses cJSON between json_arena_begin()
+ * and json_arena_end().
  */
 #define ARENA_BLOCK 65536
 struct arena_block {
@@ -203,8 +203,7 @@ static int print_occurrence(const struct occurrence *occ, void *data)
 	n = print_json(j, &ps->head);
 	cJSON_Delete(j);
 	arena_reset();
-	/* {"uid":...,"all_day":false} {"summary":...} -> {"uid":...,"all_day":false,"summary":...}
-	 */
+	/* {"uid":..,"all_day":false} + {"summary":..} -> {"uid":..,"all_day":false,"summary":..} */
 	ps->head.buf[n - 1] = ',';
 	fwrite(ps->head.buf, 1, n, stdout);
 	fwrite(ps->rest.buf + 1, 1, ps->rest_len - 1, stdout);

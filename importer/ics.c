@@ -2361,13 +2361,13 @@ static void add_x(struct occurrence *o, size_t *cap, char *name, char *value)
 	o->nx++;
 }
 
+/* Serial of occ_fill()'s fills (struct occurrence's fill), over all calendars read. */
+static uint64_t fills;
+
 /*
  * Everything of an occurrence except its times, from one VEVENT (a master, an
  * override or a single event). Strings are valid UTF-8 (repaired with a warning).
  */
-/* Serial of occ_fill()'s fills (struct occurrence's fill), over all calendars read. */
-static uint64_t fills;
-
 static void occ_fill(struct ctx *c, icalcomponent *comp, const char *uid, long line, const char *tz,
 		     bool cancelled, bool warn, struct occurrence *o)
 {
