@@ -133,9 +133,8 @@ void json_add_string_or_null(cJSON *obj, const char *name, const char *value)
 }
 
 /*
- * occurrence_to_json()'s fields: constant names and borrowed values (the
- * object lives only while its occurrence does), so that building one costs no
- * string copies.
+ * occurrence_head_json() and occurrence_rest_json()'s fields: constant names and borrowed values
+ * (the object lives only while its occurrence does), so that building one costs no string copies.
  */
 static void ref_item(cJSON *obj, const char *const_name, cJSON *item)
 {
