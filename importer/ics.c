@@ -1827,35 +1827,22 @@ struct p1ev {
 	struct win_event win; /* can it start in the window? (window.h) */
 };
 
-/* n decimal digits at s, or -1. */
-static int digits(const char *s, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
 /* A UTC DATE-TIME value ("20240101T120000Z") as seconds; 0 when unreadable. */
 static int64_t stamp_parse(const char *v)
 {
-	int y, mo, d, h = 0, mi = 0, se = 0;
+	int y, mo, d, h, mi, se;
 
-	/* the usual form without sscanf(): the same fields sscanf() would read */
-	if (v && (y = digits(v, 4)) >= 0 && (mo = digits(v + 4, 2)) >= 0 &&
-	    (d = digits(v + 6, 2)) >= 0 && v[8] == 'T' && (h = digits(v + 9, 2)) >= 0 &&
-	    (mi = digits(v + 11, 2)) >= 0 && (se = digits(v + 13, 2)) >= 0) {
-		if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+	if (!v)
+		return 0;
+	/* the usual form without sscanf(); other forms through it (the same fields) */
+	if ((y = parse_digits(v, 4)) < 0 || (mo = parse_digits(v + 4, 2)) < 0 ||
+	    (d = parse_digits(v + 6, 2)) < 0 || v[8] != 'T' || (h = parse_digits(v + 9, 2)) < 0 ||
+	    (mi = parse_digits(v + 11, 2)) < 0 || (se = parse_digits(v + 13, 2)) < 0) {
+		h = mi = se = 0;
+		if (sscanf(v, "%4d%2d%2dT%2d%2d%2d", &y, &mo, &d, &h, &mi, &se) < 3)
 			return 0;
-		return civil_secs(y, mo, d, h, mi, se);
 	}
-	h = mi = se = 0;
-	if (!v || sscanf(v, "%4d%2d%2dT%2d%2d%2d", &y, &mo, &d, &h, &mi, &se) < 3 || y < 1 ||
-	    mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
 	    se < 0 || se > 60)
 		return 0;
 	return civil_secs(y, mo, d, h, mi, se);
@@ -2248,6 +2235,12 @@ static char *upper_dup(const char *s, bool *bad)
 	return o;
 }
 
+/* libical's name of a parameter's enum value e; NULL for an unknown (x) or no (none) value. */
+static const char *enum_name(int e, int x, int none)
+{
+	return e != x && e != none ? icalparameter_enum_to_string(e) : NULL;
+}
+
 /*
  * The value of the first parameter `kind` (named `name`) of p, as
  * icalproperty_get_parameter_as_string_r() gives it. A value libical knows
@@ -2260,27 +2253,20 @@ static char *param_str(icalproperty *p, icalparameter_kind kind, const char *nam
 	icalparameter *pa = icalproperty_get_first_parameter(p, kind);
 	const char *known = NULL;
 	char *v, *o;
-	int e;
 
 	if (!pa)
 		return NULL;
 	switch (kind) {
 	case ICAL_PARTSTAT_PARAMETER:
-		e = (int)icalparameter_get_partstat(pa);
-		known = e != ICAL_PARTSTAT_X && e != ICAL_PARTSTAT_NONE
-				? icalparameter_enum_to_string(e)
-				: NULL;
+		known = enum_name((int)icalparameter_get_partstat(pa), ICAL_PARTSTAT_X,
+				  ICAL_PARTSTAT_NONE);
 		break;
 	case ICAL_ROLE_PARAMETER:
-		e = (int)icalparameter_get_role(pa);
-		known = e != ICAL_ROLE_X && e != ICAL_ROLE_NONE ? icalparameter_enum_to_string(e)
-								: NULL;
+		known = enum_name((int)icalparameter_get_role(pa), ICAL_ROLE_X, ICAL_ROLE_NONE);
 		break;
 	case ICAL_CUTYPE_PARAMETER:
-		e = (int)icalparameter_get_cutype(pa);
-		known = e != ICAL_CUTYPE_X && e != ICAL_CUTYPE_NONE
-				? icalparameter_enum_to_string(e)
-				: NULL;
+		known = enum_name((int)icalparameter_get_cutype(pa), ICAL_CUTYPE_X,
+				  ICAL_CUTYPE_NONE);
 		break;
 	case ICAL_CN_PARAMETER:
 		/*

@@ -1441,7 +1441,7 @@ static bool normalize_datetime(struct sbuf *v)
 	}
 	if (time_parse_utc(buf, &t) < 0)
 		return false;
-	text_format_utc(t, out);
+	time_format_utc(t, out, sizeof(out));
 	sbuf_reset(v);
 	sbuf_adds(v, out);
 	return true;
@@ -1466,7 +1466,7 @@ static char *fast_key(const struct occurrence *o)
 
 	if (!o->has_recurrence_id || o->recurrence_id < 0)
 		return occurrence_key(o);
-	text_format_utc(o->recurrence_id, buf); /* 2024-03-01T09:30:00Z */
+	time_format_utc(o->recurrence_id, buf, sizeof(buf)); /* 2024-03-01T09:30:00Z */
 	if (buf[4] != '-') /* outside years 0-9999 */
 		return occurrence_key(o);
 	n = strlen(o->uid);
@@ -1525,13 +1525,13 @@ int mapping_apply(const struct mapping *m, const struct occurrence *occ, struct 
 		if (occ->recurrence_id_all_day)
 			time_format_date(occ->recurrence_id, buf, sizeof(buf));
 		else
-			text_format_utc(occ->recurrence_id, buf);
+			time_format_utc(occ->recurrence_id, buf, sizeof(buf));
 		out->recurrence_id = xstrdup(buf);
 	}
 	if (occ->all_day)
 		time_format_date(occ->start, buf, sizeof(buf));
 	else
-		text_format_utc(occ->start, buf);
+		time_format_utc(occ->start, buf, sizeof(buf));
 	out->start = xstrdup(buf);
 	out->summary = xstrdup(occ->summary);
 	out->source = xstrdup(occ->source);

@@ -331,11 +331,6 @@ void text_html_escape(struct sbuf *out, const char *s, size_t len)
 	sbuf_add(out, s + start, len - start);
 }
 
-void text_format_utc(int64_t t, char buf[21])
-{
-	time_format_utc(t, buf, 21);
-}
-
 /* ---- compiling --------------------------------------------------------------------------- */
 
 struct parser {
@@ -1053,7 +1048,8 @@ static void to_text(struct template_env *env, struct value *v)
 				env->time_next ^= 1;
 				env->time_t_[slot] = v->t;
 				env->time_ok[slot] = true;
-				text_format_utc(v->t, env->time_buf[slot]);
+				time_format_utc(v->t, env->time_buf[slot],
+						sizeof(env->time_buf[slot]));
 			}
 			sbuf_add(sb, env->time_buf[slot], 20);
 		}

@@ -78,8 +78,6 @@ void template_render(const struct template *t, struct template_env *env, unsigne
  * does not split a UTF-8 sequence.
  */
 size_t text_prefix_len(const char *s, size_t len, size_t max);
-/* time_format_utc() into a buffer of 21 bytes: "2024-03-01T09:30:00Z". */
-void text_format_utc(int64_t t, char buf[21]);
 /* Append s[0..len) HTML-escaped (& < > " '), newlines as <br>. */
 void text_html_escape(struct sbuf *out, const char *s, size_t len);
 /* Levenshtein distance (bytes), for "did you mean" suggestions. */

@@ -537,7 +537,7 @@ size_t format_long(long v, char *buf)
 	/* digits from the end; through unsigned so that LONG_MIN negates */
 	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
 	char tmp[24];
-	size_t n = 0, len;
+	size_t n = 0;
 
 	do {
 		tmp[sizeof(tmp) - ++n] = (char)('0' + u % 10);
@@ -546,9 +546,8 @@ size_t format_long(long v, char *buf)
 	if (v < 0)
 		tmp[sizeof(tmp) - ++n] = '-';
 	memcpy(buf, tmp + sizeof(tmp) - n, n);
-	len = n;
-	buf[len] = '\0';
-	return len;
+	buf[n] = '\0';
+	return n;
 }
 
 void time_format_utc(int64_t t, char *buf, size_t n)
@@ -587,15 +586,24 @@ void time_format_date(int64_t t, char *buf, size_t n)
 	snprintf(buf, n, "%04d-%02u-%02u", y, m, d);
 }
 
-static int take_digits(const char **s, int n, int *out)
+int parse_digits(const char *s, int n)
 {
 	int v = 0;
 
 	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*s)[i]))
+		if (!isdigit((unsigned char)s[i]))
 			return -1;
-		v = v * 10 + ((*s)[i] - '0');
+		v = v * 10 + (s[i] - '0');
 	}
+	return v;
+}
+
+static int take_digits(const char **s, int n, int *out)
+{
+	int v = parse_digits(*s, n);
+
+	if (v < 0)
+		return -1;
 	*s += n;
 	*out = v;
 	return 0;

@@ -140,6 +140,8 @@ bool utf8_sanitize(const char *s, char **out);
 
 /* Times. All instants are seconds since the epoch, UTC. */
 /* "2024-03-01T09:30:00Z" into buf (at least 21 bytes). */
+/* The value of the n (<= 9) decimal digits at s, or -1 when one of them is not a digit. */
+int parse_digits(const char *s, int n);
 /* v in decimal, as printf's "%ld" writes it, into buf (>= 21 bytes); returns its length. */
 size_t format_long(long v, char *buf);
 void time_format_utc(int64_t t, char *buf, size_t n);
