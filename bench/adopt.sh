@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 start_sandbox "$OUT" --seed tests/sync/seed.json --rate 1000/10s --search-rate 5
 setup_sandbox -m tests/sync/archive.yaml
 
-SEARCHES='d["by_path"].get("POST /crm/v3/objects/meetings/search", 0)'
+SEARCHES='d["by_path"].get("POST /crm/objects/2026-09/meetings/search", 0)'
 # run LABEL [OPTIONS]: import with an empty state; wall time, requests, searches, writes, exit.
 run() {
 	local w0 r0 s0 t0 t1 rc label=$1

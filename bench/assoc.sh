@@ -59,16 +59,16 @@ minimum = {
     "owner pages": owner_pages,
 }
 got = {
-    "contacts batch/read": c("POST /crm/v3/objects/contacts/batch/read"),
-    "meetings batch/create": c("POST /crm/v3/objects/meetings/batch/create"),
-    "owner pages": c("GET /crm/v3/owners"),
+    "contacts batch/read": c("POST /crm/objects/2026-09/contacts/batch/read"),
+    "meetings batch/create": c("POST /crm/objects/2026-09/meetings/batch/create"),
+    "owner pages": c("GET /crm/owners/2026-09"),
 }
 if create:
     minimum["contacts batch/upsert"] = math.ceil(fig["missing"] / 100)
-    got["contacts batch/upsert"] = c("POST /crm/v3/objects/contacts/batch/upsert")
+    got["contacts batch/upsert"] = c("POST /crm/objects/2026-09/contacts/batch/upsert")
 if companies:
     minimum["companies search"] = math.ceil(fig["domains"] / 100)
-    got["companies search"] = c("POST /crm/v3/objects/companies/search")
+    got["companies search"] = c("POST /crm/objects/2026-09/companies/search")
 total, mintotal = stats["requests"], sum(minimum.values())
 contacts = sum(len(m["associations"].get("contacts", [])) for m in ms)
 owned = sum(1 for m in ms if m["properties"].get("hubspot_owner_id"))
@@ -77,9 +77,9 @@ print("== %s (create_missing: %s, companies: %s) %s" % (name, create, companies,
 for k in minimum:
     print("  %-24s %5d   minimum %5d" % (k, got[k], minimum[k]))
 other = {k: v for k, v in by.items() if k not in (
-    "POST /crm/v3/objects/contacts/batch/read", "POST /crm/v3/objects/meetings/batch/create",
-    "GET /crm/v3/owners", "POST /crm/v3/objects/contacts/batch/upsert",
-    "POST /crm/v3/objects/companies/search")}
+    "POST /crm/objects/2026-09/contacts/batch/read", "POST /crm/objects/2026-09/meetings/batch/create",
+    "GET /crm/owners/2026-09", "POST /crm/objects/2026-09/contacts/batch/upsert",
+    "POST /crm/objects/2026-09/companies/search")}
 for k, v in sorted(other.items()):
     print("  other: %-40s %d" % (k, v))
 print("  total requests %d, minimum %d: %+.1f%% (target within 10%%)" % (

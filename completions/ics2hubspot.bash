@@ -6,7 +6,7 @@
 _ics2hubspot_options() {
 	local common="--quiet --verbose --help"
 	local window="--since --until --default-tz --max-per-series"
-	local hubspot="--api-base --allow-insecure-http --token-file --rate"
+	local hubspot="--api-base --api-version --allow-insecure-http --token-file --rate"
 	case $1 in
 	import) echo "--mapping $window --dry-run $hubspot --report --state --name --no-state --force --recreate-deleted --associate $common" ;;
 	expand) echo "$window $common" ;;
@@ -29,7 +29,7 @@ _ics2hubspot() {
 		w=${COMP_WORDS[i]}
 		case $w in
 		-m | --mapping | --since | --until | --default-tz | --max-per-series | --api-base | \
-			--token-file | --rate | --report | --state | --name | --associate | --limit | --run)
+			--api-version | --token-file | --rate | --report | --state | --name | --associate | --limit | --run)
 			((i++))
 			continue
 			;;
@@ -58,6 +58,10 @@ _ics2hubspot() {
 	--default-tz)
 		local zi=/usr/share/zoneinfo
 		[ -d $zi ] && COMPREPLY=($(cd $zi && compgen -f -- "$cur"))
+		return
+		;;
+	--api-version)
+		COMPREPLY=($(compgen -W "2026-09 2026-03" -- "$cur"))
 		return
 		;;
 	--since | --until | --max-per-series | --limit | --run | --rate | --api-base | --associate)

@@ -14,6 +14,7 @@ struct app_options {
 	long max_per_series; /* --max-per-series N (0: the built-in cap) */
 	bool dry_run; /* -n */
 	const char *api_base; /* --api-base, else HUBSPOT_API_BASE, else https://api.hubapi.com */
+	const char *api_version; /* --api-version, else HUBSPOT_API_VERSION, else 2026-09 */
 	bool allow_insecure_http; /* --allow-insecure-http: a plain http API base off loopback */
 	const char *token_file; /* --token-file, else HUBSPOT_ACCESS_TOKEN */
 	const char *report; /* --report FILE */
@@ -55,6 +56,8 @@ int cmd_setup(const struct app_options *o);
  * exits 2. From here on the process is not dumpable and makes no core file.
  */
 char *app_token(const struct app_options *o);
+/* Is a token given (--token-file, $HUBSPOT_ACCESS_TOKEN, a systemd credential)? Not read. */
+bool app_has_token(const struct app_options *o);
 struct ics_options;
 /* The expansion window and zone options for ics_read(). */
 void app_ics_options(const struct app_options *o, struct ics_options *io);

@@ -1,5 +1,6 @@
 /* assoc: a run's associations — attendees → contacts, organizer → owner, domains → companies. */
 #include "assoc.h"
+#include "routes.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -443,8 +444,7 @@ static enum hs_result read_contacts(struct resolver *r, char **emails, size_t n,
 	struct hs_response resp = {0};
 	enum hs_result hr;
 
-	hr = r->io->call(r->io->ctx, "POST", "/crm/v3/objects/contacts/batch/read", body, true,
-			 &resp);
+	hr = r->io->call(r->io->ctx, "POST", hs_route(HS_CONTACTS_BATCH_READ), body, true, &resp);
 	cJSON_Delete(body);
 	if (hr == HS_OK) {
 		assoc_parse_contacts(resp.body, &r->contacts, NULL);
@@ -479,7 +479,7 @@ static enum hs_result upsert_contacts(struct resolver *r, char **emails, char **
 	enum hs_result hr;
 	size_t created = 0;
 
-	hr = r->io->call(r->io->ctx, "POST", "/crm/v3/objects/contacts/batch/upsert", body, true,
+	hr = r->io->call(r->io->ctx, "POST", hs_route(HS_CONTACTS_BATCH_UPSERT), body, true,
 			 &resp);
 	cJSON_Delete(body);
 	if (hr == HS_OK) {
@@ -623,7 +623,7 @@ static bool all_matched(const struct strset *want, const struct assoc_map *have)
 }
 
 /*
- * Page GET /crm/v3/owners into r->owners until every e-mail of `want` is
+ * Page GET owners into r->owners until every e-mail of `want` is
  * matched (want NULL: every page). False when a page could not be read
  * (warned); *hr is set when HubSpot must stop the run.
  */
@@ -638,7 +638,8 @@ static bool read_owners(struct resolver *r, const struct strset *want, int *page
 		struct hs_response resp = {0};
 		char *next = NULL;
 
-		sbuf_adds(&path, "/crm/v3/owners?limit=100");
+		sbuf_adds(&path, hs_route(HS_OWNERS));
+		sbuf_adds(&path, "?limit=100");
 		if (after) {
 			sbuf_adds(&path, "&after=");
 			add_query_value(&path, after);
@@ -814,8 +815,8 @@ static enum hs_result resolve_companies(struct resolver *r, struct meeting **ms,
 			struct hs_response resp = {0};
 			char *next = NULL;
 
-			hr = r->io->call(r->io->ctx, "POST", "/crm/v3/objects/companies/search",
-					 body, true, &resp);
+			hr = r->io->call(r->io->ctx, "POST", hs_route(HS_COMPANIES_SEARCH), body,
+					 true, &resp);
 			cJSON_Delete(body);
 			if (hr == HS_AUTH)
 				refused(&resp);
@@ -1062,8 +1063,7 @@ static enum hs_result send_ops(const struct assoc_io *io, struct assoc_change *c
 		cJSON_AddStringToObject(to, "id", ops[i].id);
 		cJSON_AddItemToArray(to_list, to);
 	}
-	path = xasprintf("/crm/v4/associations/meetings/%s/batch/%s", kind_paths[kind],
-			 create ? "create" : "archive");
+	path = hs_path_assoc_batch(kind_paths[kind], create ? "create" : "archive");
 	hr = io->call(io->ctx, "POST", path, body, true, &resp);
 	cJSON_Delete(body);
 	if (hr == HS_OK) {

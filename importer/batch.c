@@ -1,5 +1,6 @@
 /* batch: submit meetings to HubSpot in batches of at most 100, accounting for every input. */
 #include "batch.h"
+#include "routes.h"
 
 #include "util.h"
 
@@ -20,10 +21,10 @@
 #define SEARCH_VALUES	      100 /* values per IN filter (HubSpot documents no limit; see docs) */
 #define SEARCH_MAX_RESULTS    10000 /* HubSpot pages no further than 10,000 results */
 
-#define PATH_CREATE  "/crm/v3/objects/meetings/batch/create"
-#define PATH_UPDATE  "/crm/v3/objects/meetings/batch/update"
-#define PATH_ARCHIVE "/crm/v3/objects/meetings/batch/archive"
-#define PATH_SEARCH  "/crm/v3/objects/meetings/search"
+#define PATH_CREATE  hs_route(HS_MEETINGS_BATCH_CREATE)
+#define PATH_UPDATE  hs_route(HS_MEETINGS_BATCH_UPDATE)
+#define PATH_ARCHIVE hs_route(HS_MEETINGS_BATCH_ARCHIVE)
+#define PATH_SEARCH  hs_route(HS_MEETINGS_SEARCH)
 
 enum op {
 	OP_CREATE,
@@ -46,6 +47,8 @@ struct item {
 	cJSON *input; /* the batch input object */
 	size_t len; /* its serialised size */
 	int sends;
+	int drops; /* creates sent again without associations to records gone from HubSpot */
+	bool requeued; /* sent again by the answer being handled */
 	bool settled;
 	char *found_id; /* search scratch */
 };
@@ -77,6 +80,8 @@ struct run {
 	int64_t resolve_delay_ms;
 	size_t max_inputs, max_body;
 };
+
+static void item_measure(struct item *it);
 
 static struct batch_progress progress;
 static size_t progress_read;
@@ -547,6 +552,200 @@ static void resolve_later(struct run *r, struct job *j, enum origin origin, int 
 	free(idx);
 }
 
+/* ---- answers of HubSpot's write validation (API 2026-09) ----------------------------------- */
+
+static const char *const required_codes[] = {"MISSING_REQUIRED_PROPERTY",
+					     "MISSING_CONDITIONAL_REQUIRED_PROPERTY"};
+
+/* Which of required_codes `text` names, or NULL. */
+static const char *required_code_in(const char *text)
+{
+	/* The conditional one first: it holds the other's letters. */
+	for (int i = 1; i >= 0; i--)
+		if (text && strstr(text, required_codes[i]))
+			return required_codes[i];
+	return NULL;
+}
+
+/*
+ * An error (a batch's errors[i], or a whole refusal's body with its message)
+ * saying the portal requires a property the input lacks: its code, and the
+ * property's name in *name (NULL when HubSpot did not say; free it). HubSpot
+ * names it in errors[].context.propertyName, or in the JSON list of the
+ * message ("Property values were not valid: [{...,"error":"...","name":"x"}]").
+ */
+static const char *required_property(const cJSON *err, const char *msg, char **name)
+{
+	const char *code = NULL;
+	const cJSON *e;
+	const char *list;
+
+	*name = NULL;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(err, "errors"))
+	{
+		const char *c = required_code_in(json_str(e, "code"));
+		const char *n = context_first(e, "propertyName");
+
+		if (c) {
+			code = c;
+			if (n) {
+				*name = xstrdup(n);
+				return code;
+			}
+		}
+	}
+	if (!code && !(code = required_code_in(msg)))
+		return NULL;
+	list = msg ? strchr(msg, '[') : NULL;
+	if (list) {
+		cJSON *arr = cJSON_ParseWithOpts(list, NULL, false);
+
+		cJSON_ArrayForEach(e, arr)
+		{
+			const char *c = required_code_in(json_str(e, "error"));
+
+			if (c && json_str(e, "name")) {
+				code = c;
+				*name = xstrdup(json_str(e, "name"));
+				break;
+			}
+		}
+		cJSON_Delete(arr);
+	}
+	return code;
+}
+
+/* The portal requires a property the mapping does not write: every meeting would fail. */
+static void stop_required(struct run *r, const char *name, const char *code)
+{
+	char *why = xasprintf(
+		"HubSpot requires the meeting property '%s' in this portal (%s) and the mapping "
+		"does not set it: add it under 'properties:' in your mapping (a value or a "
+		"template), then run the same command again",
+		name ? name : "(not named by HubSpot)", code);
+
+	stop_run(r, HS_CLIENT_ERROR, why);
+	free(why);
+}
+
+/* PROPERTY_VALUE_NORMALIZED warnings: shown once per property, counted. */
+static struct normalized {
+	char *name;
+	size_t count;
+} *normalized;
+static size_t nnormalized, normalized_cap;
+
+static void note_warnings(const cJSON *result)
+{
+	const cJSON *w;
+
+	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(result, "warnings"))
+	{
+		const char *cat = json_str(w, "category");
+		const char *name = context_first(w, "propertyName");
+		const char *msg = json_str(w, "message");
+		size_t i;
+
+		if (!cat || strcmp(cat, "PROPERTY_VALUE_NORMALIZED"))
+			continue;
+		if (!name)
+			name = "?";
+		for (i = 0; i < nnormalized && strcmp(normalized[i].name, name); i++)
+			;
+		if (i == nnormalized) {
+			XGROW(normalized, normalized_cap, nnormalized + 1);
+			normalized[nnormalized].name = xstrdup(name);
+			normalized[nnormalized++].count = 0;
+			batch_progress_end();
+			warning("HubSpot changed a value of the meeting property '%s' to one it "
+				"accepts (PROPERTY_VALUE_NORMALIZED%s%s); the mapping could write it "
+				"as HubSpot stores it (shown once; the report counts them)",
+				name, msg ? ": " : "", msg ? msg : "");
+		}
+		normalized[i].count++;
+	}
+}
+
+bool batch_normalized(size_t i, const char **name, size_t *count)
+{
+	if (i >= nnormalized)
+		return false;
+	*name = normalized[i].name;
+	*count = normalized[i].count;
+	return true;
+}
+
+void batch_normalized_reset(void)
+{
+	for (size_t i = 0; i < nnormalized; i++)
+		free(normalized[i].name);
+	FREE_NULL(normalized);
+	nnormalized = normalized_cap = 0;
+}
+
+/*
+ * A create refused because an association names a record gone from HubSpot
+ * (deleted since the attendee was looked up: INVALID_OBJECT_IDS, the ids in
+ * context.invalidToObjectIds): drop those contact and company associations
+ * from the input, say so, and true: the caller sends it again. False when the
+ * error is another, or names an association given on the command line
+ * (--associate: the same for every meeting, a configuration error).
+ */
+static bool drop_gone_associations(struct item *it, const cJSON *err)
+{
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(err, "context"), "invalidToObjectIds");
+	const char *msg = json_str(err, "message");
+	char *sub = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(err, "subCategory"));
+	bool named = (msg && strstr(msg, "INVALID_OBJECT_IDS")) ||
+		     (sub && strstr(sub, "INVALID_OBJECT_IDS"));
+	struct meeting *m = it->m;
+	size_t dropped = 0;
+	const cJSON *id;
+
+	cJSON_free(sub);
+	if (!named || !cJSON_IsArray(ids) || !m || it->drops >= 3)
+		return false;
+	cJSON_ArrayForEach(id, ids)
+	{
+		for (size_t i = 0; cJSON_IsString(id) && i < m->nassocs; i++) {
+			const struct assoc *a = &m->assocs[i];
+
+			if (a->id && !strcmp(a->id, id->valuestring) && a->kind != ASSOC_CONTACT &&
+			    a->kind != ASSOC_COMPANY)
+				return false;
+		}
+	}
+	cJSON_ArrayForEach(id, ids)
+	{
+		for (size_t i = 0; cJSON_IsString(id) && i < m->nassocs;) {
+			struct assoc *a = &m->assocs[i];
+
+			if (!a->id || strcmp(a->id, id->valuestring)) {
+				i++;
+				continue;
+			}
+			batch_progress_end();
+			warning("%s: the %s %s (%s) is no longer in HubSpot: the meeting is created "
+			     "without it; the next run looks the attendee up again",
+			     m->where ? m->where : m->key, assoc_kind_name(a->kind), a->id,
+			     a->ref ? a->ref : "?");
+			free(a->id);
+			free(a->ref);
+			memmove(a, a + 1, (m->nassocs - i - 1) * sizeof(*a));
+			m->nassocs--;
+			dropped++;
+		}
+	}
+	if (!dropped)
+		return false;
+	it->drops++;
+	cJSON_ReplaceItemInObjectCaseSensitive(it->input, "associations",
+					       meeting_associations_json(m));
+	item_measure(it);
+	return true;
+}
+
 /* A create/update/archive answered 2xx: account for every input. */
 /*
  * A refusal every later batch would share (issue #11 item 3): a property the
@@ -577,6 +776,9 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 	char *first_err = NULL;
 	const char *same = NULL; /* the one message every input of the batch failed with */
 	size_t nsame = 0;
+	const char *required = NULL; /* a required property the mapping does not set */
+	char *required_name = NULL;
+	size_t *again = xmalloc((j->n ? j->n : 1) * sizeof(*again)), nagain = 0;
 
 	if (j->op == OP_ARCHIVE) {
 		/* 204 (or 200/207): gone is gone, including ids HubSpot did not know. */
@@ -592,6 +794,7 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 
 		if (!id)
 			continue;
+		note_warnings(res);
 		if (j->op == OP_CREATE) {
 			const char *key = json_str(props, r->identity);
 
@@ -612,6 +815,20 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 		struct item *it = item_by_trace(r, j, context_first(err, "objectWriteTraceId"));
 		const cJSON *ids, *id;
 
+		if (it && !it->settled && j->op == OP_CREATE && drop_gone_associations(it, err)) {
+			it->requeued = true;
+			again[nagain++] = (size_t)(it - r->items);
+			continue;
+		}
+		if (it && !required) {
+			char *name;
+			const char *code = required_property(err, msg, &name);
+
+			if (code) {
+				required = code;
+				required_name = name;
+			}
+		}
 		if (it) {
 			if (!it->settled && config_error(msg) && (!same || !strcmp(same, msg))) {
 				same = msg;
@@ -634,8 +851,18 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 		if (!first_err && msg)
 			first_err = xasprintf("%s%s%s", cat ? cat : "", cat ? ": " : "", msg);
 	}
-	if (same && nsame == j->n && (j->n > 1 || strstr(same, "PROPERTY_DOESNT_EXIST")))
+	if (required)
+		stop_required(r, required_name, required);
+	else if (same && nsame == j->n && (j->n > 1 || strstr(same, "PROPERTY_DOESNT_EXIST")))
 		stop_config(r, same);
+	free(required_name);
+	if (nagain) {
+		verbose("sending %zu meeting(s) again without associations to records gone from "
+			"HubSpot",
+			nagain);
+		job_push(r, job_new(OP_CREATE, again, nagain), true);
+	}
+	free(again);
 	for (size_t k = 0; k < j->n; k++) {
 		struct item *it = &r->items[j->idx[k]];
 		char *why;
@@ -653,8 +880,12 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 	if (j->op == OP_CREATE) {
 		size_t missing = 0;
 
-		for (size_t k = 0; k < j->n; k++)
-			missing += !r->items[j->idx[k]].settled;
+		for (size_t k = 0; k < j->n; k++) {
+			struct item *it = &r->items[j->idx[k]];
+
+			missing += !it->settled && !it->requeued;
+			it->requeued = false;
+		}
 		if (missing) {
 			char *why =
 				xasprintf("HubSpot answered HTTP %ld without a result for %zu of "
@@ -795,7 +1026,21 @@ static void handle(struct run *r, struct job *j, enum hs_result res, const struc
 	case HS_OK:
 		handle_ok(r, j, resp);
 		break;
-	case HS_CLIENT_ERROR:
+	case HS_CLIENT_ERROR: {
+		char *name;
+		const char *code = resp->status == 400
+					   ? required_property(resp->body, resp->message, &name)
+					   : NULL;
+
+		/* The portal requires a property the mapping does not set: stop (2026-09). */
+		if (code) {
+			for (size_t k = 0; k < j->n; k++)
+				settle(r, &r->items[j->idx[k]], BATCH_FAILED, NULL, resp->message,
+				       resp->category);
+			stop_required(r, name, code);
+			free(name);
+			break;
+		}
 		/* The whole batch refused for a property the portal lacks: no bisecting, stop. */
 		if (resp->status == 400 && resp->message &&
 		    strstr(resp->message, "PROPERTY_DOESNT_EXIST")) {
@@ -814,6 +1059,7 @@ static void handle(struct run *r, struct job *j, enum hs_result res, const struc
 			settle(r, &r->items[j->idx[k]], BATCH_FAILED, NULL, resp->message,
 			       resp->category);
 		break;
+	}
 	case HS_UNKNOWN_OUTCOME: {
 		char *why = xasprintf("a create got no reliable answer (%s)",
 				      resp->message ? resp->message : "no answer");

@@ -81,6 +81,14 @@ enum hs_result batch_create(struct hs_client *c, struct meeting **ms, size_t n,
 			    const struct batch_options *o);
 
 /*
+ * HubSpot's PROPERTY_VALUE_NORMALIZED warnings seen by this process (each
+ * property shown once when first seen): the i-th property and its count;
+ * false past the last. batch_normalized_reset() forgets them.
+ */
+bool batch_normalized(size_t i, const char **name, size_t *count);
+void batch_normalized_reset(void);
+
+/*
  * Update meetings ids[i] with ms[i]'s properties (batch/update). Same
  * accounting; an id HubSpot does not know fails with category OBJECT_NOT_FOUND.
  */

@@ -1,5 +1,6 @@
 /* cli: the command line — one option table per command, value checks, help. */
 #include "cli.h"
+#include "routes.h"
 #include "ics.h"
 #include "template.h"
 #include "util.h"
@@ -63,10 +64,13 @@ static const struct cli_option options[] = {
 	 "write nothing; print the plan (with a token: exact, after the look-ups)"},
 	{"api-base", 0, CLI_STRING, F(api_base), 0, "URL",
 	 "HubSpot API base (else $HUBSPOT_API_BASE, else https://api.hubapi.com)"},
+	{"api-version", 0, CLI_STRING, F(api_version), 0, "DATE",
+	 "HubSpot API version: 2026-09 (default) or 2026-03 (else $HUBSPOT_API_VERSION)"},
 	{"allow-insecure-http", 0, CLI_FLAG, F(allow_insecure_http), 0, NULL,
 	 "let the API base be plain http:// off this machine (the token in clear text)"},
 	{"token-file", 0, CLI_STRING, F(token_file), 0, "FILE",
-	 "read the access token from FILE (else $HUBSPOT_ACCESS_TOKEN)"},
+	 "read the access token from FILE (else $HUBSPOT_ACCESS_TOKEN, else the systemd "
+	 "credential hubspot-token)"},
 	{"rate", 0, CLI_RATE, F(rate_max), F(rate_interval_ms), "N/Ss",
 	 "rate ceiling (default: the portal's own limit, starting at 100/10s)"},
 	{"report", 0, CLI_OUTPUT, F(report), 0, "FILE",
@@ -97,7 +101,7 @@ static const struct cli_option options[] = {
 };
 
 #define COMMON_OPTIONS	"quiet verbose help"
-#define HUBSPOT_OPTIONS "api-base allow-insecure-http token-file rate"
+#define HUBSPOT_OPTIONS "api-base api-version allow-insecure-http token-file rate"
 #define WINDOW_OPTIONS	"since until default-tz max-per-series"
 
 struct cli_command {
@@ -341,8 +345,9 @@ static const char general_help_tail[] =
 	"'ics2hubspot help COMMAND' or 'ics2hubspot COMMAND --help' shows a command's options;\n"
 	"'man ics2hubspot' has everything.\n"
 	"\n"
-	"environment: HUBSPOT_ACCESS_TOKEN (the private-app token), HUBSPOT_API_BASE,\n"
-	"XDG_STATE_HOME, NO_COLOR; the ICS2HUBSPOT_* tuning variables are in the man page.\n"
+	"environment: HUBSPOT_ACCESS_TOKEN (a service key or private-app token), HUBSPOT_API_BASE,\n"
+	"HUBSPOT_API_VERSION, XDG_STATE_HOME, NO_COLOR; the ICS2HUBSPOT_* tuning variables are\n"
+	"in the man page.\n"
 	"\n"
 	"exit codes: 0 all done; 1 some occurrences failed, the rest done; 2 usage, mapping or\n"
 	"calendar unreadable; 3 HubSpot refused us (auth, scopes, daily limit, retries exhausted);\n"
@@ -585,6 +590,23 @@ static int find_sub(int argc, char **argv, int from)
 	return 0;
 }
 
+/* --api-version, else $HUBSPOT_API_VERSION, else the default: the version every path speaks. */
+static int apply_api_version(const struct cli_command *c, const struct app_options *o)
+{
+	const char *env = getenv("HUBSPOT_API_VERSION");
+	const char *name = o->api_version ? o->api_version : env && *env ? env : NULL;
+	enum hs_api_version v;
+
+	if (!name)
+		return 0;
+	if (hs_api_version_parse(name, &v))
+		return usage_error(c->name, "%s: '%s' is not a HubSpot API version we speak (%s)",
+				   o->api_version ? "--api-version" : "HUBSPOT_API_VERSION", name,
+				   hs_api_versions_known());
+	hs_api_set_version(v);
+	return 0;
+}
+
 void cli_release(struct app_options *o)
 {
 	FREE_NULL(o->associate);
@@ -725,6 +747,8 @@ int cli_parse(int argc, char **argv, struct app_options *o, cli_command_fn *run)
 		return rc;
 	if (o->has_since && o->has_until && o->until <= o->since)
 		return usage_error(c->name, "--until must be after --since");
+	if (word_in(c->options, "api-version") && (rc = apply_api_version(c, o)))
+		return rc;
 	*run = c->run;
 	return -1;
 }

@@ -6,6 +6,7 @@
 #include "ics.h"
 #include "mapping.h"
 #include "preview.h"
+#include "routes.h"
 #include "http.h"
 #include "state.h"
 #include "util.h"
@@ -14,39 +15,113 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A token file is a few hundred bytes; anything this large is not one. */
 #define TOKEN_FILE_MAX 65536
 
+/*
+ * A token goes into an HTTP header: one with a control character (a CR/LF
+ * would add a header of its own) or a space inside is refused, naming where
+ * it came from, never its text. Frees it then.
+ */
+static char *token_checked(char *token, const char *from)
+{
+	for (const unsigned char *p = (const unsigned char *)token; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == ' ') {
+			memset(token, 0, strlen(token));
+			free(token);
+			error("the access token in %s holds a control character or a space: it "
+			      "cannot be a HubSpot token (copy it again)",
+			      from);
+			return NULL;
+		}
+	}
+	return token;
+}
+
+/* The first line of a token file, trimmed; NULL after an error. */
+static char *token_from_file(const char *path, const char *from, bool check_mode)
+{
+	char *text;
+	unsigned mode = 0;
+
+	if (file_read_small(path, TOKEN_FILE_MAX, &text, &mode))
+		return NULL;
+	if (check_mode && (mode & 077))
+		warning("the token file '%s' is accessible by others (mode %04o): "
+			"chmod 600 '%s'",
+			path, mode, path);
+	text[strcspn(text, "\r\n")] = '\0';
+	str_trim(text);
+	if (!*text) {
+		free(text);
+		error("%s is empty", from);
+		return NULL;
+	}
+	return token_checked(text, from);
+}
+
+/* $CREDENTIALS_DIRECTORY/hubspot-token (systemd's LoadCredential=), or NULL; free it. */
+static char *credential_path(void)
+{
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	char *path;
+
+	if (!creds || !*creds)
+		return NULL;
+	path = xasprintf("%s/hubspot-token", creds);
+	if (!access(path, F_OK))
+		return path;
+	free(path);
+	return NULL;
+}
+
+bool app_has_token(const struct app_options *o)
+{
+	const char *env = getenv("HUBSPOT_ACCESS_TOKEN");
+	char *cred;
+	bool has;
+
+	if (o->token_file || (env && *env))
+		return true;
+	cred = credential_path();
+	has = cred != NULL;
+	free(cred);
+	return has;
+}
+
 char *app_token(const struct app_options *o)
 {
 	const char *env = getenv("HUBSPOT_ACCESS_TOKEN");
-	char *text;
-	unsigned mode = 0;
+	char *from, *token, *path;
 
 	/* The token goes to the API base only: https, or plain http on this machine. */
 	if (http_check_api_base(app_api_base(o), o->allow_insecure_http))
 		return NULL;
 	process_protect_secrets();
 	if (o->token_file) {
-		if (file_read_small(o->token_file, TOKEN_FILE_MAX, &text, &mode))
-			return NULL;
-		if (mode & 077)
-			warning("the token file '%s' is accessible by others (mode %04o): "
-				"chmod 600 '%s'",
-				o->token_file, mode, o->token_file);
-		text[strcspn(text, "\r\n")] = '\0';
-		str_trim(text);
-		if (!*text) {
-			free(text);
-			error("the token file '%s' is empty", o->token_file);
-			return NULL;
-		}
-		return text;
+		from = xasprintf("the token file '%s'", o->token_file);
+		token = token_from_file(o->token_file, from, true);
+		free(from);
+		return token;
 	}
-	if (env && *env)
-		return xstrdup(env);
-	error("no access token: set HUBSPOT_ACCESS_TOKEN or pass --token-file FILE");
+	if (env && *env) {
+		char *t = xstrdup(env);
+
+		str_trim(t);
+		return token_checked(t, "HUBSPOT_ACCESS_TOKEN");
+	}
+	/* systemd's LoadCredential=hubspot-token:... (docs/scheduling.md); systemd owns its mode. */
+	if ((path = credential_path())) {
+		from = xasprintf("the systemd credential '%s'", path);
+		token = token_from_file(path, from, false);
+		free(from);
+		free(path);
+		return token;
+	}
+	error("no access token: set HUBSPOT_ACCESS_TOKEN, pass --token-file FILE, or give a "
+	      "systemd unit LoadCredential=hubspot-token:FILE");
 	return NULL;
 }
 
@@ -286,7 +361,7 @@ static int check_remote(const struct mapping *m, const struct app_options *o, cJ
 	msg_set_sink(remote_cb, messages);
 	ho.token = token;
 	c = hs_client_new(&ho);
-	hr = hs_call(c, "GET", "/crm/v3/properties/meetings", NULL, true, &resp);
+	hr = hs_call(c, "GET", hs_route(HS_MEETING_PROPERTIES), NULL, true, &resp);
 	if (hr != HS_OK) {
 		error("cannot read the portal's meeting properties: %s",
 		      resp.message ? resp.message : hs_result_name(hr));

@@ -2290,8 +2290,7 @@ int cmd_import(const struct app_options *o)
 		goto out;
 	}
 	/* A dry run with a token makes every look-up a real run makes (and no write). */
-	if (!o->dry_run || o->token_file ||
-	    (getenv("HUBSPOT_ACCESS_TOKEN") && *getenv("HUBSPOT_ACCESS_TOKEN"))) {
+	if (!o->dry_run || app_has_token(o)) {
 		r.token = app_token(o);
 		if (!r.token) {
 			rc = EXIT_USAGE;
@@ -2366,6 +2365,17 @@ int cmd_import(const struct app_options *o)
 finish:
 	batch_progress_end();
 	print_failures(&r);
+	{
+		const char *pname;
+		size_t count;
+
+		for (size_t i = 0; batch_normalized(i, &pname, &count); i++)
+			report_note(r.rep,
+				    "HubSpot changed %zu value(s) of the meeting property '%s' to "
+				    "the form it stores (PROPERTY_VALUE_NORMALIZED)",
+				    count, pname);
+		batch_normalized_reset();
+	}
 	if (rc != EXIT_DONE)
 		; /* already failed (state unreadable) */
 	else if (r.stopped)

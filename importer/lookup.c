@@ -1,12 +1,13 @@
 /* lookup: search before create across a run: a probe, then per key or from a map paged once. */
 #include "lookup.h"
+#include "routes.h"
 #include "batch.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define PATH_SEARCH	   "/crm/v3/objects/meetings/search"
+#define PATH_SEARCH	   hs_route(HS_MEETINGS_SEARCH)
 #define PAGE_LIMIT	   200 /* results per search page (HubSpot's maximum) */
 #define PAGING_CAP	   10000 /* HubSpot pages no further than 10,000 results */
 #define VALUES_PER_REQUEST 100 /* batch_search_property's values per request */

@@ -1690,7 +1690,8 @@ int mapping_check_remote_properties(const struct mapping *m, const cJSON *proper
 	int ret = 0;
 
 	if (!cJSON_IsArray(results))
-		return error("unexpected answer from GET /crm/v3/properties/meetings (no results)");
+		return error("unexpected answer from HubSpot's meeting property definitions (no "
+			     "results)");
 	for (size_t i = 0; i < m->nprops; i++) {
 		const struct prop *p = &m->props[i];
 		const cJSON *r = remote_find(results, p->name);

@@ -1,5 +1,6 @@
 /* portal: which HubSpot portal a token belongs to, and whether it is ready for the mapping. */
 #include "portal.h"
+#include "routes.h"
 
 #include "util.h"
 
@@ -60,7 +61,7 @@ enum hs_result portal_lookup(struct hs_client *c, const char *token, struct port
 
 	memset(p, 0, sizeof(*p));
 	memset(fail, 0, sizeof(*fail));
-	hr = hs_call(c, "GET", "/account-info/v3/details", NULL, true, &resp);
+	hr = hs_call(c, "GET", hs_route(HS_ACCOUNT_DETAILS), NULL, true, &resp);
 	if (hr == HS_OK) {
 		p->id = id_of(cJSON_GetObjectItemCaseSensitive(resp.body, "portalId"));
 		if (p->id) {
@@ -84,7 +85,7 @@ enum hs_result portal_lookup(struct hs_client *c, const char *token, struct port
 	/* The token goes in the body here (this endpoint's contract); bodies are never traced. */
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "tokenKey", token);
-	hr = hs_call(c, "POST", "/oauth/v2/private-apps/get/access-token-info", body, true, &resp);
+	hr = hs_call(c, "POST", hs_route(HS_TOKEN_INFO_LEGACY), body, true, &resp);
 	cJSON_Delete(body);
 	if (hr == HS_OK) {
 		p->id = id_of(cJSON_GetObjectItemCaseSensitive(resp.body, "hubId"));
@@ -105,7 +106,7 @@ enum hs_result portal_meeting_properties(struct hs_client *c, cJSON **props,
 					 struct hs_response *fail)
 {
 	struct hs_response resp;
-	enum hs_result hr = hs_call(c, "GET", "/crm/v3/properties/meetings", NULL, true, &resp);
+	enum hs_result hr = hs_call(c, "GET", hs_route(HS_MEETING_PROPERTIES), NULL, true, &resp);
 
 	*props = NULL;
 	memset(fail, 0, sizeof(*fail));
@@ -117,7 +118,7 @@ enum hs_result portal_meeting_properties(struct hs_client *c, cJSON **props,
 	}
 	if (hr == HS_OK) {
 		free(resp.message);
-		resp.message = xstrdup("unexpected answer from GET /crm/v3/properties/meetings");
+		resp.message = xasprintf("unexpected answer from GET %s", hs_route(HS_MEETING_PROPERTIES));
 		hr = HS_FAILED;
 	}
 	*fail = resp;

@@ -3,6 +3,7 @@
 #include "hubspot.h"
 #include "mapping.h"
 #include "portal.h"
+#include "routes.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -38,11 +39,12 @@ static int create_one(struct hs_client *c, const char *path, cJSON *body, const 
 static int ensure_group(struct hs_client *c, bool dry_run, const char **outcome)
 {
 	struct hs_response resp;
-	enum hs_result hr = hs_call(c, "GET", "/crm/v3/properties/meetings/groups/" PORTAL_GROUP,
-				    NULL, true, &resp);
+	char *path = hs_path_meeting_property_group(PORTAL_GROUP);
+	enum hs_result hr = hs_call(c, "GET", path, NULL, true, &resp);
 	cJSON *body;
 	int rc;
 
+	free(path);
 	if (hr == HS_OK) {
 		*outcome = "found";
 		hs_response_release(&resp);
@@ -62,7 +64,7 @@ static int ensure_group(struct hs_client *c, bool dry_run, const char **outcome)
 	cJSON_AddStringToObject(body, "name", PORTAL_GROUP);
 	cJSON_AddStringToObject(body, "label", PORTAL_GROUP_LABEL);
 	cJSON_AddNumberToObject(body, "displayOrder", -1);
-	rc = create_one(c, "/crm/v3/properties/meetings/groups", body,
+	rc = create_one(c, hs_route(HS_MEETING_PROPERTY_GROUPS), body,
 			"cannot create the property group '" PORTAL_GROUP "'", outcome);
 	cJSON_Delete(body);
 	return rc;
@@ -82,9 +84,76 @@ static int create_identity(struct hs_client *c, const char *name, const char **o
 	cJSON_AddStringToObject(body, "description",
 				"Set by ics2hubspot: the calendar event's UID[#RECURRENCE-ID], so "
 				"that it never creates a meeting twice. Do not edit.");
-	rc = create_one(c, "/crm/v3/properties/meetings", body, what, outcome);
+	rc = create_one(c, hs_route(HS_MEETING_PROPERTIES), body, what, outcome);
 	cJSON_Delete(body);
 	free(what);
+	return rc;
+}
+
+/*
+ * 1b. The token's read scopes, one look-up per feature the mapping uses (a
+ * search or a page of one result): every missing scope is named in one error
+ * (exit 3) instead of one per run later. Write scopes cannot be checked
+ * without writing: setup's own creates and the first import show them.
+ */
+static int check_scopes(struct hs_client *c, const struct mapping *m)
+{
+	const struct mapping_contacts *mc = mapping_contacts(m);
+	struct {
+		const char *feature;
+		bool wanted;
+		enum hs_route route;
+		bool search;
+	} probes[] = {
+		{"meetings", true, HS_MEETINGS_SEARCH, true},
+		{"attendee contacts", mc && mc->enabled, HS_CONTACTS_SEARCH, true},
+		{"attendee companies", mapping_wants_companies(m), HS_COMPANIES_SEARCH, true},
+		{"the organizer as owner", mapping_owner_property(m) != NULL, HS_OWNERS, false},
+	};
+	struct sbuf ok = SBUF_INIT, missing = SBUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]) && !rc; i++) {
+		struct hs_response resp;
+		enum hs_result hr;
+
+		if (!probes[i].wanted)
+			continue;
+		if (probes[i].search) {
+			cJSON *body = cJSON_CreateObject();
+
+			cJSON_AddArrayToObject(body, "filterGroups");
+			hs_search_body_end(body, "hs_object_id", NULL, NULL, 0, 1, NULL);
+			hr = hs_call(c, "POST", hs_route(probes[i].route), body, true, &resp);
+			cJSON_Delete(body);
+		} else {
+			char *path = xasprintf("%s?limit=1", hs_route(probes[i].route));
+
+			hr = hs_call(c, "GET", path, NULL, true, &resp);
+			free(path);
+		}
+		if (hr == HS_OK) {
+			sbuf_addf(&ok, "%s%s", ok.len ? ", " : "", probes[i].feature);
+		} else if (hr == HS_AUTH && resp.status == 403) {
+			sbuf_addf(&missing, "\n  %s: %s", probes[i].feature,
+				  resp.message ? resp.message : "refused (403)");
+			hs_client_resume(c);
+		} else {
+			rc = refused("cannot check the token's scopes", hr, &resp);
+		}
+		hs_response_release(&resp);
+	}
+	if (!rc && missing.len) {
+		error("the token lacks scopes for what the mapping uses (grant them to the service "
+		      "key or private app, then run setup again):%s",
+		      missing.buf);
+		rc = EXIT_REFUSED;
+	} else if (!rc) {
+		printf("scopes: reading %s: granted (write scopes are checked by the creates)\n",
+		       ok.buf);
+	}
+	sbuf_release(&ok);
+	sbuf_release(&missing);
 	return rc;
 }
 
@@ -114,6 +183,9 @@ static int setup_run(struct hs_client *c, const char *token, const struct mappin
 		       p.ui_domain && p.time_zone ? ", " : "", p.time_zone ? p.time_zone : "");
 	printf("\n");
 	portal_release(&p);
+	rc = check_scopes(c, m);
+	if (rc)
+		return rc;
 
 	/* 2. The identity property, in a property group of our own. */
 	hr = portal_meeting_properties(c, &props, &fail);

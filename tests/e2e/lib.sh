@@ -140,7 +140,38 @@ test_expect_success() {
 	fi
 }
 
+# Every request the test's sandboxes answered (their --log, kept across restarts) went to a
+# date-versioned path (docs/hubspot-api.md): one more check, run by test_done. A test that sends
+# legacy requests on purpose sets LEGACY_EXPECTED to how many.
+check_api_versions() {
+	local got
+	[ -s "$TRASH/sandbox.log" ] || return 0
+	got=$("$PY" - "$TRASH/sandbox.log" <<-'PYEOF'
+	import collections, json, sys
+	n, legacy = collections.Counter(), collections.Counter()
+	for line in open(sys.argv[1], encoding="utf-8"):
+	    try:
+	        rec = json.loads(line)
+	    except ValueError:
+	        continue
+	    v = rec.get("version", "none")
+	    n[v] += 1
+	    if v in ("legacy", "none"):
+	        legacy["%s %s" % (rec.get("method"), rec.get("path"))] += 1
+	print(sum(legacy.values()), dict(n), dict(legacy))
+	PYEOF
+	)
+	test_count=$((test_count + 1))
+	if [ "${got%% *}" = "${LEGACY_EXPECTED:-0}" ]; then
+		echo "ok $test_count - requests by API version: ${got#* }"
+	else
+		test_failures=$((test_failures + 1))
+		echo "not ok $test_count - legacy API requests: ${got%% *}, want ${LEGACY_EXPECTED:-0} (${got#* })"
+	fi
+}
+
 test_done() {
+	check_api_versions
 	echo "# $TEST_NAME: $((test_count - test_failures)) passed, $test_failures failed"
 	[ "$test_failures" = 0 ]
 	exit $?

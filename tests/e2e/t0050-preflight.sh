@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 start_sandbox --fresh --portal-id 5550001
 CAL="$ROOT/tests/batch/daily150.ics"
-CREATE="POST /crm/v3/objects/meetings/batch/create"
+CREATE="POST /crm/objects/2026-09/meetings/batch/create"
 calls() { sandbox_get /_sandbox/stats | jget - "d[\"by_path\"].get(\"$1\", 0)"; }
 live() { sandbox_get /_sandbox/meetings | jget - 'len([m for m in d["meetings"] if not m["archived"]])'; }
 
@@ -22,15 +22,15 @@ test_expect_success 'setup twice, then import: every occurrence created' '
 '
 test_expect_success 'the pre-flight is cached per portal in the state: the next run does not read the properties again' '
 	sed "s/^UID:/UID:again-/" "$CAL" >again.ics &&
-	before=$(calls "GET /crm/v3/properties/meetings") &&
+	before=$(calls "GET /crm/properties/2026-09/meetings") &&
 	"$BIN" import --state st.db --report r2.json again.ics 2>err &&
-	[ "$(calls "GET /crm/v3/properties/meetings")" = "$before" ] &&
+	[ "$(calls "GET /crm/properties/2026-09/meetings")" = "$before" ] &&
 	[ "$(jget r2.json "d[\"totals\"][\"created\"]")" = 151 ] &&
 	[ "$(sqlite3 st.db "select portal_id from portals")" = 5550001 ]
 '
 test_expect_success 'the last 5% of the daily budget is left alone: exit 3, a note, a re-run continues' '
 	for i in $(seq 60); do
-		curl -sS --fail -H "Authorization: Bearer test-token" "$SANDBOX_URL/crm/v3/owners" >/dev/null || return 1
+		curl -sS --fail -H "Authorization: Bearer test-token" "$SANDBOX_URL/crm/owners/2026-09" >/dev/null || return 1
 	done &&
 	used=$(sandbox_get /_sandbox/stats | jget - "d[\"daily_used\"]") &&
 	sandbox_post /_sandbox/config "{\"daily\": $((used + 3))}" >/dev/null &&

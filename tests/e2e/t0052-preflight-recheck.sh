@@ -10,7 +10,7 @@ api() { curl -sS -H "Authorization: Bearer test-token" -H "Content-Type: applica
 mark() { MARK=$(sandbox_get /_sandbox/requests | jget - 'len(d["requests"])'); }
 # since WHAT: requests after the mark: batches (batch create/update/archive), props (GET properties)
 since() {
-	sandbox_get /_sandbox/requests | jget - "len([r for r in d[\"requests\"][$MARK:] if {\"batches\": \"/batch/\" in r[\"path\"] and r[\"path\"].startswith(\"/crm/v3/objects/meetings/\") and not r[\"path\"].endswith(\"/batch/read\"), \"props\": r[\"method\"] == \"GET\" and r[\"path\"] == \"/crm/v3/properties/meetings\"}[\"$1\"]])"
+	sandbox_get /_sandbox/requests | jget - "len([r for r in d[\"requests\"][$MARK:] if {\"batches\": \"/batch/\" in r[\"path\"] and r[\"path\"].startswith(\"/crm/objects/2026-09/meetings/\") and not r[\"path\"].endswith(\"/batch/read\"), \"props\": r[\"method\"] == \"GET\" and r[\"path\"] == \"/crm/properties/2026-09/meetings\"}[\"$1\"]])"
 }
 cached() { sqlite3 "$1" "select count(*) from portals where coalesce(check_hash, '') != ''"; }
 {
@@ -27,7 +27,7 @@ cached() { sqlite3 "$1" "select count(*) from portals where coalesce(check_hash,
 test_expect_success 'the identity property deleted since the cached check: the message, exit 3' '
 	"$BIN" import -m "$Y/archive.yaml" --state st.db a.ics 2>err &&
 	[ "$(cached st.db)" = 1 ] &&
-	api -X DELETE "$SANDBOX_URL/crm/v3/properties/meetings/ics2hubspot_key" -o /dev/null -w "%{http_code}" | grep -qx 204 &&
+	api -X DELETE "$SANDBOX_URL/crm/properties/2026-09/meetings/ics2hubspot_key" -o /dev/null -w "%{http_code}" | grep -qx 204 &&
 	mark && rc=0 &&
 	"$BIN" import -m "$Y/archive.yaml" --state st.db --report r1.json a2.ics 2>err || rc=$? &&
 	cat err && [ "$rc" = 3 ] &&
@@ -46,10 +46,10 @@ test_expect_success 'the next run stops at the pre-flight, nothing sent; setup, 
 	[ "$(cached st.db)" = 1 ]
 '
 test_expect_success 'a mapped property deleted: the updates refused, the message names it, exit 3' '
-	api -X POST "$SANDBOX_URL/crm/v3/properties/meetings" -d "{\"name\":\"x_room\",\"label\":\"Room\",\"type\":\"string\",\"fieldType\":\"text\",\"groupName\":\"ics2hubspot\"}" -o /dev/null &&
+	api -X POST "$SANDBOX_URL/crm/properties/2026-09/meetings" -d "{\"name\":\"x_room\",\"label\":\"Room\",\"type\":\"string\",\"fieldType\":\"text\",\"groupName\":\"ics2hubspot\"}" -o /dev/null &&
 	"$BIN" import -m room.yaml --state st3.db b.ics 2>err &&
 	[ "$(cached st3.db)" = 1 ] &&
-	api -X DELETE "$SANDBOX_URL/crm/v3/properties/meetings/x_room" -o /dev/null &&
+	api -X DELETE "$SANDBOX_URL/crm/properties/2026-09/meetings/x_room" -o /dev/null &&
 	mark && rc=0 &&
 	ICS2HUBSPOT_BATCH_SIZE=5 "$BIN" import -m room.yaml --state st3.db --report r3.json b2.ics 2>err || rc=$? &&
 	cat err && [ "$rc" = 3 ] &&
@@ -60,7 +60,7 @@ test_expect_success 'a mapped property deleted: the updates refused, the message
 '
 test_expect_success 'the portal right again: a cached pre-flight sends every batch (the first alone)' '
 	"$PY" "$Y/gen.py" 150 b4.ics --uid-prefix b $(for i in $(seq 30 49); do printf -- "--retitle %s=Again " "$i"; done) &&
-	api -X POST "$SANDBOX_URL/crm/v3/properties/meetings" -d "{\"name\":\"x_room\",\"label\":\"Room\",\"type\":\"string\",\"fieldType\":\"text\",\"groupName\":\"ics2hubspot\"}" -o /dev/null &&
+	api -X POST "$SANDBOX_URL/crm/properties/2026-09/meetings" -d "{\"name\":\"x_room\",\"label\":\"Room\",\"type\":\"string\",\"fieldType\":\"text\",\"groupName\":\"ics2hubspot\"}" -o /dev/null &&
 	"$BIN" import -m room.yaml --state st3.db b2.ics 2>err && [ "$(cached st3.db)" = 1 ] && mark &&
 	ICS2HUBSPOT_BATCH_SIZE=5 "$BIN" import -m room.yaml --state st3.db --report r4.json b4.ics 2>err &&
 	[ "$(since batches)" = 4 ] && [ "$(since props)" = 0 ] &&

@@ -8,7 +8,7 @@ Y="$ROOT/tests/sync"
 start_sandbox --rate 1000/10s
 
 calls() { sandbox_get /_sandbox/stats | jget - "d[\"by_path\"].get(\"$1\", 0)"; }
-CREATE="POST /crm/v3/objects/meetings/batch/create"
+CREATE="POST /crm/objects/2026-09/meetings/batch/create"
 live() { sandbox_get /_sandbox/meetings | jget - 'len([m for m in d["meetings"] if not m["archived"]])'; }
 
 test_expect_success 'a value from the mapping that is not an option: the first batch fails, the run stops (exit 3)' '

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 start_sandbox
 CAL="$ROOT/tests/batch/daily150.ics"
-CREATE=/crm/v3/objects/meetings/batch/create
+CREATE=/crm/objects/2026-09/meetings/batch/create
 # Small batches (4 requests for 151 occurrences), quick look-ups, a short timeout.
 export ICS2HUBSPOT_BATCH_SIZE=40 ICS2HUBSPOT_RESOLVE_DELAY_MS=200 ICS2HUBSPOT_RESOLVE_TRIES=3
 export ICS2HUBSPOT_HTTP_TIMEOUT_MS=1500
@@ -49,7 +49,7 @@ for status in 500 502 503 504; do
 	test_expect_success "HTTP $status on a create (nothing stored): re-created after a look-up" "
 		run_fault $status '{\"path\":\"$CREATE\",\"action\":\"status\",\"status\":$status,\"skip\":1}' &&
 		grep -q 'no reliable answer (HTTP $status' err.txt &&
-		sandbox_get /_sandbox/stats | jget - 'd[\"by_path\"].get(\"POST /crm/v3/objects/meetings/search\", 0) >= 1' | grep -qx True
+		sandbox_get /_sandbox/stats | jget - 'd[\"by_path\"].get(\"POST /crm/objects/2026-09/meetings/search\", 0) >= 1' | grep -qx True
 	"
 done
 
@@ -85,13 +85,13 @@ test_expect_success 'search lags behind (eventual consistency): found on a later
 	sandbox_post /_sandbox/config "{\"search_delay_ms\":500}" >/dev/null &&
 	run_fault lag "{\"path\":\"$CREATE\",\"action\":\"store_then_status\",\"status\":504}" &&
 	sandbox_post /_sandbox/config "{\"search_delay_ms\":0}" >/dev/null &&
-	searches=$(sandbox_get /_sandbox/stats | jget - "d[\"by_path\"][\"POST /crm/v3/objects/meetings/search\"]") &&
+	searches=$(sandbox_get /_sandbox/stats | jget - "d[\"by_path\"][\"POST /crm/objects/2026-09/meetings/search\"]") &&
 	[ "$searches" -ge 2 ]
 '
 
 test_expect_success 'a failing search is retried (idempotent), then resolves' '
 	run_fault search500 "{\"path\":\"$CREATE\",\"action\":\"store_then_status\",\"status\":502},
-		{\"path\":\"/crm/v3/objects/meetings/search\",\"action\":\"status\",\"status\":500}" &&
+		{\"path\":\"/crm/objects/2026-09/meetings/search\",\"action\":\"status\",\"status\":500}" &&
 	grep -q "retrying in" err.txt
 '
 

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 start_sandbox
 CAL="$ROOT/tests/batch/daily150.ics"
-CREATE=/crm/v3/objects/meetings/batch/create
+CREATE=/crm/objects/2026-09/meetings/batch/create
 export ICS2HUBSPOT_BATCH_SIZE=20 ICS2HUBSPOT_RESOLVE_DELAY_MS=200 ICS2HUBSPOT_RESOLVE_TRIES=3
 
 test_expect_success 'a wrong token stops the run: exit 3, a clear message, nothing created, no token shown' '

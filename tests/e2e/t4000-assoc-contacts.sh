@@ -60,11 +60,11 @@ test_expect_success 'unmatched attendees and unmapped organizers are reported' '
 	diff want2 unmapped
 '
 test_expect_success 'one request per kind of look-up, nothing created' '
-	[ "$(calls "POST /crm/v3/objects/contacts/batch/read")" = 1 ] &&
-	[ "$(calls "GET /crm/v3/owners")" = 1 ] &&
-	[ "$(calls "POST /crm/v3/objects/companies/search")" = 1 ] &&
-	[ "$(calls "POST /crm/v3/objects/contacts/batch/upsert")" = 0 ] &&
-	[ "$(calls "POST /crm/v3/objects/contacts/batch/create")" = 0 ] &&
+	[ "$(calls "POST /crm/objects/2026-09/contacts/batch/read")" = 1 ] &&
+	[ "$(calls "GET /crm/owners/2026-09")" = 1 ] &&
+	[ "$(calls "POST /crm/objects/2026-09/companies/search")" = 1 ] &&
+	[ "$(calls "POST /crm/objects/2026-09/contacts/batch/upsert")" = 0 ] &&
+	[ "$(calls "POST /crm/objects/2026-09/contacts/batch/create")" = 0 ] &&
 	[ "$(sandbox_get /_sandbox/contacts | jget - "len(d[\"contacts\"])")" = 7 ]
 '
 test_expect_success '--associate adds a static association to every meeting' '

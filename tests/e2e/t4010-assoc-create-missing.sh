@@ -43,23 +43,23 @@ test_expect_success 'names come from the CN ("Doe, Jane", "Sam Newman", an addre
 '
 test_expect_success 'nothing is reported unmatched; created by upsert, never by create' '
 	[ "$(jget r1.json "len(d[\"unmatched_attendees\"])")" = 0 ] &&
-	[ "$(calls "POST /crm/v3/objects/contacts/batch/upsert")" = 1 ] &&
-	[ "$(calls "POST /crm/v3/objects/contacts/batch/create")" = 0 ]
+	[ "$(calls "POST /crm/objects/2026-09/contacts/batch/upsert")" = 1 ] &&
+	[ "$(calls "POST /crm/objects/2026-09/contacts/batch/create")" = 0 ]
 '
 test_expect_success 'a second run creates no contact again' '
 	"$BIN" import --state st.db -m "$A/create-missing.yaml" "$A/attendees.ics" 2>err2 ||
 		{ cat err2; false; }
 	contacts_json &&
 	[ "$(jget contacts.json "len(d[\"contacts\"])")" = 10 ] &&
-	[ "$(calls "POST /crm/v3/objects/contacts/batch/upsert")" = 1 ]
+	[ "$(calls "POST /crm/objects/2026-09/contacts/batch/upsert")" = 1 ]
 '
 test_expect_success 'a lost upsert answer is retried without a duplicate' '
 	start_sandbox --seed "$A/seed.json" &&
-	sandbox_post /_sandbox/faults "{\"faults\":[{\"method\":\"POST\",\"path\":\"/crm/v3/objects/contacts/batch/upsert\",\"action\":\"store_then_status\",\"status\":502,\"count\":1}]}" &&
+	sandbox_post /_sandbox/faults "{\"faults\":[{\"method\":\"POST\",\"path\":\"/crm/objects/2026-09/contacts/batch/upsert\",\"action\":\"store_then_status\",\"status\":502,\"count\":1}]}" &&
 	ICS2HUBSPOT_RETRY_BUDGET_MS=20000 "$BIN" import --no-state -m "$A/create-missing.yaml" "$A/attendees.ics" 2>err3 ||
 		{ cat err3; false; }
 	contacts_json &&
 	[ "$(jget contacts.json "len(d[\"contacts\"])")" = 10 ] &&
-	[ "$(calls "POST /crm/v3/objects/contacts/batch/upsert")" = 2 ]
+	[ "$(calls "POST /crm/objects/2026-09/contacts/batch/upsert")" = 2 ]
 '
 test_done

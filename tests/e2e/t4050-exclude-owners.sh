@@ -69,7 +69,7 @@ test_expect_success 'by default the owners'"'"' domains (and subdomains) are nei
 	"$BIN" import --no-state -m map.yaml --report r.json cal.ics 2>err || { cat err; false; }
 	[ "$(assocs contacts)" = "5101 5104" ] &&
 	[ "$(assocs companies)" = "8201" ] &&
-	[ "$(calls "GET /crm/v3/owners")" = 1 ] &&
+	[ "$(calls "GET /crm/owners/2026-09")" = 1 ] &&
 	[ "$(jget r.json "len(d[\"unmatched_attendees\"])")" = 0 ]
 '
 start_sandbox --seed seed.json
@@ -108,7 +108,7 @@ start_sandbox --seed seed-big.json
 test_expect_success 'the owners are read in full (every page) when they are excluded' '
 	mapping - &&
 	"$BIN" import --no-state -m map.yaml cal.ics 2>err || { cat err; false; }
-	[ "$(calls "GET /crm/v3/owners")" = 3 ] &&
+	[ "$(calls "GET /crm/owners/2026-09")" = 3 ] &&
 	[ "$(assocs contacts)" = "5101 5104" ]
 '
 test_expect_success 'check accepts the keyword; a bad domain is still refused' '

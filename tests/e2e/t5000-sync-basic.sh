@@ -39,9 +39,9 @@ test_expect_success 'a DTSTAMP-only change is parsed again but writes nothing' '
 '
 test_expect_success 'an edited event is updated with one batch/update' '
 	"$PY" "$GEN" 30 cal.ics --weekly 5 --retitle "7=Renamed meeting" &&
-	before=$(calls "POST /crm/v3/objects/meetings/batch/update") &&
+	before=$(calls "POST /crm/objects/2026-09/meetings/batch/update") &&
 	"$BIN" import -m "$Y/archive.yaml" --state st.db --report r4.json cal.ics 2>err &&
-	[ "$(calls "POST /crm/v3/objects/meetings/batch/update")" = $((before + 1)) ] &&
+	[ "$(calls "POST /crm/objects/2026-09/meetings/batch/update")" = $((before + 1)) ] &&
 	[ "$(jget r4.json "d[\"totals\"][\"updated\"]")" = 1 ] &&
 	[ "$(jget r4.json "d[\"totals\"][\"created\"]")" = 0 ] &&
 	meetings_py "print([m[\"properties\"][\"hs_meeting_title\"] for m in ms if m[\"properties\"][\"ics2hubspot_key\"]==\"sync-7@example.test\"])" >t &&

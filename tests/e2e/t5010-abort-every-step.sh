@@ -123,7 +123,7 @@ test_expect_success 'a stored batch answered 502, killed before the look-up: the
 	sandbox_post /_sandbox/reset "{}" >/dev/null &&
 	rm -f st.db* &&
 	"$PY" "$Y/gen.py" 40 small.ics --uid-prefix f502 &&
-	sandbox_post /_sandbox/faults "{\"faults\":[{\"method\":\"POST\",\"path\":\"/crm/v3/objects/meetings/batch/create\",\"action\":\"store_then_status\",\"status\":502,\"count\":1}]}" >/dev/null &&
+	sandbox_post /_sandbox/faults "{\"faults\":[{\"method\":\"POST\",\"path\":\"/crm/objects/2026-09/meetings/batch/create\",\"action\":\"store_then_status\",\"status\":502,\"count\":1}]}" >/dev/null &&
 	sandbox_post /_sandbox/config "{\"latency_ms\":1500}" >/dev/null &&
 	{ "$BIN" import -q -m "$Y/archive.yaml" --state st.db small.ics 2>bg.err & pid=$!; } &&
 	for _ in $(seq 1 100); do

@@ -6,7 +6,7 @@ Y="$ROOT/tests/sync"
 start_sandbox --seed "$Y/seed.json" --rate 1000/10s
 stat() { sandbox_get /_sandbox/stats | jget - "$1"; }
 writes() { stat "d[\"meetings_created\"] + d[\"meetings_updated\"] + d[\"meetings_archived\"]"; }
-searches() { stat "d[\"by_path\"].get(\"POST /crm/v3/objects/meetings/search\", 0)"; }
+searches() { stat "d[\"by_path\"].get(\"POST /crm/objects/2026-09/meetings/search\", 0)"; }
 live() { sandbox_get /_sandbox/meetings | jget - "len([m for m in d[\"meetings\"] if not m[\"archived\"] and m[\"properties\"].get(\"ics2hubspot_key\", \"\").startswith(\"$1\")])"; }
 
 "$PY" "$Y/gen.py" 150 a.ics --uid-prefix a --weekly 3
@@ -46,7 +46,7 @@ test_expect_success 'an adopted meeting that differs is updated, not created' '
 	sandbox_get /_sandbox/meetings | grep -q "Renamed"
 '
 test_expect_success 'keys are searched lower-cased but compared exactly (UIDs are case-sensitive)' '
-	curl -sS --fail -H "Authorization: Bearer test-token" -H "Content-Type: application/json" "$SANDBOX_URL/crm/v3/objects/meetings/batch/create" -d "{\"inputs\":[{\"properties\":{\"hs_timestamp\":\"2030-01-01T09:00:00Z\",\"ics2hubspot_key\":\"up-0@example.test\"},\"associations\":[]}]}" >/dev/null &&
+	curl -sS --fail -H "Authorization: Bearer test-token" -H "Content-Type: application/json" "$SANDBOX_URL/crm/objects/2026-09/meetings/batch/create" -d "{\"inputs\":[{\"properties\":{\"hs_timestamp\":\"2030-01-01T09:00:00Z\",\"ics2hubspot_key\":\"up-0@example.test\"},\"associations\":[]}]}" >/dev/null &&
 	"$PY" "$Y/gen.py" 1 up.ics --uid-prefix UP &&
 	"$BIN" import -m "$Y/archive.yaml" --no-state up.ics 2>err &&
 	[ "$(live UP-)" = 1 ] && [ "$(live up-)" = 1 ] &&

@@ -21,7 +21,7 @@ test_expect_success 'setup: 10 meetings, then one deleted in HubSpot by a user' 
 	id=$(sqlite3 st.db "select hubspot_id from occurrences where key = \"$K\"") &&
 	echo "$id" >deleted.id &&
 	curl -sS --fail -X DELETE -H "Authorization: Bearer test-token" \
-		"$SANDBOX_URL/crm/v3/objects/meetings/$id" &&
+		"$SANDBOX_URL/crm/objects/2026-09/meetings/$id" &&
 	[ "$(live)" = 9 ]
 '
 test_expect_success 'its event edited: the next run reports it deleted in HubSpot, once, and exits 0' '
@@ -66,7 +66,7 @@ test_expect_success '--recreate-deleted creates it again; then it is an ordinary
 test_expect_success 'on_removed: cancel of a meeting deleted in HubSpot: deleted_in_hubspot, exit 0' '
 	id=$(sqlite3 st.db "select hubspot_id from occurrences where key = \"sync-5@example.test\"") &&
 	curl -sS --fail -X DELETE -H "Authorization: Bearer test-token" \
-		"$SANDBOX_URL/crm/v3/objects/meetings/$id" &&
+		"$SANDBOX_URL/crm/objects/2026-09/meetings/$id" &&
 	"$PY" "$GEN" 10 cal.ics --retitle "3=Again" --retitle "4=Other again" --drop 5 &&
 	rc=0; "$BIN" import -m "$Y/cancel.yaml" --state st.db --report r6.json cal.ics 2>err || rc=$?
 	[ $rc = 0 ] &&

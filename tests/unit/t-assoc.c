@@ -100,7 +100,7 @@ static enum hs_result fake_call(void *ctx, const char *method, const char *path,
 	if (inputs_count(body) > f->max_inputs)
 		f->max_inputs = inputs_count(body);
 	resp->status = 200;
-	if (!strcmp(path, "/crm/v3/objects/contacts/batch/read")) {
+	if (!strcmp(path, "/crm/objects/2026-09/contacts/batch/read")) {
 		cJSON *ids = NULL;
 
 		f->reads++;
@@ -135,7 +135,7 @@ static enum hs_result fake_call(void *ctx, const char *method, const char *path,
 			}
 			cJSON_AddItemToArray(ids, cJSON_CreateString(email));
 		}
-	} else if (!strcmp(path, "/crm/v3/objects/contacts/batch/upsert")) {
+	} else if (!strcmp(path, "/crm/objects/2026-09/contacts/batch/upsert")) {
 		f->upserts++;
 		if (has_input(body, f->poison) || has_input(body, f->poison_upsert)) {
 			cJSON_Delete(out);
@@ -166,7 +166,7 @@ static enum hs_result fake_call(void *ctx, const char *method, const char *path,
 							  assoc_map_find(&f->contacts, email)->val,
 							  is_new, true));
 		}
-	} else if (!strncmp(path, "/crm/v3/owners?", 15)) {
+	} else if (!strncmp(path, "/crm/owners/2026-09?", 20)) {
 		const char *after = strstr(path, "after=");
 		int start = after ? atoi(after + 6) : 0;
 
@@ -193,7 +193,7 @@ static enum hs_result fake_call(void *ctx, const char *method, const char *path,
 							"next"),
 				"after", buf);
 		}
-	} else if (!strcmp(path, "/crm/v3/objects/companies/search")) {
+	} else if (!strcmp(path, "/crm/objects/2026-09/companies/search")) {
 		const cJSON *f0 = cJSON_GetArrayItem(
 			cJSON_GetObjectItem(
 				cJSON_GetArrayItem(cJSON_GetObjectItem(body, "filterGroups"), 0),
@@ -225,7 +225,7 @@ static enum hs_result fake_call(void *ctx, const char *method, const char *path,
 				}
 			}
 		}
-	} else if (!strncmp(path, "/crm/v4/associations/meetings/", 30)) {
+	} else if (!strncmp(path, "/crm/associations/2026-09/meetings/", 35)) {
 		bool create = str_ends_with(path, "/batch/create");
 
 		f->v4++;
@@ -253,7 +253,7 @@ static enum hs_result fake_call(void *ctx, const char *method, const char *path,
 			}
 			if (create) {
 				char *k = xasprintf(
-					"%s:%s:%s", from, path + 30,
+					"%s:%s:%s", from, path + 35,
 					cJSON_GetStringValue(cJSON_GetObjectItem(to, "id")));
 				int tid = cJSON_GetArrayItem(cJSON_GetObjectItem(in, "types"), 0)
 						  ->child->next->valueint;
@@ -850,7 +850,7 @@ static void test_owner_paging(void)
 	CHECK_INT(assoc_resolve_io(&io, &cfg, &p, 1, rep), HS_OK);
 	/* o321 is on the fourth page: paging stops there. */
 	CHECK_INT(f.owner_pages, 4);
-	CHECK_STR(f.last_owner_path, "/crm/v3/owners?limit=100&after=300");
+	CHECK_STR(f.last_owner_path, "/crm/owners/2026-09?limit=100&after=300");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(m.properties, "hubspot_owner_id")),
 		  "9321");
 	/* No contacts, no organizer: no request at all. */

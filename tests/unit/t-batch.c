@@ -6,6 +6,7 @@
 #include "http.h"
 #include "hubspot.h"
 #include "meeting.h"
+#include "routes.h"
 #include "util.h"
 
 #include "test.h"
@@ -244,12 +245,12 @@ static void portal_ready(void)
 	struct hs_response resp;
 	cJSON *b = cJSON_Parse("{\"name\":\"ics2hubspot\",\"label\":\"ics2hubspot\"}");
 
-	CHECK(hs_call(c, "POST", "/crm/v3/properties/meetings/groups", b, true, &resp) == HS_OK);
+	CHECK(hs_call(c, "POST", hs_route(HS_MEETING_PROPERTY_GROUPS), b, true, &resp) == HS_OK);
 	hs_response_release(&resp);
 	cJSON_Delete(b);
 	b = cJSON_Parse("{\"name\":\"" IDENTITY "\",\"label\":\"key\",\"type\":\"string\","
 			"\"fieldType\":\"text\",\"groupName\":\"ics2hubspot\"}");
-	CHECK(hs_call(c, "POST", "/crm/v3/properties/meetings", b, true, &resp) == HS_OK);
+	CHECK(hs_call(c, "POST", hs_route(HS_MEETING_PROPERTIES), b, true, &resp) == HS_OK);
 	hs_response_release(&resp);
 	cJSON_Delete(b);
 	hs_client_free(c);
@@ -378,6 +379,90 @@ static void test_partial_and_bisect(void)
 	free_meetings(ms, n);
 }
 
+/*
+ * API 2026-09: an attendee's contact deleted between its look-up and the
+ * create (INVALID_OBJECT_IDS): the meeting is created without that
+ * association, once, and keeps the others.
+ */
+static void test_gone_association(void)
+{
+	size_t n = 3;
+	struct meeting *ms = make_meetings("gone", n);
+	struct outcome o;
+
+	reset(NULL);
+	admin_do("POST", "/_sandbox/seed",
+		 "{\"contacts\":[{\"id\":\"501\",\"email\":\"kept@example.test\"}]}");
+	meeting_add_assoc(&ms[0], ASSOC_CONTACT, "987654", "gone@example.test");
+	meeting_add_assoc(&ms[0], ASSOC_CONTACT, "501", "kept@example.test");
+	meeting_add_assoc(&ms[1], ASSOC_CONTACT, "501", "kept@example.test");
+	outcome_init(&o, ms, n);
+	CHECK_INT(create(ms, n, &o, 0, NULL), HS_OK);
+	CHECK_INT(o.count[BATCH_CREATED], n);
+	CHECK_INT(o.count[BATCH_FAILED], 0);
+	check_exactly_once(ms, n, &o, "gone association");
+	CHECK_INT(ms[0].nassocs, 1);
+	CHECK_STR(ms[0].nassocs ? ms[0].assocs[0].id : NULL, "501");
+	CHECK_INT(ms[1].nassocs, 1);
+	/* One create for all three, one more for the meeting sent again. */
+	CHECK_INT(stat_of("requests"), 2);
+	outcome_release(&o);
+	free_meetings(ms, n);
+}
+
+/*
+ * API 2026-09 enforces the portal's required properties: a batch whose inputs
+ * lack one fails them, stops the run (HS_CLIENT_ERROR: a configuration error)
+ * and names the property; nothing is created.
+ */
+static void test_required_property(void)
+{
+	size_t n = 30;
+	struct meeting *ms = make_meetings("required", n);
+	struct outcome o;
+
+	reset(NULL);
+	admin_do("POST", "/_sandbox/config", "{\"required_properties\":[\"hs_meeting_location\"]}");
+	outcome_init(&o, ms, n);
+	CHECK_INT(create(ms, n, &o, 10, NULL), HS_CLIENT_ERROR);
+	CHECK_INT(o.count[BATCH_CREATED], 0);
+	CHECK_INT(o.count[BATCH_FAILED] + o.count[BATCH_NOT_SENT], n);
+	CHECK(o.count[BATCH_FAILED] >= 10);
+	CHECK(o.msgs[0] && strstr(o.msgs[0], "hs_meeting_location"));
+	for (size_t i = 0; i < n; i++)
+		CHECK_INT(o.calls[i], 1);
+	CHECK_INT(stat_of("meetings_created"), 0);
+	admin_do("POST", "/_sandbox/config", "{\"required_properties\":[]}");
+	outcome_release(&o);
+	free_meetings(ms, n);
+}
+
+/* PROPERTY_VALUE_NORMALIZED: counted per property, every meeting created. */
+static void test_normalized(void)
+{
+	size_t n = 5;
+	struct meeting *ms = make_meetings("normalized", n);
+	struct outcome o;
+	const char *name = NULL;
+	size_t count = 0;
+
+	reset(NULL);
+	batch_normalized_reset();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddStringToObject(ms[i].properties, "hs_meeting_outcome", "scheduled");
+	outcome_init(&o, ms, n);
+	CHECK_INT(create(ms, n, &o, 0, NULL), HS_OK);
+	CHECK_INT(o.count[BATCH_CREATED], n);
+	CHECK(batch_normalized(0, &name, &count));
+	CHECK_STR(name, "hs_meeting_outcome");
+	CHECK_INT(count, n);
+	CHECK(!batch_normalized(1, &name, &count));
+	batch_normalized_reset();
+	CHECK(!batch_normalized(0, &name, &count));
+	outcome_release(&o);
+	free_meetings(ms, n);
+}
+
 struct fault_case {
 	const char *name;
 	const char *faults;
@@ -388,55 +473,55 @@ static void test_faults(void)
 {
 	static const struct fault_case cases[] = {
 		{"500",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
 		 "\"action\":\"status\",\"status\":500,\"skip\":1}]}",
 		 0},
 		{"502",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
 		 "\"action\":\"status\",\"status\":502}]}",
 		 0},
 		{"503",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
 		 "\"action\":\"status\",\"status\":503,\"skip\":2}]}",
 		 0},
 		{"504",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
 		 "\"action\":\"status\",\"status\":504,\"count\":2}]}",
 		 0},
 		{"reset",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
 		 "\"action\":\"reset\",\"skip\":1}]}",
 		 0},
 		{"store_then_502",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
 		 "\"action\":\"store_then_status\",\"status\":502}]}",
 		 1},
 		{"store_then_reset",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/"
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/"
 		 "create\",\"action\":\"store_then_reset\",\"skip\":1}]}",
 		 1},
 		{"truncate",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
 		 "\"action\":\"truncate\"}]}",
 		 1},
 		{"slow",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
 		 "\"action\":\"slow\",\"delay_ms\":1500}]}",
 		 1},
 		{"429",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
 		 "\"action\":\"rate_limit\",\"policy\":\"TEN_SECONDLY_ROLLING\","
 		 "\"retry_after\":1,\"count\":2}]}",
 		 -1},
 		{"search 500",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-		 "\"action\":\"store_then_status\",\"status\":502},{\"path\":\"/crm/v3/"
-		 "objects/meetings/search\",\"action\":\"status\",\"status\":500}]}",
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
+		 "\"action\":\"store_then_status\",\"status\":502},{\"path\":\"/crm/objects/"
+		 "2026-09/meetings/search\",\"action\":\"status\",\"status\":500}]}",
 		 1},
 		{"search 429",
-		 "{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
-		 "\"action\":\"store_then_status\",\"status\":504},{\"path\":\"/crm/v3/"
-		 "objects/meetings/search\",\"action\":\"rate_limit\",\"policy\":"
+		 "{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
+		 "\"action\":\"store_then_status\",\"status\":504},{\"path\":\"/crm/objects/"
+		 "2026-09/meetings/search\",\"action\":\"rate_limit\",\"policy\":"
 		 "\"SECONDLY\"}]}",
 		 1},
 	};
@@ -480,7 +565,7 @@ static void test_eventual_consistency(void)
 	struct outcome o;
 	struct hs_client *c = NULL;
 
-	reset("{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+	reset("{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
 	      "\"action\":\"store_then_status\",\"status\":502}]}");
 	admin_do("POST", "/_sandbox/config", "{\"search_delay_ms\":800}");
 	outcome_init(&o, ms, n);
@@ -503,7 +588,7 @@ static void test_stop_conditions(void)
 	struct hs_client *c;
 
 	/* 429 DAILY after the first batch: the rest are not sent. */
-	reset("{\"faults\":[{\"path\":\"/crm/v3/objects/meetings/batch/create\","
+	reset("{\"faults\":[{\"path\":\"/crm/objects/2026-09/meetings/batch/create\","
 	      "\"action\":\"rate_limit\",\"policy\":\"DAILY\",\"skip\":1,\"count\":-1}]}");
 	outcome_init(&o, ms, n);
 	c = client(NULL, 100);
@@ -661,6 +746,9 @@ int main(int argc, char **argv)
 	test_stop_conditions();
 	test_update_archive_find();
 	test_rate_limit();
+	test_gone_association();
+	test_required_property();
+	test_normalized();
 	http_client_free(admin_http);
 	return TEST_DONE();
 }

@@ -837,7 +837,7 @@ static void test_remote(void)
 	CHECK_INT(mapping_check_remote_properties(m, NULL), -1);
 	CHECK_STR(
 		capture_end(),
-		"ics2hubspot: error: unexpected answer from GET /crm/v3/properties/meetings (no results)");
+		"ics2hubspot: error: unexpected answer from HubSpot's meeting property definitions (no results)");
 	cJSON_Delete(j);
 	mapping_free(m);
 }
