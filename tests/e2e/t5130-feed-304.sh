@@ -69,9 +69,9 @@ test_expect_success '-vv: the feed'"'"'s path, query and user:password are not i
 	no_secret out err && ! grep -q someone err
 '
 test_expect_success '-vv: a redirect'"'"'s Location and libcurl'"'"'s "another request to this URL" are redacted' '
-	"$PY" "$ROOT/tests/e2e/hostile_server.py" redirect redir.port \
+	{ "$PY" "$ROOT/tests/e2e/hostile_server.py" redirect redir.port \
 		--location "$BASE/secret-cal-path/cal.ics?token=SECRETTOKEN" >redir.log 2>&1 &
-	track_pid $! &&
+	  track_pid $!; } &&
 	for _ in $(seq 1 100); do [ -s redir.port ] && break; sleep 0.05; done &&
 	"$BIN" expand -vv "http://127.0.0.1:$(cat redir.port)/secret-cal-path/start.ics" >out 2>err &&
 	[ "$(wc -l <out)" -ge 4 ] && grep -q "^< Location: <redacted>" err && no_secret out err
