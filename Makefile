@@ -57,7 +57,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 GEN_HDRS  := $(BUILD)/default_mapping.h $(BUILD)/winzones.h
 # Fuzz targets (tests/fuzz/fuzz_*.c): replayed over their seeds and past crash inputs by
 # `make test` (built with $(CC)), fuzzed with clang's libFuzzer by `make fuzz`.
-FUZZ_TARGETS ?= ics mapping template hubspot
+FUZZ_TARGETS ?= ics mapping template hubspot feed
 REPLAY_BINS := $(patsubst %,$(BUILD)/tests/fuzz-%,$(FUZZ_TARGETS))
 
 ifeq ($(SANITIZE),)

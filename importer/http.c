@@ -644,7 +644,7 @@ int http_fetch(const char *url, const char *etag, const char *last_modified, siz
 {
 	struct http_xfer x;
 	char *real_url, *shown = source_redact(url), *tmp = xasprintf("%s.XXXXXX", out_path);
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *connect_to = NULL;
 	CURLcode rc;
 	int fd, ret = -1;
 	const char *h;
@@ -682,6 +682,17 @@ int http_fetch(const char *url, const char *etag, const char *last_modified, siz
 	curl_easy_setopt(x.easy, CURLOPT_REDIR_PROTOCOLS_STR,
 			 str_starts_with_ci(real_url, "https://") ? "https" : "http,https");
 	curl_easy_setopt(x.easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.max_bytes);
+	/*
+	 * Test hook (tests/fuzz/fuzz_feed.c): every host and port, a redirect's
+	 * included, is reached at 127.0.0.1:PORT: no name is looked up.
+	 */
+	if (getenv("ICS2HUBSPOT_FEED_CONNECT_PORT")) {
+		char *l = xasprintf("::127.0.0.1:%s", getenv("ICS2HUBSPOT_FEED_CONNECT_PORT"));
+
+		connect_to = curl_slist_append(NULL, l);
+		free(l);
+		curl_easy_setopt(x.easy, CURLOPT_CONNECT_TO, connect_to);
+	}
 	hdrs = curl_slist_append(hdrs, "Accept: text/calendar, */*;q=0.5");
 	if (etag && *etag) {
 		char *l = xasprintf("If-None-Match: %s", etag);
@@ -767,6 +778,7 @@ out:
 	if (x.easy)
 		curl_easy_cleanup(x.easy);
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(connect_to);
 	http_result_release(&x.res);
 	free(tmp);
 	free(real_url);
