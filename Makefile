@@ -57,7 +57,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 GEN_HDRS  := $(BUILD)/default_mapping.h $(BUILD)/winzones.h
 # Fuzz targets (tests/fuzz/fuzz_*.c): replayed over their seeds and past crash inputs by
 # `make test` (built with $(CC)), fuzzed with clang's libFuzzer by `make fuzz`.
-FUZZ_TARGETS ?= ics mapping template hubspot
+FUZZ_TARGETS ?= ics mapping template hubspot feed
 REPLAY_BINS := $(patsubst %,$(BUILD)/tests/fuzz-%,$(FUZZ_TARGETS))
 
 ifeq ($(SANITIZE),)
@@ -72,15 +72,12 @@ endif
 
 all: deps $(BIN)
 
-# Install the Debian -dev packages when one is missing (as root), else say how.
+# Install the Debian -dev packages when one is missing (as root), else say how
+# (tests/apt-ensure.sh: it waits for another apt-get or dpkg to finish, up to 600 s).
 deps:
 	@if ! pkg-config --exists $(PKGS) 2>/dev/null; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing build dependencies: $(DEB_PKGS)"; \
-			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); } >/dev/null || exit 1; \
-		else \
-			echo "missing libraries; run: sudo apt-get install -y $(DEB_PKGS)" >&2; exit 1; \
-		fi; \
+		tests/apt-ensure.sh "build dependencies" $(DEB_PKGS) || exit 1; \
+		pkg-config --exists $(PKGS) || { echo "missing libraries: $(DEB_PKGS)" >&2; exit 1; }; \
 	fi
 
 $(BIN): $(OBJS)
@@ -176,9 +173,7 @@ FUZZ_OBJS    := $(patsubst importer/%.c,$(FUZZ_DIR)/%.o,$(filter-out importer/ma
 fuzz-deps:
 	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { (void)d; (void)n; return 0; }' | \
 		$(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ]; then echo "installing fuzzing dependencies: $(FUZZ_DEBS)"; \
-			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FUZZ_DEBS); } >/dev/null || exit 1; \
-		else echo "no libFuzzer; run: sudo apt-get install -y $(FUZZ_DEBS)" >&2; exit 1; fi; \
+		tests/apt-ensure.sh "fuzzing dependencies (libFuzzer)" $(FUZZ_DEBS) || exit 1; \
 	fi
 
 $(FUZZ_DIR)/%.o: importer/%.c importer/*.h $(GEN_HDRS)

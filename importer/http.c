@@ -46,6 +46,7 @@ struct http_xfer {
 	bool too_big;
 	size_t header_bytes;
 	FILE *out; /* http_fetch: body goes here instead of res.body */
+	bool feed; /* http_fetch: the URL's path and query may be secret */
 	size_t out_bytes;
 	char errbuf[CURL_ERROR_SIZE];
 	bool done;
@@ -245,15 +246,65 @@ static int seek_cb(void *data, curl_off_t offset, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
-/* -vv trace (util_verbosity >= 3) with the Authorization header redacted. */
+/*
+ * One line of the -vv trace, secrets redacted: the Authorization headers, any
+ * URL's user:password (and for a feed its path and query: the request line's
+ * target, a Location), libcurl's "with user 'NAME'".
+ */
+static void trace_line(struct sbuf *sb, const struct http_xfer *x, curl_infotype type, bool first,
+		       const char *line, size_t len)
+{
+	const char *sp, *path;
+	char *red;
+
+	if ((len >= 14 && !strncasecmp(line, "authorization:", 14)) ||
+	    (len >= 20 && !strncasecmp(line, "proxy-authorization:", 20))) {
+		sbuf_add(sb, line, (size_t)((const char *)memchr(line, ':', len) - line));
+		sbuf_adds(sb, ": <redacted>");
+		return;
+	}
+	if (x->feed && type == CURLINFO_HEADER_OUT && first && (sp = memchr(line, ' ', len))) {
+		/* the request line "GET /path?query HTTP/1.1": the target is the secret */
+		const char *target_end = memchr(sp + 1, ' ', (size_t)(line + len - sp - 1));
+
+		sbuf_add(sb, line, (size_t)(sp + 1 - line));
+		sbuf_adds(sb, "/…");
+		if (target_end)
+			sbuf_add(sb, target_end, (size_t)(line + len - target_end));
+		return;
+	}
+	if (x->feed && type == CURLINFO_HEADER_IN && len >= 9 &&
+	    !strncasecmp(line, "location:", 9)) {
+		sbuf_adds(sb, "Location: <redacted>");
+		return;
+	}
+	red = xstrndup(line, len);
+	if (x->feed && type == CURLINFO_TEXT && (path = strstr(red, ":path: "))) {
+		/* HTTP/2's request target: "[HTTP/2] [1] [:path: /path?query]" */
+		const char *close = strchr(path, ']');
+
+		sbuf_add(sb, red, (size_t)(path + 7 - red));
+		sbuf_adds(sb, "/…");
+		if (close)
+			sbuf_adds(sb, close);
+		free(red);
+		return;
+	}
+	free(red);
+	red = text_redact_urls(line, len, !x->feed);
+	sbuf_adds(sb, red);
+	free(red);
+}
+
+/* -vv trace (util_verbosity >= 3), through trace_line(). */
 static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *userp)
 {
+	const struct http_xfer *x = userp;
 	const char *prefix;
 	struct sbuf sb = SBUF_INIT;
 	size_t i = 0;
 
 	(void)easy;
-	(void)userp;
 	switch (type) {
 	case CURLINFO_TEXT:
 		prefix = "* ";
@@ -278,10 +329,7 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
 			if (len && data[i + len - 1] == '\r')
 				len--;
 			sbuf_adds(&sb, prefix);
-			if (len >= 14 && !strncasecmp(data + i, "authorization:", 14))
-				sbuf_adds(&sb, "Authorization: <redacted>");
-			else
-				sbuf_add(&sb, data + i, len);
+			trace_line(&sb, x, type, i == 0, data + i, len);
 			sbuf_addc(&sb, '\n');
 		}
 		i = j + 1;
@@ -342,6 +390,7 @@ static void easy_common(struct http_xfer *x, long connect_timeout_ms, long timeo
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	if (util_verbosity >= 3) {
 		curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, debug_cb);
+		curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);
 		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 	}
 }
@@ -458,9 +507,14 @@ static void xfer_finish(struct http_xfer *x, CURLcode rc)
 				    ? xasprintf("response larger than %zu bytes", x->max_bytes)
 				    : xasprintf("response larger than %zu MiB",
 						x->max_bytes / (1024 * 1024));
-	else
-		r->errmsg = xasprintf("%s (%s)", http_error_name(r->err),
-				      x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+	else {
+		/* libcurl's text may quote a URL (a redirect's): redacted like the trace */
+		const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+		char *red = text_redact_urls(why, strlen(why), !x->feed);
+
+		r->errmsg = xasprintf("%s (%s)", http_error_name(r->err), red);
+		free(red);
+	}
 }
 
 struct http_xfer *http_start(struct http_client *h, const struct http_request *req, void *tag)
@@ -590,7 +644,7 @@ int http_fetch(const char *url, const char *etag, const char *last_modified, siz
 {
 	struct http_xfer x;
 	char *real_url, *shown = source_redact(url), *tmp = xasprintf("%s.XXXXXX", out_path);
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *connect_to = NULL;
 	CURLcode rc;
 	int fd, ret = -1;
 	const char *h;
@@ -616,6 +670,7 @@ int http_fetch(const char *url, const char *etag, const char *last_modified, siz
 		goto out;
 	}
 	x.max_bytes = max_bytes ? max_bytes : FETCH_DEFAULT_MAX;
+	x.feed = true;
 	x.easy = easy_get(NULL);
 	easy_common(&x, DEFAULT_CONNECT_TIMEOUT_MS, FETCH_TIMEOUT_MS);
 	curl_easy_setopt(x.easy, CURLOPT_URL, real_url);
@@ -627,6 +682,17 @@ int http_fetch(const char *url, const char *etag, const char *last_modified, siz
 	curl_easy_setopt(x.easy, CURLOPT_REDIR_PROTOCOLS_STR,
 			 str_starts_with_ci(real_url, "https://") ? "https" : "http,https");
 	curl_easy_setopt(x.easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.max_bytes);
+	/*
+	 * Test hook (tests/fuzz/fuzz_feed.c): every host and port, a redirect's
+	 * included, is reached at 127.0.0.1:PORT: no name is looked up.
+	 */
+	if (getenv("ICS2HUBSPOT_FEED_CONNECT_PORT")) {
+		char *l = xasprintf("::127.0.0.1:%s", getenv("ICS2HUBSPOT_FEED_CONNECT_PORT"));
+
+		connect_to = curl_slist_append(NULL, l);
+		free(l);
+		curl_easy_setopt(x.easy, CURLOPT_CONNECT_TO, connect_to);
+	}
 	hdrs = curl_slist_append(hdrs, "Accept: text/calendar, */*;q=0.5");
 	if (etag && *etag) {
 		char *l = xasprintf("If-None-Match: %s", etag);
@@ -679,6 +745,13 @@ int http_fetch(const char *url, const char *etag, const char *last_modified, siz
 		ret = 0;
 		break;
 	case 304:
+		if (!(etag && *etag) && !(last_modified && *last_modified)) {
+			/* nothing was asked to compare with: there is no calendar to reuse */
+			error("cannot fetch '%s': the server answered 304 Not Modified to a request "
+			      "without If-None-Match or If-Modified-Since, and sent no calendar",
+			      shown);
+			break;
+		}
 		res->not_modified = true;
 		res->bytes = 0;
 		ret = 0;
@@ -705,6 +778,7 @@ out:
 	if (x.easy)
 		curl_easy_cleanup(x.easy);
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(connect_to);
 	http_result_release(&x.res);
 	free(tmp);
 	free(real_url);
@@ -747,7 +821,7 @@ static bool host_is_loopback(const char *host)
 int http_check_api_base(const char *url, bool allow_insecure)
 {
 	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
+	char *scheme = NULL, *host = NULL, *shown = url_redact_credentials(url);
 	int rc = -1;
 
 	if (!u)
@@ -756,26 +830,27 @@ int http_check_api_base(const char *url, bool allow_insecure)
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		error("the API base '%s' (--api-base, HUBSPOT_API_BASE) is not an http(s) URL",
-		      url);
+		      shown);
 	} else if (!strcasecmp(scheme, "https")) {
 		rc = 0;
 	} else if (strcasecmp(scheme, "http")) {
 		error("the API base '%s' (--api-base, HUBSPOT_API_BASE) is not an http(s) URL",
-		      url);
+		      shown);
 	} else if (host_is_loopback(host)) {
 		rc = 0;
 	} else if (allow_insecure) {
 		warning("the API base '%s' is plain http: the access token travels in clear text "
 			"(--allow-insecure-http)",
-			url);
+			shown);
 		rc = 0;
 	} else {
 		error("the API base '%s' is plain http and not on this machine: the access token "
 		      "would travel in clear text; use https:// (or --allow-insecure-http)",
-		      url);
+		      shown);
 	}
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
+	free(shown);
 	return rc;
 }

@@ -101,8 +101,8 @@ const char *http_error_name(enum http_error e);
  * The transport policy for the HubSpot API base: https://, or http:// on a
  * loopback address (127.0.0.0/8, [::1], localhost: a local sandbox or proxy).
  * Anything else is refused (-1 after an error naming the URL) unless
- * allow_insecure (--allow-insecure-http), which warns. The URL may hold no
- * secret: it is printed.
+ * allow_insecure (--allow-insecure-http), which warns. Messages show the URL
+ * without user:password or query (url_redact_credentials()).
  */
 int http_check_api_base(const char *url, bool allow_insecure);
 

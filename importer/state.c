@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@
 #define SCHEMA_VERSION 3
 
 struct state {
-	char *path;
+	char *path; /* as given: what messages show */
+	char *real; /* canonical_path(path): what is locked, created and opened */
 	sqlite3 *db;
 	int lock_fd; /* -1 when read-only */
 	bool readonly;
@@ -271,14 +273,97 @@ static int make_parent_dirs(const char *path)
 	return rc;
 }
 
+/*
+ * The one name of a state file, whatever path names it: symlinks, "." and ".."
+ * resolved (realpath); for a file not created yet, its directory's canonical
+ * path and its name, and for a symlink to a file not created yet, its target's.
+ * Two runs on one state, one of them through a symlink to it, thus take one
+ * lock (issue 27), and a new state never replaces a symlink. Returns a new
+ * string, or NULL after an error.
+ */
+static char *canonical_path_at(const char *path, const char *shown, int depth)
+{
+	struct stat sb;
+	char *real = realpath(path, NULL), *dir, *slash, *out;
+	const char *name;
+
+	if (real)
+		return real;
+	if (errno != ENOENT) {
+		error_errno("cannot resolve the state path '%s'", shown);
+		return NULL;
+	}
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (!slash) {
+		name = path;
+		free(dir);
+		dir = xstrdup(".");
+	} else {
+		name = path + (slash - dir) + 1;
+		slash[slash == dir ? 1 : 0] = '\0';
+	}
+	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+		/* a symlink to a state not created yet: the state goes where it points */
+		char target[PATH_MAX];
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+		if (n < 0 || depth >= 40) {
+			if (n < 0)
+				error_errno("cannot read the symbolic link '%s'", shown);
+			else
+				error("state '%s': too many levels of symbolic links", shown);
+			free(dir);
+			return NULL;
+		}
+		target[n] = '\0';
+		out = target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", dir, target);
+		free(dir);
+		real = canonical_path_at(out, shown, depth + 1);
+		free(out);
+		return real;
+	}
+	real = realpath(dir, NULL);
+	if (!real) {
+		error_errno("cannot resolve the directory of the state '%s'", shown);
+		free(dir);
+		return NULL;
+	}
+	out = xasprintf("%s%s%s", real, strcmp(real, "/") ? "/" : "", name);
+	free(real);
+	free(dir);
+	return out;
+}
+
+static char *canonical_path(const char *path)
+{
+	return canonical_path_at(path, path, 0);
+}
+
 static int take_lock(struct state *st)
 {
-	char *lock_path = xasprintf("%s.lock", st->path);
+	char *lock_path = xasprintf("%s.lock", st->real);
 	struct flock fl;
-	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	struct stat sb;
+	/* O_NOFOLLOW: a symlink planted as the lock file would have us create or lock another file
+	 */
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 
+	if (fd < 0 && errno == ELOOP) {
+		error("lock file '%s' of state '%s' is a symbolic link: refused (remove it)",
+		      lock_path, st->path);
+		free(lock_path);
+		return -1;
+	}
 	if (fd < 0) {
 		error_errno("cannot open lock file '%s'", lock_path);
+		free(lock_path);
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		error("lock file '%s' of state '%s' is not a regular file: refused", lock_path,
+		      st->path);
+		close(fd);
 		free(lock_path);
 		return -1;
 	}
@@ -497,8 +582,11 @@ static int create_state(const char *path)
 	return rc;
 }
 
-/* 1: path exists and is empty (an error was printed), 0: not empty, -1: cannot stat (errno). */
-static int refuse_empty(const char *path)
+/*
+ * 1: path exists and is empty (an error naming `shown` was printed), 0: not
+ * empty, -1: cannot stat (errno).
+ */
+static int refuse_empty(const char *path, const char *shown)
 {
 	struct stat sb;
 
@@ -508,7 +596,7 @@ static int refuse_empty(const char *path)
 		return 0;
 	error("state '%s' is empty (0 bytes): not a state, so nothing was done; restore it from a "
 	      "backup, or remove it to start a new state",
-	      path);
+	      shown);
 	return 1;
 }
 
@@ -530,6 +618,10 @@ int state_open(const char *path, unsigned flags, struct state **out)
 	} else {
 		if (make_parent_dirs(path) < 0)
 			goto fail;
+		st->real = canonical_path(path);
+		if (!st->real)
+			goto fail;
+		path = st->real;
 		/* Lock first, so that schema creation is also one process at a time. */
 		rc = take_lock(st);
 		if (rc < 0) {
@@ -540,20 +632,20 @@ int state_open(const char *path, unsigned flags, struct state **out)
 		 * A new state is created by us (mkstemp: 0600 from the start; SQLite
 		 * gives its -wal and -shm files the mode of the database file).
 		 */
-		rc = refuse_empty(path);
+		rc = refuse_empty(path, st->path);
 		if (rc < 0 && errno == ENOENT)
 			rc = create_state(path);
 		else if (rc < 0)
-			error_errno("cannot open state '%s'", path);
+			error_errno("cannot open state '%s'", st->path);
 		if (rc)
 			goto fail;
 	}
-	if (st->readonly && refuse_empty(path) == 1)
+	if (st->readonly && refuse_empty(path, st->path) == 1)
 		goto fail;
 	if (sqlite3_open_v2(path, &st->db,
 			    st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
 			    NULL) != SQLITE_OK) {
-		error("cannot open state '%s': %s", path,
+		error("cannot open state '%s': %s", st->path,
 		      st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
@@ -566,7 +658,7 @@ int state_open(const char *path, unsigned flags, struct state **out)
 		    sqlite3_step(s) != SQLITE_ROW) {
 			if (sqlite3_errcode(st->db) == SQLITE_NOTADB)
 				error("'%s' is not an ics2hubspot state (not a SQLite database)",
-				      path);
+				      st->path);
 			else
 				db_error(st, "cannot read the database");
 			sqlite3_finalize(s);
@@ -606,6 +698,7 @@ void state_close(struct state *st)
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	free(st->path);
+	free(st->real);
 	free(st);
 }
 

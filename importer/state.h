@@ -89,8 +89,11 @@ char *state_default_path(void);
 
 /*
  * Open (creating when needed) the state database at `path` and take the run
- * lock: an fcntl(F_SETLK) write lock on "<path>.lock", held until
- * state_close() and dropped by the kernel if the process dies. Missing
+ * lock: an fcntl(F_SETLK) write lock on "<canonical path>.lock" (symlinks
+ * resolved, so every path naming one file takes one lock; the lock file is
+ * opened O_NOFOLLOW and must be a regular file), held until state_close() and
+ * dropped by the kernel if the process dies. A new state is created at the
+ * canonical path (a symlink's target), never over a symlink. Missing
  * directories are created 0700; the database (and its -wal/-shm) 0600.
  * Returns 0 and *out, STATE_LOCKED (message printed) when another process
  * holds the lock, or -1. fcntl locks are per process: do not open the same

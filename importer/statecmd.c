@@ -85,14 +85,17 @@ static int state_cmd_list(const struct app_options *o, struct state *st)
 		for (size_t i = 0; i < nsum; i++) {
 			cJSON *c = cJSON_CreateObject();
 			cJSON *counts = cJSON_CreateObject();
-			char *red = source_redact(sum[i].source);
+			char *red = source_redact(sum[i].source), *base;
 
 			cJSON_AddStringToObject(c, "source", red);
 			if (sum[i].portal_id)
 				cJSON_AddNumberToObject(c, "portal", (double)sum[i].portal_id);
 			else
 				cJSON_AddNullToObject(c, "portal");
-			add_str(c, "api_base", sum[i].api_base);
+			/* an API base may hold user:password: never printed raw */
+			base = sum[i].api_base ? url_redact_credentials(sum[i].api_base) : NULL;
+			add_str(c, "api_base", base);
+			free(base);
 			for (int s = 0; s < STATE_NSTATUS; s++)
 				cJSON_AddNumberToObject(counts,
 							state_status_name((enum state_status)s),
@@ -134,10 +137,13 @@ static int state_cmd_list(const struct app_options *o, struct state *st)
 				       state_status_name((enum state_status)s));
 				any = true;
 			}
-			if (sum[i].portal_id)
-				printf("; portal %lld at %s", sum[i].portal_id,
-				       sum[i].api_base ? sum[i].api_base : "?");
-			else
+			if (sum[i].portal_id) {
+				char *base = url_redact_credentials(
+					sum[i].api_base ? sum[i].api_base : "?");
+
+				printf("; portal %lld at %s", sum[i].portal_id, base);
+				free(base);
+			} else
 				printf("; portal not known yet (rows of an older state: the next "
 				       "import's portal)");
 			printf("; last run %s, last success %s\n",

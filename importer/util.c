@@ -718,18 +718,17 @@ bool source_is_url(const char *source)
 	       str_starts_with_ci(source, "webcal://");
 }
 
-char *source_redact(const char *source)
+/* Any "scheme://host/path" with the path and query replaced (source_redact()'s form). */
+static char *url_redact_path(const char *source)
 {
 	const char *scheme_end, *host, *host_end, *at;
 	char hex[17];
 
-	if (!source_is_url(source))
-		return xstrdup(source);
 	scheme_end = strstr(source, "://");
 	host = scheme_end + 3;
 	host_end = host + strcspn(host, "/?#");
-	at = memchr(host, '@', (size_t)(host_end - host));
-	if (at)
+	/* user:password@ (an unencoded '@' in the password: the last one ends it) */
+	while ((at = memchr(host, '@', (size_t)(host_end - host))))
 		host = at + 1;
 	if (!*host_end)
 		return xasprintf("%.*s%.*s", (int)(scheme_end + 3 - source), source,
@@ -738,6 +737,87 @@ char *source_redact(const char *source)
 	hash64_hex(hash64(source, strlen(source), HASH64_SEED), hex, sizeof(hex));
 	return xasprintf("%.*s%.*s/…#%.4s", (int)(scheme_end + 3 - source), source,
 			 (int)(host_end - host), host, hex);
+}
+
+char *source_redact(const char *source)
+{
+	if (!source_is_url(source))
+		return xstrdup(source);
+	return url_redact_path(source);
+}
+
+char *url_redact_credentials(const char *url)
+{
+	const char *scheme_end = strstr(url, "://"), *host, *host_end, *at, *query;
+	struct sbuf sb = SBUF_INIT;
+
+	if (!scheme_end || scheme_end == url ||
+	    strcspn(url, ":/?#@ ") != (size_t)(scheme_end - url))
+		return xstrdup(url);
+	host = scheme_end + 3;
+	host_end = host + strcspn(host, "/?#");
+	while ((at = memchr(host, '@', (size_t)(host_end - host))))
+		host = at + 1;
+	sbuf_add(&sb, url, (size_t)(scheme_end + 3 - url));
+	query = host_end + strcspn(host_end, "?#");
+	sbuf_add(&sb, host, (size_t)(query - host));
+	if (*query)
+		sbuf_adds(&sb, "?…");
+	return sbuf_detach(&sb);
+}
+
+/* Characters that end a URL inside free text (libcurl's messages quote them). */
+#define URL_END " \t\r\n'\"<>()[]{}`"
+
+char *text_redact_urls(const char *text, size_t len, bool keep_path)
+{
+	struct sbuf sb = SBUF_INIT;
+	size_t i = 0;
+
+	sbuf_init(&sb);
+	while (i < len) {
+		const char *p = text + i, *sep = NULL;
+		size_t scheme = 0, end;
+
+		/* "with user 'NAME'" (libcurl's note on a URL's credentials) */
+		if (len - i >= 11 && !memcmp(p, "with user '", 11)) {
+			const char *q = memchr(p + 11, '\'', len - i - 11);
+
+			sbuf_adds(&sb, "with user '<redacted>'");
+			i = q ? (size_t)(q - text) + 1 : len;
+			continue;
+		}
+		/* a scheme: a letter, then letters, digits, '+', '-', '.' up to "://" */
+		if (isalpha((unsigned char)*p)) {
+			while (i + scheme < len && p[scheme] &&
+			       (isalnum((unsigned char)p[scheme]) || strchr("+-.", p[scheme])))
+				scheme++;
+			if (i + scheme + 3 <= len && !memcmp(p + scheme, "://", 3))
+				sep = p + scheme;
+		}
+		if (!sep && scheme) {
+			sbuf_add(&sb, p, scheme); /* a word, no URL */
+			i += scheme;
+			continue;
+		}
+		if (!sep) {
+			sbuf_addc(&sb, *p);
+			i++;
+			continue;
+		}
+		for (end = i; end < len && text[end] && !strchr(URL_END, text[end]); end++)
+			;
+		{
+			char *url = xstrndup(p, end - i);
+			char *red = keep_path ? url_redact_credentials(url) : url_redact_path(url);
+
+			sbuf_adds(&sb, red);
+			free(red);
+			free(url);
+		}
+		i = end;
+	}
+	return sbuf_detach(&sb);
 }
 
 int stdout_flush_check(void)

@@ -182,6 +182,18 @@ void hash64_hex(uint64_t h, char *buf, size_t n);
 char *source_redact(const char *source);
 /* True for http://, https:// and webcal:// sources. */
 bool source_is_url(const char *source);
+/*
+ * Print form of a URL that is no calendar (the HubSpot API base): without
+ * user:password, its query replaced by "?…"; the path is kept. Returns a new
+ * string (a copy of anything that is no URL).
+ */
+char *url_redact_credentials(const char *url);
+/*
+ * `text` (len bytes, e.g. a libcurl trace line) with every URL in it redacted:
+ * source_redact()'s form, or url_redact_credentials()'s when keep_path; and
+ * libcurl's "with user 'NAME'" without the name. Returns a new string.
+ */
+char *text_redact_urls(const char *text, size_t len, bool keep_path);
 
 /*
  * Flush standard output: -1 after an error message when anything written to

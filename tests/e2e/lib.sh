@@ -1,5 +1,5 @@
 # lib.sh — shared by every tests/e2e/t*.sh (git's test-lib, condensed).
-# Provides: $BIN $ROOT $TRASH $PY, start_sandbox, setup_portal, sandbox_get, sandbox_post, jget, track_pid,
+# Provides: $BIN $ROOT $TRASH $PY, start_sandbox, setup_portal, sandbox_get, sandbox_post, asked, jget, track_pid,
 # test_expect_success, test_done.
 set -u
 
@@ -21,12 +21,19 @@ test_failures=0
 SANDBOX_PID=
 
 # Every background server is listed in $TRASH/.pids (also when started inside a
-# test's subshell), and stopped at exit.
+# test's subshell), and stopped at exit, with its children: a pid that is a
+# subshell ("a && server & track_pid $!" backgrounds the whole list) must not
+# leave its server running after the test.
+children() { cat /proc/"$1"/task/*/children 2>/dev/null; } # Linux; procps may be absent
 cleanup() {
+	local kids=
 	if [ -f "$TRASH/.pids" ]; then
 		while read -r p; do
+			kids="$kids $(children "$p")"
 			kill "$p" 2>/dev/null
 		done <"$TRASH/.pids"
+		# shellcheck disable=SC2086
+		[ -n "${kids// /}" ] && kill $kids 2>/dev/null
 		sleep 0.1
 		while read -r p; do
 			kill -9 "$p" 2>/dev/null
@@ -121,6 +128,14 @@ sandbox_get() {
 
 sandbox_post() {
 	curl -sS --fail -H 'Content-Type: application/json' -d "$2" "$SANDBOX_URL$1"
+}
+
+# asked "METHOD /path" [FROM]: the requests for METHOD /path the sandbox logged (from its FROM-th
+# logged request on), not counting those it answered 429. A 429 makes the client ask again (on a
+# loaded machine a burst trips the 5 searches/s limit), so a test counts what it asked for, never
+# what a retry added; /_sandbox/stats' by_path counts both.
+asked() {
+	sandbox_get /_sandbox/requests | jget - "len([r for r in d[\"requests\"][${2:-0}:] if r[\"method\"] + \" \" + r[\"path\"] == \"$1\" and r[\"status\"] != 429])"
 }
 
 # jget FILE EXPR — evaluate a Python expression over the JSON in FILE ('-' = stdin) bound to `d`.

@@ -85,7 +85,7 @@ test_expect_success 'search lags behind (eventual consistency): found on a later
 	sandbox_post /_sandbox/config "{\"search_delay_ms\":500}" >/dev/null &&
 	run_fault lag "{\"path\":\"$CREATE\",\"action\":\"store_then_status\",\"status\":504}" &&
 	sandbox_post /_sandbox/config "{\"search_delay_ms\":0}" >/dev/null &&
-	searches=$(sandbox_get /_sandbox/stats | jget - "d[\"by_path\"][\"POST /crm/objects/2026-09/meetings/search\"]") &&
+	searches=$(asked "POST /crm/objects/2026-09/meetings/search") &&
 	[ "$searches" -ge 2 ]
 '
 
@@ -97,7 +97,9 @@ test_expect_success 'a failing search is retried (idempotent), then resolves' '
 
 test_expect_success '429 TEN_SECONDLY_ROLLING on a create: waits for the window, sent again' '
 	run_fault 429 "{\"path\":\"$CREATE\",\"action\":\"rate_limit\",\"policy\":\"TEN_SECONDLY_ROLLING\"}" &&
-	[ "$(sandbox_get /_sandbox/stats | jget - "d[\"status\"].get(\"429\")")" = 1 ]
+	# the armed 429 fired once (a 429 of the sandbox'"'"'s own rate limit on a loaded machine is
+	# another matter: it is not what this test asked for)
+	[ "$(sandbox_get /_sandbox/stats | jget - "d[\"faults\"]")" = 1 ]
 '
 
 test_expect_success 'no token in any output (-v -v trace included)' '

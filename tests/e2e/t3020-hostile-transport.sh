@@ -69,7 +69,9 @@ test_expect_success 'an https feed redirected to http is refused' '
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \
 		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 &&
 	cp "$ROOT/samples/allday.ics" cal.ics &&
-	"$PY" "$ROOT/tests/sync/feed_server.py" cal.ics plain.port >plain.log 2>&1 & track_pid $! &&
+	# braces: a bare "a && b && server & track_pid $!" ran the whole && list in a background
+	# subshell, whose pid was tracked: killing it left the feed server running after the test
+	{ "$PY" "$ROOT/tests/sync/feed_server.py" cal.ics plain.port >plain.log 2>&1 & track_pid $!; } &&
 	for _ in $(seq 1 100); do [ -s plain.port ] && break; sleep 0.1; done &&
 	hostile tls redirect --location "http://127.0.0.1:$(cat plain.port)/cal.ics" --tls cert.pem key.pem &&
 	TLS="https://127.0.0.1:${URL##*:}/cal.ics" &&

@@ -63,8 +63,8 @@ test_expect_success 'first run: 15 to create, created' '
 '
 test_expect_success 'the dry run looked up what the real run looked up (contacts, owners, companies)' '
 	grep -q "^create " first.plan &&
-	[ "$(sandbox_get /_sandbox/stats | jget - "d[\"by_path\"].get(\"GET /crm/owners/2026-09\", 0)")" = 2 ] &&
-	[ "$(sandbox_get /_sandbox/stats | jget - "d[\"by_path\"].get(\"POST /crm/objects/2026-09/contacts/batch/read\", 0)")" = 2 ]
+	[ "$(asked "GET /crm/owners/2026-09")" = 2 ] &&
+	[ "$(asked "POST /crm/objects/2026-09/contacts/batch/read")" = 2 ]
 '
 test_expect_success 'unchanged: nothing planned, nothing done' '
 	pair same c.ics && [ "$(total same unchanged)" = 15 ] &&

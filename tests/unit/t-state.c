@@ -16,6 +16,15 @@ static char *tmp_path(const char *name)
 	return xasprintf("%s/%s", tmpdir, name);
 }
 
+/* tmp_path() into a static buffer (for one use in an expression). */
+static const char *tmp_path_static(const char *name)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
+	return buf;
+}
+
 static void make_meeting(struct meeting *m, const char *key, const char *source, const char *start,
 			 const char *subject)
 {
@@ -267,6 +276,71 @@ static void test_lock(void)
 	}
 	free(path);
 	free(lock);
+}
+
+/*
+ * Issue 27 item 5: one lock per state file, whatever path names it; the lock
+ * file is never followed through a symlink.
+ */
+static void test_lock_one_per_file(void)
+{
+	char *dir = tmp_path("linkdir"), *real = tmp_path("linkdir/real.db");
+	char *link = tmp_path("linkdir/link.db"), *dirlink = tmp_path("dirlink");
+	char *via_dir = tmp_path("dirlink/real.db"),
+	     *dotted = tmp_path("linkdir/../linkdir/real.db");
+	char *dangling = tmp_path("linkdir/dangling.db"), *lock = tmp_path("linkdir/real.db.lock");
+	char *evil = tmp_path("linkdir/evil.db"), *evil_lock = tmp_path("linkdir/evil.db.lock");
+	char *victim = tmp_path("linkdir/victim");
+	struct state *st;
+
+	CHECK(mkdir(dir, 0700) == 0);
+	CHECK(symlink("real.db", link) == 0);
+	CHECK(symlink("linkdir", dirlink) == 0);
+	/* a new state through a symlinked directory: created at the target, locked there */
+	CHECK_INT(state_open(via_dir, 0, &st), 0);
+	CHECK(access(real, F_OK) == 0 && access(lock, F_OK) == 0);
+	CHECK_INT(in_child(child_open, link), 4);
+	CHECK_INT(in_child(child_open, real), 4);
+	CHECK_INT(in_child(child_open, dotted), 4);
+	state_close(st);
+	/* and the other way round: opened through the link, the target is held */
+	CHECK_INT(state_open(link, 0, &st), 0);
+	CHECK_INT(in_child(child_open, real), 4);
+	CHECK_INT(in_child(child_open, via_dir), 4);
+	state_close(st);
+	{
+		struct stat sb;
+
+		/* the link is still a link: nothing was created beside it */
+		CHECK(lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode));
+		CHECK(access(tmp_path_static("linkdir/link.db.lock"), F_OK) < 0);
+	}
+	/* a symlink to a state not created yet: created at its target, the link kept */
+	CHECK(symlink("nowhere.db", dangling) == 0);
+	CHECK_INT(in_child(child_open, dangling), 0);
+	CHECK(access(tmp_path_static("linkdir/nowhere.db"), F_OK) == 0);
+	CHECK(access(tmp_path_static("linkdir/nowhere.db.lock"), F_OK) == 0);
+	{
+		struct stat sb;
+
+		CHECK(lstat(dangling, &sb) == 0 && S_ISLNK(sb.st_mode));
+	}
+	/* a lock file that is a symlink is refused (O_NOFOLLOW), its target untouched */
+	CHECK(symlink("victim", evil_lock) == 0);
+	CHECK_INT(in_child(child_open, evil), 1);
+	CHECK(access(victim, F_OK) < 0);
+	CHECK(access(evil, F_OK) < 0);
+	free(dir);
+	free(real);
+	free(link);
+	free(dirlink);
+	free(via_dir);
+	free(dotted);
+	free(dangling);
+	free(lock);
+	free(evil);
+	free(evil_lock);
+	free(victim);
 }
 
 static void hash_hex_of(const struct meeting *m, char *hex)
@@ -915,6 +989,7 @@ int main(void)
 	test_fresh_db();
 	test_default_path();
 	test_lock();
+	test_lock_one_per_file();
 	test_pending_confirm();
 	test_crash();
 	test_feed_forget_runs();

@@ -120,6 +120,67 @@ static void test_redact(void)
 	r = source_redact("samples/google.ics");
 	CHECK_STR(r, "samples/google.ics");
 	free(r);
+	/* an unencoded '@' in the password: the host is after the last one */
+	r = source_redact("https://u:p@ss@example.com");
+	CHECK_STR(r, "https://example.com");
+	free(r);
+	r = source_redact("https://example.com?token=abc");
+	CHECK(!strncmp(r, "https://example.com/…#", strlen("https://example.com/…#")));
+	CHECK(!strstr(r, "abc"));
+	free(r);
+}
+
+/* Issue 27 item 6: the API base and libcurl's trace lines without secrets. */
+static void test_redact_text(void)
+{
+	static const struct {
+		const char *in;
+		bool keep_path;
+		const char *out; /* NULL: only check that "secret" is gone */
+	} cases[] = {
+		{"* Connected to h (127.0.0.1) port 80 (#0)", false,
+		 "* Connected to h (127.0.0.1) port 80 (#0)"},
+		{"* Server auth using Basic with user 'secret'", false,
+		 "* Server auth using Basic with user '<redacted>'"},
+		{"* Issue another request to this URL: 'http://h/secret?t=secret'", false, NULL},
+		{"* Issue another request to this URL: 'http://h/cal.ics?t=secret'", true,
+		 "* Issue another request to this URL: 'http://h/cal.ics?…'"},
+		{"go to https://me:secret@h:8/x", true, "go to https://h:8/x"},
+		{"xhttps://secret@h/secret", false, NULL},
+		{"webcal:///secret", false, NULL},
+		{"no url: http:/x and :// and h://", false, "no url: http:/x and :// and h://"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *r = text_redact_urls(cases[i].in, strlen(cases[i].in), cases[i].keep_path);
+
+		if (cases[i].out)
+			CHECK_STR(r, cases[i].out);
+		if (!r || strstr(r, "secret"))
+			fprintf(stderr, "case %zu: %s\n", i, r ? r : "(null)");
+		CHECK(r && !strstr(r, "secret"));
+		free(r);
+	}
+	{
+		/* bytes past len are not read; an embedded NUL ends a URL */
+		char *r = text_redact_urls("a http://h/secret\0tail", 23, false);
+
+		CHECK(!strstr(r, "secret"));
+		free(r);
+	}
+	{
+		char *r =
+			url_redact_credentials("https://user:secret@api.example.com/base?k=secret");
+
+		CHECK_STR(r, "https://api.example.com/base?…");
+		free(r);
+		r = url_redact_credentials("http://127.0.0.1:8080");
+		CHECK_STR(r, "http://127.0.0.1:8080");
+		free(r);
+		r = url_redact_credentials("not a url");
+		CHECK_STR(r, "not a url");
+		free(r);
+	}
 }
 
 static void test_utf8(void)
@@ -276,6 +337,7 @@ int main(void)
 	test_format_long();
 	test_email();
 	test_redact();
+	test_redact_text();
 	test_utf8();
 	test_sbuf();
 	test_private_files();
