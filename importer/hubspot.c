@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define DEFAULT_RATE_MAX    100
@@ -285,6 +286,59 @@ void hs_describe_error(long status, const cJSON *body, struct hs_response *resp)
 	} else {
 		resp->message = xstrdup("no answer");
 	}
+}
+
+static bool credential_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       strchr("-._~+/=:", ch);
+}
+
+/* Where a redaction starts at text[i] (its length in *n), else false. */
+static bool secret_at(const char *text, size_t len, size_t i, const char *secret, size_t slen,
+		      size_t *n)
+{
+	if (slen && len - i >= slen && !memcmp(text + i, secret, slen)) {
+		*n = slen;
+		return true;
+	}
+	if (len - i > 7 && (text[i] == 'b' || text[i] == 'B') &&
+	    !strncasecmp(text + i, "bearer ", 7) && credential_char(text[i + 7]) &&
+	    text[i + 7] != ':') {
+		size_t k = i + 7;
+
+		while (k < len && credential_char(text[k]))
+			k++;
+		*n = k - i;
+		return true;
+	}
+	return false;
+}
+
+char *hs_redact_secret(const char *text, size_t len, const char *secret, size_t *out_len)
+{
+	size_t slen = secret ? strlen(secret) : 0;
+	struct sbuf sb = SBUF_INIT;
+	size_t i = 0, done = 0, n;
+	bool found = false;
+
+	for (i = 0; i < len; i++) {
+		if (!secret_at(text, len, i, secret, slen, &n))
+			continue;
+		sbuf_add(&sb, text + done, i - done);
+		/* "Bearer " stays, the credential goes. */
+		if (n != slen || memcmp(text + i, secret, slen))
+			sbuf_add(&sb, text + i, 7);
+		sbuf_adds(&sb, "[REDACTED]");
+		i += n - 1;
+		done = i + 1;
+		found = true;
+	}
+	if (!found)
+		return NULL;
+	sbuf_add(&sb, text + done, len - done);
+	*out_len = sb.len;
+	return sbuf_detach(&sb);
 }
 
 enum hs_action hs_decide(long status, bool maybe_sent, bool body_ok, bool idempotent,
@@ -694,6 +748,15 @@ static void complete(struct hs_client *c, struct hs_call *call, struct http_resu
 		free(why.message);
 	}
 	if (have_status && r->body.len) {
+		size_t clean_len;
+		char *clean = hs_redact_secret(r->body.buf, r->body.len, c->token, &clean_len);
+
+		/* Nothing HubSpot (or a proxy) sends back carries the token further. */
+		if (clean) {
+			sbuf_reset(&r->body);
+			sbuf_add(&r->body, clean, clean_len);
+			free(clean);
+		}
 		json = cJSON_ParseWithLength(r->body.buf, r->body.len);
 		body_ok = json != NULL;
 	}

@@ -196,6 +196,14 @@ enum hs_policy hs_policy_of(const cJSON *body);
  */
 void hs_describe_error(long status, const cJSON *body, struct hs_response *resp);
 
+/*
+ * A body with the secret in it (a server or proxy echoing the Authorization
+ * header in an error): a copy of text[0..len) with every occurrence of
+ * `secret` and every "Bearer <credential>" replaced by "[REDACTED]", its
+ * length in *out_len; NULL when there is none (the text is clean).
+ */
+char *hs_redact_secret(const char *text, size_t len, const char *secret, size_t *out_len);
+
 /* What to do with one HTTP attempt. */
 enum hs_action {
 	HS_ACT_DONE, /* final: HS_OK / HS_CLIENT_ERROR (see status) */

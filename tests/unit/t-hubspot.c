@@ -410,6 +410,45 @@ static void test_api_base_policy(void)
 	}
 }
 
+/* A body echoing the Authorization header never carries the token further. */
+static void test_redact(void)
+{
+	static const struct {
+		const char *in, *want; /* want NULL: nothing to redact */
+	} cases[] = {
+		{"{\"message\":\"ok\"}", NULL},
+		{"{\"message\":\"bad header Authorization: Bearer pat-na1-SECRET\"}",
+		 "{\"message\":\"bad header Authorization: Bearer [REDACTED]\"}"},
+		{"pat-na1-SECRET and pat-na1-SECRET", "[REDACTED] and [REDACTED]"},
+		{"bearer abc.def/+= rest", "bearer [REDACTED] rest"},
+		{"BEARER x", "BEARER [REDACTED]"},
+		{"the bearer is nobody", "the bearer [REDACTED] nobody"},
+		{"Bearer: x", NULL},
+		{"", NULL},
+		{"pat-na1-SECRE", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = 0;
+		char *got = hs_redact_secret(cases[i].in, strlen(cases[i].in), "pat-na1-SECRET", &n);
+
+		CHECK_STR(got, cases[i].want);
+		if (got)
+			CHECK_INT(n, strlen(cases[i].want));
+		free(got);
+	}
+	/* Binary bodies (a NUL inside) are scanned to their end. */
+	{
+		const char bin[] = "a\0pat-na1-SECRET";
+		size_t n = 0;
+		char *got = hs_redact_secret(bin, sizeof(bin) - 1, "pat-na1-SECRET", &n);
+
+		CHECK_INT(n, 12);
+		CHECK(got && !memcmp(got, "a\0[REDACTED]", 12));
+		free(got);
+	}
+}
+
 int main(void)
 {
 	util_verbosity = 0; /* the failures tested print errors */
@@ -420,5 +459,6 @@ int main(void)
 	test_backoff();
 	test_fetch();
 	test_api_base_policy();
+	test_redact();
 	return TEST_DONE();
 }
