@@ -721,7 +721,8 @@ class SandboxTest(unittest.TestCase):
 
 def dated(version, legacy_path):
     """The date-versioned path of a legacy one (HubSpot's 2026-09 / 2026-03 path forms)."""
-    for old, new in (("/crm/v3/objects/", "/crm/objects/%s/"), ("/crm/v4/objects/", "/crm/objects/%s/"),
+    for old, new in (("/crm/v3/objects/", "/crm/objects/%s/"),
+                     ("/crm/v4/objects/", "/crm/objects/%s/"),
                      ("/crm/v3/properties/", "/crm/properties/%s/"),
                      ("/crm/v4/associations/", "/crm/associations/%s/"),
                      ("/account-info/v3/", "/account-info/%s/")):
@@ -805,7 +806,8 @@ class DateVersionTest(unittest.TestCase):
             a = "/crm/v4/associations/meetings/contacts/batch/"
             ok(201 if version == "2026-03" else 200, "POST", a + "create",
                {"inputs": [{"from": {"id": ids[1]}, "to": {"id": "102"}, "types": SPEC}]})
-            ok(200, "POST", a + "associate/default", {"inputs": [{"from": {"id": ids[1]}, "to": {"id": "101"}}]})
+            ok(200, "POST", a + "associate/default",
+               {"inputs": [{"from": {"id": ids[1]}, "to": {"id": "101"}}]})
             ok(200, "POST", a + "read", {"inputs": [{"id": ids[1]}]})
             ok(204 if version == "2026-03" else 200, "POST", a + "labels/archive",
                {"inputs": [{"from": {"id": ids[1]}, "to": {"id": "101"}, "types": SPEC}]})
@@ -819,11 +821,13 @@ class DateVersionTest(unittest.TestCase):
             self.assertEqual(stored[ids[0]]["associations"]["contacts"], [])
             self.assertEqual(stored[ids[0]]["properties"]["hs_meeting_title"], "A3")
             st = self.stats()
-            self.assertEqual(st["by_version"], {"legacy": 0, "2026-09": len(seen) if version == "2026-09" else 0,
+            self.assertEqual(st["by_version"], {"legacy": 0,
+                                                "2026-09": len(seen) if version == "2026-09" else 0,
                                                 "2026-03": len(seen) if version == "2026-03" else 0})
             self.assertEqual(st["legacy_paths"], {})
             self.assertEqual(st["requests"], len(seen))
-            self.assertEqual({r["version"] for r in self.sb.admin("GET", "requests")["requests"]}, {version})
+            reqs = self.sb.admin("GET", "requests")["requests"]
+            self.assertEqual({r["version"] for r in reqs}, {version})
 
     def test_operations_the_versions_do_not_have(self):
         self.create([meeting("a", trace="1")])
@@ -831,8 +835,10 @@ class DateVersionTest(unittest.TestCase):
         # not in associations-2026-09.json (legacy v4 only), and no dated token-info
         st, _, _ = self.v("2026-09", "GET", "/crm/v4/objects/meetings/%s/associations/contacts" % mid)
         self.assertEqual(st, 404)
-        self.assertEqual(self.sb.call("GET", "/crm/v4/objects/meetings/%s/associations/contacts" % mid)[0], 200)
-        for path in ("/crm/objects/2025-09/meetings/batch/read", "/oauth/2026-09/private-apps/get/access-token-info"):
+        st, _, _ = self.sb.call("GET", "/crm/v4/objects/meetings/%s/associations/contacts" % mid)
+        self.assertEqual(st, 200)
+        for path in ("/crm/objects/2025-09/meetings/batch/read",
+                     "/oauth/2026-09/private-apps/get/access-token-info"):
             self.assertEqual(self.sb.call("POST", path, {"inputs": []})[0], 404, path)
         self.assertEqual(self.stats()["by_version"]["2025-09"], 1)
 
@@ -868,7 +874,8 @@ class DateVersionTest(unittest.TestCase):
             st, _, body = self.v(version, "POST", a + "read", {"inputs": [{"id": good}, {"id": "1"}]})
             self.assertEqual((st, body["numErrors"]), (200 if version == "2026-09" else 207, 1), version)
             # whole-request 4xx stay what they were
-            st, _, body = self.v(version, "POST", CREATE, {"inputs": [meeting("m", trace=str(i)) for i in range(101)]})
+            st, _, body = self.v(version, "POST", CREATE,
+                                 {"inputs": [meeting("m", trace=str(i)) for i in range(101)]})
             self.assertEqual(st, 400)
             st, _, body = self.v(version, "POST", CREATE, {"inputs": [meeting("a"), meeting("b", missing="x")]})
             self.assertEqual((st, body["category"]), (400, "VALIDATION_ERROR"))
@@ -878,20 +885,23 @@ class DateVersionTest(unittest.TestCase):
         self.create([meeting("a", trace="1", assoc=[("101", 200), ("102", 200)])])
         mid = self.meetings()[0]["id"]
         path = "/crm/associations/2026-09/meetings/contacts/batch/archive"
-        st, h, body = self.sb.call("POST", path, {"inputs": [{"from": {"id": mid}, "to": [{"id": "101"}]}]})
+        st, h, body = self.sb.call("POST", path,
+                                   {"inputs": [{"from": {"id": mid}, "to": [{"id": "101"}]}]})
         self.assertEqual(st, 200)
         self.assertEqual((body["status"], body["results"]), ("COMPLETE", []))
         self.assertNotIn("errors", body)
         for k in ("startedAt", "completedAt"):
             self.assertRegex(body[k], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         self.assertEqual(self.meetings()[0]["associations"]["contacts"], ["102"])
-        st, _, body = self.sb.call("POST", "/crm/associations/2026-09/meetings/contacts/batch/labels/archive",
-                                   {"inputs": [{"from": {"id": mid}, "to": {"id": "102"}, "types": SPEC}]})
+        st, _, body = self.sb.call(
+            "POST", "/crm/associations/2026-09/meetings/contacts/batch/labels/archive",
+            {"inputs": [{"from": {"id": mid}, "to": {"id": "102"}, "types": SPEC}]})
         self.assertEqual((st, body["status"]), (200, "COMPLETE"))
         self.assertEqual(self.meetings()[0]["associations"]["contacts"], [])
         for path in ("/crm/associations/2026-03/meetings/contacts/batch/archive",
                      "/crm/v4/associations/meetings/contacts/batch/archive"):
-            st, h, body = self.sb.call("POST", path, {"inputs": [{"from": {"id": mid}, "to": [{"id": "1"}]}]})
+            st, h, body = self.sb.call("POST", path,
+                                       {"inputs": [{"from": {"id": mid}, "to": [{"id": "1"}]}]})
             self.assertEqual((st, h["content-length"], body), (204, "0", None), path)
 
     def test_token_kind(self):
@@ -914,7 +924,8 @@ class DateVersionTest(unittest.TestCase):
         inner = json.loads(e["message"][len("Property values were not valid: "):])
         self.assertEqual((inner[0]["isValid"], inner[0]["error"], inner[0]["name"]),
                          (False, "MISSING_REQUIRED_PROPERTY", name))
-        self.assertEqual(e["errors"], [{"message": inner[0]["message"], "code": "MISSING_REQUIRED_PROPERTY",
+        self.assertEqual(e["errors"], [{"message": inner[0]["message"],
+                                        "code": "MISSING_REQUIRED_PROPERTY",
                                         "context": {"propertyName": [name]}}])
 
     def test_required_properties_2026_09_only(self):
@@ -995,7 +1006,8 @@ class DateVersionTest(unittest.TestCase):
     def test_inline_association_to_a_missing_record(self):
         for version in (None,) + VERSIONS:
             st, _, body = self.v(version, "POST", CREATE, {"inputs": [
-                meeting("ok", trace="1", assoc=[("101", 200)]), meeting("bad", trace="2", assoc=[("999", 200)])]})
+                meeting("ok", trace="1", assoc=[("101", 200)]),
+                meeting("bad", trace="2", assoc=[("999", 200)])]})
             self.assertEqual(st, 201 if version == "2026-09" else 207, version)
             e = body["errors"][0]
             self.assertEqual((e["subCategory"], e["context"]["invalidToObjectIds"],
@@ -1036,7 +1048,8 @@ class DateVersionOptionsTest(unittest.TestCase):
             cfg = sb.admin("GET", "config")["config"]
             self.assertEqual((cfg["token_kind"], cfg["required_properties"]),
                              ("private-app", ["hs_meeting_outcome", "hs_meeting_body"]))
-            st, _, _ = sb.call("POST", "/oauth/v2/private-apps/get/access-token-info", {"tokenKey": TOKEN})
+            st, _, _ = sb.call("POST", "/oauth/v2/private-apps/get/access-token-info",
+                               {"tokenKey": TOKEN})
             self.assertEqual(st, 200)
             st, _, body = sb.call("POST", "/crm/objects/2026-09/meetings/batch/create",
                                   {"inputs": [meeting("a", trace="1", hs_meeting_body="b")]})
@@ -1245,7 +1258,8 @@ class StrictModeTest(unittest.TestCase):
                 sb.stop()
             with open(log) as f:
                 entries = [json.loads(line) for line in f]
-            self.assertEqual([(e["official"], (e["official_op"] or "").split(" (")[-1]) for e in entries],
+            judged = [(e["official"], (e["official_op"] or "").split(" (")[-1]) for e in entries]
+            self.assertEqual(judged,
                              [(False, "meetings-2026-09.json)"), (True, "companies-2026-09.json)"),
                               (True, "meetings-v3.json)"), (None, "")])
         finally:
