@@ -148,8 +148,8 @@ demo: demo-deps all
 conformance:
 	@if [ -z "$(HUBSPOT_SPECS)" ]; then \
 		echo "make conformance needs HUBSPOT_SPECS=DIR (HubSpot's official OpenAPI specs; see README)" >&2; exit 2; fi
-	@if [ ! -f "$(HUBSPOT_SPECS)/meetings-v3.json" ]; then \
-		echo "make conformance: $(HUBSPOT_SPECS)/meetings-v3.json not found (HUBSPOT_SPECS=$(HUBSPOT_SPECS))" >&2; exit 2; fi
+	@if [ ! -f "$(HUBSPOT_SPECS)/meetings-2026-09.json" ]; then \
+		echo "make conformance: $(HUBSPOT_SPECS)/meetings-2026-09.json not found (HUBSPOT_SPECS=$(HUBSPOT_SPECS); the specs of HubSpot's current date version 2026-09)" >&2; exit 2; fi
 	@$(MAKE) --no-print-directory test-deps prism-deps all
 	@BIN=$(abspath $(BIN)) HUBSPOT_SPECS=$(abspath $(HUBSPOT_SPECS)) tests/conformance/run.sh
 

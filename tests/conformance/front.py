@@ -1,32 +1,33 @@
 #!/usr/bin/python3
 """Loopback front for the Prism contract test (t3900-prism-contract.sh).
 
-front.py --port-file FILE --prism URL --sandbox URL --log FILE
+front.py --port-file FILE --route NAME REGEX URL [--route ...] --sandbox URL --log FILE
 
-Prism mocks HubSpot's official meetings spec only, so it cannot answer what `import` asks before
-and around the meetings: the pre-flight (account-info, token-info, the meeting properties), the
-contacts, companies, owners and v4 association calls. The front sends
+One Prism mocks one OpenAPI document, and HubSpot publishes one per API (meetings, contacts,
+companies, owners, properties, associations, account-info), so the test runs one Prism per spec
+and this front routes each request by its path: the first --route whose REGEX matches the path
+(without the query) names the Prism that judges it. The front sends
 
-  - every request under /crm/v3/objects/meetings to Prism first: Prism validates it against the
-    official spec; when Prism refuses it (any answer >= 300) that answer goes back to the client;
-    when Prism accepts it, the same request goes to the sandbox and the sandbox's answer goes back
-    (Prism's mock answers carry no ids, so the import could not go on from them);
-  - every other request to the sandbox, which answers as HubSpot does (tests/sandbox).
+  - a routed request to its Prism first: Prism validates it against the official spec; when Prism
+    refuses it (any answer >= 300) that answer goes back to the client; when Prism accepts it, the
+    same request goes to the sandbox and the sandbox's answer goes back (Prism's mock answers carry
+    no ids, so a run could not go on from them);
+  - every other request to the sandbox alone (tests/sandbox, which answers as HubSpot does).
 
 So a run against the front is a normal run (created, updated, archived for real in the sandbox)
-in which Prism judged every meetings request. Each meetings request is logged as one JSON line
-{"method", "path", "prism": status, "sandbox": status or null}.
+in which Prism judged every routed request. Each request is logged as one JSON line
+{"method", "path", "route": NAME or null, "prism": status or null, "sandbox": status or null}.
 """
 import argparse
 import http.client
 import json
 import os
+import re
 import sys
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PRISM_PREFIX = "/crm/v3/objects/meetings"
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "expect"}
 
 
@@ -53,20 +54,23 @@ class Front(BaseHTTPRequestHandler):
         body = self.rfile.read(n) if n else None
         headers = dict(self.headers.items())
         path = self.path
-        entry = None
-        if urllib.parse.urlsplit(path).path.startswith(PRISM_PREFIX):
-            status, hdrs, data = forward(self.server.prism, self.command, path, headers, body)
-            entry = {"method": self.command, "path": urllib.parse.urlsplit(path).path,
-                     "prism": status, "sandbox": None}
+        plain = urllib.parse.urlsplit(path).path
+        route = next((r for r in self.server.routes if r[1].search(plain)), None)
+        entry = {"method": self.command, "path": plain, "route": None, "prism": None,
+                 "sandbox": None}
+        if route is not None:
+            status, hdrs, data = forward(route[2], self.command, path, headers, body)
+            entry["route"], entry["prism"] = route[0], status
             if status < 300:
                 status, hdrs, data = forward(self.server.sandbox, self.command, path, headers,
                                              body)
                 entry["sandbox"] = status
-            with self.server.lock:
-                self.server.log.write(json.dumps(entry) + "\n")
-                self.server.log.flush()
         else:
             status, hdrs, data = forward(self.server.sandbox, self.command, path, headers, body)
+            entry["sandbox"] = status
+        with self.server.lock:
+            self.server.log.write(json.dumps(entry) + "\n")
+            self.server.log.flush()
         self.send_response(status)
         for k, v in hdrs:
             self.send_header(k, v)
@@ -80,13 +84,16 @@ class Front(BaseHTTPRequestHandler):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--port-file", required=True)
-    p.add_argument("--prism", required=True)
+    p.add_argument("--route", nargs=3, action="append", default=[],
+                   metavar=("NAME", "REGEX", "URL"),
+                   help="requests whose path matches REGEX go to the Prism at URL (first match)")
     p.add_argument("--sandbox", required=True)
     p.add_argument("--log", required=True)
     a = p.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Front)
     srv.daemon_threads = True
-    srv.prism, srv.sandbox = a.prism, a.sandbox
+    srv.routes = [(name, re.compile(rx), url) for name, rx, url in a.route]
+    srv.sandbox = a.sandbox
     srv.lock = threading.Lock()
     srv.log = open(a.log, "a", encoding="utf-8")
     with open(a.port_file + ".tmp", "w") as f:

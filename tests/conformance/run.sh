@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # make conformance HUBSPOT_SPECS=DIR: the project against HubSpot's official OpenAPI specs in DIR.
-#  1. our request schemas vs the official ones (examples and their variants),
+#  1. our request schemas vs the official ones (examples and their variants; the dated ones
+#     against the *-2026-09.json specs),
 #  2. the sandbox self-test and every end-to-end script with the sandbox in strict mode
 #     (each body validated against both; a body ours accepts and the spec rejects is a 400),
-#  3. the Prism contract test (t3900) against DIR,
+#  3. the Prism contract test (t3900): every operation the client sends, at its 2026-09 path,
+#     against the *-2026-09.json specs in DIR,
 #  4. the strict-mode log: every body our schemas accepted must have passed the official spec.
 # Ends with "conformance: N passed, N failed".
 cd "$(dirname "$0")/../.." || exit 2
 : "${BIN:?BIN must name the binary under test}"
-if [ -z "${HUBSPOT_SPECS:-}" ] || [ ! -f "$HUBSPOT_SPECS/meetings-v3.json" ]; then
+if [ -z "${HUBSPOT_SPECS:-}" ] || [ ! -f "$HUBSPOT_SPECS/meetings-2026-09.json" ]; then
 	echo "conformance: HUBSPOT_SPECS must name a folder with HubSpot's official OpenAPI specs" \
-		"(meetings-v3.json ...); see README.md" >&2
+		"of the current date version (meetings-2026-09.json ...); see README.md" >&2
 	exit 2
 fi
 HUBSPOT_SPECS=$(cd "$HUBSPOT_SPECS" && pwd)

@@ -7,6 +7,8 @@ For every example body in tests/sandbox/schemas/*.json, and for every variant of
 removing one member or replacing one value with another JSON type: whenever our schema accepts the
 body, the official spec of the same operation must accept it too. Also every example must be
 accepted by both. An operation the specs in DIR do not describe is listed as not covered.
+A date-versioned example (/crm/objects/2026-09/...) is judged by the spec of its version
+(*-2026-09.json), and every 2026-09 operation of our schemas must have an example so judged.
 Prints one line per schema and a total; exit 1 on any disagreement.
 """
 import copy
@@ -55,6 +57,8 @@ def main(argv):
     total = agree = stricter = 0
     problems = []
     uncovered = []
+    judged = set()  # (schema file, our template) of the dated examples judged by their version's spec
+    has_2026_09 = any(n.endswith("-2026-09.json") for n in os.listdir(argv[1]))
     for fname in sorted(os.listdir(sandbox.SCHEMAS_DIR)):
         if not fname.endswith(".json") or fname == "common.json":
             continue
@@ -66,13 +70,20 @@ def main(argv):
         for ex in doc.get("examples", []):
             method = doc["operations"][0][0]
             mine = ours.find(method, ex["path"])
-            theirs = official.find(method, ex["path"])
+            theirs = official.find(method, ex["path"], prefer=sandbox.spec_preference(ex["path"]))
+            version = sandbox.path_version(ex["path"])[0]
             if mine is None or mine.source != fname:
                 problems.append("%s: example path %s is not one of its operations" % (fname, ex["path"]))
                 continue
             if theirs is None or theirs.validator is None:
                 uncovered.append("%s: %s %s" % (fname, method, ex["path"]))
                 continue
+            if version != sandbox.LEGACY:
+                if not theirs.source.endswith("-%s.json" % version):
+                    problems.append("%s: %s is judged by %s, not a %s spec"
+                                    % (fname, ex["path"], theirs.source, version))
+                    continue
+                judged.add((fname, mine.template))
             for body in [ex["body"]] + list(variants(ex["body"])):
                 n_here += 1
                 a, b = accepts(mine, body), accepts(theirs, body)
@@ -90,6 +101,14 @@ def main(argv):
                     stricter += 1
         total += n_here
         print("%-45s %5d bodies checked" % (fname, n_here))
+        if has_2026_09:
+            for m, template in doc["operations"]:
+                if "/2026-09/" in template and (fname, template) not in judged:
+                    problems.append("%s: %s %s has no example judged by a 2026-09 spec"
+                                    % (fname, m, template))
+    print("2026-09 operations of our schemas judged by a 2026-09 spec: %d%s"
+          % (len({t for (_f, t) in judged if "/2026-09/" in t}),
+             "" if has_2026_09 else " (no *-2026-09.json in %s)" % argv[1]))
     for u in uncovered:
         print("NOT COVERED by the specs given (not checked): " + u)
     for p in problems:

@@ -330,11 +330,31 @@ class Operations:
     def __init__(self, ops):
         self.ops = sorted(ops, key=lambda o: o.nparams)
 
-    def find(self, method, path):
+    def find(self, method, path, prefer=None):
+        """prefer: a file-name prefix that wins among equally specific templates (the 2026-09
+        specs of meetings, contacts and companies all describe /crm/objects/2026-09/{objectType})."""
+        best = None
         for op in self.ops:
             if op.method == method and op.regex.match(path):
-                return op
-        return None
+                if best is not None and op.nparams > best.nparams:
+                    break
+                if best is None:
+                    best = op
+                if prefer is None or best.source.startswith(prefer):
+                    break
+                if op.source.startswith(prefer):
+                    best = op
+                    break
+        return best
+
+
+def spec_preference(path):
+    """The official spec file a path belongs to first: /crm/objects/2026-09/contacts/... ->
+    "contacts-" (None when the path does not name an object type there)."""
+    m = re.match(r"^/crm/objects/[^/]+/([^/]+)(/[^/]+/associations(/.*)?)?", path)
+    if m and not m.group(2):
+        return m.group(1) + "-"
+    return None
 
 
 def load_schemas(directory=SCHEMAS_DIR):
@@ -457,6 +477,8 @@ class Config:
             else list(ALL_SCOPES)
         self.activity_types = [x for x in (args.activity_types or "").split(",") if x]
         self.account_info = True
+        self.token_kind = check_token_kind(args.token_kind)
+        self.required_properties = [str(x) for x in (args.require_property or [])]
 
     def as_dict(self):
         return {"rate": "%d/%gs" % (self.rate_max, self.rate_interval_ms / 1000.0),
@@ -466,7 +488,18 @@ class Config:
                 "shuffle": self.shuffle, "echo_trace_ids": self.echo_trace_ids,
                 "portal_id": self.portal_id, "ui_domain": self.ui_domain,
                 "scopes": list(self.scopes),
-                "activity_types": list(self.activity_types), "account_info": self.account_info}
+                "activity_types": list(self.activity_types), "account_info": self.account_info,
+                "token_kind": self.token_kind,
+                "required_properties": list(self.required_properties)}
+
+
+TOKEN_KINDS = ("service-key", "private-app")
+
+
+def check_token_kind(kind):
+    if kind not in TOKEN_KINDS:
+        raise ValueError("token kind must be one of %s, not %r" % (", ".join(TOKEN_KINDS), kind))
+    return kind
 
 
 def parse_rate(text):
@@ -540,7 +573,9 @@ class Sandbox:
         self.requests = []
         self.stats = {"requests": 0, "by_path": collections.Counter(), "status": collections.Counter(),
                       "writes": 0, "meetings_created": 0, "meetings_updated": 0,
-                      "meetings_archived": 0, "rate_limited": 0, "faults": 0}
+                      "meetings_archived": 0, "rate_limited": 0, "faults": 0,
+                      "by_version": collections.Counter({v: 0 for v in (LEGACY,) + API_VERSIONS}),
+                      "legacy_paths": collections.Counter()}
         for entry in self.seed_data:
             self._apply_seed(entry)
 
@@ -728,6 +763,9 @@ class Sandbox:
             st = self.stats
             st["requests"] += 1
             st["by_path"]["%s %s" % (rec["method"], rec["path"])] += 1
+            st["by_version"][rec["version"]] += 1
+            if rec["version"] == LEGACY:
+                st["legacy_paths"]["%s %s" % (rec["method"], rec["path"])] += 1
             st["status"][str(rec["status"])] += 1
             if rec.get("write"):
                 st["writes"] += 1
@@ -740,6 +778,58 @@ class Sandbox:
                     line = line.replace(token, "[REDACTED]")
                 self.log_file.write(line + "\n")
                 self.log_file.flush()
+
+
+# --------------------------------------------------------------------------- API versions
+
+# HubSpot's date-based API versions the sandbox serves (the specs' *-2026-09.json, meetings-2026-03.json)
+# beside the legacy paths (/crm/v3, /crm/v4, /account-info/v3, /oauth/v2), which it still answers.
+# A dated path is the legacy one with the version in the place of v3/v4:
+#   /crm/objects/{V}/{type}/...                      <-> /crm/v3/objects/{type}/...
+#   /crm/objects/{V}/{type}/{id}/associations/...    <-> /crm/v4/objects/{type}/{id}/associations/...
+#   /crm/properties/{V}/...                          <-> /crm/v3/properties/...
+#   /crm/associations/{V}/{from}/{to}/batch/...      <-> /crm/v4/associations/{from}/{to}/batch/...
+#   /crm/owners/{V}[/{ownerId}]                      <-> /crm/v3/owners[/{ownerId}]
+#   /account-info/{V}/details                        <-> /account-info/v3/details
+LEGACY = "legacy"
+V2026_09 = "2026-09"
+V2026_03 = "2026-03"
+API_VERSIONS = (V2026_09, V2026_03)
+DATED_RE = re.compile(r"^/(crm/objects|crm/properties|crm/associations|crm/owners|account-info)"
+                      r"/(\d{4}-\d{2}(?:-beta)?)(/.*)?$")
+OBJ_ASSOC_RE = re.compile(r"^/[^/]+/[^/]+/associations(/.*)?$")
+LEGACY_BASE = {"crm/properties": "/crm/v3/properties", "crm/associations": "/crm/v4/associations",
+               "crm/owners": "/crm/v3/owners", "account-info": "/account-info/v3"}
+
+
+def path_version(path):
+    """-> (version, the legacy path the same operation has). version is "legacy" for any path that
+    names no date version; for a dated path whose version the sandbox does not serve the legacy
+    path is None (404)."""
+    m = DATED_RE.match(path)
+    if not m:
+        return LEGACY, path
+    area, version, rest = m.group(1), m.group(2), m.group(3) or ""
+    if version not in API_VERSIONS:
+        return version, None
+    if area == "crm/objects":
+        base = "/crm/v4/objects" if OBJ_ASSOC_RE.match(rest) else "/crm/v3/objects"
+    else:
+        base = LEGACY_BASE[area]
+    return version, base + rest
+
+
+def dated_path(legacy_path, version):
+    """The inverse of path_version for a (normalized) legacy path."""
+    if version == LEGACY:
+        return legacy_path
+    for prefix, area in (("/crm/v3/objects", "/crm/objects"), ("/crm/v4/objects", "/crm/objects"),
+                         ("/crm/v3/properties", "/crm/properties"),
+                         ("/crm/v4/associations", "/crm/associations"),
+                         ("/crm/v3/owners", "/crm/owners"), ("/account-info/v3", "/account-info")):
+        if legacy_path == prefix or legacy_path.startswith(prefix + "/"):
+            return "%s/%s%s" % (area, version, legacy_path[len(prefix):])
+    return legacy_path
 
 
 # --------------------------------------------------------------------------- API logic
@@ -841,12 +931,20 @@ class Api:
              self.assoc_delete),
         ]
         self.routes = [(m, re.compile("^" + rx + "$"), fn) for (m, rx, fn) in self.routes]
+        # Operations the date versions do not have (not in associations-2026-09.json; the
+        # 2026-09 form is GET /crm/objects/2026-09/{type}/{id}?associations=...). The private-app
+        # token-info endpoint has no dated form either (it is /oauth/v2 only).
+        self.legacy_only = {self.assoc_list}
 
-    def route(self, method, path):
+    def route(self, method, path, version=LEGACY):
+        """-> (handler, path groups), or (None, whether the path is known for another method).
+        path is the legacy form (path_version); version says which form was asked for."""
         known_path = False
         for m, rx, fn in self.routes:
             g = rx.match(path)
             if g:
+                if version != LEGACY and fn in self.legacy_only:
+                    continue
                 known_path = True
                 if m == method:
                     return fn, g.groups()
@@ -859,13 +957,24 @@ class Api:
             self.sb.rng.shuffle(items)
         return items
 
-    def _batch_envelope(self, results, errors, t0):
+    def _batch_envelope(self, results, errors, t0, ctx=None):
         body = {"status": "COMPLETE", "results": results, "startedAt": iso(t0),
                 "completedAt": iso(now_ms())}
         if errors:
+            if ctx is not None and ctx.version != LEGACY:
+                # the date versions' StandardError requires these members (the specs)
+                for e in errors:
+                    for k, v in (("context", {}), ("errors", []), ("links", {})):
+                        e.setdefault(k, v)
             body["numErrors"] = len(errors)
             body["errors"] = errors
         return body
+
+    @staticmethod
+    def _batch_status(ctx, ok, errors):
+        """A batch with refused inputs: 207 on the legacy paths and 2026-03; on 2026-09 its own
+        success status (201 create, 200 otherwise) with errors and numErrors in the body."""
+        return 207 if errors and not ctx.dated() else ok
 
     def _inputs(self, body, cap=MAX_BATCH):
         inputs = body.get("inputs")
@@ -882,8 +991,11 @@ class Api:
             return False
         return len(set(ids)) == len(ids)
 
-    def validate_props(self, otype, props, creating):
-        """-> list of (name, code, message)."""
+    def validate_props(self, otype, props, creating, ctx=None, fixed=None):
+        """-> list of (name, code, message). On 2026-09 (ctx.dated()) the portal's required
+        meeting properties are checked, and an enumeration value that matches an option but for
+        letter case is accepted: fixed (a dict) gets {name: the option} for it."""
+        dated = ctx is not None and ctx.dated()
         errs = []
         for name, value in props.items():
             known = self.sb.prop(otype, name)
@@ -903,7 +1015,10 @@ class Api:
                              "%s was not a valid long or ISO 8601 date-time (%s)" % (value, name)))
             elif typ == "enumeration":
                 opts = self.sb.options(otype, name)
-                if value not in opts:
+                same = [o for o in opts if o.lower() == value.lower()]
+                if value not in opts and dated and len(same) == 1 and fixed is not None:
+                    fixed[name] = same[0]
+                elif value not in opts:
                     errs.append((name, "INVALID_OPTION", "%s was not one of the allowed options: [%s]"
                                  % (value, ", ".join(opts))))
             elif typ == "owner":
@@ -915,11 +1030,35 @@ class Api:
         if creating and otype == "meetings" and not props.get("hs_timestamp"):
             errs.append(("hs_timestamp", "REQUIRED_PROPERTY",
                          'Property "hs_timestamp" is required'))
+        if dated and otype == "meetings":
+            # The portal's required properties (--require-property): enforced from 2026-09 on,
+            # on a create without the property and an update that empties it.
+            for name in self.sb.cfg.required_properties:
+                missing = (name not in props or props[name] == "") if creating \
+                    else (name in props and props[name] == "")
+                if missing and not any(e[0] == name for e in errs):
+                    errs.append((name, "MISSING_REQUIRED_PROPERTY",
+                                 'The property "%s" is required by this portal and has no value'
+                                 % name))
         return errs
 
-    def normalize_props(self, otype, props):
+    @staticmethod
+    def normalized_warnings(fixed, props):
+        """The warnings of a 2026-09 result whose enumeration values were stored as their option.
+        Shaped like PublicObjectWarning (meetings-v3.json, meetings-2026-03.json: category,
+        message, context with string values); 2026-09's SimplePublicObject declares no warnings
+        (an assumption of the sandbox: tests/sandbox/README.md)."""
+        return [{"category": "PROPERTY_VALUE_NORMALIZED",
+                 "message": 'The value "%s" of %s was stored as the option "%s"'
+                            % (props[n], n, opt),
+                 "context": {"propertyName": n}} for n, opt in sorted(fixed.items())]
+
+    def normalize_props(self, otype, props, fixed=None):
         out = {}
         for name, value in props.items():
+            if fixed and name in fixed:
+                out[name] = fixed[name]
+                continue
             typ = (self.sb.prop(otype, name) or ("string", False))[0]
             if typ == "datetime" and value != "":
                 out[name] = iso(parse_datetime(value))
@@ -987,7 +1126,8 @@ class Api:
             tid = inp.get("objectWriteTraceId")
             props = inp["properties"]
             e = None
-            perrs = self.validate_props(otype, props, creating=True)
+            fixed = {}
+            perrs = self.validate_props(otype, props, True, ctx, fixed)
             if perrs:
                 e = prop_errors_body(perrs)
             links = []
@@ -1008,11 +1148,12 @@ class Api:
                 e.setdefault("context", {})["objectWriteTraceId"] = [tid]
                 errors.append(e)
             else:
-                planned.append((inp, links, tid))
+                planned.append((inp, links, tid, fixed))
         results = []
         ms = now_ms()
-        for inp, links, tid in planned:
-            obj = sb._make(otype, sb._new_id(otype), self.normalize_props(otype, inp["properties"]), ms)
+        for inp, links, tid, fixed in planned:
+            obj = sb._make(otype, sb._new_id(otype),
+                           self.normalize_props(otype, inp["properties"], fixed), ms)
             for target, to_id in links:
                 if to_id not in obj.assoc[target]:
                     obj.assoc[target].append(to_id)
@@ -1020,9 +1161,11 @@ class Api:
             if otype == "meetings":
                 sb.stats["meetings_created"] += 1
             results.append(obj.public(dict(obj.props), tid if sb.cfg.echo_trace_ids else None))
+            if fixed:
+                results[-1]["warnings"] = self.normalized_warnings(fixed, inp["properties"])
         self._shuffle(results)
-        body = self._batch_envelope(results, errors, t0)
-        return Resp(207 if errors else 201, body)
+        body = self._batch_envelope(results, errors, t0, ctx)
+        return Resp(self._batch_status(ctx, 201, errors), body)
 
     def batch_update(self, ctx, otype):
         sb, t0 = self.sb, now_ms()
@@ -1052,7 +1195,8 @@ class Api:
                 else:
                     missing.append(inp["id"])
                 continue
-            perrs = self.validate_props(otype, inp["properties"], creating=False)
+            fixed = {}
+            perrs = self.validate_props(otype, inp["properties"], False, ctx, fixed)
             if perrs:
                 e = prop_errors_body(perrs)
                 if not multi:
@@ -1060,7 +1204,7 @@ class Api:
                 e["context"] = {"ids": [inp["id"]], "objectWriteTraceId": [tid]}
                 errors.append(e)
                 continue
-            planned.append((obj, inp, tid))
+            planned.append((obj, inp, tid, fixed))
         if missing:
             errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
                            "message": "Could not get some %s objects, they may be deleted or not "
@@ -1068,8 +1212,8 @@ class Api:
                            "context": {"ids": missing}})
         ms = now_ms()
         results = []
-        for obj, inp, tid in planned:
-            new = self.normalize_props(otype, inp["properties"])
+        for obj, inp, tid, fixed in planned:
+            new = self.normalize_props(otype, inp["properties"], fixed)
             if otype == "contacts" and "email" in new:
                 sb.emails.pop((obj.props.get("email") or "").lower(), None)
                 sb.emails[new["email"]] = obj.id
@@ -1078,8 +1222,11 @@ class Api:
             if otype == "meetings":
                 sb.stats["meetings_updated"] += 1
             results.append(obj.public(dict(obj.props), tid if sb.cfg.echo_trace_ids else None))
+            if fixed:
+                results[-1]["warnings"] = self.normalized_warnings(fixed, inp["properties"])
         self._shuffle(results)
-        return Resp(207 if errors else 200, self._batch_envelope(results, errors, t0))
+        return Resp(self._batch_status(ctx, 200, errors),
+                    self._batch_envelope(results, errors, t0, ctx))
 
     def batch_archive(self, ctx, otype):
         sb = self.sb
@@ -1145,7 +1292,8 @@ class Api:
                            "message": "Could not get some %s objects, they may be deleted or not "
                                       "exist. Check that ids are valid." % OBJECT_TYPES[otype][1],
                            "context": {"ids": missing}})
-        return Resp(207 if errors else 200, self._batch_envelope(results, errors, t0))
+        return Resp(self._batch_status(ctx, 200, errors),
+                    self._batch_envelope(results, errors, t0, ctx))
 
     def batch_upsert(self, ctx, otype):
         sb, t0 = self.sb, now_ms()
@@ -1164,7 +1312,7 @@ class Api:
         for inp, key in zip(inputs, keys):
             props = dict(inp["properties"])
             props.pop("email", None)
-            perrs = self.validate_props(otype, props, creating=False)
+            perrs = self.validate_props(otype, props, False, ctx)
             if not EMAIL_RE.match(key):
                 perrs.append(("email", "INVALID_EMAIL", "Email address %s is invalid" % inp["id"]))
             if perrs:
@@ -1193,10 +1341,9 @@ class Api:
 
     def create_one(self, ctx, otype):
         body = {"inputs": [dict(ctx.body, objectWriteTraceId="single")]}
-        sub = Ctx(ctx.method, ctx.path, ctx.query, body)
-        r = self.batch_create(sub, otype)
+        r = self.batch_create(ctx.sub(body), otype)
         data = json.loads(r.body)
-        if r.status == 207:
+        if data.get("errors"):
             e = data["errors"][0]
             e.pop("context", None)
             return self._validation_failure(otype, e)
@@ -1227,18 +1374,22 @@ class Api:
         obj = self._find_by(otype, ctx.q("idProperty"), oid, False)
         if obj is None:
             return self._not_found()
-        perrs = self.validate_props(otype, ctx.body["properties"], creating=False)
+        fixed = {}
+        perrs = self.validate_props(otype, ctx.body["properties"], False, ctx, fixed)
         if perrs:
             return self._validation_failure(otype, prop_errors_body(perrs))
-        obj.props.update(self.normalize_props(otype, ctx.body["properties"]))
+        obj.props.update(self.normalize_props(otype, ctx.body["properties"], fixed))
         ms = now_ms()
         self.sb._touch(obj, ms)
         if otype == "meetings":
             self.sb.stats["meetings_updated"] += 1
-        return Resp(200, obj.public(dict(obj.props)))
+        out = obj.public(dict(obj.props))
+        if fixed:
+            out["warnings"] = self.normalized_warnings(fixed, ctx.body["properties"])
+        return Resp(200, out)
 
     def delete_one(self, ctx, otype, oid):
-        return self.batch_archive(Ctx(ctx.method, ctx.path, ctx.query, {"inputs": [{"id": oid}]}), otype)
+        return self.batch_archive(ctx.sub({"inputs": [{"id": oid}]}), otype)
 
     def list_objects(self, ctx, otype):
         limit = ctx.qint("limit", 10)
@@ -1361,6 +1512,10 @@ class Api:
                           "dataHostingLocation": "na1"})
 
     def token_info(self, ctx):
+        if self.sb.cfg.token_kind != "private-app":
+            # A service key is not a private app's token: this legacy endpoint does not know it.
+            return err(404, "OBJECT_NOT_FOUND", "resource not found: the access token is not a "
+                       "private app token (token info exists for private app tokens only)")
         b = ctx.body if isinstance(ctx.body, dict) else {}
         if b.get("tokenKey") != self.sb.cfg.token:
             return err(401, "INVALID_AUTHENTICATION", MSG_AUTH)
@@ -1618,7 +1773,9 @@ class Api:
             lambda f, t: {"fromObjectTypeId": "0-47", "fromObjectId": f,
                           "toObjectTypeId": OBJECT_TYPES[to_t][0], "toObjectId": t, "labels": []})
         self._shuffle(results)
-        return Resp(207 if errors else 201, self._batch_envelope(results, errors, t0))
+        if ctx.dated():  # associations-2026-09.json: 200 BatchResponseLabelsBetweenObjectPair
+            return Resp(200, self._batch_envelope(results, errors, t0, ctx))
+        return Resp(207 if errors else 201, self._batch_envelope(results, errors, t0, ctx))
 
     def assoc_default(self, ctx, from_t, to_t):
         t0 = now_ms()
@@ -1628,10 +1785,10 @@ class Api:
             lambda f, t: {"from": {"id": f}, "to": {"id": t},
                           "associationSpec": {"associationCategory": "HUBSPOT_DEFINED",
                                               "associationTypeId": type_id}})
-        return Resp(200, self._batch_envelope(results, errors, t0))
+        return Resp(200, self._batch_envelope(results, errors, t0, ctx))
 
     def assoc_archive(self, ctx, from_t, to_t):
-        sb = self.sb
+        sb, t0 = self.sb, now_ms()
         self._pair(from_t, to_t)
         for inp in self._inputs(ctx.body, cap=2000):
             m = sb.objects["meetings"].get(inp["from"]["id"])
@@ -1642,14 +1799,15 @@ class Api:
             m.assoc[to_t] = [i for i in m.assoc[to_t] if i not in drop]
             if len(m.assoc[to_t]) != before:
                 sb._touch(m, now_ms())
+        if ctx.dated():  # associations-2026-09.json: 200 BatchResponseVoid, not 204
+            return Resp(200, self._batch_envelope([], [], t0, ctx))
         return Resp(204)
 
     def assoc_labels_archive(self, ctx, from_t, to_t):
         type_id = self._pair(from_t, to_t)
         inputs = [{"from": i["from"], "to": [i["to"]]} for i in self._inputs(ctx.body, cap=2000)
                   if any(s["associationTypeId"] == type_id for s in i["types"])]
-        return self.assoc_archive(Ctx(ctx.method, ctx.path, ctx.query, {"inputs": inputs}),
-                                  from_t, to_t)
+        return self.assoc_archive(ctx.sub({"inputs": inputs}), from_t, to_t)
 
     def assoc_read(self, ctx, from_t, to_t):
         sb, t0 = self.sb, now_ms()
@@ -1671,11 +1829,11 @@ class Api:
                            "message": "No %s is associated with MEETING %s"
                                       % (OBJECT_TYPES[to_t][1], ", ".join(missing)),
                            "context": {"fromObjectId": missing}})
-        return Resp(207 if errors else 200, self._batch_envelope(results, errors, t0))
+        return Resp(self._batch_status(ctx, 200, errors),
+                    self._batch_envelope(results, errors, t0, ctx))
 
     def assoc_put_default(self, ctx, from_t, from_id, to_t, to_id):
-        inner = Ctx(ctx.method, ctx.path, ctx.query,
-                    {"inputs": [{"from": {"id": from_id}, "to": {"id": to_id}}]})
+        inner = ctx.sub({"inputs": [{"from": {"id": from_id}, "to": {"id": to_id}}]})
         r = self.assoc_default(inner, from_t, to_t)
         data = json.loads(r.body)
         if data.get("errors"):
@@ -1695,17 +1853,27 @@ class Api:
 
     def assoc_delete(self, ctx, from_t, from_id, to_t, to_id):
         self._pair(from_t, to_t)
-        inner = Ctx(ctx.method, ctx.path, ctx.query,
-                    {"inputs": [{"from": {"id": from_id}, "to": [{"id": to_id}]}]})
-        return self.assoc_archive(inner, from_t, to_t)
+        inner = ctx.sub({"inputs": [{"from": {"id": from_id}, "to": [{"id": to_id}]}]})
+        self.assoc_archive(inner, from_t, to_t)
+        return Resp(204)
 
 
 class Ctx:
-    def __init__(self, method, path, query, body):
+    def __init__(self, method, path, query, body, version=LEGACY):
         self.method = method
         self.path = path
         self.query = query
         self.body = body
+        self.version = version  # "legacy", "2026-09" or "2026-03"
+
+    def sub(self, body):
+        """The same request with another body (a handler calling another one)."""
+        return Ctx(self.method, self.path, self.query, body, self.version)
+
+    def dated(self):
+        """2026-09 semantics: batches answer their own success status (no 207), association
+        archives answer 200 with a body, required properties and option case are checked."""
+        return self.version == V2026_09
 
     def q(self, name):
         v = self.query.get(name)
@@ -1827,7 +1995,11 @@ class Handler(BaseHTTPRequestHandler):
     def api(self, sb, path, query, raw):
         t0 = time.time()
         method = self.command
-        npath = norm_path(path)
+        version, lpath = path_version(path)
+        npath = norm_path(lpath if lpath is not None else path)
+        self.req_version = version
+        # the path in the form asked for, with type aliases normalized (schemas, official specs)
+        self.req_dpath = dated_path(npath, version) if lpath is not None else npath
         body, parse_err = None, None
         if raw.strip():
             try:
@@ -1844,7 +2016,8 @@ class Handler(BaseHTTPRequestHandler):
         if auth:
             parts = auth.split(None, 1)
             token_ok = len(parts) == 2 and parts[0].lower() == "bearer" and parts[1].strip() == sb.cfg.token
-        rec = {"method": method, "path": path, "status": 0, "inputs": inputs, "at": int(t0 * 1000),
+        rec = {"method": method, "path": path, "version": version, "status": 0, "inputs": inputs,
+               "at": int(t0 * 1000),
                "auth": "ok" if token_ok else ("missing" if not auth else "invalid")}
         redacted_q = {k: ("[REDACTED]" if k.lower() in ("hapikey", "access_token", "token") else v)
                       for k, v in query.items()}
@@ -1937,8 +2110,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_api(self, sb, method, npath, query, body, parse_err, raw, is_search, rec):
         api = self.server.api
-        op = sb.schemas.find(method, npath)
-        fn, groups = api.route(method, npath)
+        op = sb.schemas.find(method, self.req_dpath)
+        fn, groups = api.route(method, npath, self.req_version)
         with sb.lock:
             ms = now_ms()
             exempt = op.exempt_ten_secondly if op else False
@@ -1962,7 +2135,7 @@ class Handler(BaseHTTPRequestHandler):
             if raw.strip() and method in ("POST", "PUT", "PATCH"):
                 return err(500, "INTERNAL_ERROR",
                            "sandbox: no request schema for %s %s; add one to tests/sandbox/schemas "
-                           "(see tests/sandbox/README.md)" % (method, npath))
+                           "(see tests/sandbox/README.md)" % (method, self.req_dpath))
         else:
             if parse_err:
                 return err(400, "VALIDATION_ERROR", parse_err)
@@ -1974,7 +2147,7 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(inputs, list) and len(inputs) > MAX_BATCH and "/batch/" in npath \
                     and npath.startswith("/crm/v3/"):
                 return err(400, "VALIDATION_ERROR", MSG_BATCH_CAP)
-            error = self.validate(sb, op, method, npath, body)
+            error = self.validate(sb, op, method, self.req_dpath, body)
             if error is not None:
                 path = ["$"] + [str(p) for p in error.absolute_path]
                 return err(400, "VALIDATION_ERROR", schema_error_message(error),
@@ -1989,7 +2162,7 @@ class Handler(BaseHTTPRequestHandler):
                        links={"scopes": "https://developers.hubspot.com/scopes"})
         if is_write(method, npath):
             rec["write"] = True
-        ctx = Ctx(method, npath, query, body if body is not None else {})
+        ctx = Ctx(method, npath, query, body if body is not None else {}, self.req_version)
         try:
             with sb.lock:
                 return fn(ctx, *groups)
@@ -2007,7 +2180,7 @@ class Handler(BaseHTTPRequestHandler):
         error = first_error(op.validator, body)
         if sb.specs is None:
             return error
-        off = sb.specs.find(method, npath)
+        off = sb.specs.find(method, npath, prefer=spec_preference(npath))
         off_error = first_error(off.validator, body) if off and off.validator else None
         if sb.conformance_fd is not None:
             entry = {"op": op.name(), "path": npath, "schema": op.source, "ours": error is None,
@@ -2064,6 +2237,8 @@ class Handler(BaseHTTPRequestHandler):
                     st = dict(sb.stats)
                     st["by_path"] = dict(st["by_path"])
                     st["status"] = dict(st["status"])
+                    st["by_version"] = dict(st["by_version"])
+                    st["legacy_paths"] = dict(st["legacy_paths"])
                     st["meetings"] = sum(1 for o in sb.objects["meetings"].values() if not o.archived)
                     st["daily_used"] = sb.daily_used
                 self.send(Resp(200, st))
@@ -2095,7 +2270,7 @@ class Handler(BaseHTTPRequestHandler):
         cfg = sb.cfg
         allowed = {"latency_ms", "rate", "search_delay_ms", "daily", "search_rate", "shuffle",
                    "echo_trace_ids", "portal_id", "ui_domain", "scopes", "activity_types",
-                   "account_info"}
+                   "account_info", "token_kind", "required_properties"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError("unknown config keys: %s" % ", ".join(sorted(unknown)))
@@ -2108,7 +2283,11 @@ class Handler(BaseHTTPRequestHandler):
             for k in ("shuffle", "echo_trace_ids", "account_info"):
                 if k in data:
                     setattr(cfg, k, bool(data[k]))
-            for k in ("scopes", "activity_types"):
+            if "token_kind" in data:
+                cfg.token_kind = check_token_kind(data["token_kind"])
+            if "required_properties" in data and not isinstance(data["required_properties"], list):
+                raise ValueError('"required_properties" must be a list of property names')
+            for k in ("scopes", "activity_types", "required_properties"):
                 if k in data:
                     setattr(cfg, k, [str(x) for x in data[k]])
             if "ui_domain" in data:
@@ -2137,6 +2316,12 @@ HubSpot API served (request bodies validated against tests/sandbox/schemas):
   GET /crm/v3/owners[?limit&after&email], /crm/v3/owners/{id}
   POST /crm/v4/associations/meetings/{contacts|companies|deals|tickets}/batch/{create,archive,
        associate/default,labels/archive,read}
+Date versions V = 2026-09 (current) and 2026-03, the same operations at:
+  /crm/objects/V/{type}/..., /crm/objects/V/{type}/{id}/associations/..., /crm/properties/V/...,
+  /crm/associations/V/{from}/{to}/batch/..., /crm/owners/V[/{id}], /account-info/V/details
+  2026-09: batches with refused inputs answer 201/200 with errors (no 207), association archives
+  200 with a body; --require-property and enumeration case are checked on writes.
+  GET /_sandbox/stats counts by_version and legacy_paths.
 Admin API (no auth):
   GET  /_sandbox/{meetings,contacts,companies,owners,requests[?bodies=1],stats,faults,config}
   POST /_sandbox/faults {"faults":[{"method","path","action","status","delay_ms","policy",
@@ -2145,7 +2330,7 @@ Admin API (no auth):
   POST /_sandbox/reset [{"seed":false,"schema":false}]   POST /_sandbox/seed {...}
   POST /_sandbox/config {"latency_ms","rate","search_delay_ms","daily","search_rate",
                          "shuffle","echo_trace_ids","portal_id","ui_domain","scopes",
-                         "activity_types","account_info"}
+                         "activity_types","account_info","token_kind","required_properties"}
 Strict mode: --specs DIR (or $SANDBOX_SPECS_DIR) also validates every body against HubSpot's
 official OpenAPI specs in DIR; --conformance-log FILE (or $SANDBOX_CONFORMANCE_LOG) appends both
 verdicts per body (tests/conformance/summary.py reads it).
@@ -2187,6 +2372,12 @@ def build_parser():
                    help="the token's scopes (default: every scope the tool can use)")
     p.add_argument("--activity-types", metavar="T1,T2",
                    help="the portal's meeting types, the options of hs_activity_type (default none)")
+    p.add_argument("--token-kind", choices=TOKEN_KINDS, default="service-key",
+                   help="what the token is: a service key (default; the legacy private-app "
+                   "token-info endpoint answers 404) or a private app's token")
+    p.add_argument("--require-property", action="append", metavar="NAME",
+                   help="a meeting property the portal requires (repeatable); 2026-09 writes "
+                   "without it get MISSING_REQUIRED_PROPERTY")
     p.add_argument("--verbose", action="store_true", help="log every HTTP request to stderr")
     p.add_argument("--specs", metavar="DIR", default=os.environ.get("SANDBOX_SPECS_DIR") or None,
                    help="strict mode: also validate against HubSpot's official OpenAPI specs in DIR "

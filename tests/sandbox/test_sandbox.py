@@ -135,7 +135,8 @@ class SandboxTest(unittest.TestCase):
     def setUp(self):
         self.sb.admin("POST", "reset")
         self.sb.admin("POST", "config", {"echo_trace_ids": False, "search_delay_ms": 0,
-                                         "latency_ms": 0})
+                                         "latency_ms": 0, "token_kind": "service-key",
+                                         "required_properties": []})
 
     def create(self, inputs):
         return self.sb.call("POST", CREATE, {"inputs": inputs})
@@ -378,6 +379,7 @@ class SandboxTest(unittest.TestCase):
             st, _, body = self.sb.call("GET", "/account-info/v3/details")
             self.assertEqual((st, body["portalId"], body["uiDomain"]),
                              (200, 987654, "app-eu1.hubspot.com"))
+            self.sb.admin("POST", "config", {"token_kind": "private-app"})
             st, _, body = self.sb.call("POST", "/oauth/v2/private-apps/get/access-token-info",
                                        {"tokenKey": TOKEN})
             self.assertEqual((st, body["hubId"]), (200, 987654))
@@ -717,6 +719,349 @@ class SandboxTest(unittest.TestCase):
         self.assertEqual(self.sb.call("GET", "/_sandbox/nope", token=None)[0], 404)
 
 
+def dated(version, legacy_path):
+    """The date-versioned path of a legacy one (HubSpot's 2026-09 / 2026-03 path forms)."""
+    for old, new in (("/crm/v3/objects/", "/crm/objects/%s/"),
+                     ("/crm/v4/objects/", "/crm/objects/%s/"),
+                     ("/crm/v3/properties/", "/crm/properties/%s/"),
+                     ("/crm/v4/associations/", "/crm/associations/%s/"),
+                     ("/account-info/v3/", "/account-info/%s/")):
+        if legacy_path.startswith(old):
+            return (new % version) + legacy_path[len(old):]
+    if legacy_path.startswith("/crm/v3/owners"):
+        return "/crm/owners/" + version + legacy_path[len("/crm/v3/owners"):]
+    raise ValueError(legacy_path)
+
+
+VERSIONS = ("2026-09", "2026-03")
+SPEC = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 200}]
+
+
+class DateVersionTest(unittest.TestCase):
+    """HubSpot's date-based versions (2026-09, the current one, and 2026-03) beside legacy."""
+
+    sb = None
+    # the fixture of SandboxTest (a sandbox of its own), not its tests
+    setUpClass = classmethod(SandboxTest.setUpClass.__func__)
+    tearDownClass = classmethod(SandboxTest.tearDownClass.__func__)
+    make_identity_property = staticmethod(SandboxTest.make_identity_property)
+    setUp = SandboxTest.setUp
+    create = SandboxTest.create
+    meetings = SandboxTest.meetings
+
+    def stats(self):
+        return self.sb.admin("GET", "stats")
+
+    def v(self, version, method, legacy_path, body=None, **kw):
+        return self.sb.call(method, dated(version, legacy_path) if version else legacy_path, body, **kw)
+
+    def test_every_operation_at_the_dated_paths(self):
+        for version in VERSIONS:
+            self.sb.admin("POST", "reset")
+            c = lambda m, p, b=None: self.v(version, m, p, b)  # noqa: E731
+            seen = []
+
+            def ok(expect, m, p, b=None):
+                st, _, body = c(m, p, b)
+                self.assertEqual(st, expect, (version, m, p, body))
+                seen.append("%s %s" % (m, dated(version, p)))
+                return body
+            ok(200, "GET", "/account-info/v3/details")
+            ok(200, "GET", "/crm/v3/properties/meetings")
+            ok(200, "GET", "/crm/v3/properties/meetings/ics2hubspot_key")
+            ok(200, "GET", "/crm/v3/properties/meetings/groups")
+            ok(200, "GET", "/crm/v3/properties/meetings/groups/ics2hubspot")
+            ok(409, "POST", "/crm/v3/properties/meetings/groups", {"name": "ics2hubspot", "label": "x"})
+            ok(201, "POST", "/crm/v3/properties/meetings/groups", {"name": "g" + version[-2:], "label": "G"})
+            ok(201, "POST", "/crm/v3/properties/meetings",
+               {"name": "p" + version[-2:], "label": "P", "type": "string", "fieldType": "text",
+                "groupName": "ics2hubspot"})
+            ok(204, "DELETE", "/crm/v3/properties/meetings/p" + version[-2:])
+            self.assertEqual(ok(200, "GET", "/crm/v3/owners?limit=2")["paging"]["next"]["after"], "2")
+            ok(200, "GET", "/crm/v3/owners/301")
+            body = ok(201, "POST", "/crm/v3/objects/meetings/batch/create",
+                      {"inputs": [meeting("a", trace="1", assoc=[("101", 200)]), meeting("b", trace="2")]})
+            ids = sorted(r["id"] for r in body["results"])
+            ok(200, "POST", "/crm/v3/objects/meetings/batch/update",
+               {"inputs": [{"id": ids[0], "properties": {"hs_meeting_title": "A2"}}]})
+            body = ok(200, "POST", "/crm/v3/objects/meetings/batch/read",
+                      {"inputs": [{"id": ids[0]}], "properties": ["hs_meeting_title"],
+                       "propertiesWithHistory": []})
+            self.assertEqual(body["results"][0]["properties"]["hs_meeting_title"], "A2")
+            self.assertEqual(ok(200, "POST", SEARCH, search_body([]))["total"], 2)
+            ok(200, "GET", "/crm/v3/objects/meetings?limit=1")
+            ok(200, "GET", "/crm/v3/objects/meetings/" + ids[0])
+            ok(200, "PATCH", "/crm/v3/objects/meetings/" + ids[0], {"properties": {"hs_meeting_title": "A3"}})
+            single = ok(201, "POST", "/crm/v3/objects/meetings", meeting("c"))["id"]
+            ok(204, "DELETE", "/crm/v3/objects/meetings/" + single)
+            ok(400, "POST", "/crm/v3/objects/meetings/batch/upsert",
+               {"inputs": [{"id": "k", "idProperty": "ics2hubspot_key", "properties": {}}]})
+            ok(200, "POST", "/crm/v3/objects/contacts/batch/read",
+               {"inputs": [{"id": "a@x.com"}], "idProperty": "email", "properties": ["email"],
+                "propertiesWithHistory": []})
+            ok(200, "POST", "/crm/v3/objects/contacts/batch/upsert",
+               {"inputs": [{"id": "new@x.com", "idProperty": "email", "properties": {"firstname": "N"}}]})
+            ok(200, "POST", "/crm/v3/objects/companies/search", search_body(
+                [{"propertyName": "domain", "operator": "IN", "values": ["x.com"]}], props=["domain"]))
+            a = "/crm/v4/associations/meetings/contacts/batch/"
+            ok(201 if version == "2026-03" else 200, "POST", a + "create",
+               {"inputs": [{"from": {"id": ids[1]}, "to": {"id": "102"}, "types": SPEC}]})
+            ok(200, "POST", a + "associate/default",
+               {"inputs": [{"from": {"id": ids[1]}, "to": {"id": "101"}}]})
+            ok(200, "POST", a + "read", {"inputs": [{"id": ids[1]}]})
+            ok(204 if version == "2026-03" else 200, "POST", a + "labels/archive",
+               {"inputs": [{"from": {"id": ids[1]}, "to": {"id": "101"}, "types": SPEC}]})
+            ok(204 if version == "2026-03" else 200, "POST", a + "archive",
+               {"inputs": [{"from": {"id": ids[1]}, "to": [{"id": "102"}]}]})
+            ok(200, "PUT", "/crm/v4/objects/meetings/%s/associations/default/contacts/101" % ids[0])
+            ok(204, "DELETE", "/crm/v4/objects/meetings/%s/associations/contacts/101" % ids[0])
+            ok(204, "POST", "/crm/v3/objects/meetings/batch/archive", {"inputs": [{"id": ids[1]}]})
+            stored = {m["id"]: m for m in self.meetings()}
+            self.assertTrue(stored[ids[1]]["archived"])
+            self.assertEqual(stored[ids[0]]["associations"]["contacts"], [])
+            self.assertEqual(stored[ids[0]]["properties"]["hs_meeting_title"], "A3")
+            st = self.stats()
+            self.assertEqual(st["by_version"], {"legacy": 0,
+                                                "2026-09": len(seen) if version == "2026-09" else 0,
+                                                "2026-03": len(seen) if version == "2026-03" else 0})
+            self.assertEqual(st["legacy_paths"], {})
+            self.assertEqual(st["requests"], len(seen))
+            reqs = self.sb.admin("GET", "requests")["requests"]
+            self.assertEqual({r["version"] for r in reqs}, {version})
+
+    def test_operations_the_versions_do_not_have(self):
+        self.create([meeting("a", trace="1")])
+        mid = self.meetings()[0]["id"]
+        # not in associations-2026-09.json (legacy v4 only), and no dated token-info
+        st, _, _ = self.v("2026-09", "GET", "/crm/v4/objects/meetings/%s/associations/contacts" % mid)
+        self.assertEqual(st, 404)
+        st, _, _ = self.sb.call("GET", "/crm/v4/objects/meetings/%s/associations/contacts" % mid)
+        self.assertEqual(st, 200)
+        for path in ("/crm/objects/2025-09/meetings/batch/read",
+                     "/oauth/2026-09/private-apps/get/access-token-info"):
+            self.assertEqual(self.sb.call("POST", path, {"inputs": []})[0], 404, path)
+        self.assertEqual(self.stats()["by_version"]["2025-09"], 1)
+
+    def test_partial_failures_2026_09_own_status_2026_03_and_legacy_207(self):
+        expect = {"2026-09": (201, 200), "2026-03": (207, 207), None: (207, 207)}
+        for version, (create_st, other_st) in expect.items():
+            self.sb.admin("POST", "reset")
+            st, _, body = self.v(version, "POST", CREATE, {"inputs": [
+                meeting("good", trace="g"), meeting("bad", trace="b", missing="x")]})
+            self.assertEqual((st, body["numErrors"], len(body["results"])), (create_st, 1, 1), version)
+            e = body["errors"][0]
+            self.assertEqual(e["context"]["objectWriteTraceId"], ["b"])
+            self.assertIn("PROPERTY_DOESNT_EXIST", e["message"])
+            if version:  # the date versions' StandardError members
+                self.assertEqual((e["links"], e["errors"][0]["code"]), ({}, "PROPERTY_DOESNT_EXIST"))
+            else:
+                self.assertNotIn("links", e)
+            good = body["results"][0]["id"]
+            st, _, body = self.v(version, "POST", "/crm/v3/objects/meetings/batch/update", {"inputs": [
+                {"id": good, "properties": {"hs_meeting_title": "G2"}},
+                {"id": "424242", "properties": {"hs_meeting_title": "x"}}]})
+            self.assertEqual((st, body["errors"][0]["context"]["ids"]), (other_st, ["424242"]), version)
+            st, _, body = self.v(version, "POST", "/crm/v3/objects/meetings/batch/read", {
+                "inputs": [{"id": good}, {"id": "424242"}], "properties": [], "propertiesWithHistory": []})
+            self.assertEqual((st, body["numErrors"], body["errors"][0]["category"]),
+                             (other_st, 1, "OBJECT_NOT_FOUND"), version)
+            a = "/crm/v4/associations/meetings/contacts/batch/"
+            st, _, body = self.v(version, "POST", a + "create", {"inputs": [
+                {"from": {"id": good}, "to": {"id": "101"}, "types": SPEC},
+                {"from": {"id": good}, "to": {"id": "999"}, "types": SPEC}]})
+            self.assertEqual((st, body["numErrors"], len(body["results"])),
+                             (200 if version == "2026-09" else 207, 1, 1), version)
+            st, _, body = self.v(version, "POST", a + "read", {"inputs": [{"id": good}, {"id": "1"}]})
+            self.assertEqual((st, body["numErrors"]), (200 if version == "2026-09" else 207, 1), version)
+            # whole-request 4xx stay what they were
+            st, _, body = self.v(version, "POST", CREATE,
+                                 {"inputs": [meeting("m", trace=str(i)) for i in range(101)]})
+            self.assertEqual(st, 400)
+            st, _, body = self.v(version, "POST", CREATE, {"inputs": [meeting("a"), meeting("b", missing="x")]})
+            self.assertEqual((st, body["category"]), (400, "VALIDATION_ERROR"))
+        self.assertEqual(sorted(m["properties"]["hs_meeting_title"] for m in self.meetings()), ["G2"])
+
+    def test_association_archive_2026_09_answers_200_with_a_body(self):
+        self.create([meeting("a", trace="1", assoc=[("101", 200), ("102", 200)])])
+        mid = self.meetings()[0]["id"]
+        path = "/crm/associations/2026-09/meetings/contacts/batch/archive"
+        st, h, body = self.sb.call("POST", path,
+                                   {"inputs": [{"from": {"id": mid}, "to": [{"id": "101"}]}]})
+        self.assertEqual(st, 200)
+        self.assertEqual((body["status"], body["results"]), ("COMPLETE", []))
+        self.assertNotIn("errors", body)
+        for k in ("startedAt", "completedAt"):
+            self.assertRegex(body[k], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(self.meetings()[0]["associations"]["contacts"], ["102"])
+        st, _, body = self.sb.call(
+            "POST", "/crm/associations/2026-09/meetings/contacts/batch/labels/archive",
+            {"inputs": [{"from": {"id": mid}, "to": {"id": "102"}, "types": SPEC}]})
+        self.assertEqual((st, body["status"]), (200, "COMPLETE"))
+        self.assertEqual(self.meetings()[0]["associations"]["contacts"], [])
+        for path in ("/crm/associations/2026-03/meetings/contacts/batch/archive",
+                     "/crm/v4/associations/meetings/contacts/batch/archive"):
+            st, h, body = self.sb.call("POST", path,
+                                       {"inputs": [{"from": {"id": mid}, "to": [{"id": "1"}]}]})
+            self.assertEqual((st, h["content-length"], body), (204, "0", None), path)
+
+    def test_token_kind(self):
+        info = "/oauth/v2/private-apps/get/access-token-info"
+        self.assertEqual(self.sb.admin("GET", "config")["config"]["token_kind"], "service-key")
+        st, _, body = self.sb.call("POST", info, {"tokenKey": TOKEN})
+        self.assertEqual((st, body["status"], body["category"]), (404, "error", "OBJECT_NOT_FOUND"))
+        self.assertIn("correlationId", body)
+        self.assertTrue(body["message"])
+        self.sb.admin("POST", "config", {"token_kind": "private-app"})
+        st, _, body = self.sb.call("POST", info, {"tokenKey": TOKEN})
+        self.assertEqual((st, body["hubId"]), (200, 12345678))
+        st, _, body = self.sb.call("POST", "/_sandbox/config", {"token_kind": "oauth"}, token=None)
+        self.assertEqual(st, 400)
+        self.assertEqual(self.stats()["legacy_paths"], {"POST " + info: 2})
+
+    def required_error(self, e, name="hs_meeting_outcome"):
+        self.assertEqual(e["category"], "VALIDATION_ERROR")
+        self.assertTrue(e["message"].startswith("Property values were not valid: [{"), e["message"])
+        inner = json.loads(e["message"][len("Property values were not valid: "):])
+        self.assertEqual((inner[0]["isValid"], inner[0]["error"], inner[0]["name"]),
+                         (False, "MISSING_REQUIRED_PROPERTY", name))
+        self.assertEqual(e["errors"], [{"message": inner[0]["message"],
+                                        "code": "MISSING_REQUIRED_PROPERTY",
+                                        "context": {"propertyName": [name]}}])
+
+    def test_required_properties_2026_09_only(self):
+        cfg = self.sb.admin("POST", "config", {"required_properties": ["hs_meeting_outcome"]})
+        self.assertEqual(cfg["config"]["required_properties"], ["hs_meeting_outcome"])
+        v9 = "/crm/objects/2026-09/meetings/"
+        st, _, body = self.sb.call("POST", v9 + "batch/create", {"inputs": [
+            meeting("has", trace="1", hs_meeting_outcome="SCHEDULED"), meeting("lacks", trace="2"),
+            meeting("empty", trace="3", hs_meeting_outcome="")]})
+        self.assertEqual((st, body["numErrors"], len(body["results"])), (201, 2, 1))
+        for e in body["errors"]:
+            self.required_error(e)
+        self.assertEqual(sorted(e["context"]["objectWriteTraceId"][0] for e in body["errors"]), ["2", "3"])
+        mid = body["results"][0]["id"]
+        # without trace ids: the whole request fails, nothing stored
+        st, _, body = self.sb.call("POST", v9 + "batch/create", {"inputs": [
+            meeting("ok", hs_meeting_outcome="SCHEDULED"), meeting("lacks")]})
+        self.assertEqual(st, 400)
+        self.required_error(body)
+        self.assertNotIn("objectWriteTraceId", body.get("context", {}))
+        st, _, body = self.sb.call("POST", v9[:-1], meeting("single"))
+        self.assertEqual(st, 400)
+        self.required_error(body)
+        # an update that empties it fails; one that leaves it alone does not
+        st, _, body = self.sb.call("POST", v9 + "batch/update", {"inputs": [
+            {"id": mid, "properties": {"hs_meeting_outcome": ""}, "objectWriteTraceId": "u1"}]})
+        self.assertEqual((st, body["numErrors"]), (200, 1))
+        self.required_error(body["errors"][0])
+        self.assertEqual(body["errors"][0]["context"]["objectWriteTraceId"], ["u1"])
+        st, _, body = self.sb.call("PATCH", v9 + mid, {"properties": {"hs_meeting_outcome": ""}})
+        self.assertEqual(st, 400)
+        self.required_error(body)
+        st, _, body = self.sb.call("POST", v9 + "batch/update", {"inputs": [
+            {"id": mid, "properties": {"hs_meeting_title": "t2"}}]})
+        self.assertEqual((st, body.get("numErrors")), (200, None))
+        self.assertEqual([m["properties"]["hs_meeting_title"] for m in self.meetings()], ["t2"])
+        # legacy and 2026-03 writes are not checked
+        for path in (CREATE, "/crm/objects/2026-03/meetings/batch/create"):
+            st, _, body = self.sb.call("POST", path, {"inputs": [meeting("lacks", trace="1")]})
+            self.assertEqual(st, 201, path)
+        # not a property definition member (HubSpot's Property has no "required")
+        props = self.sb.call("GET", "/crm/properties/2026-09/meetings/hs_meeting_outcome")[2]
+        self.assertNotIn("required", props)
+
+    def test_enumeration_case_normalized_on_2026_09(self):
+        v9 = "/crm/objects/2026-09/meetings/"
+        st, _, body = self.sb.call("POST", v9 + "batch/create", {"inputs": [
+            meeting("a", trace="1", hs_meeting_outcome="scheduled"), meeting("b", trace="2")]})
+        self.assertEqual((st, body.get("numErrors")), (201, None))
+        by_title = {r["properties"]["hs_meeting_title"]: r for r in body["results"]}
+        self.assertEqual(by_title["a"]["properties"]["hs_meeting_outcome"], "SCHEDULED")
+        w = by_title["a"]["warnings"]
+        self.assertEqual(len(w), 1)
+        self.assertEqual((w[0]["category"], w[0]["context"]), ("PROPERTY_VALUE_NORMALIZED",
+                                                               {"propertyName": "hs_meeting_outcome"}))
+        self.assertIn("scheduled", w[0]["message"])
+        self.assertNotIn("warnings", by_title["b"])
+        mid = by_title["a"]["id"]
+        self.assertEqual(self.meetings()[0]["properties"]["hs_meeting_outcome"], "SCHEDULED")
+        st, _, body = self.sb.call("POST", v9 + "batch/update", {"inputs": [
+            {"id": mid, "properties": {"hs_meeting_outcome": "Canceled"}}]})
+        self.assertEqual((st, body["results"][0]["properties"]["hs_meeting_outcome"]), (200, "CANCELED"))
+        self.assertEqual(body["results"][0]["warnings"][0]["category"], "PROPERTY_VALUE_NORMALIZED")
+        st, _, body = self.sb.call("PATCH", v9 + mid, {"properties": {"hs_meeting_outcome": "no_show"}})
+        self.assertEqual((st, body["properties"]["hs_meeting_outcome"], len(body["warnings"])),
+                         (200, "NO_SHOW", 1))
+        st, _, body = self.sb.call("POST", v9 + "batch/create", {"inputs": [
+            meeting("c", trace="1", hs_meeting_outcome="unheard-of")]})
+        self.assertEqual((st, body["numErrors"]), (201, 1))
+        self.assertIn("INVALID_OPTION", body["errors"][0]["message"])
+        for path in (CREATE, "/crm/objects/2026-03/meetings/batch/create"):
+            st, _, body = self.sb.call("POST", path, {"inputs": [
+                meeting("d", trace="1", hs_meeting_outcome="scheduled")]})
+            self.assertEqual((st, body["numErrors"]), (207, 1), path)
+            self.assertIn("INVALID_OPTION", body["errors"][0]["message"])
+            self.assertNotIn("warnings", json.dumps(body))
+
+    def test_inline_association_to_a_missing_record(self):
+        for version in (None,) + VERSIONS:
+            st, _, body = self.v(version, "POST", CREATE, {"inputs": [
+                meeting("ok", trace="1", assoc=[("101", 200)]),
+                meeting("bad", trace="2", assoc=[("999", 200)])]})
+            self.assertEqual(st, 201 if version == "2026-09" else 207, version)
+            e = body["errors"][0]
+            self.assertEqual((e["subCategory"], e["context"]["invalidToObjectIds"],
+                              e["context"]["objectWriteTraceId"]),
+                             ("crm.associations.INVALID_OBJECT_IDS", ["999"], ["2"]), version)
+
+    def test_counting_by_version(self):
+        self.create([meeting("a", trace="1")])
+        self.sb.call("GET", "/crm/v3/owners?limit=1")
+        self.sb.call("GET", "/crm/v3/owners?limit=2")
+        self.sb.call("GET", "/crm/owners/2026-09?limit=1")
+        self.sb.call("GET", "/crm/owners/2026-09/301")
+        self.sb.call("GET", "/crm/owners/2026-09", token="wrong")  # a 401 is an API request too
+        self.sb.call("GET", "/account-info/2026-03/details")
+        self.sb.admin("GET", "meetings")  # the admin API is not
+        st = self.stats()
+        self.assertEqual(st["by_version"], {"legacy": 3, "2026-09": 3, "2026-03": 1})
+        self.assertEqual(st["legacy_paths"], {"POST " + CREATE: 1, "GET /crm/v3/owners": 2})
+        self.assertEqual(st["requests"], 7)
+        reqs = self.sb.admin("GET", "requests")["requests"]
+        self.assertEqual([r["version"] for r in reqs],
+                         ["legacy", "legacy", "legacy", "2026-09", "2026-09", "2026-09", "2026-03"])
+        with open(self.sb.log) as f:
+            lines = [json.loads(x) for x in f if x.strip()]
+        self.assertEqual([x["version"] for x in lines[-7:]], [r["version"] for r in reqs])
+        self.assertTrue(all("version" in x for x in lines))
+        self.sb.admin("POST", "reset")
+        st = self.stats()
+        self.assertEqual((st["by_version"], st["legacy_paths"]),
+                         ({"legacy": 0, "2026-09": 0, "2026-03": 0}, {}))
+
+
+class DateVersionOptionsTest(unittest.TestCase):
+    def test_command_line_token_kind_and_required_property(self):
+        sb = Sandbox("--token-kind", "private-app", "--require-property", "hs_meeting_outcome",
+                     "--require-property", "hs_meeting_body")
+        try:
+            cfg = sb.admin("GET", "config")["config"]
+            self.assertEqual((cfg["token_kind"], cfg["required_properties"]),
+                             ("private-app", ["hs_meeting_outcome", "hs_meeting_body"]))
+            st, _, _ = sb.call("POST", "/oauth/v2/private-apps/get/access-token-info",
+                               {"tokenKey": TOKEN})
+            self.assertEqual(st, 200)
+            st, _, body = sb.call("POST", "/crm/objects/2026-09/meetings/batch/create",
+                                  {"inputs": [meeting("a", trace="1", hs_meeting_body="b")]})
+            self.assertEqual((st, body["numErrors"]), (201, 1))
+            self.assertIn('"name":"hs_meeting_outcome"', body["errors"][0]["message"])
+        finally:
+            sb.stop()
+        p = subprocess.run([sys.executable, SANDBOX, "--port", "0", "--token-kind", "oauth"],
+                           capture_output=True, timeout=10)
+        self.assertEqual(p.returncode, 2)
+
+
 class RateLimitTest(unittest.TestCase):
     sb = None
 
@@ -823,6 +1168,14 @@ class SchemasTest(unittest.TestCase):
                 path = path.replace(k, v)
             op = self.ops.find(method, path)
             self.assertTrue(op is not None and op.validator is not None, "%s %s" % (method, path))
+            if path.startswith("/oauth/"):
+                continue  # legacy only
+            for version in VERSIONS:  # the same operation at its date-versioned paths
+                dpath = dated(version, path)
+                self.assertEqual(sandbox_module.path_version(dpath), (version, path))
+                dop = self.ops.find(method, dpath)
+                self.assertTrue(dop is not None and dop.source == op.source, "%s %s" % (method, dpath))
+                self.assertEqual(dop.exempt_ten_secondly, op.exempt_ten_secondly, dpath)
 
     def test_the_schemas_hold_the_documented_requirements(self):
         create = self.ops.find("POST", CREATE)
@@ -872,6 +1225,43 @@ class StrictModeTest(unittest.TestCase):
                           b"official specs; 1 not covered; 1 problems", p.stdout)
             self.assertIn(b"NOT COVERED by the specs given (not checked): POST "
                           b"/crm/v3/objects/{objectType}/batch/create", p.stdout)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_strict_mode_judges_a_dated_request_by_the_spec_of_its_version(self):
+        """The 2026-09 specs of meetings, contacts and companies share their path templates
+        (/crm/objects/2026-09/{objectType}/...): a meetings path is judged by the meetings one."""
+        def spec(path, required):
+            return {"openapi": "3.0.1", "paths": {path: {"post": {"requestBody": {"content": {
+                "application/json": {"schema": {"type": "object", "required": required}}}}}}}}
+        d = tempfile.mkdtemp(prefix="sbstrict-")
+        try:
+            tmpl = "/crm/objects/2026-09/{objectType}/batch/archive"
+            for name, req in (("companies-2026-09.json", ["inputs"]),
+                              ("meetings-2026-09.json", ["inputs", "reason"]),
+                              ("meetings-v3.json", ["inputs"])):
+                with open(os.path.join(d, name), "w") as f:
+                    json.dump(spec(tmpl if "2026" in name else
+                                   "/crm/v3/objects/meetings/batch/archive", req), f)
+            log = os.path.join(d, "conformance.jsonl")
+            sb = Sandbox("--specs", d, "--conformance-log", log)
+            try:
+                body = {"inputs": [{"id": "1"}]}
+                st, _, err = sb.call("POST", "/crm/objects/2026-09/meetings/batch/archive", body)
+                self.assertEqual(st, 400)
+                self.assertIn("'reason' is a required property", err["message"])
+                for path in ("/crm/objects/2026-09/companies/batch/archive",
+                             "/crm/v3/objects/meetings/batch/archive",
+                             "/crm/objects/2026-03/meetings/batch/archive"):
+                    self.assertEqual(sb.call("POST", path, body)[0], 204, path)
+            finally:
+                sb.stop()
+            with open(log) as f:
+                entries = [json.loads(line) for line in f]
+            judged = [(e["official"], (e["official_op"] or "").split(" (")[-1]) for e in entries]
+            self.assertEqual(judged,
+                             [(False, "meetings-2026-09.json)"), (True, "companies-2026-09.json)"),
+                              (True, "meetings-v3.json)"), (None, "")])
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
