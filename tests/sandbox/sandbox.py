@@ -49,7 +49,7 @@ RATE_MESSAGES = {
     "DAILY": "You have reached your daily limit.",
 }
 FAULT_ACTIONS = ("status", "reset", "slow", "truncate", "store_then_status", "store_then_reset",
-                 "rate_limit")
+                 "rate_limit", "echo_auth")
 
 # Object types: canonical plural name -> (objectTypeId, upper-case singular used in messages)
 OBJECT_TYPES = {
@@ -2095,6 +2095,11 @@ class Handler(BaseHTTPRequestHandler):
             if fault.get("retry_after") is not None:
                 r.headers["Retry-After"] = str(fault["retry_after"])
             return r
+        if action == "echo_auth":
+            # A server or proxy that echoes the request's Authorization header in its error.
+            return Resp(fault["status"], error_body(
+                "VALIDATION_ERROR", "Invalid input; the request carried Authorization: %s"
+                % self.headers.get("Authorization", "")))
         if action == "slow":
             time.sleep(fault["delay_ms"] / 1000.0)
         resp = self.handle_api(sb, method, npath, query, body, parse_err, raw, is_search, rec)
@@ -2326,7 +2331,7 @@ Admin API (no auth):
   GET  /_sandbox/{meetings,contacts,companies,owners,requests[?bodies=1],stats,faults,config}
   POST /_sandbox/faults {"faults":[{"method","path","action","status","delay_ms","policy",
                                     "skip","count","body","retry_after"}]}
-       actions: status reset slow truncate store_then_status store_then_reset rate_limit
+       actions: status reset slow truncate store_then_status store_then_reset rate_limit echo_auth
   POST /_sandbox/reset [{"seed":false,"schema":false}]   POST /_sandbox/seed {...}
   POST /_sandbox/config {"latency_ms","rate","search_delay_ms","daily","search_rate",
                          "shuffle","echo_trace_ids","portal_id","ui_domain","scopes",
