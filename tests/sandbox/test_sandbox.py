@@ -1285,7 +1285,8 @@ class SpecsDirTest(unittest.TestCase):
         p = subprocess.run([sys.executable, SANDBOX, "--help"], capture_output=True, timeout=10)
         self.assertEqual(p.returncode, 0)
         for flag in (b"--port-file", b"--rate", b"--daily", b"--search-rate", b"--latency-ms",
-                     b"--seed", b"--log", b"--no-shuffle", b"--echo-trace-ids", b"/_sandbox/faults"):
+                     b"--seed", b"--log", b"--no-shuffle", b"--echo-trace-ids", b"/_sandbox/faults",
+                     b"--token-kind", b"--require-property", b"2026-09", b"by_version"):
             self.assertIn(flag, p.stdout)
 
 
