@@ -778,7 +778,7 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 	size_t nsame = 0;
 	const char *required = NULL; /* a required property the mapping does not set */
 	char *required_name = NULL;
-	size_t *again = xmalloc((j->n ? j->n : 1) * sizeof(*again)), nagain = 0;
+	size_t *again, nagain = 0;
 
 	if (j->op == OP_ARCHIVE) {
 		/* 204 (or 200/207): gone is gone, including ids HubSpot did not know. */
@@ -786,6 +786,7 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 			settle(r, &r->items[j->idx[k]], BATCH_ARCHIVED, NULL, NULL, NULL);
 		return;
 	}
+	again = xmalloc((j->n ? j->n : 1) * sizeof(*again));
 	cJSON_ArrayForEach(res, cJSON_GetObjectItemCaseSensitive(resp->body, "results"))
 	{
 		const char *id = json_str(res, "id");
