@@ -1177,7 +1177,7 @@ size_t mapping_preset_dirs(char *dirs[MAPPING_PRESET_DIRS])
 {
 	const char *config = getenv("XDG_CONFIG_HOME");
 	const char *home = getenv("HOME");
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], real[PATH_MAX];
 	ssize_t len;
 	size_t n = 0;
 
@@ -1189,17 +1189,15 @@ size_t mapping_preset_dirs(char *dirs[MAPPING_PRESET_DIRS])
 	dirs[n++] = xstrdup(DATADIR "/mappings");
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (len > 0 && exe[0] == '/') {
-		char *slash, *relocated, *clone;
+		char *relocated, *clone;
 
 		exe[len] = '\0';
-		slash = strrchr(exe, '/');
-		*slash = '\0';
+		*strrchr(exe, '/') = '\0'; /* the binary's directory ("" for /) */
 		/* a tree installed elsewhere than its PREFIX (dpkg -x, a moved DESTDIR): BIN/../share */
-		relocated = xasprintf("%s/../share/ics2hubspot/mappings", exe[0] ? exe : "/");
-		if (is_dir(relocated))
-			dirs[n++] = relocated;
-		else
-			free(relocated);
+		relocated = xasprintf("%s/../share/ics2hubspot/mappings", exe);
+		if (is_dir(relocated) && realpath(relocated, real))
+			dirs[n++] = xstrdup(real);
+		free(relocated);
 		clone = clone_mappings_dir(exe[0] ? exe : "/");
 		if (clone)
 			dirs[n++] = clone;
