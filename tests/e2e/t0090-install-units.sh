@@ -75,6 +75,12 @@ test_expect_success 'an unknown preset: usage error (2) listing the presets foun
 	code=0 && (cd elsewhere && "$P/bin/ics2hubspot" check -m ./outlook >/dev/null 2>../err) || code=$? &&
 	[ "$code" = 2 ] && grep -q "cannot open .\./outlook." err
 '
+test_expect_success 'the installed bash completion offers the presets after -m' '
+	comp() { bash -c ". \"$P/share/bash-completion/completions/ics2hubspot\"; COMP_WORDS=($1); COMP_CWORD=$2; _ics2hubspot; printf \"%s\n\" \"\${COMPREPLY[@]}\""; } &&
+	(cd elsewhere && comp "ics2hubspot import -m ou" 3) >got && grep -qx outlook got &&
+	(cd elsewhere && comp "ics2hubspot check -m g" 3) >got && grep -qx google got &&
+	(cd elsewhere && comp "ics2hubspot check -m x" 3) >got && ! grep -q . got
+'
 test_expect_success 'a moved install tree (BIN/../share) still finds its presets' '
 	cp -a "$P" moved && rm -rf "$P/share/ics2hubspot" &&
 	(cd elsewhere && ../moved/bin/ics2hubspot check -m outlook >../check.out 2>&1) &&
