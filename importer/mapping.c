@@ -1193,7 +1193,7 @@ size_t mapping_preset_dirs(char *dirs[MAPPING_PRESET_DIRS])
 
 		exe[len] = '\0';
 		*strrchr(exe, '/') = '\0'; /* the binary's directory ("" for /) */
-		/* a tree installed elsewhere than its PREFIX (dpkg -x, a moved DESTDIR): BIN/../share */
+		/* a tree installed away from its PREFIX (dpkg -x, a moved tree): BIN/../share */
 		relocated = xasprintf("%s/../share/ics2hubspot/mappings", exe);
 		if (is_dir(relocated) && realpath(relocated, real))
 			dirs[n++] = xstrdup(real);
@@ -1228,7 +1228,8 @@ static char *preset_names(char **dirs, size_t ndirs)
 			if (e->d_name[0] == '.' || !str_ends_with(e->d_name, ".yaml"))
 				continue;
 			for (size_t k = 0; k < n && !dup; k++)
-				dup = strlen(names[k]) == len - 5 && !strncmp(names[k], e->d_name, len - 5);
+				dup = strlen(names[k]) == len - 5 &&
+				      !strncmp(names[k], e->d_name, len - 5);
 			if (dup)
 				continue;
 			xgrow(&names, &cap, n + 1, sizeof(*names));

@@ -1030,7 +1030,6 @@ static void test_keys(void)
 	mapping_free(m);
 }
 
-
 /* -m NAME: where presets are found, in which order, and what an unknown name lists. */
 static void write_file(const char *path, const char *text)
 {
@@ -1095,7 +1094,7 @@ static void test_presets(void)
 	p = mapping_find("mine", NULL);
 	CHECK_STR(p, mine);
 	free(p);
-	/* the shipped preset, from the clone (or an installed copy), until the user has their own */
+	/* the shipped preset (the clone's or an installed one) until the user has their own */
 	p = mapping_find("outlook", NULL);
 	CHECK(p && str_ends_with(p, "/outlook.yaml") && strcmp(p, outlook) && !access(p, R_OK));
 	free(p);
