@@ -9,6 +9,7 @@ P=$TRASH/prefix
 U=$P/share/systemd/user
 export XDG_CONFIG_HOME=$TRASH/config # the user's own presets (none unless a test makes them)
 mkdir -p elsewhere rt && chmod 700 rt
+test_requires systemd-analyze command -v systemd-analyze || test_done
 # systemd-analyze --user needs a runtime directory; Documentation=man: is looked up with man -w
 verify() { XDG_RUNTIME_DIR=$TRASH/rt MANPATH=$P/share/man systemd-analyze --user verify "$@"; }
 
@@ -30,6 +31,7 @@ test_expect_success 'the service: oneshot sync of the config, token as a credent
 	grep -qx "ExecStart=$P/bin/ics2hubspot sync --config %E/ics2hubspot/config.yaml" "$s" &&
 	grep -qx "LoadCredential=hubspot-token:%E/ics2hubspot/token" "$s" &&
 	grep -qx "SuccessExitStatus=4" "$s" &&
+	grep -qx "StateDirectory=ics2hubspot" "$s" && grep -qx "StateDirectoryMode=0700" "$s" &&
 	! grep -q "^User=" "$s" && ! grep -q "@BINDIR@" "$s" &&
 	t=$U/ics2hubspot-sync.timer &&
 	grep -qx "OnCalendar=\*:0/15" "$t" && grep -q "^RandomizedDelaySec=" "$t" &&
@@ -39,6 +41,24 @@ test_expect_success 'systemd-analyze --user verify: both units, not a word said'
 	verify "$U/ics2hubspot-sync.service" "$U/ics2hubspot-sync.timer" >out 2>&1 ||
 		{ cat out; exit 1; }
 	[ ! -s out ] || { cat out; exit 1; }
+'
+# The drop-in docs/scheduling.md gives for one calendar (import instead of sync).
+dropin() {
+	awk '/systemctl --user edit ics2hubspot-sync.service/ { want = 1; next }
+		want && /^```/ { if (inside) exit; inside = 1; next }
+		inside { print }' "$ROOT/docs/scheduling.md"
+}
+test_expect_success 'with the import drop-in of docs/scheduling.md, systemd-analyze verify is clean' '
+	D=$XDG_CONFIG_HOME/systemd/user && mkdir -p "$D/ics2hubspot-sync.service.d" &&
+	cp "$U"/ics2hubspot-sync.* "$D/" &&
+	dropin >dropin.conf && cat dropin.conf &&
+	grep -qx "ExecStart=" dropin.conf && grep -q "^ExecStart=/usr/bin/ics2hubspot import -m outlook " dropin.conf &&
+	sed "s|^ExecStart=/usr/bin/|ExecStart=$P/bin/|" dropin.conf >"$D/ics2hubspot-sync.service.d/override.conf" &&
+	verify "$D/ics2hubspot-sync.service" >out 2>&1 || { cat out; exit 1; }
+	[ ! -s out ] || { cat out; exit 1; }
+	sed "s|^ExecStart=/usr/bin/|ExecStart=$TRASH/nowhere/|" dropin.conf >"$D/ics2hubspot-sync.service.d/override.conf" &&
+	! verify "$D/ics2hubspot-sync.service" >out 2>&1 && grep -q "nowhere/ics2hubspot" out &&
+	rm -r "$XDG_CONFIG_HOME/systemd"
 '
 test_expect_success 'the check can fail: a broken unit and a missing binary are reported' '
 	mkdir -p bad && sed "s/^OnCalendar=.*/OnCalendar=every fortnight-ish/" "$U/ics2hubspot-sync.timer" >bad/x.timer &&

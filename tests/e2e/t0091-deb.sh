@@ -6,6 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 export XDG_CONFIG_HOME=$TRASH/config
 mkdir -p elsewhere rt && chmod 700 rt
+test_requires systemd-analyze command -v systemd-analyze || test_done
+test_requires dpkg-dev command -v dpkg-shlibdeps || test_done
 VERSION=$(sed -n 's/^#define PROGRAM_VERSION "\(.*\)"/\1/p' "$ROOT/importer/util.h")
 ARCH=$(dpkg --print-architecture)
 DEB=$ROOT/build/deb/ics2hubspot_${VERSION}_$ARCH.deb

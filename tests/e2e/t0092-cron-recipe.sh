@@ -71,6 +71,25 @@ test_expect_success 'second run: nothing to do, one more line, appended' '
 	[ "$(grep -c . "$log")" -gt "$before" ] &&
 	tail -n1 "$log" | grep -E "^[0-9T:+-]+ ics2hubspot: 0 created, 0 updated, [1-9][0-9]* unchanged, "
 '
+# The drop-in docs/scheduling.md gives for one calendar, its ExecStart run as systemd runs it:
+# split into words (no shell), %S = ~/.local/state, the token only in $CREDENTIALS_DIRECTORY.
+dropin_exec() {
+	awk '/systemctl --user edit ics2hubspot-sync.service/ { want = 1; next }
+		want && /^```/ { if (inside) exit; inside = 1; next }
+		inside && /^ExecStart=./ { sub(/^ExecStart=/, ""); print }' "$ROOT/docs/scheduling.md"
+}
+test_expect_success 'the systemd import drop-in: the token by credential, the report in %S' '
+	dropin_exec >exec.line && grep -q "^/usr/bin/ics2hubspot import -m outlook " exec.line &&
+	mkdir -p creds && cp "$H/.config/ics2hubspot/token" creds/hubspot-token &&
+	sed -e "s|^/usr/bin/ics2hubspot |$BIN |" -e "s|https://calendar.example.com/team/basic.ics|$FEED|" \
+		-e "s|%S|$H/.local/state|g" exec.line >exec.test &&
+	set -f && read -r -a argv <exec.test && set +f &&
+	env -i HOME="$H" PATH=/usr/bin:/bin CREDENTIALS_DIRECTORY="$TRASH/creds" \
+		HUBSPOT_API_BASE="$HUBSPOT_API_BASE" "${argv[@]}" 2>unit.err &&
+	cat unit.err &&
+	grep -E "^ics2hubspot: 0 created, 0 updated, [1-9][0-9]* unchanged, " unit.err &&
+	[ "$(jget "$H/.local/state/ics2hubspot/last-report.json" "d[\"totals\"][\"unchanged\"]")" -gt 0 ]
+'
 test_expect_success 'the token is nowhere in the log' '
 	! grep -q "$HUBSPOT_ACCESS_TOKEN" "$H/ics2hubspot.log"
 '
