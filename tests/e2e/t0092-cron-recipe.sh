@@ -51,8 +51,11 @@ test_expect_success 'the token file, made as the docs say' '
 	echo "$HUBSPOT_ACCESS_TOKEN" | (cd "$H" && HOME=$H sh -c "install -D -m 600 /dev/stdin ~/.config/ics2hubspot/token") &&
 	[ "$(stat -c %a "$H/.config/ics2hubspot/token")" = 600 ]
 '
-test_expect_success 'the portal made ready for the outlook preset' '
-	"$BIN" setup -m outlook >setup2.out 2>&1
+test_expect_success 'the portal made ready for the outlook preset, by the docs'"'"' setup line' '
+	grep -o "^ics2hubspot setup -m outlook --token-file ~/.config/ics2hubspot/token" "$ROOT/docs/scheduling.md" >setup.line &&
+	grep -qF "$(cat setup.line)" "$ROOT/README.md" &&
+	env -u HUBSPOT_ACCESS_TOKEN HOME="$H" sh -c "$BIN $(sed "s/^ics2hubspot //" setup.line)" >setup2.out 2>&1 &&
+	grep -q "outlook.yaml" setup2.out
 '
 sed -e "s|^/usr/bin/ics2hubspot |$BIN |" -e "s|https://calendar.example.com/team/basic.ics|$FEED|" cmd >cmd.test
 test_expect_success 'first run from cron: meetings created, one time-stamped summary line' '
