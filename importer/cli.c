@@ -124,7 +124,7 @@ static const struct cli_command commands[] = {
 	 "make the portal ready: identity property, property group, mapping check",
 	 "mapping dry-run " HUBSPOT_OPTIONS,
 	 "ics2hubspot setup --dry-run\n"
-	 "ics2hubspot setup -m mappings/outlook.yaml"},
+	 "ics2hubspot setup -m outlook"},
 	{"import", cmd_import, "[options] CALENDAR...", "import occurrences as HubSpot meetings",
 	 "mapping " WINDOW_OPTIONS " dry-run " HUBSPOT_OPTIONS
 	 " report state no-state name force recreate-deleted associate",
