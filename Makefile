@@ -6,19 +6,29 @@
 #   make distcheck       export HEAD (git archive) alone into a temp dir; make demo + make test there
 #   make bench           benchmarks (figures, not pass/fail)
 #   make SANITIZE=address,undefined   sanitizer build
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   binary, presets, man page, completions, systemd user units
+#   make deb             build/deb/ics2hubspot_VERSION_ARCH.deb (PREFIX=/usr, Depends from dpkg-shlibdeps)
 
 PKGS      = libical libcurl libcjson yaml-0.1 sqlite3 icu-i18n libpcre2-8
 DEB_PKGS  = libical-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libsqlite3-dev libicu-dev \
             libpcre2-dev pkg-config
 DEMO_DEBS = python3 python3-jsonschema curl
-TEST_DEBS = $(DEMO_DEBS) python3-recurring-ical-events time sqlite3 bsdutils
+# systemd: systemd-analyze verify of the units; man-db: their Documentation=man:; moreutils: ts
+# (the cron recipe); dpkg-dev: make deb (dpkg-shlibdeps)
+TEST_DEBS = $(DEMO_DEBS) python3-recurring-ical-events time sqlite3 bsdutils systemd man-db \
+            moreutils $(DEB_TOOLS)
+DEB_TOOLS = dpkg-dev
 PREFIX   ?= /usr/local
 BINDIR    = $(PREFIX)/bin
 DATADIR   = $(PREFIX)/share/ics2hubspot
 MANDIR    = $(PREFIX)/share/man/man1
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  = $(PREFIX)/share/zsh/site-functions
+DOCDIR      = $(PREFIX)/share/doc/ics2hubspot
+# systemd user units: where `systemctl --user` finds them for this PREFIX (/usr/lib/systemd/user,
+# /usr/local/lib/systemd/user; else PREFIX/share/systemd/user, e.g. ~/.local/share/systemd/user)
+USERUNITDIR ?= $(if $(filter /usr /usr/local,$(PREFIX)),$(PREFIX)/lib/systemd/user,$(PREFIX)/share/systemd/user)
+USER_UNITS  = ics2hubspot-sync.service ics2hubspot-sync.timer
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -67,7 +77,7 @@ BIN = $(BUILD)/ics2hubspot
 endif
 
 .PHONY: all deps test demo-deps test-deps prism-deps unit e2e test-one-build demo conformance distcheck bench \
-        install clean format check-format fuzz fuzz-deps
+        install deb deb-deps clean format check-format fuzz fuzz-deps FORCE
 .DELETE_ON_ERROR:
 
 all: deps $(BIN)
@@ -84,7 +94,18 @@ $(BIN): $(OBJS)
 	@echo "  LINK $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
-$(BUILD)/%.o: importer/%.c importer/*.h $(GEN_HDRS) | $(BUILD)
+ifeq ($(SANITIZE),)
+# make deb links its own binary (PREFIX=/usr) without touching ./ics2hubspot
+$(BUILD)/ics2hubspot: $(OBJS)
+	@echo "  LINK $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
+endif
+
+# The presets' directory is compiled in: `make install PREFIX=...` after `make` rebuilds.
+$(BUILD)/datadir.stamp: FORCE | $(BUILD)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' >$@
+
+$(BUILD)/%.o: importer/%.c importer/*.h $(GEN_HDRS) $(BUILD)/datadir.stamp | $(BUILD)
 	@echo "  CC   $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -207,14 +228,54 @@ fuzz: deps fuzz-deps
 bench: all
 	@bench/run.sh
 
-install: all
+# The binary installed (make deb installs its own build).
+INSTALL_BIN ?= $(BIN)
+
+install: deps $(INSTALL_BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/mappings $(DESTDIR)$(MANDIR) \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
-	install -m 755 ics2hubspot $(DESTDIR)$(BINDIR)/ics2hubspot
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(DOCDIR)
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/ics2hubspot
 	install -m 644 mappings/*.yaml $(DESTDIR)$(DATADIR)/mappings/
 	install -m 644 docs/ics2hubspot.1 $(DESTDIR)$(MANDIR)/ics2hubspot.1
 	install -m 644 completions/ics2hubspot.bash $(DESTDIR)$(BASHCOMPDIR)/ics2hubspot
 	install -m 644 completions/_ics2hubspot $(DESTDIR)$(ZSHCOMPDIR)/_ics2hubspot
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/ics2hubspot-sync.service.in \
+		>$(DESTDIR)$(USERUNITDIR)/ics2hubspot-sync.service
+	chmod 644 $(DESTDIR)$(USERUNITDIR)/ics2hubspot-sync.service
+	install -m 644 packaging/systemd/ics2hubspot-sync.timer $(DESTDIR)$(USERUNITDIR)/
+	install -m 644 README.md docs/scheduling.md $(DESTDIR)$(DOCDIR)/
+
+# ---- Debian package ------------------------------------------------------------------------
+# build/deb/ics2hubspot_VERSION_ARCH.deb: `make install PREFIX=/usr` into a staging root
+# (build/deb/debian/ics2hubspot), Depends computed by dpkg-shlibdeps from the libraries the
+# binary links (their shlibs/symbols files: the lowest versions that work), dpkg-deb --build.
+DEB_DIR     = build/deb
+DEB_ROOT    = $(DEB_DIR)/debian/ics2hubspot
+DEB_VERSION = $(shell sed -n 's/^\#define PROGRAM_VERSION "\(.*\)"/\1/p' importer/util.h)
+DEB_ARCH    = $(shell dpkg --print-architecture)
+DEB_FILE    = $(DEB_DIR)/ics2hubspot_$(DEB_VERSION)_$(DEB_ARCH).deb
+
+deb-deps: deps
+	@command -v dpkg-shlibdeps >/dev/null 2>&1 || tests/apt-ensure.sh "packaging tools" $(DEB_TOOLS)
+
+deb: deb-deps
+	$(Q)$(MAKE) --no-print-directory BUILD=$(DEB_DIR) PREFIX=/usr $(DEB_DIR)/ics2hubspot
+	$(Q)rm -rf $(DEB_ROOT) $(DEB_FILE)
+	$(Q)$(MAKE) --no-print-directory -s BUILD=$(DEB_DIR) PREFIX=/usr INSTALL_BIN=$(DEB_DIR)/ics2hubspot \
+		DESTDIR=$(abspath $(DEB_ROOT)) install >/dev/null
+	$(Q)strip --remove-section=.comment --remove-section=.note --strip-unneeded \
+		$(DEB_ROOT)/usr/bin/ics2hubspot
+	$(Q)gzip -9n $(DEB_ROOT)/usr/share/man/man1/ics2hubspot.1
+	$(Q)mkdir -p $(DEB_ROOT)/DEBIAN
+	$(Q)printf 'Source: ics2hubspot\n\nPackage: ics2hubspot\nArchitecture: any\n' >$(DEB_DIR)/debian/control
+	$(Q)cd $(DEB_DIR) && dpkg-shlibdeps -O debian/ics2hubspot/usr/bin/ics2hubspot >shlibs.txt
+	$(Q)depends=$$(sed -n 's/^shlibs:Depends=//p' $(DEB_DIR)/shlibs.txt) && \
+		[ -n "$$depends" ] && \
+		sed -e 's|@VERSION@|$(DEB_VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' \
+		    -e "s|@SIZE@|$$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)|" \
+		    -e "s|@DEPENDS@|$$depends|" packaging/debian/control.in >$(DEB_ROOT)/DEBIAN/control
+	$(Q)dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $(DEB_FILE) >/dev/null
+	@echo "  DEB  $(DEB_FILE)"
 
 clean:
 	rm -rf build ics2hubspot tests/tmp

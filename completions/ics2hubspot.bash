@@ -47,6 +47,18 @@ _ics2hubspot() {
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -X '!*.yaml' -- "$cur") $(compgen -f -X '!*.yml' -- "$cur")
 			$(compgen -d -S / -- "$cur"))
+		# preset names (-m outlook): the user's, then those installed beside this file
+		if [[ $cur != */* ]]; then
+			local d f
+			for d in "${XDG_CONFIG_HOME:-$HOME/.config}/ics2hubspot/mappings" \
+				"$(dirname "${BASH_SOURCE[0]}")/../../ics2hubspot/mappings"; do
+				for f in "$d"/*.yaml; do
+					[ -f "$f" ] || continue
+					f=${f##*/}
+					[[ ${f%.yaml} == "$cur"* ]] && COMPREPLY+=("${f%.yaml}")
+				done
+			done
+		fi
 		[ ${#COMPREPLY[@]} = 1 ] && [ -d "${COMPREPLY[0]}" ] && compopt -o nospace 2>/dev/null
 		return
 		;;

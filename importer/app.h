@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 struct app_options {
-	const char *mapping; /* -m FILE, or NULL for the built-in default */
+	const char *mapping; /* -m FILE or preset NAME (as a path), or NULL: the built-in default */
+	char *mapping_found; /* the path -m NAME was found at (mapping points to it) */
 	bool has_since, has_until;
 	int64_t since, until;
 	const char *default_tz; /* --default-tz */

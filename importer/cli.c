@@ -1,5 +1,6 @@
 /* cli: the command line — one option table per command, value checks, help. */
 #include "cli.h"
+#include "mapping.h"
 #include "routes.h"
 #include "ics.h"
 #include "template.h"
@@ -50,8 +51,9 @@ struct cli_option {
  * kept in step by tests/e2e/t0002-cli-commands.sh).
  */
 static const struct cli_option options[] = {
-	{"mapping", 'm', CLI_STRING, F(mapping), 0, "FILE",
-	 "YAML mapping (default: the built-in mappings/default.yaml)"},
+	{"mapping", 'm', CLI_STRING, F(mapping), 0, "FILE|NAME",
+	 "YAML mapping file, or a preset's name (outlook, google, default; default: the "
+	 "built-in default.yaml)"},
 	{"since", 0, CLI_DATE, F(since), F(has_since), "WHEN",
 	 "only occurrences starting at or after WHEN (YYYY-MM-DD[THH:MM[:SS]Z], UTC)"},
 	{"until", 0, CLI_DATE, F(until), F(has_until), "WHEN",
@@ -122,7 +124,7 @@ static const struct cli_command commands[] = {
 	 "make the portal ready: identity property, property group, mapping check",
 	 "mapping dry-run " HUBSPOT_OPTIONS,
 	 "ics2hubspot setup --dry-run\n"
-	 "ics2hubspot setup -m mappings/outlook.yaml"},
+	 "ics2hubspot setup -m outlook"},
 	{"import", cmd_import, "[options] CALENDAR...", "import occurrences as HubSpot meetings",
 	 "mapping " WINDOW_OPTIONS " dry-run " HUBSPOT_OPTIONS
 	 " report state no-state name force recreate-deleted associate",
@@ -590,6 +592,27 @@ static int find_sub(int argc, char **argv, int from)
 	return 0;
 }
 
+/* -m NAME: a preset's name becomes its file's path (mapping.c: mapping_find). */
+static int find_mapping(const struct cli_command *c, struct app_options *o)
+{
+	char *known = NULL;
+	int rc;
+
+	if (!*o->mapping)
+		return usage_error(c->name, "-m: an empty mapping name");
+	o->mapping_found = mapping_find(o->mapping, &known);
+	if (o->mapping_found) {
+		o->mapping = o->mapping_found;
+		return 0;
+	}
+	rc = usage_error(c->name,
+			 "-m %s: no preset '%s' (presets: %s); a mapping file is named by a path "
+			 "with a '/' or a .yaml suffix (-m ./%s)",
+			 o->mapping, o->mapping, known, o->mapping);
+	free(known);
+	return rc;
+}
+
 /* --api-version, else $HUBSPOT_API_VERSION, else the default: the version every path speaks. */
 static int apply_api_version(const struct cli_command *c, const struct app_options *o)
 {
@@ -609,6 +632,7 @@ static int apply_api_version(const struct cli_command *c, const struct app_optio
 
 void cli_release(struct app_options *o)
 {
+	FREE_NULL(o->mapping_found);
 	FREE_NULL(o->associate);
 	FREE_NULL(o->args);
 	o->nargs = 0;
@@ -747,6 +771,8 @@ int cli_parse(int argc, char **argv, struct app_options *o, cli_command_fn *run)
 		return rc;
 	if (o->has_since && o->has_until && o->until <= o->since)
 		return usage_error(c->name, "--until must be after --since");
+	if (o->mapping && (rc = find_mapping(c, o)))
+		return rc;
 	if (word_in(c->options, "api-version") && (rc = apply_api_version(c, o)))
 		return rc;
 	*run = c->run;

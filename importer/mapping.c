@@ -10,9 +10,13 @@
 #pragma GCC diagnostic pop
 
 #include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 /*
@@ -1113,6 +1117,161 @@ struct mapping *mapping_load(const char *path)
 	m = load_text(path, text, len);
 	free(text);
 	return m;
+}
+
+/* ---- presets: -m NAME ---------------------------------------------------------------------- */
+
+bool mapping_is_preset_name(const char *arg)
+{
+	return *arg && !strchr(arg, '/') && !str_ends_with(arg, ".yaml") &&
+	       !str_ends_with(arg, ".yml");
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat sb;
+
+	return !stat(path, &sb) && S_ISDIR(sb.st_mode);
+}
+
+static bool is_file(const char *path)
+{
+	struct stat sb;
+
+	return !stat(path, &sb) && S_ISREG(sb.st_mode);
+}
+
+/*
+ * The clone the running binary was built in: its directory or one of its
+ * three parents (./ics2hubspot, build/sanitize/ics2hubspot,
+ * build/default/tests/t-mapping) that holds mappings/default.yaml and
+ * importer/mapping.c. NULL for an installed binary.
+ */
+static char *clone_mappings_dir(const char *exe_dir)
+{
+	char *dir = xstrdup(exe_dir);
+
+	for (int up = 0; up <= 3; up++) {
+		char *defaults = xasprintf("%s/mappings/default.yaml", dir);
+		char *source = xasprintf("%s/importer/mapping.c", dir);
+		bool found = is_file(defaults) && is_file(source);
+		char *slash = strrchr(dir, '/');
+
+		free(defaults);
+		free(source);
+		if (found) {
+			char *m = xasprintf("%s/mappings", dir);
+
+			free(dir);
+			return m;
+		}
+		if (!slash || slash == dir)
+			break;
+		*slash = '\0';
+	}
+	free(dir);
+	return NULL;
+}
+
+size_t mapping_preset_dirs(char *dirs[MAPPING_PRESET_DIRS])
+{
+	const char *config = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	char exe[PATH_MAX], real[PATH_MAX];
+	ssize_t len;
+	size_t n = 0;
+
+	/* XDG: a relative $XDG_CONFIG_HOME is invalid and ignored */
+	if (config && config[0] == '/')
+		dirs[n++] = xasprintf("%s/ics2hubspot/mappings", config);
+	else if (home && home[0] == '/')
+		dirs[n++] = xasprintf("%s/.config/ics2hubspot/mappings", home);
+	dirs[n++] = xstrdup(DATADIR "/mappings");
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len > 0 && exe[0] == '/') {
+		char *relocated, *clone;
+
+		exe[len] = '\0';
+		*strrchr(exe, '/') = '\0'; /* the binary's directory ("" for /) */
+		/* a tree installed away from its PREFIX (dpkg -x, a moved tree): BIN/../share */
+		relocated = xasprintf("%s/../share/ics2hubspot/mappings", exe);
+		if (is_dir(relocated) && realpath(relocated, real))
+			dirs[n++] = xstrdup(real);
+		free(relocated);
+		clone = clone_mappings_dir(exe[0] ? exe : "/");
+		if (clone)
+			dirs[n++] = clone;
+	}
+	return n;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "default, google, outlook": every NAME.yaml in dirs, sorted, once each; "none" when empty. */
+static char *preset_names(char **dirs, size_t ndirs)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct sbuf sb = SBUF_INIT;
+
+	for (size_t i = 0; i < ndirs; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+
+		while (d && (e = readdir(d))) {
+			size_t len = strlen(e->d_name);
+			bool dup = false;
+
+			if (e->d_name[0] == '.' || !str_ends_with(e->d_name, ".yaml"))
+				continue;
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = strlen(names[k]) == len - 5 &&
+				      !strncmp(names[k], e->d_name, len - 5);
+			if (dup)
+				continue;
+			xgrow(&names, &cap, n + 1, sizeof(*names));
+			names[n++] = xstrndup(e->d_name, len - 5);
+		}
+		if (d)
+			closedir(d);
+	}
+	qsort(names, n, sizeof(*names), compare_names);
+	for (size_t i = 0; i < n; i++) {
+		sbuf_addf(&sb, "%s%s", i ? ", " : "", names[i]);
+		free(names[i]);
+	}
+	free(names);
+	if (!n)
+		sbuf_adds(&sb, "none");
+	return sbuf_detach(&sb);
+}
+
+char *mapping_find(const char *arg, char **known)
+{
+	char *dirs[MAPPING_PRESET_DIRS], *path = NULL;
+	size_t n;
+
+	if (known)
+		*known = NULL;
+	if (!mapping_is_preset_name(arg))
+		return xstrdup(arg);
+	n = mapping_preset_dirs(dirs);
+	for (size_t i = 0; i < n && !path; i++) {
+		char *p = xasprintf("%s/%s.yaml", dirs[i], arg);
+
+		if (is_file(p))
+			path = p;
+		else
+			free(p);
+	}
+	if (!path && known)
+		*known = preset_names(dirs, n);
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	return path;
 }
 
 const char *mapping_path(const struct mapping *m)

@@ -35,6 +35,24 @@ struct mapping_contacts {
  */
 struct mapping *mapping_load(const char *path);
 void mapping_free(struct mapping *m);
+
+/*
+ * -m ARG. A preset's name (no '/', not ending in .yaml or .yml: "outlook")
+ * is NAME.yaml in the first of mapping_preset_dirs() that has it; anything
+ * else is a path, returned as it is. Returns a new string, or NULL when no
+ * directory has the preset: then *known (if not NULL) gets the names of the
+ * presets found ("default, google, outlook"), a new string.
+ */
+char *mapping_find(const char *arg, char **known);
+bool mapping_is_preset_name(const char *arg);
+/*
+ * Where presets are looked for, in order (new strings, returns how many):
+ * $XDG_CONFIG_HOME/ics2hubspot/mappings (else ~/.config/...), DATADIR/mappings
+ * (the installed presets), BINDIR/../share/ics2hubspot/mappings when the tree
+ * was moved after installing, and mappings/ of the clone the binary was built in.
+ */
+#define MAPPING_PRESET_DIRS 4
+size_t mapping_preset_dirs(char *dirs[MAPPING_PRESET_DIRS]);
 const char *mapping_path(const struct mapping *m); /* for messages */
 
 /*

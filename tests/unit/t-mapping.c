@@ -4,7 +4,9 @@
 #include "template.h"
 #include "test.h"
 
+#include <limits.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
@@ -1028,6 +1030,115 @@ static void test_keys(void)
 	mapping_free(m);
 }
 
+/* -m NAME: where presets are found, in which order, and what an unknown name lists. */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_presets(void)
+{
+	char root[] = "/tmp/t-mapping-presets-XXXXXX";
+	char *dirs[MAPPING_PRESET_DIRS], *known, *p, *cfg, *mine, *outlook, *exe_clone;
+	char exe[4096], real_dir[4096], real_want[4096];
+	size_t n;
+	ssize_t len;
+
+	CHECK(mapping_is_preset_name("outlook"));
+	CHECK(mapping_is_preset_name("my-team.v2"));
+	CHECK(!mapping_is_preset_name(""));
+	CHECK(!mapping_is_preset_name("./outlook"));
+	CHECK(!mapping_is_preset_name("/etc/x"));
+	CHECK(!mapping_is_preset_name("outlook.yaml"));
+	CHECK(!mapping_is_preset_name("outlook.yml"));
+	/* a path stays a path, whether or not it exists */
+	p = mapping_find("no/such/outlook", &known);
+	CHECK_STR(p, "no/such/outlook");
+	CHECK(known == NULL);
+	free(p);
+	p = mapping_find("team.yaml", NULL);
+	CHECK_STR(p, "team.yaml");
+	free(p);
+
+	CHECK(mkdtemp(root) != NULL);
+	cfg = xasprintf("%s/ics2hubspot", root);
+	mkdir(cfg, 0700);
+	free(cfg);
+	cfg = xasprintf("%s/ics2hubspot/mappings", root);
+	mkdir(cfg, 0700);
+	mine = xasprintf("%s/mine.yaml", cfg);
+	outlook = xasprintf("%s/outlook.yaml", cfg);
+	write_file(mine, "version: 1\n");
+	setenv("XDG_CONFIG_HOME", root, 1);
+
+	/* the order: XDG config, DATADIR, (a relocated install), the clone of this binary */
+	n = mapping_preset_dirs(dirs);
+	CHECK(n >= 3);
+	CHECK_STR(dirs[0], cfg);
+	CHECK_STR(dirs[1], DATADIR "/mappings");
+	/* this test binary is build/<flavour>/tests/t-mapping in the clone: its mappings/ last */
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	CHECK(len > 0);
+	exe[len > 0 ? len : 0] = '\0';
+	*strrchr(exe, '/') = '\0';
+	exe_clone = xasprintf("%s/../../../mappings", exe);
+	CHECK(realpath(dirs[n - 1], real_dir) && realpath(exe_clone, real_want) &&
+	      !strcmp(real_dir, real_want));
+	free(exe_clone);
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+
+	p = mapping_find("mine", NULL);
+	CHECK_STR(p, mine);
+	free(p);
+	/* the shipped preset (the clone's or an installed one) until the user has their own */
+	p = mapping_find("outlook", NULL);
+	CHECK(p && str_ends_with(p, "/outlook.yaml") && strcmp(p, outlook) && !access(p, R_OK));
+	free(p);
+	write_file(outlook, "version: 1\n");
+	p = mapping_find("outlook", NULL);
+	CHECK_STR(p, outlook);
+	free(p);
+
+	/* unknown: NULL and every preset found, sorted, each once */
+	p = mapping_find("outlok", &known);
+	CHECK(p == NULL);
+	CHECK_STR(known, "default, google, mine, outlook");
+	free(known);
+
+	/* XDG_CONFIG_HOME unset, or relative (invalid): ~/.config */
+	unsetenv("XDG_CONFIG_HOME");
+	setenv("HOME", "/nonexistent-home", 1);
+	n = mapping_preset_dirs(dirs);
+	CHECK_STR(dirs[0], "/nonexistent-home/.config/ics2hubspot/mappings");
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	setenv("XDG_CONFIG_HOME", "relative/cfg", 1);
+	n = mapping_preset_dirs(dirs);
+	CHECK_STR(dirs[0], "/nonexistent-home/.config/ics2hubspot/mappings");
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	p = mapping_find("mine", &known);
+	CHECK(p == NULL);
+	CHECK_STR(known, "default, google, outlook");
+	free(known);
+	unsetenv("XDG_CONFIG_HOME");
+
+	unlink(mine);
+	unlink(outlook);
+	rmdir(cfg);
+	free(cfg);
+	cfg = xasprintf("%s/ics2hubspot", root);
+	rmdir(cfg);
+	free(cfg);
+	rmdir(root);
+	free(mine);
+	free(outlook);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/t-mapping-XXXXXX";
@@ -1046,6 +1157,7 @@ int main(void)
 	test_preview();
 	test_exclude_owners();
 	test_keys();
+	test_presets();
 	unlink(tmp_path);
 	return TEST_DONE();
 }
