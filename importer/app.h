@@ -65,6 +65,12 @@ void app_ics_options(const struct app_options *o, struct ics_options *io);
 /* --api-base, else $HUBSPOT_API_BASE, else https://api.hubapi.com (borrowed). */
 const char *app_api_base(const struct app_options *o);
 
+/*
+ * The command line that runs `command` with this run's mapping, to end a message
+ * that stops a run with its fix: "ics2hubspot setup -m my.yaml". Free it.
+ */
+char *app_command(const struct app_options *o, const char *command);
+
 /* "libical 3.0.16" ... one line per library, each version from its module. */
 #include <stdio.h>
 void app_print_library_versions(FILE *f);

@@ -892,6 +892,30 @@ enum hs_result assoc_resolve(struct hs_client *c, const struct mapping *map, str
 	return assoc_resolve_io(&io, &cfg, ms, n, rep);
 }
 
+/* check's preview: exclude_domains: [owners] alone (the owners read, nothing else looked up). */
+enum hs_result assoc_exclude_owners(struct hs_client *c, const struct mapping *map,
+				    struct meeting **ms, size_t n, struct report *rep)
+{
+	const struct mapping_contacts *mc = mapping_contacts(map);
+	struct assoc_config cfg = {
+		.contacts_exclude_owners = mc && mc->enabled && mc->exclude_owners,
+		.companies_exclude_owners = mapping_companies_exclude_owners(map),
+		.dry_run = true,
+	};
+	struct assoc_io io = {call_hs, c};
+	struct resolver r = {.io = &io, .cfg = &cfg, .rep = rep, .splits = ASSOC_SPLIT_BUDGET};
+	enum hs_result hr;
+
+	assoc_map_init(&r.contacts);
+	assoc_map_init(&r.owners);
+	assoc_map_init(&r.companies);
+	hr = exclude_owner_domains(&r, ms, n);
+	assoc_map_release(&r.contacts);
+	assoc_map_release(&r.owners);
+	assoc_map_release(&r.companies);
+	return hr;
+}
+
 /* ---- sync: v4 batch create / archive ------------------------------------------------------ */
 
 static const char *const kind_paths[] = {

@@ -73,6 +73,9 @@
  */
 enum hs_result assoc_resolve(struct hs_client *c, const struct mapping *map, struct meeting **ms,
 			     size_t n, struct report *rep, bool dry_run);
+/* Only exclude_domains: [owners] (check's preview): the owners read, the colleagues dropped. */
+enum hs_result assoc_exclude_owners(struct hs_client *c, const struct mapping *map,
+				    struct meeting **ms, size_t n, struct report *rep);
 
 /*
  * One updated meeting for assoc_sync(). Both lists are arrays in the format of

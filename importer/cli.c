@@ -113,6 +113,8 @@ struct cli_command {
 	const char *summary;
 	const char *options; /* long names, space-separated; COMMON_OPTIONS are added */
 	const char *examples;
+	/* options whose help this command words its own way: "name", "text", ..., NULL */
+	const char *const *own_help;
 };
 
 /*
@@ -124,41 +126,45 @@ static const struct cli_command commands[] = {
 	 "make the portal ready: identity property, property group, mapping check",
 	 "mapping dry-run " HUBSPOT_OPTIONS,
 	 "ics2hubspot setup --dry-run\n"
-	 "ics2hubspot setup -m outlook"},
+	 "ics2hubspot setup -m outlook",
+	 (const char *const[]){"dry-run",
+			       "create nothing; say what would be created (reads the portal)",
+			       NULL}},
 	{"import", cmd_import, "[options] CALENDAR...", "import occurrences as HubSpot meetings",
 	 "mapping " WINDOW_OPTIONS " dry-run " HUBSPOT_OPTIONS
 	 " report state no-state name force recreate-deleted associate",
 	 "ics2hubspot import --dry-run team.ics\n"
 	 "ics2hubspot import -m mappings/default.yaml --since 2026-01-01 --report run.json team.ics\n"
-	 "ics2hubspot import --associate deal:1234 https://example.com/cal.ics"},
+	 "ics2hubspot import --associate deal:1234 https://example.com/cal.ics", NULL},
 	{"expand", cmd_expand, "[options] CALENDAR...",
 	 "print one JSON object per occurrence (nothing is sent)", WINDOW_OPTIONS,
 	 "ics2hubspot expand --since 2026-03-01 --until 2026-04-01 team.ics\n"
-	 "curl -s https://example.com/cal.ics | ics2hubspot expand -"},
+	 "curl -s https://example.com/cal.ics | ics2hubspot expand -", NULL},
 	{"check", cmd_check, "[options] [CALENDAR...]",
 	 "validate the mapping and preview the mapped meetings",
 	 "mapping " WINDOW_OPTIONS " json remote limit " HUBSPOT_OPTIONS,
 	 "ics2hubspot check -m my.yaml\n"
 	 "ics2hubspot check -m my.yaml --limit 3 team.ics\n"
-	 "ics2hubspot check --remote -m my.yaml"},
+	 "ics2hubspot check --remote -m my.yaml", NULL},
 	{"state list", cmd_state, "[options]", "calendars, counts per status, recent runs",
-	 "state json", "ics2hubspot state list\nics2hubspot state list --json"},
+	 "state json", "ics2hubspot state list\nics2hubspot state list --json", NULL},
 	{"state show", cmd_state, "[options] KEY",
 	 "one occurrence ('UID' or 'UID#20260310T093000Z') in every calendar", "state json",
-	 "ics2hubspot state show 'weekly@example.com#20260310T093000Z'"},
+	 "ics2hubspot state show 'weekly@example.com#20260310T093000Z'", NULL},
 	{"state forget", cmd_state, "[options] SOURCE",
 	 "drop a calendar from the state; HubSpot is not touched", "state",
-	 "ics2hubspot state forget team.ics"},
+	 "ics2hubspot state forget team.ics", NULL},
 	{"state rename", cmd_state, "[options] OLD NEW",
 	 "the calendar's meetings now belong to NEW (a path, a URL or a --name)", "state",
 	 "ics2hubspot state rename old/team.ics new/team.ics\n"
-	 "ics2hubspot state rename https://example.com/old-secret.ics team"},
+	 "ics2hubspot state rename https://example.com/old-secret.ics team", NULL},
 	{"state undo", cmd_state, "--run N [options]",
 	 "archive in HubSpot what run N created (asks first)",
 	 "state run dry-run yes " HUBSPOT_OPTIONS,
 	 "ics2hubspot state undo --run 12 --dry-run\n"
 	 "ics2hubspot state undo --run 12\n"
-	 "ics2hubspot state undo --run 12 --yes   # from a script"},
+	 "ics2hubspot state undo --run 12 --yes   # from a script",
+	 (const char *const[]){"dry-run", "archive nothing; list what would be archived", NULL}},
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -308,14 +314,19 @@ static int unknown_command(const char *group, const char *word)
 	return EXIT_USAGE;
 }
 
-static void print_option(FILE *f, const struct cli_option *opt)
+static void print_option(FILE *f, const struct cli_command *c, const struct cli_option *opt)
 {
+	const char *help = opt->help;
 	char left[64];
+
+	for (const char *const *h = c->own_help; h && h[0]; h += 2)
+		if (!strcmp(h[0], opt->name))
+			help = h[1];
 
 	snprintf(left, sizeof(left), "%c%c%c --%s%s%s", opt->short_name ? '-' : ' ',
 		 opt->short_name ? opt->short_name : ' ', opt->short_name ? ',' : ' ', opt->name,
 		 opt->arg ? " " : "", opt->arg ? opt->arg : "");
-	fprintf(f, "  %-24s %s\n", left, opt->help);
+	fprintf(f, "  %-24s %s\n", left, help);
 }
 
 static void print_examples(FILE *f, const char *examples)
@@ -336,7 +347,7 @@ static void command_help(FILE *f, const struct cli_command *c)
 		toupper((unsigned char)c->summary[0]), c->summary + 1);
 	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
 		if (command_takes(c, &options[i]))
-			print_option(f, &options[i]);
+			print_option(f, c, &options[i]);
 	fputs("\nexamples:\n", f);
 	print_examples(f, c->examples);
 }

@@ -11,6 +11,7 @@
 #include "state.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -337,48 +338,91 @@ static void remote_cb(char *level, char *text, void *data)
 	free(text);
 }
 
+char *app_command(const struct app_options *o, const char *command)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_addf(&sb, "%s %s", PROGRAM_NAME, command);
+	if (o->mapping) {
+		bool plain = o->mapping[0] != '\0';
+
+		for (const char *p = o->mapping; *p && plain; p++)
+			plain = isalnum((unsigned char)*p) || strchr("._/-+:,@", *p);
+		if (plain)
+			sbuf_addf(&sb, " -m %s", o->mapping);
+		else if (!strchr(o->mapping, '\''))
+			sbuf_addf(&sb, " -m '%s'", o->mapping);
+		else
+			sbuf_adds(&sb, " -m MAPPING");
+	}
+	return sbuf_detach(&sb);
+}
+
+/* check --remote: the token, the client and the portal's meeting properties. */
+struct remote {
+	char *token;
+	struct hs_client *client;
+	cJSON *properties; /* the answer of GET /crm/v3/properties/meetings, or NULL */
+	cJSON *findings; /* {"ok": bool, "messages": [...]} for --json */
+};
+
+static void remote_release(struct remote *r)
+{
+	hs_client_free(r->client);
+	if (r->token) {
+		memset(r->token, 0, strlen(r->token));
+		free(r->token);
+	}
+	cJSON_Delete(r->properties);
+	cJSON_Delete(r->findings);
+}
+
 /*
  * check --remote: ask the portal for its meeting properties and check every
- * mapped property exists, is writable, and that enum values are options. The
- * findings go into `findings` ({"ok": bool, "messages": [...]}) for --json.
+ * mapped property exists (exit 3 when one is missing, as import's pre-flight),
+ * is writable, and that the enum values the mapping holds are options (exit 1,
+ * as import would fail those meetings). The findings go into r->findings.
  */
-static int check_remote(const struct mapping *m, const struct app_options *o, cJSON *findings)
+static int check_remote(const struct mapping *m, const struct app_options *o, struct remote *r)
 {
 	struct hs_options ho = {.api_base = app_api_base(o),
 				.rate_max = o->rate_max,
 				.rate_interval_ms = o->rate_interval_ms};
 	struct hs_response resp = {0};
-	struct hs_client *c;
 	enum hs_result hr;
-	char *token = app_token(o);
 	cJSON *messages = cJSON_CreateArray();
-	int rc;
+	char *fix;
+	int rc, found;
 
-	if (!token) {
+	r->findings = cJSON_CreateObject();
+	r->token = app_token(o);
+	if (!r->token) {
 		cJSON_Delete(messages);
 		return EXIT_USAGE;
 	}
 	msg_set_sink(remote_cb, messages);
-	ho.token = token;
-	c = hs_client_new(&ho);
-	hr = hs_call(c, "GET", hs_route(HS_MEETING_PROPERTIES), NULL, true, &resp);
+	ho.token = r->token;
+	r->client = hs_client_new(&ho);
+	hr = hs_call(r->client, "GET", hs_route(HS_MEETING_PROPERTIES), NULL, true, &resp);
+	fix = app_command(o, "setup");
 	if (hr != HS_OK) {
 		error("cannot read the portal's meeting properties: %s",
 		      resp.message ? resp.message : hs_result_name(hr));
 		rc = hr == HS_CLIENT_ERROR ? EXIT_PARTIAL : EXIT_REFUSED;
-	} else if (mapping_check_remote_properties(m, resp.body)) {
-		rc = EXIT_USAGE;
+	} else if ((found = mapping_check_remote_properties(m, resp.body, fix)) != 0) {
+		rc = found < 0 || (found & MAPPING_REMOTE_MISSING) ? EXIT_REFUSED : EXIT_PARTIAL;
+		if (found > 0 && (found & MAPPING_REMOTE_VALUE))
+			r->properties = cJSON_Duplicate(resp.body, 1);
 	} else {
 		info("%s: every mapped property exists in the portal", mapping_path(m));
+		r->properties = cJSON_Duplicate(resp.body, 1);
 		rc = EXIT_DONE;
 	}
+	free(fix);
 	msg_set_sink(NULL, NULL);
-	cJSON_AddBoolToObject(findings, "ok", rc == EXIT_DONE);
-	cJSON_AddItemToObject(findings, "messages", messages);
+	cJSON_AddBoolToObject(r->findings, "ok", rc == EXIT_DONE);
+	cJSON_AddItemToObject(r->findings, "messages", messages);
 	hs_response_release(&resp);
-	hs_client_free(c);
-	memset(token, 0, strlen(token));
-	free(token);
 	return rc;
 }
 
@@ -386,27 +430,33 @@ int cmd_check(const struct app_options *o)
 {
 	struct mapping *m = mapping_load(o->mapping);
 	struct ics_options io;
-	cJSON *remote = NULL;
+	struct remote r = {0};
+	struct preview_portal portal = {0};
 	int rc = EXIT_DONE;
 
 	if (!m)
 		return EXIT_USAGE;
 	if (o->remote) {
-		remote = cJSON_CreateObject();
-		rc = check_remote(m, o, remote);
+		rc = check_remote(m, o, &r);
+		portal.client = r.client;
+		portal.properties = r.properties;
 	}
 	app_ics_options(o, &io);
 	/*
-	 * --json always prints one document, carrying the remote findings too
-	 * (unless there was no token to ask with); the worse exit code wins.
+	 * The preview runs when the portal is as import needs it (values that are
+	 * not options are counted per meeting); --json always prints one document,
+	 * carrying the remote findings too (unless there was no token to ask
+	 * with). The worse exit code wins.
 	 */
-	if (rc == EXIT_DONE || (o->json && cJSON_GetObjectItemCaseSensitive(remote, "messages"))) {
+	if (rc == EXIT_DONE || (rc == EXIT_PARTIAL && r.properties) ||
+	    (o->json && cJSON_GetObjectItemCaseSensitive(r.findings, "messages"))) {
 		int prc = preview_run(m, (const char *const *)o->args, o->nargs, &io, o->json,
-				      (int)o->limit, remote, stdout);
+				      (int)o->limit, r.findings, r.properties ? &portal : NULL,
+				      stdout);
 
 		rc = prc > rc ? prc : rc;
 	}
-	cJSON_Delete(remote);
+	remote_release(&r);
 	mapping_free(m);
 	ics_global_cleanup();
 	return rc;

@@ -95,6 +95,10 @@ struct prop {
 	 * meetings can use it as a cJSON constant key), or NULL */
 	const char *const_name;
 	enum prop_kind kind;
+	/* where in the mapping (1-based lines, for messages): the name, the value template,
+	 * the default, each map entry's TO */
+	size_t line, value_line, def_line;
+	size_t *map_line;
 };
 
 struct match_rule {
@@ -125,6 +129,8 @@ struct mapping {
 	size_t nprops;
 	const char *owner_prop;
 	struct strv custom;
+	char **custom_type; /* per custom property: the type the mapping says, or NULL */
+	size_t *custom_line;
 
 	bool skip_private, skip_cancelled, skip_all_day, skip_free;
 	struct strv declined_by;
@@ -189,6 +195,7 @@ void mapping_free(struct mapping *m)
 		}
 		free(p->map_from);
 		free(p->map_to);
+		free(p->map_line);
 	}
 	free(m->props);
 	for (size_t i = 0; i < m->nmatching; i++) {
@@ -202,6 +209,10 @@ void mapping_free(struct mapping *m)
 	for (size_t i = 0; i < m->nstatics; i++)
 		free(m->statics[i].id);
 	free(m->statics);
+	for (size_t i = 0; i < m->custom.n; i++)
+		free(m->custom_type[i]);
+	free(m->custom_type);
+	free(m->custom_line);
 	strv_clear(&m->custom);
 	strv_clear(&m->declined_by);
 	strv_clear(&m->outside);
@@ -556,10 +567,12 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 	}
 	p->name = xstrdup(name);
 	p->kind = prop_kind_of(name);
+	p->line = p->value_line = knode->start_mark.line + 1;
 	for (size_t i = 0; mapping_known_properties[i]; i++)
 		if (!strcmp(mapping_known_properties[i], name))
 			p->const_name = mapping_known_properties[i];
 	if (v->type == YAML_SCALAR_NODE) {
+		p->value_line = v->start_mark.line + 1;
 		p->value = compile_node(ld, v, TEMPLATE_TEXT, name);
 		if (!p->value)
 			return -1;
@@ -579,8 +592,10 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 		p->value = compile_node(ld, val, TEMPLATE_TEXT, name);
 		if (!p->value)
 			return -1;
+		p->value_line = val->start_mark.line + 1;
 		def = get(ld, v, "default");
 		if (def) {
+			p->def_line = def->start_mark.line + 1;
 			p->def = compile_node(ld, def, TEMPLATE_TEXT, name);
 			if (!p->def)
 				return -1;
@@ -612,6 +627,9 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 							    scalar(from), name);
 				p->map_from = xrealloc(p->map_from, (p->nmap + 1) * sizeof(char *));
 				p->map_to = xrealloc(p->map_to, (p->nmap + 1) * sizeof(char *));
+				p->map_line =
+					xrealloc(p->map_line, (p->nmap + 1) * sizeof(*p->map_line));
+				p->map_line[p->nmap] = to->start_mark.line + 1;
 				p->map_from[p->nmap] = xstrdup(scalar(from));
 				p->map_to[p->nmap] = xstrdup(is_null(to) ? "" : scalar(to));
 				p->nmap++;
@@ -900,6 +918,66 @@ static int load_associations(struct loader *ld, yaml_node_t *n)
 	return 0;
 }
 
+const char *const mapping_custom_types[] = {"text",	  "textarea", "number",
+					     "datetime", "select",   NULL};
+
+/*
+ * custom_properties: [NAME, {NAME: TYPE}, ...]: the portal's own meeting
+ * properties the mapping may write; TYPE (default text) is what `setup`
+ * creates a missing one as.
+ */
+static int load_custom(struct loader *ld, yaml_node_t *n)
+{
+	struct mapping *m = ld->m;
+	size_t cap = 0;
+
+	if (!n || is_null(n))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return lerr(ld, n,
+			    "expected a list for 'custom_properties', e.g. [my_prop, {my_day: date}], "
+			    "got %s",
+			    node_kind(n));
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *item = node_at(ld, *it), *name_node = item, *type_node = NULL;
+		const char *name, *type = NULL;
+
+		if (item->type == YAML_MAPPING_NODE &&
+		    item->data.mapping.pairs.top - item->data.mapping.pairs.start == 1) {
+			name_node = node_at(ld, item->data.mapping.pairs.start->key);
+			type_node = node_at(ld, item->data.mapping.pairs.start->value);
+		}
+		name = scalar(name_node);
+		if (!name || is_null(name_node))
+			return lerr(ld, item,
+				    "expected a property name or {NAME: TYPE} in 'custom_properties', "
+				    "got %s",
+				    node_kind(item));
+		if (!valid_property_name(name))
+			return lerr(
+				ld, name_node,
+				"'%s' is not a HubSpot property name (lower-case letters, digits and _)",
+				name);
+		if (type_node) {
+			type = scalar(type_node);
+			if (!type || !in_list(mapping_custom_types, type))
+				return lerr(ld, type_node,
+					    "'%s' is not a custom property type (text, textarea, "
+					    "number, datetime or select)",
+					    type ? type : node_kind(type_node));
+		}
+		if (strv_has(&m->custom, name))
+			continue;
+		XGROW(m->custom_type, cap, m->custom.n + 1);
+		m->custom_line = xrealloc(m->custom_line, cap * sizeof(*m->custom_line));
+		m->custom_type[m->custom.n] = type && strcmp(type, "text") ? xstrdup(type) : NULL;
+		m->custom_line[m->custom.n] = name_node->start_mark.line + 1;
+		strv_push(&m->custom, xstrdup(name));
+	}
+	return 0;
+}
+
 static int load_root(struct loader *ld, yaml_node_t *root)
 {
 	static const char *const keys[] = {"version",	       "identity_property",
@@ -973,18 +1051,8 @@ static int load_root(struct loader *ld, yaml_node_t *root)
 			return lerr(ld, n, "hubspot_synced must be skip, adopt or ignore, got '%s'",
 				    s);
 	}
-	if (get_list(ld, root, "custom_properties", "", NORM_PROPERTY, &m->custom) < 0)
+	if (load_custom(ld, get(ld, root, "custom_properties")) < 0)
 		return -1;
-	n = get(ld, root, "custom_properties");
-	for (size_t i = 0; i < m->custom.n; i++) {
-		yaml_node_t *item = node_at(ld, n->data.sequence.items.start[i]);
-
-		if (!valid_property_name(m->custom.v[i]))
-			return lerr(
-				ld, item,
-				"'%s' is not a HubSpot property name (lower-case letters, digits and _)",
-				m->custom.v[i]);
-	}
 	n = get(ld, root, "properties");
 	if (!n)
 		return lerr(ld, root, "missing 'properties:' (which meeting property gets what)");
@@ -1317,6 +1385,31 @@ size_t mapping_nproperties(const struct mapping *m)
 const char *mapping_property_name(const struct mapping *m, size_t i)
 {
 	return i < m->nprops ? m->props[i].name : NULL;
+}
+
+size_t mapping_property_line(const struct mapping *m, size_t i)
+{
+	return i < m->nprops ? m->props[i].line : 0;
+}
+
+size_t mapping_ncustom(const struct mapping *m)
+{
+	return m->custom.n;
+}
+
+const char *mapping_custom_name(const struct mapping *m, size_t i)
+{
+	return i < m->custom.n ? m->custom.v[i] : NULL;
+}
+
+const char *mapping_custom_type(const struct mapping *m, size_t i)
+{
+	return i < m->custom.n ? m->custom_type[i] : NULL;
+}
+
+size_t mapping_custom_line(const struct mapping *m, size_t i)
+{
+	return i < m->custom.n ? m->custom_line[i] : 0;
 }
 
 /* ---- applying ---------------------------------------------------------------------------- */
@@ -1807,9 +1900,14 @@ static const cJSON *remote_find(const cJSON *results, const char *name)
 	return NULL;
 }
 
+/*
+ * Is `value` an option? Exactly, or (API 2026-09 and later accept it and store the
+ * option's own spelling) one option alone when case is ignored.
+ */
 static bool remote_has_option(const cJSON *options, const char *value)
 {
 	const cJSON *o;
+	int same = 0;
 
 	cJSON_ArrayForEach(o, options)
 	{
@@ -1817,81 +1915,179 @@ static bool remote_has_option(const cJSON *options, const char *value)
 
 		if (v && !strcmp(v, value))
 			return true;
+		same += v && !strcasecmp(v, value);
 	}
-	return false;
+	return same == 1;
 }
 
-static int remote_check_value(const struct mapping *m, const struct prop *p, const cJSON *options,
-			      const char *value)
+/*
+ * An enumeration whose options the definition lists: not one HubSpot fills from
+ * elsewhere (externalOptions, e.g. hubspot_owner_id on real portals) nor one
+ * listing none, which leave nothing to compare with.
+ */
+static bool remote_closed(const cJSON *def)
 {
-	struct sbuf sb = SBUF_INIT;
+	const cJSON *options = cJSON_GetObjectItemCaseSensitive(def, "options");
+
+	return cJSON_IsArray(options) && cJSON_GetArraySize(options) > 0 &&
+	       !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(def, "externalOptions"));
+}
+
+static void options_list(const cJSON *options, struct sbuf *sb)
+{
 	const cJSON *o;
 
-	if (!*value || remote_has_option(options, value))
-		return 0;
-	sbuf_init(&sb);
 	cJSON_ArrayForEach(o, options)
 	{
 		const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "value"));
 
 		if (v)
-			sbuf_addf(&sb, "%s%s", sb.len ? ", " : "", v);
+			sbuf_addf(sb, "%s%s", sb->len ? ", " : "", v);
 	}
-	error("%s: '%s' is not an option of '%s' in your portal (options: %s)", m->path, value,
-	      p->name, sb.len ? sb.buf : "none");
+}
+
+/* The allowed options of `name` in a properties answer ("A, B, C"), or NULL when it has none. */
+static char *remote_options_text(const cJSON *results, const char *name)
+{
+	const cJSON *r = remote_find(results, name);
+	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "type"));
+	const cJSON *options = cJSON_GetObjectItemCaseSensitive(r, "options");
+	struct sbuf sb = SBUF_INIT;
+
+	if (!r || !type || strcmp(type, "enumeration") || !cJSON_IsArray(options))
+		return NULL;
+	sbuf_init(&sb);
+	options_list(options, &sb);
+	return sbuf_detach(&sb);
+}
+
+static int remote_check_value(const struct mapping *m, const struct prop *p, const cJSON *options,
+			      const char *value, size_t line)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	if (!*value || remote_has_option(options, value))
+		return 0;
+	sbuf_init(&sb);
+	options_list(options, &sb);
+	error("%s:%zu: '%s' is not an option of %s in your portal (allowed: %s); map it to one "
+	      "of them",
+	      m->path, line, value, p->name, sb.len ? sb.buf : "none");
 	sbuf_release(&sb);
 	return -1;
 }
 
-int mapping_check_remote_properties(const struct mapping *m, const cJSON *properties_response)
+int mapping_check_remote_properties(const struct mapping *m, const cJSON *properties_response,
+				    const char *fix)
 {
 	const cJSON *results = cJSON_GetObjectItemCaseSensitive(properties_response, "results");
-	int ret = 0;
+	const char *sep = fix ? "; to create it: " : "";
+	int found = 0;
 
+	if (!fix)
+		fix = "";
 	if (!cJSON_IsArray(results))
 		return error("unexpected answer from HubSpot's meeting property definitions (no "
 			     "results)");
+	if (!remote_find(results, m->identity)) {
+		error("%s: the identity property '%s' does not exist in your portal%s%s", m->path,
+		      m->identity, sep, fix);
+		found |= MAPPING_REMOTE_MISSING;
+	}
 	for (size_t i = 0; i < m->nprops; i++) {
 		const struct prop *p = &m->props[i];
 		const cJSON *r = remote_find(results, p->name);
 		const cJSON *meta, *options;
 		const char *type, *lit;
 
+		if (!r && !strv_has(&m->custom, p->name)) {
+			error("%s:%zu: the meeting property '%s' does not exist in your portal: take "
+			      "it out of the mapping",
+			      m->path, p->line, p->name);
+			found |= MAPPING_REMOTE_MISSING;
+			continue;
+		}
 		if (!r) {
-			ret = error("%s: property '%s' does not exist in your portal", m->path,
-				    p->name);
+			error("%s:%zu: the meeting property '%s' does not exist in your portal%s%s",
+			      m->path, p->line, p->name, sep, fix);
+			found |= MAPPING_REMOTE_MISSING;
 			continue;
 		}
 		meta = cJSON_GetObjectItemCaseSensitive(r, "modificationMetadata");
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "readOnlyValue"))) {
-			ret = error("%s: property '%s' is read-only in your portal", m->path,
-				    p->name);
+			error("%s:%zu: the meeting property '%s' is read-only in your portal: take "
+			      "it out of the mapping",
+			      m->path, p->line, p->name);
+			found |= MAPPING_REMOTE_MISSING;
 			continue;
 		}
 		type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "type"));
 		options = cJSON_GetObjectItemCaseSensitive(r, "options");
-		if (p->owner || !type || strcmp(type, "enumeration") || !cJSON_IsArray(options))
+		if (p->owner || !type || strcmp(type, "enumeration") || !remote_closed(r))
 			continue;
 		for (size_t k = 0; k < p->nmap; k++) {
 			bool seen = false;
 
 			for (size_t j = 0; j < k; j++)
 				seen = seen || !strcmp(p->map_to[j], p->map_to[k]);
-			if (!seen && remote_check_value(m, p, options, p->map_to[k]) < 0)
-				ret = -1;
+			if (!seen &&
+			    remote_check_value(m, p, options, p->map_to[k], p->map_line[k]) < 0)
+				found |= MAPPING_REMOTE_VALUE;
 		}
 		if (p->def && template_is_literal(p->def, &lit) &&
-		    remote_check_value(m, p, options, lit) < 0)
-			ret = -1;
+		    remote_check_value(m, p, options, lit, p->def_line) < 0)
+			found |= MAPPING_REMOTE_VALUE;
 		if (template_is_literal(p->value, &lit) &&
-		    remote_check_value(m, p, options, lit) < 0)
-			ret = -1;
+		    remote_check_value(m, p, options, lit, p->value_line) < 0)
+			found |= MAPPING_REMOTE_VALUE;
 	}
-	if (!remote_find(results, m->identity))
-		ret = error(
-			"%s: property '%s' does not exist in your portal (the identity property: create it as a single-line text meeting property)",
-			m->path, m->identity);
-	return ret;
+	return found;
+}
+
+/* Is `v` a value the mapping itself holds (a map's TO, a literal value or default)? */
+static bool remote_from_mapping(const struct prop *p, const char *v)
+{
+	const char *lit;
+
+	for (size_t k = 0; k < p->nmap; k++)
+		if (!strcmp(p->map_to[k], v))
+			return true;
+	return (p->def && template_is_literal(p->def, &lit) && !strcmp(lit, v)) ||
+	       (template_is_literal(p->value, &lit) && !strcmp(lit, v));
+}
+
+/*
+ * check --remote over the mapped meetings: a value the calendar brings (a
+ * template, not a literal) that is not an option of its enumeration property.
+ */
+int mapping_check_remote_values(const struct mapping *m, const cJSON *properties_response,
+				const struct meeting *mt, struct mapping_bad_value *bad)
+{
+	const cJSON *results = cJSON_GetObjectItemCaseSensitive(properties_response, "results");
+
+	memset(bad, 0, sizeof(*bad));
+	if (!cJSON_IsArray(results) || mt->skip_reason)
+		return 0;
+	for (size_t i = 0; i < m->nprops; i++) {
+		const struct prop *p = &m->props[i];
+		const cJSON *r = remote_find(results, p->name);
+		const cJSON *options = cJSON_GetObjectItemCaseSensitive(r, "options");
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "type"));
+		const char *v = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(mt->properties, p->name));
+
+		if (!r || p->owner || !v || !*v || !type || strcmp(type, "enumeration") ||
+		    !remote_closed(r) || remote_has_option(options, v))
+			continue;
+		if (remote_from_mapping(p, v))
+			continue; /* mapping_check_remote_properties() names it, with its line */
+		bad->property = p->name;
+		bad->value = v;
+		bad->line = p->value_line;
+		bad->options = remote_options_text(results, p->name);
+		return 1;
+	}
+	return 0;
 }
 
 const char *mapping_yaml_version(void)

@@ -102,15 +102,52 @@ const char *mapping_identity_property(const struct mapping *m);
 size_t mapping_nproperties(const struct mapping *m);
 const char *mapping_property_name(const struct mapping *m, size_t i);
 
+/* What mapping_check_remote_properties() found (flags). */
+enum {
+	MAPPING_REMOTE_MISSING = 1, /* a property the mapping writes is missing or read-only */
+	MAPPING_REMOTE_VALUE = 2, /* a value the mapping can send is not an option */
+};
 /*
- * check --remote: given the answer of GET /crm/v3/properties/meetings
+ * check --remote and setup: given the answer of GET /crm/v3/properties/meetings
  * ({"results": [{name, type, options[{value}], modificationMetadata}]}),
  * check that every mapped property (and the identity property) exists and is
  * writable in the portal, and that the enumeration values the mapping can
- * send (map values, literal values and defaults) are options there. Prints
- * one error per problem; returns 0 when all is well, else -1.
+ * send (map values, literal values and defaults) are options there (exactly,
+ * or one option alone when case is ignored). Prints one error per problem,
+ * naming the mapping's file:line; a missing property's error ends with
+ * "; to create it: FIX" when `fix` is not NULL. Returns the MAPPING_REMOTE_*
+ * flags found (0: all is well), or -1 for an answer without results.
  */
-int mapping_check_remote_properties(const struct mapping *m, const cJSON *properties_response);
+int mapping_check_remote_properties(const struct mapping *m, const cJSON *properties_response,
+				    const char *fix);
+
+/* A value a mapped meeting would send that is not an option (mapping_check_remote_values). */
+struct mapping_bad_value {
+	const char *property; /* borrowed from the mapping */
+	const char *value; /* borrowed from the meeting */
+	size_t line; /* the mapping's line that gives it */
+	char *options; /* "A, B, C" (free it), or NULL */
+};
+/*
+ * check --remote, per mapped meeting `mt`: the first property whose value is
+ * not an option of its enumeration in the portal (`properties_response` as
+ * above). Returns 1 and fills *bad (free bad->options), or 0.
+ */
+int mapping_check_remote_values(const struct mapping *m, const cJSON *properties_response,
+				const struct meeting *mt, struct mapping_bad_value *bad);
+
+/*
+ * The types a custom property may be declared with ({NAME: TYPE} in
+ * custom_properties; text when not said), NULL-terminated.
+ */
+extern const char *const mapping_custom_types[];
+/* The custom properties the mapping declares: count; i-th name, type (NULL: text), line. */
+size_t mapping_ncustom(const struct mapping *m);
+const char *mapping_custom_name(const struct mapping *m, size_t i);
+const char *mapping_custom_type(const struct mapping *m, size_t i);
+size_t mapping_custom_line(const struct mapping *m, size_t i);
+/* The mapping's line that names the i-th property mapping_property_name() gives. */
+size_t mapping_property_line(const struct mapping *m, size_t i);
 
 /* The meeting properties HubSpot defines (the known list), NULL-terminated. */
 extern const char *const mapping_known_properties[];

@@ -1,6 +1,8 @@
 /* preview: what `check` shows — the first occurrences mapped, as a table or JSON. */
 #include "preview.h"
+#include "assoc.h"
 #include "calendar.h"
+#include "report.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -15,8 +17,20 @@ struct rule_count {
 	long n;
 };
 
+/* Occurrences whose value of `property` is not an option in the portal (check --remote). */
+struct bad_value {
+	const char *property;
+	char *value;
+	size_t line;
+	char *options;
+	long n;
+};
+
 struct preview {
 	const struct mapping *m;
+	const struct preview_portal *portal; /* check --remote, else NULL */
+	struct bad_value *bad;
+	size_t nbad;
 	bool json;
 	int limit;
 	struct meeting *shown;
@@ -84,6 +98,60 @@ static int meeting_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->key ? x->key : "", y->key ? y->key : "");
 }
 
+static void count_bad_value(struct preview *p, const struct meeting *mt)
+{
+	struct mapping_bad_value bad;
+	size_t i;
+
+	if (!mapping_check_remote_values(p->m, p->portal->properties, mt, &bad))
+		return;
+	for (i = 0; i < p->nbad; i++)
+		if (p->bad[i].property == bad.property && !strcmp(p->bad[i].value, bad.value))
+			break;
+	if (i == p->nbad) {
+		p->bad = xrealloc(p->bad, (p->nbad + 1) * sizeof(*p->bad));
+		p->bad[i] = (struct bad_value){bad.property, xstrdup(bad.value), bad.line,
+					       bad.options, 0};
+		bad.options = NULL;
+		p->nbad++;
+	}
+	p->bad[i].n++;
+	free(bad.options);
+}
+
+/*
+ * check --remote: what import sends, so the portal's users' domains go (the owners
+ * are read once, as import reads them). Without a portal they stay, and the table says so.
+ */
+static void exclude_owners(struct preview *p)
+{
+	struct meeting **ms;
+	struct report *rep;
+
+	if (!p->portal || !p->nshown)
+		return;
+	ms = xmalloc(p->nshown * sizeof(*ms));
+	for (size_t i = 0; i < p->nshown; i++)
+		ms[i] = &p->shown[i];
+	rep = report_new(NULL);
+	assoc_exclude_owners(p->portal->client, p->m, ms, p->nshown, rep);
+	report_free(rep);
+	free(ms);
+}
+
+/* One error per value that is not an option, with how many occurrences would send it. */
+static void say_bad_values(const struct preview *p)
+{
+	for (size_t i = 0; i < p->nbad; i++) {
+		const struct bad_value *b = &p->bad[i];
+
+		error("%ld meeting%s: '%s' is not an option of %s in your portal (allowed: %s); "
+		      "map it in %s:%zu",
+		      b->n, b->n == 1 ? "" : "s", b->value, b->property,
+		      b->options ? b->options : "none", mapping_path(p->m), b->line);
+	}
+}
+
 void preview_add(struct preview *p, const struct occurrence *occ)
 {
 	struct meeting mt;
@@ -98,6 +166,8 @@ void preview_add(struct preview *p, const struct occurrence *occ)
 		count_rule(p, mt.skip_reason);
 	} else {
 		p->to_import++;
+		if (p->portal)
+			count_bad_value(p, &mt);
 	}
 	/* The `limit` earliest occurrences (by start), whatever the order they are read in. */
 	if (p->nshown < (size_t)p->limit) {
@@ -188,6 +258,24 @@ static void print_json(struct preview *p, FILE *out)
 	cJSON_AddNumberToObject(j, "to_import", (double)p->to_import);
 	cJSON_AddNumberToObject(j, "skipped", (double)p->skipped);
 	cJSON_AddNumberToObject(j, "errors", (double)p->errors);
+	/* exclude_domains: [owners]: were the portal's users left out (only --remote knows them)? */
+	if (mapping_contacts(p->m)->exclude_owners || mapping_companies_exclude_owners(p->m))
+		cJSON_AddBoolToObject(j, "owners_excluded", p->portal != NULL);
+	if (p->portal) {
+		a = cJSON_AddArrayToObject(j, "invalid_values");
+		for (size_t i = 0; i < p->nbad; i++) {
+			cJSON *b = cJSON_CreateObject();
+			char *where = xasprintf("%s:%zu", mapping_path(p->m), p->bad[i].line);
+
+			cJSON_AddStringToObject(b, "property", p->bad[i].property);
+			cJSON_AddStringToObject(b, "value", p->bad[i].value);
+			cJSON_AddNumberToObject(b, "meetings", (double)p->bad[i].n);
+			cJSON_AddStringToObject(b, "allowed", p->bad[i].options ? p->bad[i].options : "");
+			cJSON_AddStringToObject(b, "mapping", where);
+			cJSON_AddItemToArray(a, b);
+			free(where);
+		}
+	}
 	r = cJSON_AddObjectToObject(j, "skipped_by_rule");
 	for (size_t i = 0; i < p->nrules; i++)
 		cJSON_AddNumberToObject(r, p->rules[i].rule, (double)p->rules[i].n);
@@ -307,6 +395,12 @@ static void print_table(struct preview *p, FILE *out, int width)
 	fputc('\n', out);
 	for (size_t i = 0; i < p->nrules; i++)
 		fprintf(out, "  %-40s %ld\n", p->rules[i].rule, p->rules[i].n);
+	/* Without the portal the owners' domains are not known: say what import does more. */
+	if (!p->portal && p->nshown &&
+	    ((mc->enabled && mc->exclude_owners) || mapping_companies_exclude_owners(p->m)))
+		info("import also leaves out the portal's users (colleagues) and your own "
+		     "company's domain (exclude_domains: [owners]); 'check --remote' applies it "
+		     "to this preview");
 }
 
 static int terminal_width(FILE *out)
@@ -329,6 +423,7 @@ int preview_finish(struct preview *p, FILE *out)
 	int rc = 0;
 
 	qsort(p->shown, p->nshown, sizeof(*p->shown), meeting_cmp);
+	exclude_owners(p);
 	if (p->json)
 		print_json(p, out);
 	else
@@ -341,8 +436,14 @@ int preview_finish(struct preview *p, FILE *out)
 	/* A gate: 2 when nothing could be read; 1 when something is wrong but some was read. */
 	if (p->ncalendars && unreadable == p->ncalendars)
 		rc = EXIT_USAGE;
-	else if (unreadable || p->errors || p->bad_events)
+	else if (unreadable || p->errors || p->bad_events || p->nbad)
 		rc = EXIT_PARTIAL;
+	say_bad_values(p);
+	for (size_t i = 0; i < p->nbad; i++) {
+		free(p->bad[i].value);
+		free(p->bad[i].options);
+	}
+	free(p->bad);
 	for (size_t i = 0; i < p->nshown; i++)
 		meeting_release(&p->shown[i]);
 	for (size_t i = 0; i < p->nrules; i++)
@@ -385,11 +486,13 @@ static void warning_cb(char *level, char *text, void *data)
 }
 
 int preview_run(const struct mapping *m, const char *const *calendars, size_t n,
-		const struct ics_options *opt, bool json, int limit, const cJSON *remote, FILE *out)
+		const struct ics_options *opt, bool json, int limit, const cJSON *remote,
+		const struct preview_portal *portal, FILE *out)
 {
 	struct preview *p = preview_new(m, json, limit);
 
 	p->remote = remote;
+	p->portal = portal;
 	for (size_t i = 0; i < n; i++) {
 		struct ics_stats st;
 		struct calendar cal;

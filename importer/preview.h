@@ -9,6 +9,14 @@
 #include <stdio.h>
 
 struct preview; /* opaque: counts every occurrence, keeps the first `limit` */
+struct hs_client;
+struct report;
+
+/* check --remote: the portal the preview is judged against. */
+struct preview_portal {
+	struct hs_client *client; /* reads the owners for exclude_domains: [owners] */
+	const cJSON *properties; /* GET /crm/v3/properties/meetings: enumeration options */
+};
 
 /*
  * Start a preview of mapping `m` (borrowed, must outlive the preview). `limit`
@@ -36,11 +44,15 @@ int preview_finish(struct preview *p, FILE *out);
  * that the mapping is valid. The preview shows the `limit` earliest
  * occurrences in start-time order; with `json` the document also carries the
  * warnings printed while the calendars were read and `remote` (check
- * --remote's findings, borrowed; NULL when not asked). Returns
- * preview_finish()'s exit code.
+ * --remote's findings, borrowed; NULL when not asked). With `portal`
+ * (check --remote) the preview is what import would send: the contacts and
+ * companies of the portal's users' domains are dropped as import drops them
+ * (assoc_exclude_owners()), and every value an occurrence brings that is not
+ * an option of its enumeration property is an error, grouped by value (exit 1).
+ * Returns preview_finish()'s exit code.
  */
 int preview_run(const struct mapping *m, const char *const *calendars, size_t n,
 		const struct ics_options *opt, bool json, int limit, const cJSON *remote,
-		FILE *out);
+		const struct preview_portal *portal, FILE *out);
 
 #endif

@@ -6,14 +6,28 @@
 #include "routes.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A refusal from HubSpot: one message, and exit 3 (auth, scopes) or 3 for the rest too. */
+/* The command that runs setup again with this mapping (set by cmd_setup). */
+static char *setup_fix;
+
+/*
+ * A refusal from HubSpot: one message that ends with what to do, then the
+ * command to run again; exit 3.
+ */
 static int refused(const char *what, enum hs_result hr, const struct hs_response *resp)
 {
-	error("%s: %s", what, resp->message ? resp->message : hs_result_name(hr));
+	const char *todo = hr == HS_AUTH && resp->status == 401
+				   ? "check the token (HUBSPOT_ACCESS_TOKEN or --token-file), then run"
+			   : hr == HS_AUTH ? "grant the token the scope HubSpot names, then run"
+			   : hr == HS_DAILY_LIMIT ? "the portal's daily limit is spent: tomorrow, run"
+						  : "when HubSpot answers again, run";
+
+	error("%s: %s; %s: %s", what, resp->message ? resp->message : hs_result_name(hr), todo,
+	      setup_fix);
 	return EXIT_REFUSED;
 }
 
@@ -70,24 +84,179 @@ static int ensure_group(struct hs_client *c, bool dry_run, const char **outcome)
 	return rc;
 }
 
-static int create_identity(struct hs_client *c, const char *name, const char **outcome)
+/* A meeting property in our group: 2xx created, 409 found; else HubSpot's message in *why. */
+static int create_property(struct hs_client *c, const char *name, const char *label,
+			   const char *type, const char *field_type, const char *description,
+			   const char **outcome, char **why)
 {
 	cJSON *body = cJSON_CreateObject();
-	char *what = xasprintf("cannot create the meeting property '%s'", name);
-	int rc;
+	struct hs_response resp;
+	enum hs_result hr;
+	int rc = 0;
 
 	cJSON_AddStringToObject(body, "name", name);
-	cJSON_AddStringToObject(body, "label", "ics2hubspot key");
-	cJSON_AddStringToObject(body, "type", "string");
-	cJSON_AddStringToObject(body, "fieldType", "text");
+	cJSON_AddStringToObject(body, "label", label);
+	cJSON_AddStringToObject(body, "type", type);
+	cJSON_AddStringToObject(body, "fieldType", field_type);
 	cJSON_AddStringToObject(body, "groupName", PORTAL_GROUP);
-	cJSON_AddStringToObject(body, "description",
-				"Set by ics2hubspot: the calendar event's UID[#RECURRENCE-ID], so "
-				"that it never creates a meeting twice. Do not edit.");
-	rc = create_one(c, hs_route(HS_MEETING_PROPERTIES), body, what, outcome);
+	cJSON_AddStringToObject(body, "description", description);
+	hr = hs_call(c, "POST", hs_route(HS_MEETING_PROPERTIES), body, true, &resp);
+	if (hr == HS_OK) {
+		*outcome = "created";
+	} else if (hr == HS_CLIENT_ERROR && resp.status == 409) {
+		*outcome = "found";
+	} else {
+		*why = xstrdup(resp.message ? resp.message : hs_result_name(hr));
+		rc = -1;
+	}
+	hs_response_release(&resp);
 	cJSON_Delete(body);
-	free(what);
 	return rc;
+}
+
+static int create_identity(struct hs_client *c, const char *name, const char **outcome)
+{
+	char *why = NULL;
+	int rc = create_property(c, name, "ics2hubspot key", "string", "text",
+				 "Set by ics2hubspot: the calendar event's UID[#RECURRENCE-ID], so "
+				 "that it never creates a meeting twice. Do not edit.",
+				 outcome, &why);
+
+	if (rc) {
+		error("cannot create the meeting property '%s': %s; create it in HubSpot "
+		      "(Settings > Properties > Meeting properties > Create property, internal name "
+		      "'%s', field type 'Single-line text'), then run: %s",
+		      name, why, name, setup_fix);
+		free(why);
+		return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+/* HubSpot's type and field type for a custom property's type in the mapping (NULL: text). */
+static const struct custom_kind {
+	const char *mapping, *type, *field_type, *ui;
+} custom_kinds[] = {
+	{"text", "string", "text", "Single-line text"},
+	{"textarea", "string", "textarea", "Multi-line text"},
+	{"number", "number", "number", "Number"},
+	{"datetime", "datetime", "date", "Date and time picker"},
+	{"select", "enumeration", "select", "Dropdown select"},
+};
+
+static const struct custom_kind *custom_kind(const char *type)
+{
+	for (size_t i = 0; i < sizeof(custom_kinds) / sizeof(custom_kinds[0]); i++)
+		if (!strcmp(custom_kinds[i].mapping, type ? type : "text"))
+			return &custom_kinds[i];
+	return &custom_kinds[0];
+}
+
+/* Does the mapping write `name` (not only declare it)? */
+static bool writes(const struct mapping *m, const char *name)
+{
+	for (size_t i = 0; i < mapping_nproperties(m); i++)
+		if (!strcmp(mapping_property_name(m, i), name))
+			return true;
+	return false;
+}
+
+static void say_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+static void say_error(const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	error("%s", text);
+	free(text);
+}
+
+/* The steps that make a property by hand, when setup cannot: HubSpot's settings, then setup. */
+static void say_steps(const struct mapping *m, size_t i, const struct custom_kind *k,
+		      const char *why, const char *fix)
+{
+	/* one the mapping only declares stops nothing: a warning */
+	void (*say)(const char *, ...) = writes(m, mapping_custom_name(m, i)) ? say_error : warning;
+
+	say("%s:%zu: setup cannot create the meeting property '%s' (%s); create it in HubSpot: "
+	      "Settings > Properties > Meeting properties > Create property, internal name '%s', "
+	      "field type '%s'%s; then run: %s",
+	      mapping_path(m), mapping_custom_line(m, i), mapping_custom_name(m, i), why,
+	      mapping_custom_name(m, i), k->ui,
+	      strcmp(k->type, "enumeration") ? "" : ", with the options the mapping sends", fix);
+}
+
+/*
+ * 2b. The mapping's custom_properties missing from the portal: created in our
+ * group as the type the mapping says (single-line text when it says none);
+ * a dropdown (select) needs its options, so its steps are printed instead.
+ * Returns 0, or EXIT_REFUSED when one the mapping writes is still missing (one
+ * it only declares gets its steps too). `group`: the property group is known
+ * to exist (or, dry run, to be created). *created counts them.
+ */
+static int ensure_custom(struct hs_client *c, const struct mapping *m, const cJSON *props,
+			 const struct app_options *o, const char *fix, bool group, size_t *created)
+{
+	const char *group_outcome = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < mapping_ncustom(m); i++) {
+		const char *name = mapping_custom_name(m, i);
+		const struct custom_kind *k = custom_kind(mapping_custom_type(m, i));
+		const char *outcome = NULL;
+		char *why = NULL;
+
+		if (portal_find_property(props, name))
+			continue;
+		if (!strcmp(k->type, "enumeration")) {
+			say_steps(m, i, k, "a dropdown needs its options", fix);
+			rc = writes(m, name) ? EXIT_REFUSED : rc;
+			continue;
+		}
+		if (!group) {
+			int grc = ensure_group(c, o->dry_run, &group_outcome);
+
+			if (grc)
+				return grc;
+			group = true;
+			info("property group '%s': %s", PORTAL_GROUP, group_outcome);
+		}
+		if (o->dry_run) {
+			info("meeting property '%s' (%s, from %s:%zu): would be created", name,
+			     k->ui, mapping_path(m), mapping_custom_line(m, i));
+			(*created)++;
+			continue;
+		}
+		if (create_property(c, name, name, k->type, k->field_type,
+				    "Declared in an ics2hubspot mapping (custom_properties); "
+				    "created by ics2hubspot setup.",
+				    &outcome, &why)) {
+			char *what = xasprintf("HubSpot: %s", why);
+
+			say_steps(m, i, k, what, fix);
+			free(what);
+			free(why);
+			rc = writes(m, name) ? EXIT_REFUSED : rc;
+			continue;
+		}
+		info("meeting property '%s' (%s): %s", name, k->ui, outcome);
+		(*created)++;
+	}
+	return rc;
+}
+
+/* A dry run's stand-in for a property it would create: present, writable, no options. */
+static void add_would_be(cJSON *props, const char *name)
+{
+	cJSON *results = cJSON_GetObjectItemCaseSensitive(props, "results");
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(d, "name", name);
+	cJSON_AddStringToObject(d, "type", "string");
+	cJSON_AddItemToArray(results, d);
 }
 
 /*
@@ -145,12 +314,12 @@ static int check_scopes(struct hs_client *c, const struct mapping *m)
 	}
 	if (!rc && missing.len) {
 		error("the token lacks scopes for what the mapping uses (grant them to the service "
-		      "key or private app, then run setup again):%s",
-		      missing.buf);
+		      "key or private app, then run: %s):%s",
+		      setup_fix, missing.buf);
 		rc = EXIT_REFUSED;
 	} else if (!rc) {
-		printf("scopes: reading %s: granted (write scopes are checked by the creates)\n",
-		       ok.buf);
+		info("scopes: reading %s: granted (write scopes are checked by the creates)",
+		     ok.buf);
 	}
 	sbuf_release(&ok);
 	sbuf_release(&missing);
@@ -167,8 +336,8 @@ static int setup_run(struct hs_client *c, const char *token, const struct mappin
 	enum hs_result hr;
 	cJSON *props = NULL;
 	const cJSON *def;
-	char *problem;
-	int rc;
+	size_t created = 0;
+	int rc, found;
 
 	/* 1. The token, and the portal it belongs to. */
 	hr = portal_lookup(c, token, &p, &fail);
@@ -177,11 +346,9 @@ static int setup_run(struct hs_client *c, const char *token, const struct mappin
 		hs_response_release(&fail);
 		return rc;
 	}
-	printf("portal %lld", p.id);
-	if (p.ui_domain || p.time_zone)
-		printf(" (%s%s%s)", p.ui_domain ? p.ui_domain : "",
-		       p.ui_domain && p.time_zone ? ", " : "", p.time_zone ? p.time_zone : "");
-	printf("\n");
+	info("portal %lld%s%s%s%s%s", p.id, p.ui_domain || p.time_zone ? " (" : "",
+	     p.ui_domain ? p.ui_domain : "", p.ui_domain && p.time_zone ? ", " : "",
+	     p.time_zone ? p.time_zone : "", p.ui_domain || p.time_zone ? ")" : "");
 	portal_release(&p);
 	rc = check_scopes(c, m);
 	if (rc)
@@ -199,13 +366,13 @@ static int setup_run(struct hs_client *c, const char *token, const struct mappin
 		const char *type =
 			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(def, "type"));
 
-		printf("meeting property '%s': found\n", identity);
+		info("meeting property '%s': found", identity);
 		if (type && strcmp(type, "string")) {
 			cJSON_Delete(props);
-			error("the meeting property '%s' is of type '%s'; the identity property "
-			      "must be a single-line text: choose another identity_property in "
-			      "the mapping",
-			      identity, type);
+			error("%s: the meeting property '%s' is of type '%s'; the identity property "
+			      "must be a single-line text: set identity_property in the mapping to "
+			      "another name (e.g. identity_property: ics2hubspot_key), then run: %s",
+			      mapping_path(m), identity, type, setup_fix);
 			return EXIT_USAGE;
 		}
 	} else {
@@ -218,43 +385,59 @@ static int setup_run(struct hs_client *c, const char *token, const struct mappin
 			cJSON_Delete(props);
 			return rc;
 		}
-		printf("property group '%s': %s\n", PORTAL_GROUP, group_outcome);
-		printf("meeting property '%s': %s\n", identity, prop_outcome);
-		if (!o->dry_run) {
-			cJSON_Delete(props);
-			hr = portal_meeting_properties(c, &props, &fail);
-			if (hr != HS_OK) {
-				rc = refused("cannot read the portal's meeting properties", hr,
-					     &fail);
-				hs_response_release(&fail);
-				return rc;
-			}
+		info("property group '%s': %s", PORTAL_GROUP, group_outcome);
+		info("meeting property '%s': %s", identity, prop_outcome);
+		if (o->dry_run)
+			add_would_be(props, identity);
+		else
+			created++;
+	}
+
+	/* 2b. The mapping's own properties (custom_properties), created when missing. */
+	rc = ensure_custom(c, m, props, o, setup_fix, group_outcome != NULL, &created);
+	if (!o->dry_run && created) {
+		cJSON_Delete(props);
+		props = NULL;
+		hr = portal_meeting_properties(c, &props, &fail);
+		if (hr != HS_OK) {
+			rc = refused("cannot read the portal's meeting properties", hr, &fail);
+			hs_response_release(&fail);
+			return rc;
 		}
 	}
 
-	/* 3. Every property the mapping writes. */
-	if (o->dry_run) {
-		/* the identity property may not exist yet: check the rest */
-		problem = NULL;
-		for (size_t i = 0; i < mapping_nproperties(m) && !problem; i++)
-			if (!portal_find_property(props, mapping_property_name(m, i)))
-				problem = xasprintf("property '%s' does not exist in your portal",
-						    mapping_property_name(m, i));
-		rc = problem ? error("%s: %s", mapping_path(m), problem) : 0;
-		free(problem);
-	} else {
-		rc = mapping_check_remote_properties(m, props);
-	}
+	/* Still missing: would be created (dry run), or its steps are printed already. */
+	for (size_t i = 0; i < mapping_ncustom(m); i++)
+		if (!portal_find_property(props, mapping_custom_name(m, i)))
+			add_would_be(props, mapping_custom_name(m, i));
+
+	/*
+	 * 3. Every property the mapping writes, and the values it holds: a property
+	 * missing is exit 3 (as import's pre-flight and check --remote), a value
+	 * that is not an option exit 1 (import would fail those meetings).
+	 */
+	found = mapping_check_remote_properties(m, props, setup_fix);
 	cJSON_Delete(props);
+	if (found < 0 || (found & MAPPING_REMOTE_MISSING))
+		return EXIT_REFUSED;
 	if (rc)
-		return EXIT_USAGE;
-	printf("mapping %s: every property it writes exists\n", mapping_path(m));
-	if (o->dry_run)
-		printf("dry run: nothing was created; next: ics2hubspot setup%s%s\n",
-		       o->mapping ? " -m " : "", o->mapping ? o->mapping : "");
-	else
-		printf("ready; next: ics2hubspot import%s%s CALENDAR...\n",
-		       o->mapping ? " -m " : "", o->mapping ? o->mapping : "");
+		return rc;
+	if (found & MAPPING_REMOTE_VALUE)
+		return EXIT_PARTIAL;
+	info("mapping %s: every property it writes exists%s", mapping_path(m),
+	     o->dry_run && created ? " or would be created" : "");
+	if (o->dry_run) {
+		char *run = app_command(o, "setup");
+
+		/* setup_fix names the same command: the dry run's next step is the real run */
+		info("dry run: nothing was created; next: %s", run);
+		free(run);
+	} else {
+		char *next = app_command(o, "import");
+
+		info("ready; next: %s CALENDAR...", next);
+		free(next);
+	}
 	return EXIT_DONE;
 }
 
@@ -285,7 +468,9 @@ int cmd_setup(const struct app_options *o)
 
 		c = hs_client_new(&ho);
 	}
+	setup_fix = app_command(o, "setup");
 	rc = setup_run(c, token, m, o);
+	FREE_NULL(setup_fix);
 	hs_client_free(c);
 	memset(token, 0, strlen(token));
 	free(token);

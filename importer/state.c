@@ -1011,6 +1011,19 @@ int state_rows_by_key(struct state *st, const char *key, struct state_rows *out)
 	return rows_query(st, s, out);
 }
 
+int state_rows_by_key_or_uid(struct state *st, const char *key, struct state_rows *out)
+{
+	sqlite3_stmt *s = prep(
+		st,
+		"SELECT " ROW_COLS ", (SELECT portal_id FROM portals p"
+		" WHERE p.id = occurrences.portal) FROM occurrences WHERE (key = ?1 OR uid = ?1) AND"
+		IN_PORTAL " ORDER BY key <> ?1, start_ts, key, source, portal");
+
+	if (s)
+		bind_text(s, 1, key);
+	return rows_query(st, s, out);
+}
+
 int state_find_meeting_by_key(struct state *st, const char *key, struct state_row *out)
 {
 	sqlite3_stmt *s =

@@ -172,6 +172,11 @@ int state_get(struct state *st, const char *source, const char *key, struct stat
 int state_find_meeting_by_key(struct state *st, const char *key, struct state_row *out);
 /* Every row for `key`, from every source (`state show KEY`). */
 int state_rows_by_key(struct state *st, const char *key, struct state_rows *out);
+/*
+ * `state show`: the rows of `key`, and when it is a series' UID the rows of its
+ * occurrences (UID#RECURRENCE-ID) too: key's own rows first, then by start.
+ */
+int state_rows_by_key_or_uid(struct state *st, const char *key, struct state_rows *out);
 
 /* A run window: occurrences starting in [since, until). */
 struct state_window {

@@ -6,6 +6,7 @@
 #include "state.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,6 +26,34 @@ static int open_state(const struct app_options *o, bool readonly, struct state *
 	if (rc == STATE_LOCKED)
 		return EXIT_LOCKED;
 	return rc ? EXIT_USAGE : 0;
+}
+
+/* No state file yet (no import has run): not an error for `state list`. */
+static bool no_state_yet(const struct app_options *o)
+{
+	char *path = o->state ? xstrdup(o->state) : state_default_path();
+	bool none = path && access(path, F_OK) < 0 && errno == ENOENT;
+
+	free(path);
+	return none;
+}
+
+static void print_json(cJSON *j);
+
+/* state list before any import: nothing to list (with --json: an empty document). */
+static int state_list_empty(const struct app_options *o)
+{
+	if (o->json) {
+		cJSON *j = cJSON_CreateObject();
+		char *path = o->state ? xstrdup(o->state) : state_default_path();
+
+		cJSON_AddStringToObject(j, "state", path);
+		cJSON_AddArrayToObject(j, "calendars");
+		cJSON_AddArrayToObject(j, "runs");
+		free(path);
+		print_json(j);
+	}
+	return EXIT_DONE;
 }
 
 /* "2026-11-28T19:00:00Z", or "-" for 0 (never). */
@@ -61,6 +90,41 @@ static void print_json(cJSON *j)
 	puts(text);
 	cJSON_free(text);
 	cJSON_Delete(j);
+}
+
+/*
+ * What a run did, by calendar: "import -m my.yaml team.ics, https://host/…#hash"
+ * (the calendars as the run recorded them, sources already redacted) instead
+ * of the "(1 calendar)" of its summary; a run without sources (undo) keeps
+ * its summary. Free it.
+ */
+static char *run_label(const struct state_run *r)
+{
+	const char *sum = r->argv_summary ? r->argv_summary : "";
+	const char *paren = strrchr(sum, '(');
+	struct sbuf sb = SBUF_INIT;
+	size_t keep = strlen(sum);
+
+	sbuf_init(&sb);
+	if (!r->sources || !*r->sources) {
+		sbuf_adds(&sb, sum);
+		return sbuf_detach(&sb);
+	}
+	/* " (N calendar[s])" at the end of an import's summary: the calendars say it better */
+	if (paren && paren > sum && paren[-1] == ' ' && strstr(paren, " calendar") &&
+	    paren[strlen(paren) - 1] == ')')
+		keep = (size_t)(paren - 1 - sum);
+	sbuf_add(&sb, sum, keep);
+	for (const char *p = r->sources; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		sbuf_adds(&sb, sb.len ? (p == r->sources ? " " : ", ") : "");
+		sbuf_add(&sb, p, len);
+		p += len;
+		if (*p)
+			p++;
+	}
+	return sbuf_detach(&sb);
 }
 
 /* state list: calendars with counts per status and their last runs, then the recent runs. */
@@ -114,6 +178,20 @@ static int state_cmd_list(const struct app_options *o, struct state *st)
 			add_time(r, "finished_at", runs[i].finished_at);
 			add_str(r, "status", runs[i].status);
 			add_str(r, "command", runs[i].argv_summary);
+			{
+				cJSON *rcals = cJSON_AddArrayToObject(r, "calendars");
+
+				for (const char *p = runs[i].sources ? runs[i].sources : ""; *p;) {
+					size_t len = strcspn(p, "\n");
+					char *one = xstrndup(p, len);
+
+					cJSON_AddItemToArray(rcals, cJSON_CreateString(one));
+					free(one);
+					p += len;
+					if (*p)
+						p++;
+				}
+			}
 			cJSON_AddNumberToObject(r, "created", (double)runs[i].counts.created);
 			cJSON_AddNumberToObject(r, "updated", (double)runs[i].counts.updated);
 			cJSON_AddNumberToObject(r, "archived", (double)runs[i].counts.archived);
@@ -153,33 +231,62 @@ static int state_cmd_list(const struct app_options *o, struct state *st)
 		}
 		if (nruns)
 			printf("runs%s:\n", first ? " (last 10)" : "");
-		for (size_t i = first; i < nruns; i++)
+		for (size_t i = first; i < nruns; i++) {
+			char *label = run_label(&runs[i]);
+
 			printf("  %4ld  %s  %-8s %ld created, %ld updated, %ld archived, %ld failed"
 			       "  %s\n",
 			       runs[i].id, when(runs[i].started_at, b1, sizeof(b1)),
 			       runs[i].finished_at ? runs[i].status : "killed?",
 			       runs[i].counts.created, runs[i].counts.updated,
-			       runs[i].counts.archived, runs[i].counts.failed,
-			       runs[i].argv_summary ? runs[i].argv_summary : "");
+			       runs[i].counts.archived, runs[i].counts.failed, label);
+			free(label);
+		}
 	}
 	state_summaries_release(sum, nsum);
 	state_runs_release(runs, nruns);
 	return EXIT_DONE;
 }
 
-/* state show KEY: the rows of KEY in every calendar. */
+/* The detailed form of one row (state show). */
+static void show_row(const struct state_row *r)
+{
+	char b1[32], b2[32];
+	char *red = source_redact(r->source);
+
+	printf("%s in %s", r->key, red);
+	if (r->portal_id)
+		printf(" (portal %lld)", r->portal_id);
+	printf("\n");
+	printf("  status %s, HubSpot meeting %s, start %s\n", state_status_name(r->status),
+	       r->hubspot_id ? r->hubspot_id : "-", r->start ? r->start : "-");
+	printf("  first seen %s, last seen %s, created by run %ld, changed by run %ld\n",
+	       when(r->first_seen, b1, sizeof(b1)), when(r->last_seen, b2, sizeof(b2)),
+	       r->created_run, r->changed_run);
+	if (r->last_error)
+		printf("  last error: %s\n", r->last_error);
+	free(red);
+}
+
+/*
+ * state show KEY: the rows of KEY in every calendar; for a series' UID, its
+ * occurrences (UID#RECURRENCE-ID), one line each, in time order.
+ */
 static int state_cmd_show(const struct app_options *o, struct state *st, const char *key)
 {
 	struct state_rows rows = {0};
-	char b1[32], b2[32];
+	size_t nown = 0;
 
-	if (state_rows_by_key(st, key, &rows) < 0)
+	if (state_rows_by_key_or_uid(st, key, &rows) < 0)
 		return EXIT_USAGE;
 	if (!rows.n) {
-		error("no occurrence '%s' in the state (keys look like UID or UID#20240301T093000Z)",
+		error("no occurrence '%s' in the state (keys look like UID or "
+		      "UID#20240301T093000Z; 'ics2hubspot state list' shows the calendars)",
 		      key);
 		return EXIT_USAGE;
 	}
+	while (nown < rows.n && !strcmp(rows.v[nown].key, key))
+		nown++;
 	if (o->json) {
 		cJSON *arr = cJSON_CreateArray();
 
@@ -207,23 +314,31 @@ static int state_cmd_show(const struct app_options *o, struct state *st, const c
 			free(red);
 		}
 		print_json(arr);
-	} else {
-		for (size_t i = 0; i < rows.n; i++) {
+		state_rows_release(&rows);
+		return EXIT_DONE;
+	}
+	for (size_t i = 0; i < nown; i++)
+		show_row(&rows.v[i]);
+	if (rows.n > nown) {
+		size_t w = 3;
+
+		for (size_t i = nown; i < rows.n; i++)
+			if (strlen(rows.v[i].key) > w)
+				w = strlen(rows.v[i].key);
+		if (w > 60)
+			w = 60;
+		printf("%sseries %s: %zu occurrence%s in the state ('ics2hubspot state show KEY' "
+		       "for one)\n",
+		       nown ? "\n" : "", key, rows.n - nown, rows.n - nown == 1 ? "" : "s");
+		printf("  %-*s  %-20s  %-18s  %-12s  %s\n", (int)w, "KEY", "START", "STATUS",
+		       "HUBSPOT ID", "CALENDAR");
+		for (size_t i = nown; i < rows.n; i++) {
 			const struct state_row *r = &rows.v[i];
 			char *red = source_redact(r->source);
 
-			printf("%s in %s", r->key, red);
-			if (r->portal_id)
-				printf(" (portal %lld)", r->portal_id);
-			printf("\n");
-			printf("  status %s, HubSpot meeting %s, start %s\n",
-			       state_status_name(r->status), r->hubspot_id ? r->hubspot_id : "-",
-			       r->start ? r->start : "-");
-			printf("  first seen %s, last seen %s, created by run %ld, changed by run %ld\n",
-			       when(r->first_seen, b1, sizeof(b1)),
-			       when(r->last_seen, b2, sizeof(b2)), r->created_run, r->changed_run);
-			if (r->last_error)
-				printf("  last error: %s\n", r->last_error);
+			printf("  %-*s  %-20s  %-18s  %-12s  %s\n", (int)w, r->key,
+			       r->start ? r->start : "-", state_status_name(r->status),
+			       r->hubspot_id ? r->hubspot_id : "-", red);
 			free(red);
 		}
 	}
@@ -279,9 +394,11 @@ static int state_cmd_forget(struct state *st, const char *arg)
 		free(red);
 		return EXIT_USAGE;
 	}
-	printf("forgot %ld occurrence%s of %s (HubSpot is not touched; the next import of it "
-	       "creates its meetings again)\n",
-	       n, n == 1 ? "" : "s", red);
+	/* The meetings stay in HubSpot; search before create finds them again. */
+	info("forgot %ld occurrence%s of %s; HubSpot is not touched: the next import of it "
+	     "finds its meetings there (by the identity property) and adopts them instead of "
+	     "creating them again",
+	     n, n == 1 ? "" : "s", red);
 	free(red);
 	return EXIT_DONE;
 }
@@ -324,7 +441,7 @@ static int state_cmd_rename(struct state *st, const char *from_arg, const char *
 	if (n >= 0) {
 		char *old = source_redact(from);
 
-		printf("renamed %s to %s (%ld occurrence%s)\n", old, red, n, n == 1 ? "" : "s");
+		info("renamed %s to %s (%ld occurrence%s)", old, red, n, n == 1 ? "" : "s");
 		free(old);
 	}
 	free(red);
@@ -390,10 +507,6 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 	bool known = false;
 	int rc = EXIT_DONE;
 
-	if (o->run_id < 0) {
-		return usage_error("state undo",
-				   "which run? (--run N; 'ics2hubspot state list' shows the runs)");
-	}
 	if (state_list_runs(st, &runs, &nruns) < 0)
 		return EXIT_USAGE;
 	for (size_t i = 0; i < nruns; i++)
@@ -413,8 +526,7 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 		}
 	state_rows_release(&all);
 	if (!rows.n) {
-		printf("run %ld created nothing that is still in HubSpot: nothing to undo\n",
-		       o->run_id);
+		info("run %ld created nothing that is still in HubSpot: nothing to undo", o->run_id);
 		state_rows_release(&rows);
 		return EXIT_DONE;
 	}
@@ -429,8 +541,9 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 		fflush(stdout);
 	}
 	if (o->dry_run) {
-		printf("dry run: %zu meeting%s of run %ld would be archived (nothing sent)\n",
-		       rows.n, rows.n == 1 ? "" : "s", o->run_id);
+		info("dry run: %zu meeting%s of run %ld would be archived (nothing sent); to "
+		     "archive them: ics2hubspot state undo --run %ld",
+		     rows.n, rows.n == 1 ? "" : "s", o->run_id, o->run_id);
 	} else if (!o->yes && !ask_yes_no("archive these %zu meeting%s in HubSpot?", rows.n,
 					  rows.n == 1 ? "" : "s")) {
 		info("nothing archived");
@@ -535,6 +648,10 @@ int cmd_state(const struct app_options *o)
 			"undo --run N)",
 			sub);
 	}
+	/* Which run comes first: without it there is nothing to ask about. */
+	if (!strcmp(sub, "undo") && o->run_id < 0)
+		return usage_error("state undo", "which run? --run N is needed ('ics2hubspot "
+						 "state list' shows the runs and their numbers)");
 	/* Undo archives in HubSpot: someone must have said yes (cron cannot answer). */
 	if (!strcmp(sub, "undo") && !o->dry_run && !o->yes && !isatty(STDIN_FILENO))
 		return usage_error("state undo", "not on a terminal, so there is nobody to ask: "
@@ -543,6 +660,8 @@ int cmd_state(const struct app_options *o)
 	/* Reading needs no lock (WAL); changing the state waits for no run: it takes the lock. */
 	readonly = !strcmp(sub, "list") || !strcmp(sub, "show") ||
 		   (!strcmp(sub, "undo") && o->dry_run);
+	if (!strcmp(sub, "list") && no_state_yet(o))
+		return state_list_empty(o);
 	rc = open_state(o, readonly, &st);
 	if (rc)
 		return rc;

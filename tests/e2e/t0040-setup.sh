@@ -10,25 +10,29 @@ writes() { sandbox_get /_sandbox/stats | jget - 'd["writes"]'; }
 
 test_expect_success 'setup --dry-run says what it would create and creates nothing' '
 	"$BIN" setup --dry-run >out 2>err &&
-	grep -qx "portal 31337 (app.hubspot.com, US/Eastern)" out &&
-	grep -q "property group .ics2hubspot.: would be created" out &&
-	grep -q "meeting property .ics2hubspot_key.: would be created" out &&
+	[ ! -s out ] &&
+	grep -qx "ics2hubspot: portal 31337 (app.hubspot.com, US/Eastern)" err &&
+	[ "$(grep -c "property group .ics2hubspot.: would be created" err)" = 1 ] &&
+	grep -q "meeting property .ics2hubspot_key.: would be created" err &&
+	grep -q "dry run: nothing was created; next: ics2hubspot setup$" err &&
 	[ "$(writes)" = 0 ] &&
 	! curl -sS --fail -H "Authorization: Bearer test-token" \
 		"$SANDBOX_URL/crm/properties/2026-09/meetings/ics2hubspot_key" 2>/dev/null
 '
 test_expect_success 'setup creates the group and the identity property, then finds them' '
 	"$BIN" setup >out 2>err &&
-	grep -q "property group .ics2hubspot.: created" out &&
-	grep -q "meeting property .ics2hubspot_key.: created" out &&
-	grep -q "every property it writes exists" out &&
-	grep -q "next: ics2hubspot import" out &&
+	[ ! -s out ] &&
+	grep -q "property group .ics2hubspot.: created" err &&
+	grep -q "meeting property .ics2hubspot_key.: created" err &&
+	grep -q "every property it writes exists" err &&
+	grep -q "next: ics2hubspot import CALENDAR" err &&
 	curl -sS --fail -H "Authorization: Bearer test-token" \
 		"$SANDBOX_URL/crm/properties/2026-09/meetings/ics2hubspot_key" >prop.json &&
 	[ "$(jget prop.json "d[\"type\"]+\",\"+d[\"fieldType\"]+\",\"+d[\"groupName\"]")" = string,text,ics2hubspot ] &&
-	"$BIN" setup >out2 2>err &&
+	"$BIN" setup 2>out2 &&
 	grep -q "meeting property .ics2hubspot_key.: found" out2 &&
-	! grep -q created out2
+	! grep -q created out2 &&
+	"$BIN" setup -q >out 2>err && [ ! -s out ] && [ ! -s err ]
 '
 test_expect_success 'a wrong token: exit 3, one message about the token, never the token' '
 	rc=0; HUBSPOT_ACCESS_TOKEN=wrong-secret-456 "$BIN" setup >out 2>err || rc=$?
@@ -40,13 +44,14 @@ test_expect_success 'a missing scope: exit 3, the scope is named' '
 	sandbox_post /_sandbox/config "{\"scopes\": [$READS]}" >/dev/null &&
 	rc=0; "$BIN" setup >out 2>err || rc=$?
 	[ $rc = 3 ] && grep -q "crm.schemas.contacts.write" err &&
-	grep -q "^scopes: reading meetings, attendee contacts, attendee companies, the organizer as owner: granted" out
+	grep -q "then run: ics2hubspot setup$" err &&
+	grep -q "^ics2hubspot: scopes: reading meetings, attendee contacts, attendee companies, the organizer as owner: granted" err
 '
 test_expect_success 'a private app without account-info (no oauth scope): the portal comes from token-info' '
 	sandbox_post /_sandbox/config "{\"token_kind\": \"private-app\", \"scopes\": [$READS, \"crm.schemas.contacts.write\"]}" >/dev/null &&
 	sandbox_post /_sandbox/config "{\"scopes\": [\"crm.objects.contacts.read\", \"crm.objects.contacts.write\", \"crm.objects.companies.read\", \"crm.objects.owners.read\", \"crm.schemas.contacts.write\"]}" >/dev/null &&
-	"$BIN" setup >out 2>err &&
-	grep -qx "portal 31337" out && grep -q "meeting property .ics2hubspot_key.: created" out
+	"$BIN" setup 2>err &&
+	grep -qx "ics2hubspot: portal 31337" err && grep -q "meeting property .ics2hubspot_key.: created" err
 '
 test_expect_success 'a mapping property the portal lacks: exit 2, named' '
 	cat >m.yaml <<-\EOT &&

@@ -125,7 +125,7 @@ test_expect_success 'a value HubSpot normalizes: one warning per property, count
 test_expect_success 'the token from a systemd credential; one with a line break is refused, never printed' '
 	mkdir -p creds && printf "%s\n" "$HUBSPOT_ACCESS_TOKEN" >creds/hubspot-token
 	env -u HUBSPOT_ACCESS_TOKEN CREDENTIALS_DIRECTORY="$PWD/creds" "$BIN" setup >out 2>err || { cat err; false; }
-	grep -q "^portal " out
+	grep -q "^ics2hubspot: portal " err && [ ! -s out ]
 	rc=0; HUBSPOT_ACCESS_TOKEN="$(printf "secret-abc\r\nX-Evil: 1")" "$BIN" setup >out 2>err || rc=$?
 	[ $rc = 2 ] && grep -q "control character" err && ! grep -q secret-abc out err
 	rc=0; env -u HUBSPOT_ACCESS_TOKEN CREDENTIALS_DIRECTORY="$PWD/none" "$BIN" setup 2>err || rc=$?
@@ -138,7 +138,7 @@ test_expect_success 'setup names the read scopes the token lacks for what the ma
 	[ $rc = 3 ] || { cat out err; false; }
 	grep -q "lacks scopes" err && grep -q "the organizer as owner" err && ! grep -q "attendee contacts:" err
 	"$BIN" setup -m outcome.yaml >out 2>err || { cat err; false; }
-	grep -q "^scopes: reading meetings: granted" out
+	grep -q "^ics2hubspot: scopes: reading meetings: granted" err
 '
 
 test_expect_success 'the legacy token-info is a last fall-back: its 404 (a service key) is one clear error' '
@@ -148,7 +148,7 @@ test_expect_success 'the legacy token-info is a last fall-back: its 404 (a servi
 	[ $rc = 3 ] && grep -q "cannot learn the portal" err
 	sandbox_post /_sandbox/config "{\"token_kind\":\"private-app\"}" >/dev/null
 	"$BIN" setup >out 2>err || { cat err; false; }
-	grep -q "^portal 12345678" out
+	grep -q "^ics2hubspot: portal 12345678" err
 	[ "$(stat "sum(d[\"legacy_paths\"].values())")" = 2 ]
 '
 

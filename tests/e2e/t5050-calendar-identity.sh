@@ -52,7 +52,7 @@ test_expect_success '--name: a moved file keeps its meetings' '
 test_expect_success 'state rename OLD NEW: the meetings follow the calendar' '
 	"$BIN" import -m "$Y/archive.yaml" --state st3.db f.ics 2>err &&
 	n=$(created) && mv f.ics renamed.ics &&
-	"$BIN" state rename --state st3.db f.ics renamed.ics >out &&
+	"$BIN" state rename --state st3.db f.ics renamed.ics 2>out &&
 	grep -q "renamed .*/f.ics to .*/renamed.ics (5 occurrences)" out &&
 	"$BIN" import -m "$Y/archive.yaml" --state st3.db renamed.ics 2>err &&
 	[ "$(created)" = "$n" ] && [ "$(live f-)" = 5 ] &&

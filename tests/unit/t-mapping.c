@@ -187,6 +187,8 @@ static const struct {
 	{"err-unknown-filter", "FILE:7:55: unknown filter 'trunc' (did you mean 'truncate'?)"},
 	{"err-unknown-key",
 	 "FILE:4:1: unknown key 'propertis' in the mapping (did you mean 'properties'?)"},
+	{"err-custom-type",
+	 "FILE:2:42: 'money' is not a custom property type (text, textarea, number, datetime or select)"},
 	{"err-unknown-property-custom",
 	 "FILE:4:3: unknown meeting property 'deal_stage_note'; declare your own properties under custom_properties"},
 	{"err-unknown-property",
@@ -819,7 +821,14 @@ static void test_remote(void)
 	cJSON *results = cJSON_GetObjectItem(j, "results");
 	const char *err;
 
-	CHECK_INT(mapping_check_remote_properties(m, j), 0);
+	CHECK_INT(mapping_check_remote_properties(m, j, NULL), 0);
+	/* a value whose case alone differs is one option (API 2026-09 stores the option's) */
+	cJSON_SetValuestring(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+							      cJSON_GetArrayItem(results, 7), "options"),
+						      2),
+				     "value"),
+			     "Canceled");
+	CHECK_INT(mapping_check_remote_properties(m, j, NULL), 0);
 	/* drop CANCELED from the options and the identity property */
 	cJSON_DeleteItemFromArray(cJSON_GetObjectItem(cJSON_GetArrayItem(results, 7), "options"),
 				  2);
@@ -828,15 +837,22 @@ static void test_remote(void)
 		cJSON_AddObjectToObject(cJSON_GetArrayItem(results, 3), "modificationMetadata"),
 		"readOnlyValue");
 	capture_begin();
-	CHECK_INT(mapping_check_remote_properties(m, j), -1);
+	CHECK_INT(mapping_check_remote_properties(m, j, "ics2hubspot setup"),
+		  MAPPING_REMOTE_MISSING | MAPPING_REMOTE_VALUE);
 	err = capture_end();
 	CHECK_STR(
 		err,
-		"ics2hubspot: error: <built-in default.yaml>: property 'hs_meeting_title' is read-only in your portal\n"
-		"ics2hubspot: error: <built-in default.yaml>: 'CANCELED' is not an option of 'hs_meeting_outcome' in your portal (options: SCHEDULED, COMPLETED)\n"
-		"ics2hubspot: error: <built-in default.yaml>: property 'ics2hubspot_key' does not exist in your portal (the identity property: create it as a single-line text meeting property)");
+		"ics2hubspot: error: <built-in default.yaml>: the identity property 'ics2hubspot_key' does not exist in your portal; to create it: ics2hubspot setup\n"
+		"ics2hubspot: error: <built-in default.yaml>:73: the meeting property 'hs_meeting_title' is read-only in your portal: take it out of the mapping\n"
+		"ics2hubspot: error: <built-in default.yaml>:79: 'CANCELED' is not an option of hs_meeting_outcome in your portal (allowed: SCHEDULED, COMPLETED); map it to one of them");
+	/* only a value: flag VALUE alone */
+	cJSON_AddItemToArray(results, cJSON_Parse("{\"name\":\"ics2hubspot_key\",\"type\":\"string\"}"));
+	cJSON_DeleteItemFromObject(cJSON_GetArrayItem(results, 3), "modificationMetadata");
 	capture_begin();
-	CHECK_INT(mapping_check_remote_properties(m, NULL), -1);
+	CHECK_INT(mapping_check_remote_properties(m, j, NULL), MAPPING_REMOTE_VALUE);
+	capture_end();
+	capture_begin();
+	CHECK_INT(mapping_check_remote_properties(m, NULL, NULL), -1);
 	CHECK_STR(
 		capture_end(),
 		"ics2hubspot: error: unexpected answer from HubSpot's meeting property definitions (no results)");
@@ -860,6 +876,54 @@ static char *preview_text(struct preview *p, int rc)
 	text[fread(text, 1, (size_t)n, f)] = '\0';
 	fclose(f);
 	return text;
+}
+
+/* custom_properties: names, {NAME: TYPE}, their lines; values a calendar brings, checked. */
+static void test_custom_and_values(void)
+{
+	struct mapping *m = load_str("version: 1\n"
+				     "custom_properties:\n"
+				     "  - my_note\n"
+				     "  - {my_budget: number}\n"
+				     "  - my_note\n"
+				     "properties:\n"
+				     "  hs_timestamp: \"{{ start }}\"\n"
+				     "  my_note: \"{{ summary }}\"\n"
+				     "  hs_meeting_outcome:\n"
+				     "    value: \"{{ x['X-OUTCOME'] }}\"\n"
+				     "    map: { MAYBE: SCHEDULED }\n");
+	cJSON *props = cJSON_Parse(
+		"{\"results\":[{\"name\":\"hs_meeting_outcome\",\"type\":\"enumeration\","
+		"\"options\":[{\"value\":\"SCHEDULED\"},{\"value\":\"COMPLETED\"}]}]}");
+	struct meeting mt;
+	struct mapping_bad_value bad;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK_INT(mapping_ncustom(m), 2);
+	CHECK_STR(mapping_custom_name(m, 0), "my_note");
+	CHECK(mapping_custom_type(m, 0) == NULL);
+	CHECK_INT(mapping_custom_line(m, 0), 3);
+	CHECK_STR(mapping_custom_type(m, 1), "number");
+	CHECK_INT(mapping_custom_line(m, 1), 4);
+	CHECK_INT(mapping_property_line(m, 1), 8);
+	memset(&mt, 0, sizeof(mt));
+	mt.properties = cJSON_CreateObject();
+	cJSON_AddStringToObject(mt.properties, "hs_meeting_outcome", "PERHAPS");
+	CHECK_INT(mapping_check_remote_values(m, props, &mt, &bad), 1);
+	CHECK_STR(bad.property, "hs_meeting_outcome");
+	CHECK_STR(bad.value, "PERHAPS");
+	CHECK_INT(bad.line, 10);
+	CHECK_STR(bad.options, "SCHEDULED, COMPLETED");
+	free(bad.options);
+	/* an option (case aside), and a value the mapping holds (named by the static check): none */
+	cJSON_ReplaceItemInObject(mt.properties, "hs_meeting_outcome",
+				  cJSON_CreateString("completed"));
+	CHECK_INT(mapping_check_remote_values(m, props, &mt, &bad), 0);
+	cJSON_Delete(mt.properties);
+	cJSON_Delete(props);
+	mapping_free(m);
 }
 
 static void test_preview(void)
@@ -1154,6 +1218,7 @@ int main(void)
 	test_values();
 	test_load_options();
 	test_remote();
+	test_custom_and_values();
 	test_preview();
 	test_exclude_owners();
 	test_keys();

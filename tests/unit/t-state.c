@@ -976,6 +976,44 @@ static void test_portals(void)
 	free(path);
 }
 
+/* state show UID: the UID's own row first, then its series' occurrences by start. */
+static void test_show_series(void)
+{
+	char *path = tmp_path("series.db");
+	struct state *st;
+	struct meeting m[4];
+	struct meeting *ms[4] = {&m[0], &m[1], &m[2], &m[3]};
+	struct state_rows rows;
+	long run;
+
+	make_meeting(&m[0], "s@x#20260310T090000Z", "a.ics", "2026-03-10T09:00:00Z", "late");
+	make_meeting(&m[1], "s@x#20260303T090000Z", "a.ics", "2026-03-03T09:00:00Z", "early");
+	make_meeting(&m[2], "s@x", "a.ics", "2026-03-17T09:00:00Z", "own");
+	make_meeting(&m[3], "s@xy", "a.ics", "2026-03-01T09:00:00Z", "other uid");
+	CHECK_INT(state_open(path, 0, &st), 0);
+	CHECK_INT(state_begin_run(st, "a.ics", "import (1 calendar)", &run), 0);
+	CHECK_INT(state_mark_pending(st, run, ms, 4), 0);
+	CHECK_INT(state_rows_by_key_or_uid(st, "s@x", &rows), 0);
+	CHECK_INT(rows.n, 3);
+	if (rows.n == 3) {
+		CHECK_STR(rows.v[0].key, "s@x");
+		CHECK_STR(rows.v[1].key, "s@x#20260303T090000Z");
+		CHECK_STR(rows.v[2].key, "s@x#20260310T090000Z");
+	}
+	state_rows_release(&rows);
+	/* An occurrence's key is its own row only; an unknown key, none. */
+	CHECK_INT(state_rows_by_key_or_uid(st, "s@x#20260310T090000Z", &rows), 0);
+	CHECK_INT(rows.n, 1);
+	state_rows_release(&rows);
+	CHECK_INT(state_rows_by_key_or_uid(st, "s@", &rows), 0);
+	CHECK_INT(rows.n, 0);
+	state_rows_release(&rows);
+	state_close(st);
+	for (int i = 0; i < 4; i++)
+		meeting_release(&m[i]);
+	free(path);
+}
+
 int main(void)
 {
 	char *cmd;
@@ -996,6 +1034,7 @@ int main(void)
 	test_window();
 	test_assocs_and_quiet();
 	test_portals();
+	test_show_series();
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);
