@@ -374,6 +374,35 @@ static bool garbled_begin_end(const char *line)
 	return hit;
 }
 
+/*
+ * A BEGIN or END line that is not exactly "BEGIN:NAME" / "END:NAME" with NAME a component
+ * we know (RFC 5545, 7953, 9073) or an x-name ("BEGIN;X=1:VEVENT", "BEGIN:\tVEVENT",
+ * "BEGIN::VEVENT", "BEGIN:VE" cut by a lone CR, "BEGIN:VEVENT" with a NUL): what is
+ * meant cannot be told, so the calendar is not read in full. Returns why, or NULL.
+ */
+static const char *begin_end_damage(const char *line)
+{
+	static const char *const known[] = {
+		"VCALENDAR", "VEVENT",	 "VTODO",  "VJOURNAL",	  "VFREEBUSY", "VTIMEZONE",
+		"VALARM",    "STANDARD", "DAYLIGHT", "VAVAILABILITY", "AVAILABLE", "VPOLL",
+		"VVOTER",    "VLOCATION", "VRESOURCE", "PARTICIPANT"};
+	const char *rest, *v;
+
+	if (!prop_is(line, "BEGIN", &rest) && !prop_is(line, "END", &rest))
+		return NULL;
+	if (*rest == ';')
+		return "is a BEGIN/END with parameters";
+	v = rest + 1;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcasecmp(v, known[i]))
+			return NULL;
+	if ((v[0] == 'X' || v[0] == 'x') && v[1] == '-' && v[2] &&
+	    strspn(v + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") ==
+		    strlen(v + 2))
+		return NULL;
+	return "does not name a component exactly";
+}
+
 /* Skip a UTF-8 BOM at the start of a line (concatenated files). */
 static char *skip_bom(char *line)
 {
@@ -408,6 +437,8 @@ static enum act shape_step(struct shape *sh, const char *line)
 
 	sh->extra_ends = 0;
 	if (sh->depth == 0) {
+		if (be && begin_end_damage(line))
+			return A_CALPROP; /* pass 1 names it; nothing begins or ends */
 		if (be > 0) {
 			if (!strcasecmp(name, "VCALENDAR"))
 				return A_CALBEGIN;
@@ -537,6 +568,9 @@ struct ctx {
 	icalcomponent *holder; /* VTIMEZONEs of the file */
 	char *xwr_tz, *calname;
 	bool saw_calendar, saw_vevent;
+	bool cal_open; /* pass 1: a BEGIN:VCALENDAR waits for its END */
+	long cal_line; /* its line */
+	bool damaged_begin; /* pass 1: a damaged BEGIN at calendar level, its END not yet seen */
 
 	icaltimezone *fzone; /* zone for floating times */
 	char *fzone_name; /* "Europe/Berlin" / "UTC" */
@@ -620,6 +654,32 @@ static void ctx_lost(struct ctx *c, long line, const char *text, const char *wha
 		strcpy(shown + 57, "...");
 	error("%s:%ld: \"%s\" %s: an event may be lost", c->display, line, shown, what);
 	free(shown);
+}
+
+/*
+ * Damage that keeps the calendar from being read in full (a rule read only in part, a
+ * series cut by a budget): an error naming file, line and UID, counted in lost_events
+ * (import removes nothing of the calendar).
+ */
+static void ctx_damage(struct ctx *c, long line, const char *uid, const char *fmt, ...)
+	PRINTF_LIKE(4, 5);
+static void ctx_damage(struct ctx *c, long line, const char *uid, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	c->st->lost_events++;
+	c->st->warnings++;
+	if (!ctx_may_print(c))
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (uid)
+		error("%s:%ld: UID %s: %s", c->display, line, uid, msg);
+	else
+		error("%s:%ld: %s", c->display, line, msg);
+	free(msg);
 }
 
 static void note(struct ctx *c, long line, const char *uid, const char *what);
@@ -1576,13 +1636,8 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 
 		if (!*line)
 			continue;
-		if (pos.truncated) {
-			if (cr->feeding)
-				creader_pend(cr, pos.line,
-					     xasprintf("line longer than %ld bytes dropped",
-						       ICS_MAX_LINE));
-			continue;
-		}
+		if (pos.truncated)
+			continue; /* named by pass 1 */
 		do {
 			icalcomponent *comp;
 
@@ -1759,23 +1814,24 @@ static void report_component(struct ctx *c, struct creader *cr, icalcomponent *c
 			total++;
 		}
 	}
-	if (total) {
+	if (total > n[0]) {
 		struct sbuf sb = SBUF_INIT;
 
-		if (total > n[0])
-			sbuf_addf(&sb, "%ld unreadable line%s ignored: ", total - n[0],
-				  total - n[0] > 1 ? "s" : "");
+		sbuf_addf(&sb, "%ld unreadable line%s ignored: ", total - n[0],
+			  total - n[0] > 1 ? "s" : "");
 		for (int k = 1, first = 1; k < 5; k++)
 			if (n[k]) {
 				sbuf_addf(&sb, "%s%ld %s", first ? "" : ", ", n[k], what[k]);
 				first = 0;
 			}
-		if (n[0])
-			sbuf_addf(&sb, "%sunreadable RRULE \"%s\": the event is read without it",
-				  total > n[0] ? "; " : "", rule ? rule : "");
 		ctx_warn(c, line, u, "%s", sb.buf);
 		sbuf_release(&sb);
 	}
+	if (n[0])
+		ctx_damage(c, line, u,
+			   "unreadable RRULE \"%s\": the event is read without it, the calendar "
+			   "is not read in full",
+			   rule ? rule : "");
 	free(rule);
 	free(u);
 }
@@ -2070,36 +2126,62 @@ static int pass1(struct ctx *c)
 	struct lpos pos;
 	int ret = 0;
 
+	long last_line = 0;
+
 	memset(&ev, 0, sizeof(ev));
 	reader_init(&r, c->fd);
 	while ((raw = reader_line(&r, &pos))) {
 		char *line = skip_bom(raw);
+		const char *why;
 		bool again;
 
-		if (!*line || pos.truncated)
+		last_line = pos.line;
+		if (!*line)
 			continue;
+		if (pos.truncated) {
+			char *msg = xasprintf("is longer than %ld bytes: dropped", ICS_MAX_LINE);
+
+			ctx_lost(c, pos.line, line, msg);
+			free(msg);
+			continue;
+		}
+		if (sh.depth > 0 && (why = begin_end_damage(line)))
+			ctx_lost(c, pos.line, line, why);
 		do {
 			icalcomponent *comp;
 
 			again = false;
 			switch (shape_step(&sh, line)) {
-			case A_SKIP:
+			case A_SKIP: /* END:VCALENDAR */
+				c->cal_open = false;
 				break;
 			case A_CALBEGIN:
 				c->saw_calendar = true;
+				c->cal_open = true;
+				c->cal_line = pos.line;
 				cancel = false;
 				break;
 			case A_CALPROP:
-				if (garbled_begin_end(line))
+				if ((why = begin_end_damage(line))) {
+					ctx_lost(c, pos.line, line, why);
+					c->damaged_begin = prop_is(line, "BEGIN", NULL);
+				} else if (garbled_begin_end(line)) {
 					ctx_lost(c, pos.line, line,
 						 "is a damaged BEGIN/END at calendar level");
-				else
+					c->damaged_begin = true;
+				} else {
 					p1_calprop(c, line, &cancel);
+				}
 				break;
 			case A_STRAY:
-				ctx_lost(c, pos.line, line, "has no BEGIN");
+				/* the END of a damaged BEGIN: one damage, named once */
+				if (!c->damaged_begin)
+					ctx_lost(c, pos.line, line, "has no BEGIN");
+				c->damaged_begin = false;
 				break;
 			case A_BEGIN:
+				if (sh.top != TOP_OTHER) /* a VALARM of the damaged VEVENT is not */
+					c->damaged_begin = false;
 				if (sh.top != TOP_OTHER)
 					c->saw_calendar = true;
 				if (sh.top == TOP_VEVENT) {
@@ -2173,6 +2255,14 @@ static int pass1(struct ctx *c)
 		icalparser_free(tzp);
 	if (ev.active && sh.depth > 0)
 		c->st->lost_events++; /* no END:VEVENT before the end of the file */
+	else if (c->cal_open && !r.rd_errno) {
+		c->st->lost_events++;
+		c->st->warnings++;
+		if (ctx_may_print(c))
+			error("%s:%ld: the file ends without the END:VCALENDAR of line %ld (cut "
+			      "off?): events after this line may be lost",
+			      c->display, last_line, c->cal_line);
+	}
 	if (r.rd_errno) {
 		errno = r.rd_errno;
 		ret = error_errno("cannot read %s", c->display);

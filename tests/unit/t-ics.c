@@ -559,9 +559,107 @@ static void test_garbled_begin(void)
 
 	CHECK_INT(read_text(cal, sizeof(cal) - 1, "g.ics", &g, &st), 0);
 	CHECK_INT(g.n, 1);
-	CHECK_INT(st.lost_events, 2); /* line 6 "?BEGIN:VEVENT", line 9 "END:VEVENT" */
+	CHECK_INT(st.lost_events, 1); /* line 6 "?BEGIN:VEVENT" (its END is the same damage) */
 	CHECK_INT(st.bad_events, 0);
 	CHECK_STR(st.calendar_name, "BEGIN");
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+/*
+ * Issue 27: every BEGIN/END that is not exactly a known component, and a file cut off
+ * after an END:VEVENT, is damage (lost_events), whatever the spelling; the events read
+ * are kept, the others are not invented.
+ */
+static void sbuf_add_nul(struct sbuf *sb, const char *s) /* '@' stands for a NUL byte */
+{
+	for (; *s; s++)
+		sbuf_addc(sb, *s == '@' ? '\0' : *s);
+}
+
+static void test_damaged_structure(void)
+{
+	static const struct {
+		const char *begin; /* replaces the second event's BEGIN:VEVENT */
+		const char *end; /* replaces its END:VEVENT */
+		size_t want; /* occurrences read */
+	} t[] = {
+		{"BEGIN;X=1:VEVENT", "END:VEVENT", 2},
+		{"BEGIN:\tVEVENT", "END:VEVENT", 2},
+		{"BEGIN::VEVENT", "END:VEVENT", 2},
+		{"BEGIN:VE\rVENT", "END:VEVENT", 2},
+		{"BEGIN:VEVENT@", "END:VEVENT", 2},
+		{"BEGIN:VEVENTS", "END:VEVENT", 2},
+		/* a damaged END: libical may still close the event with it */
+		{"BEGIN:VEVENT", "END;X=1:VEVENT", 3},
+		{"BEGIN:VEVENT", "END:VEVENT@", 3},
+		{"BEGIN:VEVENT", "END:VEVEN", 3},
+		{"BEGIN:VEVENT", "END:VEVENT", 3}, /* control: no damage */
+		{"begin:vevent", "end:vevent", 3}, /* names are case-insensitive */
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct sbuf sb = SBUF_INIT;
+		struct got g = {0};
+		struct ics_stats st;
+		bool damaged;
+
+		sbuf_adds(&sb, "BEGIN:VCALENDAR\r\n");
+		for (int e = 1; e <= 3; e++) {
+			const char *b = e == 2 ? t[i].begin : "BEGIN:VEVENT";
+			const char *x = e == 2 ? t[i].end : "END:VEVENT";
+
+			sbuf_add_nul(&sb, b);
+			sbuf_addf(&sb,
+				  "\r\nUID:e%d\r\nDTSTART:2024010%dT090000Z\r\n"
+				  "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n",
+				  e, e);
+			sbuf_add_nul(&sb, x);
+			sbuf_adds(&sb, "\r\n");
+		}
+		sbuf_adds(&sb, "END:VCALENDAR\r\n");
+		CHECK_INT(read_text(sb.buf, sb.len, "d.ics", &g, &st), 0);
+		damaged = i < 9;
+
+		CHECK_INT(g.n, t[i].want);
+		CHECK_INT(st.lost_events, damaged ? 1 : 0);
+		CHECK(t[i].want == 3 || count_uid(&g, "e1", NULL) == 1);
+		CHECK(t[i].want == 3 || count_uid(&g, "e3", NULL) == 1);
+		got_release(&g);
+		ics_stats_release(&st);
+		sbuf_release(&sb);
+	}
+}
+
+/* A file cut off right after an END:VEVENT: what was read is kept, the calendar is incomplete. */
+static void test_cut_off(void)
+{
+	static const char cut[] =
+		"BEGIN:VCALENDAR\r\n"
+		"BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240101T090000Z\r\nEND:VEVENT\r\n"
+		"BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20240102T090000Z\r\nEND:VEVENT\r\n";
+	static const char two[] = /* two VCALENDARs, each closed: complete */
+		"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240101T090000Z\r\n"
+		"END:VEVENT\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:b\r\n"
+		"DTSTART:20240102T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+	static const char bare[] = /* bare VEVENTs, no VCALENDAR at all: nothing is cut */
+		"BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240101T090000Z\r\nEND:VEVENT\r\n";
+	struct got g = {0};
+	struct ics_stats st;
+
+	CHECK_INT(read_text(cut, sizeof(cut) - 1, "cut.ics", &g, &st), 0);
+	CHECK_INT(g.n, 2);
+	CHECK_INT(st.lost_events, 1);
+	got_release(&g);
+	ics_stats_release(&st);
+	CHECK_INT(read_text(two, sizeof(two) - 1, "two.ics", &g, &st), 0);
+	CHECK_INT(g.n, 2);
+	CHECK_INT(st.lost_events, 0);
+	got_release(&g);
+	ics_stats_release(&st);
+	CHECK_INT(read_text(bare, sizeof(bare) - 1, "bare.ics", &g, &st), 0);
+	CHECK_INT(g.n, 1);
+	CHECK_INT(st.lost_events, 0);
 	got_release(&g);
 	ics_stats_release(&st);
 }
@@ -1118,7 +1216,7 @@ static void test_reader(void)
 	CHECK(find(&g, "huge", "2024-01-06T09:00:00Z") &&
 	      !strcmp(find(&g, "huge", "2024-01-06T09:00:00Z")->summary, "moved"));
 	CHECK(count_uid(&g, "last", &o) == 1 && o->line == lines + 1);
-	CHECK_INT(st.lost_events, 0);
+	CHECK_INT(st.lost_events, 2); /* a dropped line: the calendar is not read in full */
 	CHECK_INT(st.bad_events, 0);
 	CHECK_INT(st.warnings, 2); /* the two long lines, each naming its line */
 	got_release(&g);
@@ -1141,6 +1239,8 @@ int main(void)
 	test_cap_and_horizon();
 	test_robustness();
 	test_garbled_begin();
+	test_damaged_structure();
+	test_cut_off();
 	test_early_end();
 	test_vtimezone_fast_rule();
 	test_vtimezone_damaged_end();
