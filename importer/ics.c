@@ -527,6 +527,7 @@ struct zentry {
 
 struct pending {
 	long line;
+	bool damage; /* an error: the calendar is not read in full (ctx_damage) */
 	char *msg;
 };
 
@@ -684,7 +685,7 @@ static void ctx_damage(struct ctx *c, long line, const char *uid, const char *fm
 
 static void note(struct ctx *c, long line, const char *uid, const char *what);
 
-static void creader_pend(struct creader *cr, long line, char *msg)
+static void creader_pend(struct creader *cr, long line, bool damage, char *msg)
 {
 	if (cr->quiet) {
 		free(msg);
@@ -692,6 +693,7 @@ static void creader_pend(struct creader *cr, long line, char *msg)
 	}
 	XGROW(cr->pend, cr->cappend, cr->npend + 1);
 	cr->pend[cr->npend].line = line;
+	cr->pend[cr->npend].damage = damage;
 	cr->pend[cr->npend].msg = msg;
 	cr->npend++;
 }
@@ -699,7 +701,10 @@ static void creader_pend(struct creader *cr, long line, char *msg)
 static void creader_flush(struct ctx *c, struct creader *cr, const char *uid)
 {
 	for (size_t i = 0; i < cr->npend; i++) {
-		ctx_warn(c, cr->pend[i].line, uid, "%s", cr->pend[i].msg);
+		if (cr->pend[i].damage)
+			ctx_damage(c, cr->pend[i].line, uid, "%s", cr->pend[i].msg);
+		else
+			ctx_warn(c, cr->pend[i].line, uid, "%s", cr->pend[i].msg);
 		free(cr->pend[i].msg);
 	}
 	cr->npend = 0;
@@ -1426,23 +1431,142 @@ static bool rule_part_known(const char *name)
 	return false;
 }
 
+/* A weekday of BYDAY/WKST ("MO"), case-insensitive. */
+static bool rule_weekday(const char *p, size_t n)
+{
+	static const char days[] = "SUMOTUWETHFRSA";
+
+	if (n != 2)
+		return false;
+	for (size_t i = 0; i < sizeof(days) - 1; i += 2)
+		if (!strncasecmp(p, days + i, 2))
+			return true;
+	return false;
+}
+
+/* [+-]digits in [lo, hi] (signed: -hi..-lo too, 0 never), over n bytes. */
+static bool rule_int(const char *p, size_t n, bool sign, long lo, long hi)
+{
+	long v = 0;
+	size_t i = 0;
+
+	if (n && sign && (p[0] == '+' || p[0] == '-'))
+		i++;
+	if (i == n || n - i > 6)
+		return false;
+	for (; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v >= lo && v <= hi;
+}
+
+/*
+ * Is `val` (n bytes) a value RFC 5545 §3.3.10 (or RFC 7529) allows for rule part `name`?
+ * List items may have spaces around them (Exchange CDO writes "BYDAY=MO, TU").
+ * COUNT and INTERVAL take any integer here: zero and negatives are repaired.
+ */
+static bool rule_value_ok(const char *name, const char *val, size_t n)
+{
+	static const char *const freqs[] = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY",
+					    "WEEKLY",	"MONTHLY",  "YEARLY"};
+	static const struct {
+		const char *name;
+		bool sign;
+		long lo, hi;
+	} lists[] = {{"BYSECOND", false, 0, 60},  {"BYMINUTE", false, 0, 59},
+		     {"BYHOUR", false, 0, 23},	  {"BYMONTHDAY", true, 1, 31},
+		     {"BYYEARDAY", true, 1, 366}, {"BYWEEKNO", true, 1, 53},
+		     {"BYMONTH", false, 1, 12},	  {"BYSETPOS", true, 1, 366}};
+
+	while (n && val[0] == ' ')
+		val++, n--;
+	while (n && val[n - 1] == ' ')
+		n--;
+	if (!strcasecmp(name, "FREQ")) {
+		for (size_t i = 0; i < sizeof(freqs) / sizeof(freqs[0]); i++)
+			if (strlen(freqs[i]) == n && !strncasecmp(val, freqs[i], n))
+				return true;
+		return false;
+	}
+	if (!strcasecmp(name, "COUNT") || !strcasecmp(name, "INTERVAL")) {
+		size_t i = n && (val[0] == '-' || val[0] == '+');
+
+		if (i == n || n - i > 9)
+			return false;
+		return strspn(val + i, "0123456789") == n - i;
+	}
+	if (!strcasecmp(name, "UNTIL"))
+		return (n == 8 || ((n == 15 || (n == 16 && (val[15] == 'Z' || val[15] == 'z'))) &&
+				   (val[8] == 'T' || val[8] == 't') &&
+				   strspn(val + 9, "0123456789") == 6)) &&
+		       strspn(val, "0123456789") == 8;
+	if (!strcasecmp(name, "WKST"))
+		return rule_weekday(val, n);
+	if (!strcasecmp(name, "RSCALE") || !strcasecmp(name, "SKIP"))
+		return n > 0;
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]) + 1; k++) {
+		bool byday = k == sizeof(lists) / sizeof(lists[0]);
+
+		if (!byday && strcasecmp(name, lists[k].name))
+			continue;
+		if (byday && strcasecmp(name, "BYDAY"))
+			return false;
+		for (size_t i = 0; i <= n;) {
+			size_t j = i, e;
+
+			while (j < n && val[j] != ',')
+				j++;
+			e = j;
+			while (i < e && val[i] == ' ')
+				i++;
+			while (e > i && val[e - 1] == ' ')
+				e--;
+			if (byday) {
+				/* [+-][1-53]DAY */
+				if (e - i < 2 || !rule_weekday(val + e - 2, 2) ||
+				    (e - i > 2 && !rule_int(val + i, e - i - 2, true, 1, 53)))
+					return false;
+			} else if (!rule_int(val + i, e - i, lists[k].sign, lists[k].lo,
+					     lists[k].hi) &&
+				   !(!strcasecmp(name, "BYMONTH") && e - i > 1 &&
+				     (val[e - 1] == 'L' || val[e - 1] == 'l') &&
+				     rule_int(val + i, e - i - 1, false, 1, 13))) {
+				return false; /* RFC 7529 leap months: "5L" */
+			}
+			i = j + 1;
+		}
+		return true;
+	}
+	return false;
+}
+
 /*
  * Returns a repaired copy of an RRULE/EXRULE line, or NULL when nothing needed
- * repair; *why describes the change. Drops COUNT<=0, COUNT when UNTIL is also
- * present (RFC 5545 §3.3.10 allows only one), INTERVAL<=0, repeated rule parts
- * (the first wins), empty parts and unknown parts (`X-NAME=1`, a Google export's
- * `AnythingRandom;FREQ=...`), which would make libical drop the whole rule.
+ * repair; *why describes the change. Repaired with a warning, the rule meaning what
+ * it says: COUNT<=0 and COUNT with UNTIL (RFC 5545 §3.3.10 allows only one) dropped,
+ * INTERVAL<=0 dropped, empty parts (";;") and x-name parts ("X-NAME=1") dropped,
+ * which would make libical drop the whole rule or ignore the parts after them.
+ *
+ * A part we cannot read is damage (*bad says which, the caller makes it an error and
+ * the calendar incomplete): a rule part with a value RFC 5545 does not allow
+ * ("COUNT=1O", "BYDAY=MON") makes the whole rule unreadable (*drop: the event is read
+ * without it; libical would read "COUNT=1O" as 1, and refuse "BYDAY=MON"); an unknown
+ * part ("BYDAYS=MO", a Google export's `AnythingRandom`) or a repeated one is left out
+ * of the rule as read (the first of a repeated part wins).
  */
-static char *rrule_repair(const char *line, char **why)
+static char *rrule_repair(const char *line, char **why, char **bad, bool *drop)
 {
 	const char *v = line_value(line);
 	char *val, *save = NULL, *tok;
 	char seen[16][16];
 	size_t nseen = 0;
 	bool changed = false, has_until;
-	struct sbuf out = SBUF_INIT, reasons = SBUF_INIT;
+	struct sbuf out = SBUF_INIT, reasons = SBUF_INIT, damage = SBUF_INIT;
 
-	*why = NULL;
+	*why = *bad = NULL;
+	*drop = false;
 	if (!v)
 		return NULL;
 	val = xstrdup(v);
@@ -1454,12 +1578,17 @@ static char *rrule_repair(const char *line, char **why)
 			has_until = true;
 		p = strchr(p, ';');
 	}
+	/* strtok_r() below skips empty parts: say so */
+	for (const char *p = val; *p; p++)
+		if (*p == ';' && (p == val || p[1] == ';' || !p[1] || p[-1] == ';'))
+			changed = true;
 	sbuf_add(&out, line, (size_t)(v - line));
 	for (tok = strtok_r(val, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
 		char name[16];
 		const char *eq = strchr(tok, '=');
 		size_t n;
-		bool dup = false, drop = false;
+		bool dup = false, drop_part = false;
+		char *t;
 
 		while (*tok == ' ')
 			tok++;
@@ -1476,39 +1605,48 @@ static char *rrule_repair(const char *line, char **why)
 		for (size_t i = 0; i < nseen; i++)
 			if (!strcasecmp(seen[i], name))
 				dup = true;
-		if (!eq || !rule_part_known(name)) {
-			char *t = xstrndup(tok, strlen(tok) > 40 ? 40 : strlen(tok));
-
+		t = xstrndup(tok, strlen(tok) > 40 ? 40 : strlen(tok));
+		if (eq && !strncasecmp(name, "X-", 2)) {
 			sbuf_addf(&reasons, "%sunknown part %s ignored", reasons.len ? ", " : "",
 				  t);
-			free(t);
 			changed = true;
+			free(t);
 			continue;
 		}
+		if (!eq || !rule_part_known(name)) {
+			sbuf_addf(&damage, "%sunknown part %s left out", damage.len ? ", " : "", t);
+			changed = true;
+			free(t);
+			continue;
+		}
+		if (!rule_value_ok(name, eq + 1, strlen(eq + 1))) {
+			sbuf_addf(&damage, "%s%s unreadable", damage.len ? ", " : "", t);
+			*drop = true;
+		}
+		free(t);
 		if (dup) {
-			sbuf_addf(&reasons, "%srepeated %s dropped", reasons.len ? ", " : "", name);
-			drop = true;
-		} else if (eq && !strcasecmp(name, "COUNT")) {
-			char *end;
-			long cnt = strtol(eq + 1, &end, 10);
+			sbuf_addf(&damage, "%srepeated %s left out", damage.len ? ", " : "", name);
+			drop_part = true;
+		} else if (!strcasecmp(name, "COUNT")) {
+			long cnt = strtol(eq + 1, NULL, 10);
 
-			if (end == eq + 1 || cnt <= 0) {
+			if (cnt <= 0) {
 				sbuf_addf(&reasons, "%s%s dropped", reasons.len ? ", " : "", tok);
-				drop = true;
+				drop_part = true;
 			} else if (has_until) {
 				sbuf_addf(&reasons, "%s%s dropped because UNTIL is present",
 					  reasons.len ? ", " : "", tok);
-				drop = true;
+				drop_part = true;
 			}
-		} else if (eq && !strcasecmp(name, "INTERVAL") && strtol(eq + 1, NULL, 10) <= 0) {
+		} else if (!strcasecmp(name, "INTERVAL") && strtol(eq + 1, NULL, 10) <= 0) {
 			sbuf_addf(&reasons, "%s%s dropped", reasons.len ? ", " : "", tok);
-			drop = true;
+			drop_part = true;
 		}
 		if (nseen < 16) {
 			snprintf(seen[nseen], sizeof(seen[nseen]), "%s", name);
 			nseen++;
 		}
-		if (drop) {
+		if (drop_part) {
 			changed = true;
 			continue;
 		}
@@ -1517,14 +1655,18 @@ static char *rrule_repair(const char *line, char **why)
 		sbuf_adds(&out, tok);
 	}
 	free(val);
-	if (!changed) {
+	if (damage.len)
+		*bad = sbuf_detach(&damage);
+	sbuf_release(&damage);
+	if (!changed || *drop) {
 		sbuf_release(&out);
 		sbuf_release(&reasons);
 		return NULL;
 	}
-	if (!reasons.len)
+	if (!reasons.len && !*bad)
 		sbuf_adds(&reasons, "empty parts dropped");
-	*why = sbuf_detach(&reasons);
+	*why = reasons.len ? sbuf_detach(&reasons) : NULL;
+	sbuf_release(&reasons);
 	return sbuf_detach(&out);
 }
 
@@ -1598,19 +1740,78 @@ static void feed_add(struct creader *cr, char *line, long lineno)
 	}
 }
 
+/*
+ * libical 3.0.16 reads at most 500 values of a multi-valued property
+ * (MAXIMUM_ALLOWED_MULTIPLE_VALUES in icalparser.c) and ignores the rest without a
+ * word: an EXDATE or RDATE with more is given to it as several lines of 500, with the
+ * same name and parameters (the values themselves hold no comma). True when done so.
+ */
+#define LIBICAL_MAX_VALUES 500
+static bool feed_split(struct creader *cr, const char *line, long lineno)
+{
+	const char *v, *p;
+	size_t commas = 0;
+	struct sbuf sb = SBUF_INIT;
+
+	if (!prop_is(line, "EXDATE", NULL) && !prop_is(line, "RDATE", NULL))
+		return false;
+	if (!(v = line_value(line)))
+		return false;
+	for (p = v; (p = strchr(p, ',')); p++)
+		commas++;
+	if (commas < LIBICAL_MAX_VALUES)
+		return false;
+	for (p = v; *p;) {
+		const char *q = p;
+
+		for (size_t k = 0; k < LIBICAL_MAX_VALUES && q; k++) {
+			q = strchr(q, ',');
+			if (q && k + 1 < LIBICAL_MAX_VALUES)
+				q++;
+		}
+		sb.len = 0;
+		sbuf_add(&sb, line, (size_t)(v - line));
+		sbuf_add(&sb, p, q ? (size_t)(q - p) : strlen(p));
+		feed_add(cr, sb.buf, lineno);
+		p = q ? q + 1 : p + strlen(p);
+	}
+	sbuf_release(&sb);
+	return true;
+}
+
 static void feed(struct creader *cr, const char *line, long lineno)
 {
-	char *fixed = NULL, *why = NULL;
+	char *fixed = NULL, *why = NULL, *bad = NULL;
+	bool drop = false;
+
+	if (feed_split(cr, line, lineno))
+		return;
 
 	if (prop_is(line, "RRULE", NULL) || prop_is(line, "EXRULE", NULL))
-		fixed = rrule_repair(line, &why);
-	if (fixed) {
+		fixed = rrule_repair(line, &why, &bad, &drop);
+	if (why) {
 		char *w;
 
 		utf8_sanitize(why, &w);
-		creader_pend(cr, lineno, xasprintf("RRULE repaired: %s", w));
+		creader_pend(cr, lineno, false, xasprintf("RRULE repaired: %s", w));
 		free(w);
 		free(why);
+	}
+	if (bad) {
+		char *w;
+
+		utf8_sanitize(bad, &w);
+		creader_pend(cr, lineno, true,
+			     xasprintf(drop ? "unreadable RRULE (%s): the event is read without it; "
+					      "the calendar is incomplete"
+					    : "RRULE read in part (%s); the calendar is incomplete",
+				       w));
+		free(w);
+		free(bad);
+	}
+	if (drop)
+		return;
+	if (fixed) {
 		feed_add(cr, fixed, lineno);
 		free(fixed);
 		return;

@@ -6,6 +6,7 @@
 
 #include <ftw.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 struct got {
@@ -510,7 +511,7 @@ static void test_robustness(void)
 	CHECK_INT(count_uid(&g, "nostart", NULL), 0);
 	CHECK(count_uid(&g, "alarm", &o) == 1 && o->line == 30);
 	CHECK_INT(st.bad_events, 1);
-	CHECK_INT(st.lost_events, 2); /* the VEVENT with no END, the stray END */
+	CHECK_INT(st.lost_events, 3); /* the VEVENT with no END, the stray END, COUNT twice */
 	CHECK(st.warnings >= 3);
 	for (size_t i = 0; i < g.n; i++) {
 		char *s;
@@ -625,6 +626,88 @@ static void test_damaged_structure(void)
 		CHECK_INT(st.lost_events, damaged ? 1 : 0);
 		CHECK(t[i].want == 3 || count_uid(&g, "e1", NULL) == 1);
 		CHECK(t[i].want == 3 || count_uid(&g, "e3", NULL) == 1);
+		got_release(&g);
+		ics_stats_release(&st);
+		sbuf_release(&sb);
+	}
+}
+
+/*
+ * Issue 27: an RRULE part we cannot read is damage (lost_events), never a silently
+ * narrower or wider series: the rule is dropped (a value RFC 5545 does not allow) or read
+ * without the part (unknown, repeated); repairs that keep the meaning are warnings only.
+ */
+static void test_rrule_damage(void)
+{
+	static const struct {
+		const char *rule;
+		size_t want; /* occurrences */
+		long lost;
+	} t[] = {
+		{"FREQ=WEEKLY;BYDAY=MO;COUNT=10", 10, 0},
+		{"FREQ=WEEKLY;BYDAY=MON;COUNT=10", 1, 1}, /* libical refuses it */
+		{"FREQ=WEEKLY;COUNT=1O", 1, 1}, /* libical would read COUNT=1 */
+		{"FREQ=DAILY;;COUNT=10", 10, 0}, /* libical would ignore COUNT */
+		{";FREQ=DAILY;COUNT=10;", 10, 0},
+		{"FREQ=DAILY;COUNT=10;X-FOO=1", 10, 0},
+		{"FREQ=DAILY;COUNT=10;BYDAYS=MO", 10, 1}, /* read without it, as said */
+		{"FREQ=DAILY;COUNT=10;COUNT=3", 10, 1},
+		{"FREQ=DAILY;COUNT=10;BYHOUR=24", 1, 1},
+		{"FREQ=DAILY;COUNT=10;BYMONTH=0", 1, 1},
+		{"FREQ=DAILY;COUNT=10;BYDAY=MO,,TU", 1, 1},
+		{"FREQ=DAYLY;COUNT=10", 1, 1},
+		{"FREQ=DAILY;UNTIL=2030011", 1, 1},
+		{"FREQ=DAILY;UNTIL=20300116T090000Z", 10, 0},
+		{"FREQ=WEEKLY;BYDAY=MO, TU;COUNT=4", 4, 0}, /* Exchange CDO's spaces */
+		{"FREQ=MONTHLY;BYDAY=-1FR,+2MO;COUNT=4", 5, 0}, /* and the off-rule DTSTART */
+		{"FREQ=MONTHLY;BYDAY=54MO;COUNT=4", 1, 1},
+		{"FREQ=DAILY;COUNT=-1;UNTIL=20300116T090000Z", 10, 0}, /* Atlassian: repaired */
+		{"FREQ=DAILY;INTERVAL=0;COUNT=10", 10, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct sbuf sb = SBUF_INIT;
+		struct got g = {0};
+		struct ics_stats st;
+
+		sbuf_addf(&sb,
+			  "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:r\r\n"
+			  "DTSTART:20300107T090000Z\r\nRRULE:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+			  t[i].rule);
+		CHECK_INT(read_text(sb.buf, sb.len, "r.ics", &g, &st), 0);
+		if (g.n != t[i].want || st.lost_events != t[i].lost)
+			fprintf(stderr, "rule %s\n", t[i].rule);
+		CHECK_INT(g.n, t[i].want);
+		CHECK_INT(st.lost_events, t[i].lost);
+		got_release(&g);
+		ics_stats_release(&st);
+		sbuf_release(&sb);
+	}
+}
+
+/* libical reads 500 values of an EXDATE or RDATE line: all 1,200 are read. */
+static void test_many_values(void)
+{
+	for (int rdate = 0; rdate < 2; rdate++) {
+		struct sbuf sb = SBUF_INIT;
+		struct got g = {0};
+		struct ics_stats st;
+
+		sbuf_adds(&sb, "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:m\r\n"
+			       "DTSTART:20300101T090000Z\r\n");
+		sbuf_adds(&sb, rdate ? "RDATE:" : "RRULE:FREQ=DAILY;COUNT=1300\r\nEXDATE:");
+		for (int k = 1; k <= 1200; k++) { /* 2030-01-02 onwards, one a day */
+			time_t day = (time_t)1893488400 + (time_t)k * 86400; /* 2030-01-01 09:00Z */
+			struct tm tm;
+
+			gmtime_r(&day, &tm);
+			sbuf_addf(&sb, "%s%04d%02d%02dT090000Z", k > 1 ? "," : "", tm.tm_year + 1900,
+				  tm.tm_mon + 1, tm.tm_mday);
+		}
+		sbuf_adds(&sb, "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+		CHECK_INT(read_text(sb.buf, sb.len, "m.ics", &g, &st), 0);
+		CHECK_INT(g.n, rdate ? 1 + 1200 : 1300 - 1200);
+		CHECK_INT(st.lost_events, 0);
 		got_release(&g);
 		ics_stats_release(&st);
 		sbuf_release(&sb);
@@ -1241,6 +1324,8 @@ int main(void)
 	test_garbled_begin();
 	test_damaged_structure();
 	test_cut_off();
+	test_rrule_damage();
+	test_many_values();
 	test_early_end();
 	test_vtimezone_fast_rule();
 	test_vtimezone_damaged_end();
