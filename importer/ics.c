@@ -58,6 +58,16 @@ static const struct {
  */
 #define ICS_DEFAULT_MAX_PER_SERIES 10000L
 #define ICS_ITER_FACTOR		   10 /* iterator steps per series = cap * this */
+/*
+ * Budgets by outcome (ics_options.budget, import): whatever a rule's FREQ and BY parts,
+ * a series gives at most ICS_MAX_PER_DAY occurrences on one day (an hourly series does,
+ * BYHOUR/BYMINUTE/BYSECOND lists on a DAILY rule do not), and the series of one calendar
+ * give at most ICS_BUDGET_BASE + ICS_BUDGET_PER_BYTE occurrences per byte of it (two
+ * years of 25 daily meetings fit in the base; 200 hourly series in 16 KB do not).
+ */
+#define ICS_MAX_PER_DAY	    24
+#define ICS_BUDGET_BASE	    20000L
+#define ICS_BUDGET_PER_BYTE 4
 #define ICS_MAX_LINE		   (4L << 20) /* longer unfolded lines are dropped */
 #define ICS_MAX_WARNINGS	   1000 /* printed per calendar; the rest are counted */
 #define ICS_MAX_DURATION	   ((int64_t)3653 * 86400) /* longer events: zero length */
@@ -565,6 +575,8 @@ struct ctx {
 	bool horizon_is_default;
 	long horizon_series;
 	long max_per_series;
+	long budget; /* occurrences series may still give (ics_options.budget), or -1 */
+	long size; /* bytes of the calendar */
 
 	icalcomponent *holder; /* VTIMEZONEs of the file */
 	char *xwr_tz, *calname;
@@ -2977,6 +2989,10 @@ struct series {
 	bool cancelled;
 	long emitted;
 	bool capped;
+	bool cut; /* a budget cut it: nothing more of it is emitted */
+	const char *cap_what; /* import: over max_per_series, said by series_cap_flush() */
+	int64_t day; /* day of the last occurrence emitted, and how many on it */
+	long day_n;
 };
 
 static void series_release(struct series *s)
@@ -3232,6 +3248,7 @@ static bool series_excluded(const struct series *s, const struct inst *in)
 	       in_sorted(s->exdays, s->nexdays, in->day);
 }
 
+/* The cap per series: a warning for expand, an error for import (the series is not whole). */
 static void series_cap_warn(struct ctx *c, struct series *s, const char *what)
 {
 	char *u;
@@ -3239,9 +3256,29 @@ static void series_cap_warn(struct ctx *c, struct series *s, const char *what)
 	if (s->capped)
 		return;
 	s->capped = true;
+	if (c->budget >= 0) {
+		s->cap_what = what; /* series_cap_flush(): one error, unless a budget cut it */
+		return;
+	}
 	u = uid_print(s->uid);
-	ctx_warn(c, s->line, u, "series cut after %s (cap %ld occurrences per series)", what,
-		 c->max_per_series);
+		ctx_warn(c, s->line, u, "series cut after %s (cap %ld occurrences per series)",
+			 what, c->max_per_series);
+	free(u);
+}
+
+/* Import: the error of a series over its cap, unless a budget cut it (that error said it). */
+static void series_cap_flush(struct ctx *c, struct series *s)
+{
+	char *u;
+
+	if (!s->cap_what || s->cut)
+		return;
+	u = uid_print(s->uid);
+	ctx_damage(c, s->line, u,
+		   "series cut after %s (cap %ld occurrences per series); the calendar is "
+		   "incomplete",
+		   s->cap_what, c->max_per_series);
+	s->cap_what = NULL;
 	free(u);
 }
 
@@ -3470,13 +3507,58 @@ static const char *series_freq(const struct series *s)
 	return f == ICAL_NO_RECURRENCE ? NULL : icalrecur_freq_to_string(f);
 }
 
-/* Emit one occurrence of a series, honouring the per-series cap. */
+static int64_t floor_day(int64_t t)
+{
+	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
+/*
+ * The budgets by outcome (ICS_MAX_PER_DAY): true when o may not be emitted; the
+ * series is then cut, with one error naming it.
+ */
+static bool series_over_budget(struct ctx *c, struct series *s, const struct occurrence *o)
+{
+	int64_t day = floor_day(o->has_recurrence_id ? o->recurrence_id : o->start);
+	char *u;
+
+	if (c->budget < 0 || !s->recurring)
+		return false;
+	if (s->cut)
+		return true;
+	if (!s->day_n || day != s->day) {
+		s->day = day;
+		s->day_n = 0;
+	}
+	if (++s->day_n <= ICS_MAX_PER_DAY && c->budget > 0) {
+		c->budget--;
+		return false;
+	}
+	s->cut = true;
+	u = uid_print(s->uid);
+	if (s->day_n > ICS_MAX_PER_DAY)
+		ctx_damage(c, s->line, u,
+			   "series cut: more than %d occurrences on one day (%ld given); the "
+			   "calendar is incomplete",
+			   ICS_MAX_PER_DAY, s->emitted);
+	else
+		ctx_damage(c, s->line, u,
+			   "series cut: the calendar's series gave the %ld occurrences its size "
+			   "allows (%ld + %d per byte); the calendar is incomplete",
+			   ICS_BUDGET_BASE + ICS_BUDGET_PER_BYTE * c->size, ICS_BUDGET_BASE,
+			   ICS_BUDGET_PER_BYTE);
+	free(u);
+	return true;
+}
+
+/* Emit one occurrence of a series, honouring the per-series cap and the budgets. */
 static void emit_series(struct ctx *c, struct series *s, struct occurrence *o)
 {
 	if (s->emitted >= c->max_per_series) {
 		series_cap_warn(c, s, "too many occurrences");
 		return;
 	}
+	if (series_over_budget(c, s, o))
+		return;
 	s->emitted++;
 	o->freq = series_freq(s);
 	emit(c, o);
@@ -3789,6 +3871,7 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 	for (size_t i = 0; i < nov && !c->stop; i++)
 		if (!ov[i].drop)
 			emit_override(c, &s, &ov[i], cancel_method);
+	series_cap_flush(c, &s);
 	if (have_mt)
 		occurrence_release(&mt);
 	free(iv.v);
@@ -4309,6 +4392,8 @@ int ics_read(const char *path, const char *display, const char *source,
 		close(c.fd);
 		return ret;
 	}
+	c.size = (long)sb.st_size;
+	c.budget = opt && opt->budget ? ICS_BUDGET_BASE + ICS_BUDGET_PER_BYTE * c.size : -1;
 	/* Bloom filter: ~16 bits per possible VEVENT (>= 40 bytes each), 8 KB .. 8 MB */
 	bits = 1ULL << 16;
 	while (bits < (uint64_t)sb.st_size / 40 * 16 && bits < (1ULL << 26))

@@ -65,12 +65,23 @@ static int read_cal(const char *name, const char *since, const char *until, cons
 }
 
 /* Read `len` bytes of `text` (NULs and all) as calendar `name`, through a temporary file. */
+static int read_text_opt(const char *text, size_t len, const char *name,
+			 const struct ics_options *opt, struct got *g, struct ics_stats *st);
+
 static int read_text(const char *text, size_t len, const char *name, struct got *g,
 		     struct ics_stats *st)
 {
+	struct ics_options opt;
+
+	memset(&opt, 0, sizeof(opt));
+	return read_text_opt(text, len, name, &opt, g, st);
+}
+
+static int read_text_opt(const char *text, size_t len, const char *name,
+			 const struct ics_options *opt, struct got *g, struct ics_stats *st)
+{
 	char path[] = "/tmp/t-ics-text-XXXXXX";
 	int fd = mkstemp(path);
-	struct ics_options opt;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -79,8 +90,7 @@ static int read_text(const char *text, size_t len, const char *name, struct got 
 		return -1;
 	CHECK_INT(write(fd, text, len), (long)len);
 	close(fd);
-	memset(&opt, 0, sizeof(opt));
-	rc = ics_read(path, name, path, &opt, collect, g, st);
+	rc = ics_read(path, name, path, opt, collect, g, st);
 	unlink(path);
 	return rc;
 }
@@ -714,6 +724,74 @@ static void test_many_values(void)
 	}
 }
 
+/*
+ * Issue 27 item 2: budgets by outcome (import), whatever the FREQ: 24 occurrences per
+ * series and day, 20,000 + 4 per byte per calendar; past one the series is cut and the
+ * calendar incomplete. expand (no budget) keeps the per-series cap, as a warning.
+ */
+static void test_budgets(void)
+{
+	static const char *const rules[] = {
+		/* 86,400 a day, from a DAILY rule */
+		"FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23;"
+		"BYMINUTE=0,10,20,30,40,50;COUNT=5000",
+		"FREQ=HOURLY;COUNT=100", /* 24 a day: in budget */
+		"FREQ=DAILY;COUNT=100",
+	};
+	static const long want_budget[] = {24, 100, 100}, want_plain[] = {5000, 100, 100};
+	struct ics_options opt;
+
+	memset(&opt, 0, sizeof(opt));
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		for (int b = 0; b < 2; b++) {
+			struct sbuf sb = SBUF_INIT;
+			struct got g = {0};
+			struct ics_stats st;
+
+			opt.budget = b;
+			sbuf_addf(&sb,
+				  "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:b\r\n"
+				  "DTSTART:20300107T000000Z\r\nRRULE:%s\r\nEND:VEVENT\r\n"
+				  "END:VCALENDAR\r\n",
+				  rules[i]);
+			CHECK_INT(read_text_opt(sb.buf, sb.len, "b.ics", &opt, &g, &st), 0);
+			CHECK_INT(g.n, b ? want_budget[i] : want_plain[i]);
+			CHECK_INT(st.lost_events, b && i == 0 ? 1 : 0);
+			got_release(&g);
+			ics_stats_release(&st);
+			sbuf_release(&sb);
+		}
+	}
+	/* 40 hourly series of 1,000 in ~4 KB: the calendar's 20,000 + 4/byte is spent */
+	{
+		struct sbuf sb = SBUF_INIT;
+		struct got g = {0};
+		struct ics_stats st;
+
+		sbuf_adds(&sb, "BEGIN:VCALENDAR\r\n");
+		for (int i = 0; i < 40; i++)
+			sbuf_addf(&sb,
+				  "BEGIN:VEVENT\r\nUID:h%d\r\nDTSTART:20300107T000000Z\r\n"
+				  "RRULE:FREQ=HOURLY;COUNT=1000\r\nEND:VEVENT\r\n",
+				  i);
+		sbuf_adds(&sb, "END:VCALENDAR\r\n");
+		opt.budget = true;
+		CHECK_INT(read_text_opt(sb.buf, sb.len, "h.ics", &opt, &g, &st), 0);
+		CHECK_INT(g.n, 20000 + 4 * (long)sb.len);
+		CHECK(st.lost_events >= 40 - (20000 + 4 * (long)sb.len) / 1000 - 1);
+		CHECK(st.lost_events <= 40 - (20000 + 4 * (long)sb.len) / 1000);
+		got_release(&g);
+		ics_stats_release(&st);
+		opt.budget = false;
+		CHECK_INT(read_text_opt(sb.buf, sb.len, "h.ics", &opt, &g, &st), 0);
+		CHECK_INT(g.n, 40000);
+		CHECK_INT(st.lost_events, 0);
+		got_release(&g);
+		ics_stats_release(&st);
+		sbuf_release(&sb);
+	}
+}
+
 /* A file cut off right after an END:VEVENT: what was read is kept, the calendar is incomplete. */
 static void test_cut_off(void)
 {
@@ -1326,6 +1404,7 @@ int main(void)
 	test_cut_off();
 	test_rrule_damage();
 	test_many_values();
+	test_budgets();
 	test_early_end();
 	test_vtimezone_fast_rule();
 	test_vtimezone_damaged_end();
