@@ -535,6 +535,12 @@ struct zentry {
 	int warned;
 };
 
+struct tzent { /* a VTIMEZONE of the file (p1_keep_tz) */
+	const char *tzid; /* the zone's own */
+	icaltimezone *zone;
+	size_t seq; /* file order */
+};
+
 struct pending {
 	long line;
 	bool damage; /* an error: the calendar is not read in full (ctx_damage) */
@@ -578,7 +584,9 @@ struct ctx {
 	long budget; /* occurrences series may still give (ics_options.budget), or -1 */
 	long size; /* bytes of the calendar */
 
-	icalcomponent *holder; /* VTIMEZONEs of the file */
+	struct tzent *tzs; /* VTIMEZONEs of the file, each its own zone (tz_find) */
+	size_t ntzs, captzs;
+	bool tzs_sorted;
 	char *xwr_tz, *calname;
 	bool saw_calendar, saw_vevent;
 	bool cal_open; /* pass 1: a BEGIN:VCALENDAR waits for its END */
@@ -1119,6 +1127,39 @@ static icaltimezone *fixed_zone(struct ctx *c, int secs, char **name)
 	return z;
 }
 
+/* tzs: by TZID, then in file order (the stable sort libical's qsort gives). */
+static int tzent_cmp(const void *a, const void *b)
+{
+	const struct tzent *x = a, *y = b;
+	int d = strcmp(x->tzid, y->tzid);
+
+	return d ? d : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The file's VTIMEZONE of that TZID: libical's own binary search over the sorted zones. */
+static icaltimezone *tz_find(struct ctx *c, const char *tzid)
+{
+	size_t lower = 0, upper = c->ntzs;
+
+	if (!c->tzs_sorted) {
+		if (c->ntzs > 1)
+			qsort(c->tzs, c->ntzs, sizeof(*c->tzs), tzent_cmp);
+		c->tzs_sorted = true;
+	}
+	while (lower < upper) {
+		size_t middle = (lower + upper) >> 1;
+		int cmp = strcmp(tzid, c->tzs[middle].tzid);
+
+		if (!cmp)
+			return c->tzs[middle].zone;
+		if (cmp < 0)
+			upper = middle;
+		else
+			lower = middle + 1;
+	}
+	return NULL;
+}
+
 /*
  * The resolution chain (docs/ics-notes.md, "Time zones"): in-file VTIMEZONE -> libical built-in by
  * IANA name -> known prefixes stripped -> Windows id via ICU -> Outlook display
@@ -1140,7 +1181,7 @@ static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name, bo
 		*fixed = false;
 	if (!*s)
 		goto out;
-	if (c && c->holder && (z = icalcomponent_get_timezone(c->holder, s))) {
+	if (c && (z = tz_find(c, s))) {
 		*name = xstrdup(s);
 		cover_add(z, s);
 		goto out;
@@ -2290,18 +2331,40 @@ static void tz_drop_fast_rules(struct ctx *c, icalcomponent *vtz, long line)
 	}
 }
 
+/*
+ * Keep a VTIMEZONE as a zone of its own. They used to be children of one holder
+ * VCALENDAR, whose lookups libical makes in O(log n) but whose free is quadratic
+ * (icalcomponent_remove_component() looks for each child's zone through the whole
+ * array: 50,000 VTIMEZONEs took 7 s); tz_find() finds the zone the holder's lookup
+ * (icalcomponent_get_timezone) found, duplicates included.
+ */
 static void p1_keep_tz(struct ctx *c, icalcomponent *comp, long line)
 {
-	if (icalcomponent_isa(comp) == ICAL_VTIMEZONE_COMPONENT &&
-	    icalcomponent_get_first_property(comp, ICAL_TZID_PROPERTY)) {
-		tz_drop_fast_rules(c, comp, line);
-		icalcomponent_add_component(c->holder, comp);
-	} else {
+	icaltimezone *z;
+
+	if (icalcomponent_isa(comp) != ICAL_VTIMEZONE_COMPONENT ||
+	    !icalcomponent_get_first_property(comp, ICAL_TZID_PROPERTY)) {
 		icalcomponent_free(comp);
+		return;
 	}
+	tz_drop_fast_rules(c, comp, line);
+	z = icaltimezone_new();
+	if (!z || !icaltimezone_set_component(z, comp) || !icaltimezone_get_tzid(z)) {
+		if (z)
+			icaltimezone_free(z, 1);
+		icalcomponent_free(comp);
+		return;
+	}
+	XGROW(c->tzs, c->captzs, c->ntzs + 1);
+	c->tzs[c->ntzs].tzid = icaltimezone_get_tzid(z);
+	c->tzs[c->ntzs].zone = z;
+	c->tzs[c->ntzs].seq = c->ntzs;
+	c->ntzs++;
+	c->tzs_sorted = false;
 }
 
 static const struct ov *ovs_base; /* for the qsort comparator */
+
 
 static int ov_hash_cmp(const void *a, const void *b)
 {
@@ -4400,7 +4463,6 @@ int ics_read(const char *path, const char *display, const char *source,
 		bits <<= 1;
 	c.bloom = xcalloc(bits / 8, 1);
 	c.bloom_mask = bits - 1;
-	c.holder = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
 	c.max_per_series =
 		opt && opt->max_per_series > 0 ? opt->max_per_series : ICS_DEFAULT_MAX_PER_SERIES;
 
@@ -4454,7 +4516,9 @@ int ics_read(const char *path, const char *display, const char *source,
 	covers_release();
 	for (size_t i = 0; i < c.nfixed; i++)
 		icaltimezone_free(c.fixed[i], 1);
-	icalcomponent_free(c.holder);
+	for (size_t i = 0; i < c.ntzs; i++)
+		icaltimezone_free(c.tzs[i].zone, 1);
+	free(c.tzs);
 	close(c.fd);
 	return ret;
 }
