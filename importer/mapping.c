@@ -85,6 +85,8 @@ struct prop {
 	struct template *def; /* long form `default` */
 	char **map_from, **map_to;
 	size_t nmap;
+	char **map_lower; /* map_from lower-cased, indexed by map_index (map_lookup) */
+	struct strindex map_index;
 	bool clear; /* clear_when_empty */
 	bool owner; /* {{ organizer.owner_id }} */
 	/* the string literal from mapping_known_properties[] (lives forever, so
@@ -185,6 +187,10 @@ void mapping_free(struct mapping *m)
 		}
 		free(p->map_from);
 		free(p->map_to);
+		for (size_t k = 0; k < p->nmap; k++)
+			free(p->map_lower[k]);
+		free(p->map_lower);
+		strindex_release(&p->map_index);
 	}
 	free(m->props);
 	for (size_t i = 0; i < m->nmatching; i++) {
@@ -215,7 +221,9 @@ struct loader {
 	const char *src; /* the YAML text */
 	yaml_document_t doc;
 	struct mapping *m;
+	size_t budget; /* map entries and properties the mapping may still read (aliases) */
 };
+
 
 static int lerr_at(struct loader *ld, size_t line, size_t col, const char *fmt, ...)
 	PRINTF_LIKE(4, 5);
@@ -234,6 +242,27 @@ static int lerr_at(struct loader *ld, size_t line, size_t col, const char *fmt, 
 
 #define lerr(ld, node, ...) \
 	lerr_at((ld), (node)->start_mark.line, (node)->start_mark.column, __VA_ARGS__)
+
+/*
+ * A YAML alias reads a node again wherever it is used: 1,000 properties sharing a
+ * 10,000-entry map through one alias are 10,000,000 entries read from 182 KB. What is
+ * read counts against a budget of the document's own nodes plus MAPPING_ALIAS_EXTRA,
+ * which sharing a few maps stays far below.
+ */
+#define MAPPING_ALIAS_EXTRA 100000
+
+static int spend(struct loader *ld, yaml_node_t *n, size_t count)
+{
+	if (count <= ld->budget) {
+		ld->budget -= count;
+		return 0;
+	}
+	return lerr(ld, n,
+		    "aliases make the mapping read more than %zu entries (its own %zu nodes "
+		    "+ %d): share less through aliases",
+		    (size_t)(ld->doc.nodes.top - ld->doc.nodes.start) + MAPPING_ALIAS_EXTRA,
+		    (size_t)(ld->doc.nodes.top - ld->doc.nodes.start), MAPPING_ALIAS_EXTRA);
+}
 
 static yaml_node_t *node_at(struct loader *ld, int idx)
 {
@@ -589,30 +618,46 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 		}
 		map = get(ld, v, "map");
 		if (map) {
+			size_t npairs;
+			char **lower; /* the FROMs lower-cased: duplicates ignore case */
+			struct strindex *seen = &p->map_index;
+			int bad = 0;
+
 			if (want_mapping(ld, map, "map") < 0)
 				return -1;
+			npairs = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+			if (spend(ld, knode, npairs) < 0)
+				return -1;
+			p->map_from = xcalloc(npairs + 1, sizeof(char *));
+			p->map_to = xcalloc(npairs + 1, sizeof(char *));
+			lower = xcalloc(npairs + 1, sizeof(char *));
 			for (yaml_node_pair_t *q = map->data.mapping.pairs.start;
-			     q < map->data.mapping.pairs.top; q++) {
+			     q < map->data.mapping.pairs.top && !bad; q++) {
 				yaml_node_t *from = node_at(ld, q->key),
 					    *to = node_at(ld, q->value);
 
-				if (!scalar(from) || !scalar(to))
-					return lerr(
-						ld, !scalar(from) ? from : to,
-						"expected 'FROM: TO' strings in the map of '%s'",
-						name);
-				for (size_t k = 0; k < p->nmap; k++)
-					if (!strcasecmp(p->map_from[k], scalar(from)))
-						return lerr(ld, from,
-							    "duplicate key '%s' in the map of '%s'",
-							    scalar(from), name);
-				p->map_from = xrealloc(p->map_from, (p->nmap + 1) * sizeof(char *));
-				p->map_to = xrealloc(p->map_to, (p->nmap + 1) * sizeof(char *));
+				if (!scalar(from) || !scalar(to)) {
+					bad = lerr(ld, !scalar(from) ? from : to,
+						   "expected 'FROM: TO' strings in the map of '%s'",
+						   name);
+					break;
+				}
+				lower[p->nmap] = str_lower(xstrdup(scalar(from)));
+				if (!strindex_put(seen, lower[p->nmap], p->nmap)) {
+					free(lower[p->nmap]);
+					lower[p->nmap] = NULL;
+					bad = lerr(ld, from, "duplicate key '%s' in the map of '%s'",
+						   scalar(from), name);
+					break;
+				}
 				p->map_from[p->nmap] = xstrdup(scalar(from));
 				p->map_to[p->nmap] = xstrdup(is_null(to) ? "" : scalar(to));
 				p->nmap++;
 				warn_enum(ld, to, name, scalar(to));
 			}
+			p->map_lower = lower; /* freed with the mapping */
+			if (bad < 0)
+				return -1;
 		}
 		if (template_is_owner_id(p->value) && (p->nmap || p->def))
 			return lerr(
@@ -639,6 +684,7 @@ static int load_properties(struct loader *ld, yaml_node_t *n)
 {
 	struct mapping *m = ld->m;
 	bool has_timestamp = false;
+	struct strindex seen = {0}; /* property names: duplicates found in linear time */
 
 	if (want_mapping(ld, n, "properties") < 0)
 		return -1;
@@ -647,22 +693,30 @@ static int load_properties(struct loader *ld, yaml_node_t *n)
 	for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < n->data.mapping.pairs.top;
 	     q++) {
 		yaml_node_t *k = node_at(ld, q->key);
+		size_t first;
 
-		if (!scalar(k))
+		if (!scalar(k)) {
+			strindex_release(&seen);
 			return lerr(ld, k, "expected a property name in properties");
-		for (yaml_node_pair_t *r = n->data.mapping.pairs.start; r < q; r++) {
-			yaml_node_t *k2 = node_at(ld, r->key);
-
-			if (scalar(k2) && !strcmp(scalar(k2), scalar(k)))
-				return lerr(ld, k,
-					    "duplicate key '%s' in properties (first at line %zu)",
-					    scalar(k), k2->start_mark.line + 1);
 		}
-		if (load_property(ld, k, node_at(ld, q->value), &m->props[m->nprops++]) < 0)
+		if (!strindex_put(&seen, scalar(k), (size_t)(q - n->data.mapping.pairs.start))) {
+			yaml_node_t *k2;
+
+			strindex_get(&seen, scalar(k), &first);
+			k2 = node_at(ld, n->data.mapping.pairs.start[first].key);
+			strindex_release(&seen);
+			return lerr(ld, k, "duplicate key '%s' in properties (first at line %zu)",
+				    scalar(k), k2->start_mark.line + 1);
+		}
+		if (spend(ld, k, 1) < 0 ||
+		    load_property(ld, k, node_at(ld, q->value), &m->props[m->nprops++]) < 0) {
+			strindex_release(&seen);
 			return -1;
+		}
 		if (!strcmp(scalar(k), "hs_timestamp"))
 			has_timestamp = true;
 	}
+	strindex_release(&seen);
 	if (!has_timestamp)
 		return lerr(
 			ld, n,
@@ -1083,6 +1137,7 @@ static struct mapping *load_text(const char *path, const char *text, size_t len)
 	}
 	ld.m = xcalloc(1, sizeof(*ld.m));
 	ld.m->path = xstrdup(path);
+	ld.budget = (size_t)(ld.doc.nodes.top - ld.doc.nodes.start) + MAPPING_ALIAS_EXTRA;
 	if (load_root(&ld, root) < 0) {
 		mapping_free(ld.m);
 		goto out;
@@ -1468,12 +1523,19 @@ static bool normalize_datetime(struct sbuf *v)
 	return true;
 }
 
+/* The TO of a FROM, case-insensitive: one look-up in the index, whatever the map's size. */
 static const char *map_lookup(const struct prop *p, const char *s)
 {
-	for (size_t i = 0; i < p->nmap; i++)
-		if (!strcasecmp(p->map_from[i], s))
-			return p->map_to[i];
-	return NULL;
+	char *l;
+	size_t i;
+	bool hit;
+
+	if (!p->nmap)
+		return NULL;
+	l = str_lower(xstrdup(s));
+	hit = strindex_get(&p->map_index, l, &i);
+	free(l);
+	return hit ? p->map_to[i] : NULL;
 }
 
 /*
