@@ -1832,6 +1832,18 @@ static bool feed_split(struct creader *cr, const char *line, long lineno)
 	return true;
 }
 
+/*
+ * In place of an RRULE we could not read: a rule giving DTSTART alone. The event stays
+ * a series (its first occurrence keeps the identity it had, UID#DTSTART), not a new
+ * single event beside it.
+ */
+static void feed_unread_rule(struct creader *cr, long lineno)
+{
+	char rule[] = "RRULE:FREQ=YEARLY;COUNT=1";
+
+	feed_add(cr, rule, lineno);
+}
+
 static void feed(struct creader *cr, const char *line, long lineno)
 {
 	char *fixed = NULL, *why = NULL, *bad = NULL;
@@ -1855,15 +1867,18 @@ static void feed(struct creader *cr, const char *line, long lineno)
 
 		utf8_sanitize(bad, &w);
 		creader_pend(cr, lineno, true,
-			     xasprintf(drop ? "unreadable RRULE (%s): the event is read without it; "
-					      "the calendar is incomplete"
+			     xasprintf(drop ? "unreadable RRULE (%s): only the series' first "
+					      "occurrence (DTSTART) is read; the calendar is incomplete"
 					    : "RRULE read in part (%s); the calendar is incomplete",
 				       w));
 		free(w);
 		free(bad);
 	}
-	if (drop)
+	if (drop) {
+		if (prop_is(line, "RRULE", NULL))
+			feed_unread_rule(cr, lineno);
 		return;
+	}
 	if (fixed) {
 		feed_add(cr, fixed, lineno);
 		free(fixed);
@@ -1890,8 +1905,11 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 
 		if (!*line)
 			continue;
-		if (pos.truncated)
-			continue; /* named by pass 1 */
+		if (pos.truncated) { /* named by pass 1 */
+			if (cr->feeding && prop_is(line, "RRULE", NULL))
+				feed_unread_rule(cr, pos.line);
+			continue;
+		}
 		do {
 			icalcomponent *comp;
 
