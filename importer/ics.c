@@ -1516,7 +1516,7 @@ static bool rule_int(const char *p, size_t n, bool sign, long lo, long hi)
 }
 
 /*
- * Is `val` (n bytes) a value RFC 5545 §3.3.10 (or RFC 7529) allows for rule part `name`?
+ * Is `val` (n bytes) a value RFC 5545 §3.3.10 allows for rule part `name`?
  * List items may have spaces around them (Exchange CDO writes "BYDAY=MO, TU").
  * COUNT and INTERVAL take any integer here: zero and negatives are repaired.
  */
@@ -1582,11 +1582,8 @@ static bool rule_value_ok(const char *name, const char *val, size_t n)
 				    (e - i > 2 && !rule_int(val + i, e - i - 2, true, 1, 53)))
 					return false;
 			} else if (!rule_int(val + i, e - i, lists[k].sign, lists[k].lo,
-					     lists[k].hi) &&
-				   !(!strcasecmp(name, "BYMONTH") && e - i > 1 &&
-				     (val[e - 1] == 'L' || val[e - 1] == 'l') &&
-				     rule_int(val + i, e - i - 1, false, 1, 13))) {
-				return false; /* RFC 7529 leap months: "5L" */
+					     lists[k].hi)) {
+				return false; /* RFC 7529's leap months ("5L") too: Gregorian only */
 			}
 			i = j + 1;
 		}
