@@ -65,17 +65,17 @@ static const struct {
  * give at most ICS_BUDGET_BASE + ICS_BUDGET_PER_BYTE occurrences per byte of it (two
  * years of 25 daily meetings fit in the base; 200 hourly series in 16 KB do not).
  */
-#define ICS_MAX_PER_DAY	    24
-#define ICS_BUDGET_BASE	    20000L
-#define ICS_BUDGET_PER_BYTE 4
-#define ICS_MAX_LINE		   (4L << 20) /* longer unfolded lines are dropped */
-#define ICS_MAX_WARNINGS	   1000 /* printed per calendar; the rest are counted */
-#define ICS_MAX_DURATION	   ((int64_t)3653 * 86400) /* longer events: zero length */
-#define ICS_TZ_CACHE		   64
-#define ICS_TZ_WARN_PER_TZID	   3
-#define ICS_MAX_RRULES		   8
-#define ICS_MAX_STDIN		   (64L << 20) /* as CALENDAR_MAX_BYTES (calendar.h) */
-#define READ_BUF		   65536
+#define ICS_MAX_PER_DAY	     24
+#define ICS_BUDGET_BASE	     20000L
+#define ICS_BUDGET_PER_BYTE  4
+#define ICS_MAX_LINE	     (4L << 20) /* longer unfolded lines are dropped */
+#define ICS_MAX_WARNINGS     1000 /* printed per calendar; the rest are counted */
+#define ICS_MAX_DURATION     ((int64_t)3653 * 86400) /* longer events: zero length */
+#define ICS_TZ_CACHE	     64
+#define ICS_TZ_WARN_PER_TZID 3
+#define ICS_MAX_RRULES	     8
+#define ICS_MAX_STDIN	     (64L << 20) /* as CALENDAR_MAX_BYTES (calendar.h) */
+#define READ_BUF	     65536
 
 #define T_MIN (INT64_MIN / 4)
 #define T_MAX (INT64_MAX / 4)
@@ -393,8 +393,8 @@ static bool garbled_begin_end(const char *line)
 static const char *begin_end_damage(const char *line)
 {
 	static const char *const known[] = {
-		"VCALENDAR", "VEVENT",	 "VTODO",  "VJOURNAL",	  "VFREEBUSY", "VTIMEZONE",
-		"VALARM",    "STANDARD", "DAYLIGHT", "VAVAILABILITY", "AVAILABLE", "VPOLL",
+		"VCALENDAR", "VEVENT",	  "VTODO",     "VJOURNAL",	"VFREEBUSY", "VTIMEZONE",
+		"VALARM",    "STANDARD",  "DAYLIGHT",  "VAVAILABILITY", "AVAILABLE", "VPOLL",
 		"VVOTER",    "VLOCATION", "VRESOURCE", "PARTICIPANT"};
 	const char *rest, *v;
 
@@ -1551,9 +1551,9 @@ static bool rule_value_ok(const char *name, const char *val, size_t n)
 		return strspn(val + i, "0123456789") == n - i;
 	}
 	if (!strcasecmp(name, "UNTIL"))
-		return (n == 8 || ((n == 15 || (n == 16 && (val[15] == 'Z' || val[15] == 'z'))) &&
-				   (val[8] == 'T' || val[8] == 't') &&
-				   strspn(val + 9, "0123456789") == 6)) &&
+		return (n == 8 ||
+			((n == 15 || (n == 16 && (val[15] == 'Z' || val[15] == 'z'))) &&
+			 (val[8] == 'T' || val[8] == 't') && strspn(val + 9, "0123456789") == 6)) &&
 		       strspn(val, "0123456789") == 8;
 	if (!strcasecmp(name, "WKST"))
 		return rule_weekday(val, n);
@@ -1583,7 +1583,8 @@ static bool rule_value_ok(const char *name, const char *val, size_t n)
 					return false;
 			} else if (!rule_int(val + i, e - i, lists[k].sign, lists[k].lo,
 					     lists[k].hi)) {
-				return false; /* RFC 7529's leap months ("5L") too: Gregorian only */
+				return false; /* RFC 7529's leap months ("5L") too: Gregorian only
+					       */
 			}
 			i = j + 1;
 		}
@@ -1863,11 +1864,12 @@ static void feed(struct creader *cr, const char *line, long lineno)
 		char *w;
 
 		utf8_sanitize(bad, &w);
-		creader_pend(cr, lineno, true,
-			     xasprintf(drop ? "unreadable RRULE (%s): only the series' first "
-					      "occurrence (DTSTART) is read; the calendar is incomplete"
-					    : "RRULE read in part (%s); the calendar is incomplete",
-				       w));
+		creader_pend(
+			cr, lineno, true,
+			xasprintf(drop ? "unreadable RRULE (%s): only the series' first "
+					 "occurrence (DTSTART) is read; the calendar is incomplete"
+				       : "RRULE read in part (%s); the calendar is incomplete",
+				  w));
 		free(w);
 		free(bad);
 	}
@@ -2379,7 +2381,6 @@ static void p1_keep_tz(struct ctx *c, icalcomponent *comp, long line)
 }
 
 static const struct ov *ovs_base; /* for the qsort comparator */
-
 
 static int ov_hash_cmp(const void *a, const void *b)
 {
@@ -3068,6 +3069,7 @@ struct series {
 	long emitted;
 	bool capped;
 	bool cut; /* a budget cut it: nothing more of it is emitted */
+	bool rule_failed; /* libical could not iterate a rule it had read (RSCALE=FOO) */
 	const char *cap_what; /* import: over max_per_series, said by series_cap_flush() */
 	int64_t day; /* day of the last occurrence emitted, and how many on it */
 	long day_n;
@@ -3306,6 +3308,16 @@ static int series_init(struct ctx *c, struct series *s, icalcomponent *comp, con
 			break;
 		}
 	}
+	/*
+	 * An RRULE libical refused (X-LIC-ERROR, an error in report_component): the event
+	 * stays a series of its DTSTART, as for a rule we found unreadable (feed_unread_rule).
+	 */
+	for (icalproperty *p = icalcomponent_get_first_property(comp, ICAL_XLICERROR_PROPERTY);
+	     p && !s->recurring; p = icalcomponent_get_next_property(comp, ICAL_XLICERROR_PROPERTY))
+		if (icalproperty_get_xlicerror(p) &&
+		    !strstr(icalproperty_get_xlicerror(p), "No value for ") &&
+		    lic_error_kind(icalproperty_get_xlicerror(p)) == 0)
+			s->recurring = true; /* an empty "RRULE:" is no rule (report_component) */
 	s->dtstart_instance = !marker;
 	if (s->nexkeys)
 		qsort(s->exkeys, s->nexkeys, sizeof(*s->exkeys), cmp_i64);
@@ -3339,8 +3351,8 @@ static void series_cap_warn(struct ctx *c, struct series *s, const char *what)
 		return;
 	}
 	u = uid_print(s->uid);
-		ctx_warn(c, s->line, u, "series cut after %s (cap %ld occurrences per series)",
-			 what, c->max_per_series);
+	ctx_warn(c, s->line, u, "series cut after %s (cap %ld occurrences per series)", what,
+		 c->max_per_series);
 	free(u);
 }
 
@@ -3465,8 +3477,10 @@ static size_t series_enum(struct ctx *c, struct series *s, int64_t lo, int64_t h
 			rhi = c->horizon;
 		budget = series_step_budget(c, s, r, lo, rhi, &rule);
 		it = icalrecur_iterator_new(rule, iter_start(s));
-		if (!it)
+		if (!it) {
+			s->rule_failed = true; /* said by expand_master() */
 			continue;
+		}
 		if (r->count == 0 && lo - 2 * 86400 > s->start.key) {
 			struct icaltimetype st;
 
@@ -3910,6 +3924,15 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 	lo = c->since == T_MIN ? T_MIN : c->since - maxshift;
 	hi = c->until == T_MAX ? T_MAX : c->until - minshift;
 	series_enum(c, &s, lo, hi, true, true, &iv);
+	if (s.rule_failed) {
+		char *u = uid_print(uid);
+
+		ctx_damage(
+			c, line, u,
+			"an RRULE libical cannot expand (an unknown RSCALE?): the series is read "
+			"without it; the calendar is incomplete");
+		free(u);
+	}
 	if (s.nrules && c->horizon_is_default) {
 		for (size_t i = 0; i < s.nrules; i++)
 			if (s.unbounded[i]) {

@@ -679,11 +679,10 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 		}
 		if (st.lost_events) {
 			f->dirty = true;
-			report_note(
-				r->rep,
-				"%s: not read in full (damage or a cut series at %ld place(s), "
-				"see errors): nothing of it is removed this run",
-				cal.display, st.lost_events);
+			report_note(r->rep,
+				    "%s: not read in full (damage or a cut series at %ld place(s), "
+				    "see errors): nothing of it is removed this run",
+				    cal.display, st.lost_events);
 		}
 		f->etag = xstrdup(cal.fresh.etag);
 		f->last_modified = xstrdup(cal.fresh.last_modified);

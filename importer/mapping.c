@@ -224,7 +224,6 @@ struct loader {
 	size_t budget; /* map entries and properties the mapping may still read (aliases) */
 };
 
-
 static int lerr_at(struct loader *ld, size_t line, size_t col, const char *fmt, ...)
 	PRINTF_LIKE(4, 5);
 static int lerr_at(struct loader *ld, size_t line, size_t col, const char *fmt, ...)
@@ -625,7 +624,8 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 
 			if (want_mapping(ld, map, "map") < 0)
 				return -1;
-			npairs = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+			npairs = (size_t)(map->data.mapping.pairs.top -
+					  map->data.mapping.pairs.start);
 			if (spend(ld, knode, npairs) < 0)
 				return -1;
 			p->map_from = xcalloc(npairs + 1, sizeof(char *));
@@ -646,7 +646,8 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 				if (!strindex_put(seen, lower[p->nmap], p->nmap)) {
 					free(lower[p->nmap]);
 					lower[p->nmap] = NULL;
-					bad = lerr(ld, from, "duplicate key '%s' in the map of '%s'",
+					bad = lerr(ld, from,
+						   "duplicate key '%s' in the map of '%s'",
 						   scalar(from), name);
 					break;
 				}

@@ -621,10 +621,11 @@ static void test_damaged_structure(void)
 			const char *x = e == 2 ? t[i].end : "END:VEVENT";
 
 			sbuf_add_nul(&sb, b);
-			sbuf_addf(&sb,
-				  "\r\nUID:e%d\r\nDTSTART:2024010%dT090000Z\r\n"
-				  "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n",
-				  e, e);
+			sbuf_addf(
+				&sb,
+				"\r\nUID:e%d\r\nDTSTART:2024010%dT090000Z\r\n"
+				"BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n",
+				e, e);
 			sbuf_add_nul(&sb, x);
 			sbuf_adds(&sb, "\r\n");
 		}
@@ -673,6 +674,8 @@ static void test_rrule_damage(void)
 		{"FREQ=MONTHLY;BYDAY=54MO;COUNT=4", 1, 1},
 		{"FREQ=DAILY;COUNT=-1;UNTIL=20300116T090000Z", 10, 0}, /* Atlassian: repaired */
 		{"FREQ=DAILY;INTERVAL=0;COUNT=10", 10, 0},
+		{"RSCALE=GREGORIAN;FREQ=DAILY;COUNT=3", 3, 0},
+		{"RSCALE=FOO;FREQ=DAILY;COUNT=3", 1, 1}, /* libical reads it, cannot expand it */
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -713,8 +716,8 @@ static void test_many_values(void)
 			struct tm tm;
 
 			gmtime_r(&day, &tm);
-			sbuf_addf(&sb, "%s%04d%02d%02dT090000Z", k > 1 ? "," : "", tm.tm_year + 1900,
-				  tm.tm_mon + 1, tm.tm_mday);
+			sbuf_addf(&sb, "%s%04d%02d%02dT090000Z", k > 1 ? "," : "",
+				  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 		}
 		sbuf_adds(&sb, "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
 		CHECK_INT(read_text(sb.buf, sb.len, "m.ics", &g, &st), 0);

@@ -1032,8 +1032,8 @@ static void test_keys(void)
 /*
  * Issue 27 item 3: 40,000 attendees (each twice, names on the second copy only, 400
  * domains) give 40,000 contacts in first-seen order, each with its name, and 400
- * companies (and the organizer's); built in linear time (this took seconds when the duplicate check was a
- * scan; no timing is asserted here).
+ * companies (and the organizer's); built in linear time (this took seconds when the duplicate check
+ * was a scan; no timing is asserted here).
  */
 static void test_many_attendees(void)
 {
@@ -1125,7 +1125,8 @@ static void test_alias_budget(void)
 		err = capture_end();
 		if (!shared) {
 			CHECK(m == NULL);
-			CHECK(strstr(err, ":10020:3: aliases make the mapping read more than") != NULL);
+			CHECK(strstr(err, ":10020:3: aliases make the mapping read more than") !=
+			      NULL);
 			mapping_free(m);
 			continue;
 		}

@@ -274,7 +274,7 @@ static void test_read_small(void)
 static void test_strindex(void)
 {
 	struct strindex x = {0};
-	char (*keys)[16] = xcalloc(5000, sizeof(*keys));
+	char(*keys)[16] = xcalloc(5000, sizeof(*keys));
 	size_t v = 0;
 	bool all = true;
 
