@@ -58,14 +58,24 @@ static const struct {
  */
 #define ICS_DEFAULT_MAX_PER_SERIES 10000L
 #define ICS_ITER_FACTOR		   10 /* iterator steps per series = cap * this */
-#define ICS_MAX_LINE		   (4L << 20) /* longer unfolded lines are dropped */
-#define ICS_MAX_WARNINGS	   1000 /* printed per calendar; the rest are counted */
-#define ICS_MAX_DURATION	   ((int64_t)3653 * 86400) /* longer events: zero length */
-#define ICS_TZ_CACHE		   64
-#define ICS_TZ_WARN_PER_TZID	   3
-#define ICS_MAX_RRULES		   8
-#define ICS_MAX_STDIN		   (64L << 20) /* as CALENDAR_MAX_BYTES (calendar.h) */
-#define READ_BUF		   65536
+/*
+ * Budgets by outcome (ics_options.budget, import): whatever a rule's FREQ and BY parts,
+ * a series gives at most ICS_MAX_PER_DAY occurrences on one day (an hourly series does,
+ * BYHOUR/BYMINUTE/BYSECOND lists on a DAILY rule do not), and the series of one calendar
+ * give at most ICS_BUDGET_BASE + ICS_BUDGET_PER_BYTE occurrences per byte of it (two
+ * years of 25 daily meetings fit in the base; 200 hourly series in 16 KB do not).
+ */
+#define ICS_MAX_PER_DAY	     24
+#define ICS_BUDGET_BASE	     20000L
+#define ICS_BUDGET_PER_BYTE  4
+#define ICS_MAX_LINE	     (4L << 20) /* longer unfolded lines are dropped */
+#define ICS_MAX_WARNINGS     1000 /* printed per calendar; the rest are counted */
+#define ICS_MAX_DURATION     ((int64_t)3653 * 86400) /* longer events: zero length */
+#define ICS_TZ_CACHE	     64
+#define ICS_TZ_WARN_PER_TZID 3
+#define ICS_MAX_RRULES	     8
+#define ICS_MAX_STDIN	     (64L << 20) /* as CALENDAR_MAX_BYTES (calendar.h) */
+#define READ_BUF	     65536
 
 #define T_MIN (INT64_MIN / 4)
 #define T_MAX (INT64_MAX / 4)
@@ -374,6 +384,35 @@ static bool garbled_begin_end(const char *line)
 	return hit;
 }
 
+/*
+ * A BEGIN or END line that is not exactly "BEGIN:NAME" / "END:NAME" with NAME a component
+ * we know (RFC 5545, 7953, 9073) or an x-name ("BEGIN;X=1:VEVENT", "BEGIN:\tVEVENT",
+ * "BEGIN::VEVENT", "BEGIN:VE" cut by a lone CR, "BEGIN:VEVENT" with a NUL): what is
+ * meant cannot be told, so the calendar is not read in full. Returns why, or NULL.
+ */
+static const char *begin_end_damage(const char *line)
+{
+	static const char *const known[] = {
+		"VCALENDAR", "VEVENT",	  "VTODO",     "VJOURNAL",	"VFREEBUSY", "VTIMEZONE",
+		"VALARM",    "STANDARD",  "DAYLIGHT",  "VAVAILABILITY", "AVAILABLE", "VPOLL",
+		"VVOTER",    "VLOCATION", "VRESOURCE", "PARTICIPANT"};
+	const char *rest, *v;
+
+	if (!prop_is(line, "BEGIN", &rest) && !prop_is(line, "END", &rest))
+		return NULL;
+	if (*rest == ';')
+		return "is a BEGIN/END with parameters";
+	v = rest + 1;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcasecmp(v, known[i]))
+			return NULL;
+	if ((v[0] == 'X' || v[0] == 'x') && v[1] == '-' && v[2] &&
+	    strspn(v + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") ==
+		    strlen(v + 2))
+		return NULL;
+	return "does not name a component exactly";
+}
+
 /* Skip a UTF-8 BOM at the start of a line (concatenated files). */
 static char *skip_bom(char *line)
 {
@@ -408,6 +447,8 @@ static enum act shape_step(struct shape *sh, const char *line)
 
 	sh->extra_ends = 0;
 	if (sh->depth == 0) {
+		if (be && begin_end_damage(line))
+			return A_CALPROP; /* pass 1 names it; nothing begins or ends */
 		if (be > 0) {
 			if (!strcasecmp(name, "VCALENDAR"))
 				return A_CALBEGIN;
@@ -494,8 +535,15 @@ struct zentry {
 	int warned;
 };
 
+struct tzent { /* a VTIMEZONE of the file (p1_keep_tz) */
+	const char *tzid; /* the zone's own */
+	icaltimezone *zone;
+	size_t seq; /* file order */
+};
+
 struct pending {
 	long line;
+	bool damage; /* an error: the calendar is not read in full (ctx_damage) */
 	char *msg;
 };
 
@@ -533,10 +581,17 @@ struct ctx {
 	bool horizon_is_default;
 	long horizon_series;
 	long max_per_series;
+	long budget; /* occurrences series may still give (ics_options.budget), or -1 */
+	long size; /* bytes of the calendar */
 
-	icalcomponent *holder; /* VTIMEZONEs of the file */
+	struct tzent *tzs; /* VTIMEZONEs of the file, each its own zone (tz_find) */
+	size_t ntzs, captzs;
+	bool tzs_sorted;
 	char *xwr_tz, *calname;
 	bool saw_calendar, saw_vevent;
+	bool cal_open; /* pass 1: a BEGIN:VCALENDAR waits for its END */
+	long cal_line; /* its line */
+	bool damaged_begin; /* pass 1: a damaged BEGIN at calendar level, its END not yet seen */
 
 	icaltimezone *fzone; /* zone for floating times */
 	char *fzone_name; /* "Europe/Berlin" / "UTC" */
@@ -622,9 +677,35 @@ static void ctx_lost(struct ctx *c, long line, const char *text, const char *wha
 	free(shown);
 }
 
+/*
+ * Damage that keeps the calendar from being read in full (a rule read only in part, a
+ * series cut by a budget): an error naming file, line and UID, counted in lost_events
+ * (import removes nothing of the calendar).
+ */
+static void ctx_damage(struct ctx *c, long line, const char *uid, const char *fmt, ...)
+	PRINTF_LIKE(4, 5);
+static void ctx_damage(struct ctx *c, long line, const char *uid, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	c->st->lost_events++;
+	c->st->warnings++;
+	if (!ctx_may_print(c))
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (uid)
+		error("%s:%ld: UID %s: %s", c->display, line, uid, msg);
+	else
+		error("%s:%ld: %s", c->display, line, msg);
+	free(msg);
+}
+
 static void note(struct ctx *c, long line, const char *uid, const char *what);
 
-static void creader_pend(struct creader *cr, long line, char *msg)
+static void creader_pend(struct creader *cr, long line, bool damage, char *msg)
 {
 	if (cr->quiet) {
 		free(msg);
@@ -632,6 +713,7 @@ static void creader_pend(struct creader *cr, long line, char *msg)
 	}
 	XGROW(cr->pend, cr->cappend, cr->npend + 1);
 	cr->pend[cr->npend].line = line;
+	cr->pend[cr->npend].damage = damage;
 	cr->pend[cr->npend].msg = msg;
 	cr->npend++;
 }
@@ -639,7 +721,10 @@ static void creader_pend(struct creader *cr, long line, char *msg)
 static void creader_flush(struct ctx *c, struct creader *cr, const char *uid)
 {
 	for (size_t i = 0; i < cr->npend; i++) {
-		ctx_warn(c, cr->pend[i].line, uid, "%s", cr->pend[i].msg);
+		if (cr->pend[i].damage)
+			ctx_damage(c, cr->pend[i].line, uid, "%s", cr->pend[i].msg);
+		else
+			ctx_warn(c, cr->pend[i].line, uid, "%s", cr->pend[i].msg);
 		free(cr->pend[i].msg);
 	}
 	cr->npend = 0;
@@ -1042,6 +1127,39 @@ static icaltimezone *fixed_zone(struct ctx *c, int secs, char **name)
 	return z;
 }
 
+/* tzs: by TZID, then in file order (the stable sort libical's qsort gives). */
+static int tzent_cmp(const void *a, const void *b)
+{
+	const struct tzent *x = a, *y = b;
+	int d = strcmp(x->tzid, y->tzid);
+
+	return d ? d : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The file's VTIMEZONE of that TZID: libical's own binary search over the sorted zones. */
+static icaltimezone *tz_find(struct ctx *c, const char *tzid)
+{
+	size_t lower = 0, upper = c->ntzs;
+
+	if (!c->tzs_sorted) {
+		if (c->ntzs > 1)
+			qsort(c->tzs, c->ntzs, sizeof(*c->tzs), tzent_cmp);
+		c->tzs_sorted = true;
+	}
+	while (lower < upper) {
+		size_t middle = (lower + upper) >> 1;
+		int cmp = strcmp(tzid, c->tzs[middle].tzid);
+
+		if (!cmp)
+			return c->tzs[middle].zone;
+		if (cmp < 0)
+			upper = middle;
+		else
+			lower = middle + 1;
+	}
+	return NULL;
+}
+
 /*
  * The resolution chain (docs/ics-notes.md, "Time zones"): in-file VTIMEZONE -> libical built-in by
  * IANA name -> known prefixes stripped -> Windows id via ICU -> Outlook display
@@ -1063,7 +1181,7 @@ static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name, bo
 		*fixed = false;
 	if (!*s)
 		goto out;
-	if (c && c->holder && (z = icalcomponent_get_timezone(c->holder, s))) {
+	if (c && (z = tz_find(c, s))) {
 		*name = xstrdup(s);
 		cover_add(z, s);
 		goto out;
@@ -1366,23 +1484,140 @@ static bool rule_part_known(const char *name)
 	return false;
 }
 
+/* A weekday of BYDAY/WKST ("MO"), case-insensitive. */
+static bool rule_weekday(const char *p, size_t n)
+{
+	static const char days[] = "SUMOTUWETHFRSA";
+
+	if (n != 2)
+		return false;
+	for (size_t i = 0; i < sizeof(days) - 1; i += 2)
+		if (!strncasecmp(p, days + i, 2))
+			return true;
+	return false;
+}
+
+/* [+-]digits in [lo, hi] (signed: -hi..-lo too, 0 never), over n bytes. */
+static bool rule_int(const char *p, size_t n, bool sign, long lo, long hi)
+{
+	long v = 0;
+	size_t i = 0;
+
+	if (n && sign && (p[0] == '+' || p[0] == '-'))
+		i++;
+	if (i == n || n - i > 6)
+		return false;
+	for (; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v >= lo && v <= hi;
+}
+
+/*
+ * Is `val` (n bytes) a value RFC 5545 §3.3.10 allows for rule part `name`?
+ * List items may have spaces around them (Exchange CDO writes "BYDAY=MO, TU").
+ * COUNT and INTERVAL take any integer here: zero and negatives are repaired.
+ */
+static bool rule_value_ok(const char *name, const char *val, size_t n)
+{
+	static const char *const freqs[] = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY",
+					    "WEEKLY",	"MONTHLY",  "YEARLY"};
+	static const struct {
+		const char *name;
+		bool sign;
+		long lo, hi;
+	} lists[] = {{"BYSECOND", false, 0, 60},  {"BYMINUTE", false, 0, 59},
+		     {"BYHOUR", false, 0, 23},	  {"BYMONTHDAY", true, 1, 31},
+		     {"BYYEARDAY", true, 1, 366}, {"BYWEEKNO", true, 1, 53},
+		     {"BYMONTH", false, 1, 12},	  {"BYSETPOS", true, 1, 366}};
+
+	while (n && val[0] == ' ')
+		val++, n--;
+	while (n && val[n - 1] == ' ')
+		n--;
+	if (!strcasecmp(name, "FREQ")) {
+		for (size_t i = 0; i < sizeof(freqs) / sizeof(freqs[0]); i++)
+			if (strlen(freqs[i]) == n && !strncasecmp(val, freqs[i], n))
+				return true;
+		return false;
+	}
+	if (!strcasecmp(name, "COUNT") || !strcasecmp(name, "INTERVAL")) {
+		size_t i = n && (val[0] == '-' || val[0] == '+');
+
+		if (i == n || n - i > 9)
+			return false;
+		return strspn(val + i, "0123456789") == n - i;
+	}
+	if (!strcasecmp(name, "UNTIL"))
+		return (n == 8 ||
+			((n == 15 || (n == 16 && (val[15] == 'Z' || val[15] == 'z'))) &&
+			 (val[8] == 'T' || val[8] == 't') && strspn(val + 9, "0123456789") == 6)) &&
+		       strspn(val, "0123456789") == 8;
+	if (!strcasecmp(name, "WKST"))
+		return rule_weekday(val, n);
+	if (!strcasecmp(name, "RSCALE") || !strcasecmp(name, "SKIP"))
+		return n > 0;
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]) + 1; k++) {
+		bool byday = k == sizeof(lists) / sizeof(lists[0]);
+
+		if (!byday && strcasecmp(name, lists[k].name))
+			continue;
+		if (byday && strcasecmp(name, "BYDAY"))
+			return false;
+		for (size_t i = 0; i <= n;) {
+			size_t j = i, e;
+
+			while (j < n && val[j] != ',')
+				j++;
+			e = j;
+			while (i < e && val[i] == ' ')
+				i++;
+			while (e > i && val[e - 1] == ' ')
+				e--;
+			if (byday) {
+				/* [+-][1-53]DAY */
+				if (e - i < 2 || !rule_weekday(val + e - 2, 2) ||
+				    (e - i > 2 && !rule_int(val + i, e - i - 2, true, 1, 53)))
+					return false;
+			} else if (!rule_int(val + i, e - i, lists[k].sign, lists[k].lo,
+					     lists[k].hi)) {
+				return false; /* RFC 7529's leap months ("5L") too: Gregorian only
+					       */
+			}
+			i = j + 1;
+		}
+		return true;
+	}
+	return false;
+}
+
 /*
  * Returns a repaired copy of an RRULE/EXRULE line, or NULL when nothing needed
- * repair; *why describes the change. Drops COUNT<=0, COUNT when UNTIL is also
- * present (RFC 5545 §3.3.10 allows only one), INTERVAL<=0, repeated rule parts
- * (the first wins), empty parts and unknown parts (`X-NAME=1`, a Google export's
- * `AnythingRandom;FREQ=...`), which would make libical drop the whole rule.
+ * repair; *why describes the change. Repaired with a warning, the rule meaning what
+ * it says: COUNT<=0 and COUNT with UNTIL (RFC 5545 §3.3.10 allows only one) dropped,
+ * INTERVAL<=0 dropped, empty parts (";;") and x-name parts ("X-NAME=1") dropped,
+ * which would make libical drop the whole rule or ignore the parts after them.
+ *
+ * A part we cannot read is damage (*bad says which, the caller makes it an error and
+ * the calendar incomplete): a rule part with a value RFC 5545 does not allow
+ * ("COUNT=1O", "BYDAY=MON") makes the whole rule unreadable (*drop: the event is read
+ * without it; libical would read "COUNT=1O" as 1, and refuse "BYDAY=MON"); an unknown
+ * part ("BYDAYS=MO", a Google export's `AnythingRandom`) or a repeated one is left out
+ * of the rule as read (the first of a repeated part wins).
  */
-static char *rrule_repair(const char *line, char **why)
+static char *rrule_repair(const char *line, char **why, char **bad, bool *drop)
 {
 	const char *v = line_value(line);
 	char *val, *save = NULL, *tok;
 	char seen[16][16];
 	size_t nseen = 0;
 	bool changed = false, has_until;
-	struct sbuf out = SBUF_INIT, reasons = SBUF_INIT;
+	struct sbuf out = SBUF_INIT, reasons = SBUF_INIT, damage = SBUF_INIT;
 
-	*why = NULL;
+	*why = *bad = NULL;
+	*drop = false;
 	if (!v)
 		return NULL;
 	val = xstrdup(v);
@@ -1394,12 +1629,17 @@ static char *rrule_repair(const char *line, char **why)
 			has_until = true;
 		p = strchr(p, ';');
 	}
+	/* strtok_r() below skips empty parts: say so */
+	for (const char *p = val; *p; p++)
+		if (*p == ';' && (p == val || p[1] == ';' || !p[1] || p[-1] == ';'))
+			changed = true;
 	sbuf_add(&out, line, (size_t)(v - line));
 	for (tok = strtok_r(val, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
 		char name[16];
 		const char *eq = strchr(tok, '=');
 		size_t n;
-		bool dup = false, drop = false;
+		bool dup = false, drop_part = false;
+		char *t;
 
 		while (*tok == ' ')
 			tok++;
@@ -1416,39 +1656,48 @@ static char *rrule_repair(const char *line, char **why)
 		for (size_t i = 0; i < nseen; i++)
 			if (!strcasecmp(seen[i], name))
 				dup = true;
-		if (!eq || !rule_part_known(name)) {
-			char *t = xstrndup(tok, strlen(tok) > 40 ? 40 : strlen(tok));
-
+		t = xstrndup(tok, strlen(tok) > 40 ? 40 : strlen(tok));
+		if (eq && !strncasecmp(name, "X-", 2)) {
 			sbuf_addf(&reasons, "%sunknown part %s ignored", reasons.len ? ", " : "",
 				  t);
-			free(t);
 			changed = true;
+			free(t);
 			continue;
 		}
+		if (!eq || !rule_part_known(name)) {
+			sbuf_addf(&damage, "%sunknown part %s left out", damage.len ? ", " : "", t);
+			changed = true;
+			free(t);
+			continue;
+		}
+		if (!rule_value_ok(name, eq + 1, strlen(eq + 1))) {
+			sbuf_addf(&damage, "%s%s unreadable", damage.len ? ", " : "", t);
+			*drop = true;
+		}
+		free(t);
 		if (dup) {
-			sbuf_addf(&reasons, "%srepeated %s dropped", reasons.len ? ", " : "", name);
-			drop = true;
-		} else if (eq && !strcasecmp(name, "COUNT")) {
-			char *end;
-			long cnt = strtol(eq + 1, &end, 10);
+			sbuf_addf(&damage, "%srepeated %s left out", damage.len ? ", " : "", name);
+			drop_part = true;
+		} else if (!strcasecmp(name, "COUNT")) {
+			long cnt = strtol(eq + 1, NULL, 10);
 
-			if (end == eq + 1 || cnt <= 0) {
+			if (cnt <= 0) {
 				sbuf_addf(&reasons, "%s%s dropped", reasons.len ? ", " : "", tok);
-				drop = true;
+				drop_part = true;
 			} else if (has_until) {
 				sbuf_addf(&reasons, "%s%s dropped because UNTIL is present",
 					  reasons.len ? ", " : "", tok);
-				drop = true;
+				drop_part = true;
 			}
-		} else if (eq && !strcasecmp(name, "INTERVAL") && strtol(eq + 1, NULL, 10) <= 0) {
+		} else if (!strcasecmp(name, "INTERVAL") && strtol(eq + 1, NULL, 10) <= 0) {
 			sbuf_addf(&reasons, "%s%s dropped", reasons.len ? ", " : "", tok);
-			drop = true;
+			drop_part = true;
 		}
 		if (nseen < 16) {
 			snprintf(seen[nseen], sizeof(seen[nseen]), "%s", name);
 			nseen++;
 		}
-		if (drop) {
+		if (drop_part) {
 			changed = true;
 			continue;
 		}
@@ -1457,14 +1706,18 @@ static char *rrule_repair(const char *line, char **why)
 		sbuf_adds(&out, tok);
 	}
 	free(val);
-	if (!changed) {
+	if (damage.len)
+		*bad = sbuf_detach(&damage);
+	sbuf_release(&damage);
+	if (!changed || *drop) {
 		sbuf_release(&out);
 		sbuf_release(&reasons);
 		return NULL;
 	}
-	if (!reasons.len)
+	if (!reasons.len && !*bad)
 		sbuf_adds(&reasons, "empty parts dropped");
-	*why = sbuf_detach(&reasons);
+	*why = reasons.len ? sbuf_detach(&reasons) : NULL;
+	sbuf_release(&reasons);
 	return sbuf_detach(&out);
 }
 
@@ -1538,19 +1791,94 @@ static void feed_add(struct creader *cr, char *line, long lineno)
 	}
 }
 
+/*
+ * libical 3.0.16 reads at most 500 values of a multi-valued property
+ * (MAXIMUM_ALLOWED_MULTIPLE_VALUES in icalparser.c) and ignores the rest without a
+ * word: an EXDATE or RDATE with more is given to it as several lines of 500, with the
+ * same name and parameters (the values themselves hold no comma). True when done so.
+ */
+#define LIBICAL_MAX_VALUES 500
+static bool feed_split(struct creader *cr, const char *line, long lineno)
+{
+	const char *v, *p;
+	size_t commas = 0;
+	struct sbuf sb = SBUF_INIT;
+
+	if (!prop_is(line, "EXDATE", NULL) && !prop_is(line, "RDATE", NULL))
+		return false;
+	if (!(v = line_value(line)))
+		return false;
+	for (p = v; (p = strchr(p, ',')); p++)
+		commas++;
+	if (commas < LIBICAL_MAX_VALUES)
+		return false;
+	for (p = v; *p;) {
+		const char *q = p;
+
+		for (size_t k = 0; k < LIBICAL_MAX_VALUES && q; k++) {
+			q = strchr(q, ',');
+			if (q && k + 1 < LIBICAL_MAX_VALUES)
+				q++;
+		}
+		sb.len = 0;
+		sbuf_add(&sb, line, (size_t)(v - line));
+		sbuf_add(&sb, p, q ? (size_t)(q - p) : strlen(p));
+		feed_add(cr, sb.buf, lineno);
+		p = q ? q + 1 : p + strlen(p);
+	}
+	sbuf_release(&sb);
+	return true;
+}
+
+/*
+ * In place of an RRULE we could not read: a rule giving DTSTART alone. The event stays
+ * a series (its first occurrence keeps the identity it had, UID#DTSTART), not a new
+ * single event beside it.
+ */
+static void feed_unread_rule(struct creader *cr, long lineno)
+{
+	char rule[] = "RRULE:FREQ=YEARLY;COUNT=1";
+
+	feed_add(cr, rule, lineno);
+}
+
 static void feed(struct creader *cr, const char *line, long lineno)
 {
-	char *fixed = NULL, *why = NULL;
+	char *fixed = NULL, *why = NULL, *bad = NULL;
+	bool drop = false;
+
+	if (feed_split(cr, line, lineno))
+		return;
 
 	if (prop_is(line, "RRULE", NULL) || prop_is(line, "EXRULE", NULL))
-		fixed = rrule_repair(line, &why);
-	if (fixed) {
+		fixed = rrule_repair(line, &why, &bad, &drop);
+	if (why) {
 		char *w;
 
 		utf8_sanitize(why, &w);
-		creader_pend(cr, lineno, xasprintf("RRULE repaired: %s", w));
+		creader_pend(cr, lineno, false, xasprintf("RRULE repaired: %s", w));
 		free(w);
 		free(why);
+	}
+	if (bad) {
+		char *w;
+
+		utf8_sanitize(bad, &w);
+		creader_pend(
+			cr, lineno, true,
+			xasprintf(drop ? "unreadable RRULE (%s): only the series' first "
+					 "occurrence (DTSTART) is read; the calendar is incomplete"
+				       : "RRULE read in part (%s); the calendar is incomplete",
+				  w));
+		free(w);
+		free(bad);
+	}
+	if (drop) {
+		if (prop_is(line, "RRULE", NULL))
+			feed_unread_rule(cr, lineno);
+		return;
+	}
+	if (fixed) {
 		feed_add(cr, fixed, lineno);
 		free(fixed);
 		return;
@@ -1576,11 +1904,9 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 
 		if (!*line)
 			continue;
-		if (pos.truncated) {
-			if (cr->feeding)
-				creader_pend(cr, pos.line,
-					     xasprintf("line longer than %ld bytes dropped",
-						       ICS_MAX_LINE));
+		if (pos.truncated) { /* named by pass 1 */
+			if (cr->feeding && prop_is(line, "RRULE", NULL))
+				feed_unread_rule(cr, pos.line);
 			continue;
 		}
 		do {
@@ -1759,23 +2085,24 @@ static void report_component(struct ctx *c, struct creader *cr, icalcomponent *c
 			total++;
 		}
 	}
-	if (total) {
+	if (total > n[0]) {
 		struct sbuf sb = SBUF_INIT;
 
-		if (total > n[0])
-			sbuf_addf(&sb, "%ld unreadable line%s ignored: ", total - n[0],
-				  total - n[0] > 1 ? "s" : "");
+		sbuf_addf(&sb, "%ld unreadable line%s ignored: ", total - n[0],
+			  total - n[0] > 1 ? "s" : "");
 		for (int k = 1, first = 1; k < 5; k++)
 			if (n[k]) {
 				sbuf_addf(&sb, "%s%ld %s", first ? "" : ", ", n[k], what[k]);
 				first = 0;
 			}
-		if (n[0])
-			sbuf_addf(&sb, "%sunreadable RRULE \"%s\": the event is read without it",
-				  total > n[0] ? "; " : "", rule ? rule : "");
 		ctx_warn(c, line, u, "%s", sb.buf);
 		sbuf_release(&sb);
 	}
+	if (n[0])
+		ctx_damage(c, line, u,
+			   "unreadable RRULE \"%s\": the event is read without it, the calendar "
+			   "is not read in full",
+			   rule ? rule : "");
 	free(rule);
 	free(u);
 }
@@ -2021,15 +2348,36 @@ static void tz_drop_fast_rules(struct ctx *c, icalcomponent *vtz, long line)
 	}
 }
 
+/*
+ * Keep a VTIMEZONE as a zone of its own. They used to be children of one holder
+ * VCALENDAR, whose lookups libical makes in O(log n) but whose free is quadratic
+ * (icalcomponent_remove_component() looks for each child's zone through the whole
+ * array: 50,000 VTIMEZONEs took 7 s); tz_find() finds the zone the holder's lookup
+ * (icalcomponent_get_timezone) found, duplicates included.
+ */
 static void p1_keep_tz(struct ctx *c, icalcomponent *comp, long line)
 {
-	if (icalcomponent_isa(comp) == ICAL_VTIMEZONE_COMPONENT &&
-	    icalcomponent_get_first_property(comp, ICAL_TZID_PROPERTY)) {
-		tz_drop_fast_rules(c, comp, line);
-		icalcomponent_add_component(c->holder, comp);
-	} else {
+	icaltimezone *z;
+
+	if (icalcomponent_isa(comp) != ICAL_VTIMEZONE_COMPONENT ||
+	    !icalcomponent_get_first_property(comp, ICAL_TZID_PROPERTY)) {
 		icalcomponent_free(comp);
+		return;
 	}
+	tz_drop_fast_rules(c, comp, line);
+	z = icaltimezone_new();
+	if (!z || !icaltimezone_set_component(z, comp) || !icaltimezone_get_tzid(z)) {
+		if (z)
+			icaltimezone_free(z, 1);
+		icalcomponent_free(comp);
+		return;
+	}
+	XGROW(c->tzs, c->captzs, c->ntzs + 1);
+	c->tzs[c->ntzs].tzid = icaltimezone_get_tzid(z);
+	c->tzs[c->ntzs].zone = z;
+	c->tzs[c->ntzs].seq = c->ntzs;
+	c->ntzs++;
+	c->tzs_sorted = false;
 }
 
 static const struct ov *ovs_base; /* for the qsort comparator */
@@ -2070,36 +2418,62 @@ static int pass1(struct ctx *c)
 	struct lpos pos;
 	int ret = 0;
 
+	long last_line = 0;
+
 	memset(&ev, 0, sizeof(ev));
 	reader_init(&r, c->fd);
 	while ((raw = reader_line(&r, &pos))) {
 		char *line = skip_bom(raw);
+		const char *why;
 		bool again;
 
-		if (!*line || pos.truncated)
+		last_line = pos.line;
+		if (!*line)
 			continue;
+		if (pos.truncated) {
+			char *msg = xasprintf("is longer than %ld bytes: dropped", ICS_MAX_LINE);
+
+			ctx_lost(c, pos.line, line, msg);
+			free(msg);
+			continue;
+		}
+		if (sh.depth > 0 && (why = begin_end_damage(line)))
+			ctx_lost(c, pos.line, line, why);
 		do {
 			icalcomponent *comp;
 
 			again = false;
 			switch (shape_step(&sh, line)) {
-			case A_SKIP:
+			case A_SKIP: /* END:VCALENDAR */
+				c->cal_open = false;
 				break;
 			case A_CALBEGIN:
 				c->saw_calendar = true;
+				c->cal_open = true;
+				c->cal_line = pos.line;
 				cancel = false;
 				break;
 			case A_CALPROP:
-				if (garbled_begin_end(line))
+				if ((why = begin_end_damage(line))) {
+					ctx_lost(c, pos.line, line, why);
+					c->damaged_begin = prop_is(line, "BEGIN", NULL);
+				} else if (garbled_begin_end(line)) {
 					ctx_lost(c, pos.line, line,
 						 "is a damaged BEGIN/END at calendar level");
-				else
+					c->damaged_begin = true;
+				} else {
 					p1_calprop(c, line, &cancel);
+				}
 				break;
 			case A_STRAY:
-				ctx_lost(c, pos.line, line, "has no BEGIN");
+				/* the END of a damaged BEGIN: one damage, named once */
+				if (!c->damaged_begin)
+					ctx_lost(c, pos.line, line, "has no BEGIN");
+				c->damaged_begin = false;
 				break;
 			case A_BEGIN:
+				if (sh.top != TOP_OTHER) /* a VALARM of the damaged VEVENT is not */
+					c->damaged_begin = false;
 				if (sh.top != TOP_OTHER)
 					c->saw_calendar = true;
 				if (sh.top == TOP_VEVENT) {
@@ -2173,6 +2547,14 @@ static int pass1(struct ctx *c)
 		icalparser_free(tzp);
 	if (ev.active && sh.depth > 0)
 		c->st->lost_events++; /* no END:VEVENT before the end of the file */
+	else if (c->cal_open && !r.rd_errno) {
+		c->st->lost_events++;
+		c->st->warnings++;
+		if (ctx_may_print(c))
+			error("%s:%ld: the file ends without the END:VCALENDAR of line %ld (cut "
+			      "off?): events after this line may be lost",
+			      c->display, last_line, c->cal_line);
+	}
 	if (r.rd_errno) {
 		errno = r.rd_errno;
 		ret = error_errno("cannot read %s", c->display);
@@ -2686,6 +3068,11 @@ struct series {
 	bool cancelled;
 	long emitted;
 	bool capped;
+	bool cut; /* a budget cut it: nothing more of it is emitted */
+	bool rule_failed; /* libical could not iterate a rule it had read (RSCALE=FOO) */
+	const char *cap_what; /* import: over max_per_series, said by series_cap_flush() */
+	int64_t day; /* day of the last occurrence emitted, and how many on it */
+	long day_n;
 };
 
 static void series_release(struct series *s)
@@ -2921,6 +3308,16 @@ static int series_init(struct ctx *c, struct series *s, icalcomponent *comp, con
 			break;
 		}
 	}
+	/*
+	 * An RRULE libical refused (X-LIC-ERROR, an error in report_component): the event
+	 * stays a series of its DTSTART, as for a rule we found unreadable (feed_unread_rule).
+	 */
+	for (icalproperty *p = icalcomponent_get_first_property(comp, ICAL_XLICERROR_PROPERTY);
+	     p && !s->recurring; p = icalcomponent_get_next_property(comp, ICAL_XLICERROR_PROPERTY))
+		if (icalproperty_get_xlicerror(p) &&
+		    !strstr(icalproperty_get_xlicerror(p), "No value for ") &&
+		    lic_error_kind(icalproperty_get_xlicerror(p)) == 0)
+			s->recurring = true; /* an empty "RRULE:" is no rule (report_component) */
 	s->dtstart_instance = !marker;
 	if (s->nexkeys)
 		qsort(s->exkeys, s->nexkeys, sizeof(*s->exkeys), cmp_i64);
@@ -2941,6 +3338,7 @@ static bool series_excluded(const struct series *s, const struct inst *in)
 	       in_sorted(s->exdays, s->nexdays, in->day);
 }
 
+/* The cap per series: a warning for expand, an error for import (the series is not whole). */
 static void series_cap_warn(struct ctx *c, struct series *s, const char *what)
 {
 	char *u;
@@ -2948,9 +3346,29 @@ static void series_cap_warn(struct ctx *c, struct series *s, const char *what)
 	if (s->capped)
 		return;
 	s->capped = true;
+	if (c->budget >= 0) {
+		s->cap_what = what; /* series_cap_flush(): one error, unless a budget cut it */
+		return;
+	}
 	u = uid_print(s->uid);
 	ctx_warn(c, s->line, u, "series cut after %s (cap %ld occurrences per series)", what,
 		 c->max_per_series);
+	free(u);
+}
+
+/* Import: the error of a series over its cap, unless a budget cut it (that error said it). */
+static void series_cap_flush(struct ctx *c, struct series *s)
+{
+	char *u;
+
+	if (!s->cap_what || s->cut)
+		return;
+	u = uid_print(s->uid);
+	ctx_damage(c, s->line, u,
+		   "series cut after %s (cap %ld occurrences per series); the calendar is "
+		   "incomplete",
+		   s->cap_what, c->max_per_series);
+	s->cap_what = NULL;
 	free(u);
 }
 
@@ -3059,8 +3477,10 @@ static size_t series_enum(struct ctx *c, struct series *s, int64_t lo, int64_t h
 			rhi = c->horizon;
 		budget = series_step_budget(c, s, r, lo, rhi, &rule);
 		it = icalrecur_iterator_new(rule, iter_start(s));
-		if (!it)
+		if (!it) {
+			s->rule_failed = true; /* said by expand_master() */
 			continue;
+		}
 		if (r->count == 0 && lo - 2 * 86400 > s->start.key) {
 			struct icaltimetype st;
 
@@ -3179,13 +3599,58 @@ static const char *series_freq(const struct series *s)
 	return f == ICAL_NO_RECURRENCE ? NULL : icalrecur_freq_to_string(f);
 }
 
-/* Emit one occurrence of a series, honouring the per-series cap. */
+static int64_t floor_day(int64_t t)
+{
+	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
+/*
+ * The budgets by outcome (ICS_MAX_PER_DAY): true when o may not be emitted; the
+ * series is then cut, with one error naming it.
+ */
+static bool series_over_budget(struct ctx *c, struct series *s, const struct occurrence *o)
+{
+	int64_t day = floor_day(o->has_recurrence_id ? o->recurrence_id : o->start);
+	char *u;
+
+	if (c->budget < 0 || !s->recurring)
+		return false;
+	if (s->cut)
+		return true;
+	if (!s->day_n || day != s->day) {
+		s->day = day;
+		s->day_n = 0;
+	}
+	if (++s->day_n <= ICS_MAX_PER_DAY && c->budget > 0) {
+		c->budget--;
+		return false;
+	}
+	s->cut = true;
+	u = uid_print(s->uid);
+	if (s->day_n > ICS_MAX_PER_DAY)
+		ctx_damage(c, s->line, u,
+			   "series cut: more than %d occurrences on one day (%ld given); the "
+			   "calendar is incomplete",
+			   ICS_MAX_PER_DAY, s->emitted);
+	else
+		ctx_damage(c, s->line, u,
+			   "series cut: the calendar's series gave the %ld occurrences its size "
+			   "allows (%ld + %d per byte); the calendar is incomplete",
+			   ICS_BUDGET_BASE + ICS_BUDGET_PER_BYTE * c->size, ICS_BUDGET_BASE,
+			   ICS_BUDGET_PER_BYTE);
+	free(u);
+	return true;
+}
+
+/* Emit one occurrence of a series, honouring the per-series cap and the budgets. */
 static void emit_series(struct ctx *c, struct series *s, struct occurrence *o)
 {
 	if (s->emitted >= c->max_per_series) {
 		series_cap_warn(c, s, "too many occurrences");
 		return;
 	}
+	if (series_over_budget(c, s, o))
+		return;
 	s->emitted++;
 	o->freq = series_freq(s);
 	emit(c, o);
@@ -3459,6 +3924,15 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 	lo = c->since == T_MIN ? T_MIN : c->since - maxshift;
 	hi = c->until == T_MAX ? T_MAX : c->until - minshift;
 	series_enum(c, &s, lo, hi, true, true, &iv);
+	if (s.rule_failed) {
+		char *u = uid_print(uid);
+
+		ctx_damage(
+			c, line, u,
+			"an RRULE libical cannot expand (an unknown RSCALE?): the series is read "
+			"without it; the calendar is incomplete");
+		free(u);
+	}
 	if (s.nrules && c->horizon_is_default) {
 		for (size_t i = 0; i < s.nrules; i++)
 			if (s.unbounded[i]) {
@@ -3498,6 +3972,7 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 	for (size_t i = 0; i < nov && !c->stop; i++)
 		if (!ov[i].drop)
 			emit_override(c, &s, &ov[i], cancel_method);
+	series_cap_flush(c, &s);
 	if (have_mt)
 		occurrence_release(&mt);
 	free(iv.v);
@@ -4018,13 +4493,14 @@ int ics_read(const char *path, const char *display, const char *source,
 		close(c.fd);
 		return ret;
 	}
+	c.size = (long)sb.st_size;
+	c.budget = opt && opt->budget ? ICS_BUDGET_BASE + ICS_BUDGET_PER_BYTE * c.size : -1;
 	/* Bloom filter: ~16 bits per possible VEVENT (>= 40 bytes each), 8 KB .. 8 MB */
 	bits = 1ULL << 16;
 	while (bits < (uint64_t)sb.st_size / 40 * 16 && bits < (1ULL << 26))
 		bits <<= 1;
 	c.bloom = xcalloc(bits / 8, 1);
 	c.bloom_mask = bits - 1;
-	c.holder = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
 	c.max_per_series =
 		opt && opt->max_per_series > 0 ? opt->max_per_series : ICS_DEFAULT_MAX_PER_SERIES;
 
@@ -4078,7 +4554,9 @@ int ics_read(const char *path, const char *display, const char *source,
 	covers_release();
 	for (size_t i = 0; i < c.nfixed; i++)
 		icaltimezone_free(c.fixed[i], 1);
-	icalcomponent_free(c.holder);
+	for (size_t i = 0; i < c.ntzs; i++)
+		icaltimezone_free(c.tzs[i].zone, 1);
+	free(c.tzs);
 	close(c.fd);
 	return ret;
 }

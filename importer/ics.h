@@ -16,6 +16,13 @@ struct ics_options {
 		until; /* window [since, until): an occurrence is in it when it starts in it */
 	const char *default_tz; /* --default-tz (IANA or Windows name), or NULL */
 	long max_per_series; /* cap on occurrences per series (0 = the built-in default) */
+	/*
+	 * Budgets by outcome (import): a series gives at most 24 occurrences a day, the
+	 * series of a calendar at most 20,000 + 4 per byte of it; past one, the series is
+	 * cut with an error (counted in lost_events), and so is one over max_per_series.
+	 * Without (expand), only max_per_series holds, with a warning.
+	 */
+	bool budget;
 };
 
 /* What one calendar gave; filled by ics_read(). */
@@ -24,8 +31,10 @@ struct ics_stats {
 	long occurrences; /* occurrences passed to the callback */
 	long warnings; /* warnings printed (each names file, line and UID) */
 	long bad_events; /* VEVENTs that could not be used at all (no DTSTART, ...) */
-	long lost_events; /* broken structure where an event may be (a garbled BEGIN:VEVENT,
-			     a stray END:VEVENT, a VEVENT with no END): when non-zero the
+	long lost_events; /* damage where events or occurrences may be lost (a BEGIN/END that
+			     is not exactly a component, a stray END:VEVENT, a VEVENT with no
+			     END, no END:VCALENDAR, a line dropped for its length, an RRULE not
+			     read in full, a series cut by a cap or budget): when non-zero the
 			     calendar is incomplete, and nothing of it may be removed */
 	long skipped_events; /* VEVENTs not parsed: none of their occurrences can be in the window
 			      */

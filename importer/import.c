@@ -679,11 +679,10 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 		}
 		if (st.lost_events) {
 			f->dirty = true;
-			report_note(
-				r->rep,
-				"%s: broken calendar structure at %ld place(s) where events may "
-				"be lost (see errors): nothing of it is removed this run",
-				cal.display, st.lost_events);
+			report_note(r->rep,
+				    "%s: not read in full (damage or a cut series at %ld place(s), "
+				    "see errors): nothing of it is removed this run",
+				    cal.display, st.lost_events);
 		}
 		f->etag = xstrdup(cal.fresh.etag);
 		f->last_modified = xstrdup(cal.fresh.last_modified);
@@ -704,6 +703,7 @@ static size_t read_calendars(struct run *r)
 	size_t ok = 0;
 
 	app_ics_options(r->o, &io);
+	io.budget = true; /* a series past a budget is cut, and its calendar incomplete */
 	r->feeds = xcalloc(r->o->nargs, sizeof(*r->feeds));
 	for (size_t i = 0; i < r->o->nargs; i++) {
 		char *ident = calendar_identity(r->o->args[i], r->o->name);

@@ -89,6 +89,8 @@ struct prop {
 	struct template *def; /* long form `default` */
 	char **map_from, **map_to;
 	size_t nmap;
+	char **map_lower; /* map_from lower-cased, indexed by map_index (map_lookup) */
+	struct strindex map_index;
 	bool clear; /* clear_when_empty */
 	bool owner; /* {{ organizer.owner_id }} */
 	/* the string literal from mapping_known_properties[] (lives forever, so
@@ -195,6 +197,10 @@ void mapping_free(struct mapping *m)
 		}
 		free(p->map_from);
 		free(p->map_to);
+		for (size_t k = 0; k < p->nmap; k++)
+			free(p->map_lower[k]);
+		free(p->map_lower);
+		strindex_release(&p->map_index);
 		free(p->map_line);
 	}
 	free(m->props);
@@ -230,6 +236,7 @@ struct loader {
 	const char *src; /* the YAML text */
 	yaml_document_t doc;
 	struct mapping *m;
+	size_t budget; /* map entries and properties the mapping may still read (aliases) */
 };
 
 static int lerr_at(struct loader *ld, size_t line, size_t col, const char *fmt, ...)
@@ -249,6 +256,27 @@ static int lerr_at(struct loader *ld, size_t line, size_t col, const char *fmt, 
 
 #define lerr(ld, node, ...) \
 	lerr_at((ld), (node)->start_mark.line, (node)->start_mark.column, __VA_ARGS__)
+
+/*
+ * A YAML alias reads a node again wherever it is used: 1,000 properties sharing a
+ * 10,000-entry map through one alias are 10,000,000 entries read from 182 KB. What is
+ * read counts against a budget of the document's own nodes plus MAPPING_ALIAS_EXTRA,
+ * which sharing a few maps stays far below.
+ */
+#define MAPPING_ALIAS_EXTRA 100000
+
+static int spend(struct loader *ld, yaml_node_t *n, size_t count)
+{
+	if (count <= ld->budget) {
+		ld->budget -= count;
+		return 0;
+	}
+	return lerr(ld, n,
+		    "aliases make the mapping read more than %zu entries (its own %zu nodes "
+		    "+ %d): share less through aliases",
+		    (size_t)(ld->doc.nodes.top - ld->doc.nodes.start) + MAPPING_ALIAS_EXTRA,
+		    (size_t)(ld->doc.nodes.top - ld->doc.nodes.start), MAPPING_ALIAS_EXTRA);
+}
 
 static yaml_node_t *node_at(struct loader *ld, int idx)
 {
@@ -608,33 +636,50 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 		}
 		map = get(ld, v, "map");
 		if (map) {
+			size_t npairs;
+			char **lower; /* the FROMs lower-cased: duplicates ignore case */
+			struct strindex *seen = &p->map_index;
+			int bad = 0;
+
 			if (want_mapping(ld, map, "map") < 0)
 				return -1;
+			npairs = (size_t)(map->data.mapping.pairs.top -
+					  map->data.mapping.pairs.start);
+			if (spend(ld, knode, npairs) < 0)
+				return -1;
+			p->map_from = xcalloc(npairs + 1, sizeof(char *));
+			p->map_to = xcalloc(npairs + 1, sizeof(char *));
+			p->map_line = xcalloc(npairs + 1, sizeof(*p->map_line));
+			lower = xcalloc(npairs + 1, sizeof(char *));
 			for (yaml_node_pair_t *q = map->data.mapping.pairs.start;
-			     q < map->data.mapping.pairs.top; q++) {
+			     q < map->data.mapping.pairs.top && !bad; q++) {
 				yaml_node_t *from = node_at(ld, q->key),
 					    *to = node_at(ld, q->value);
 
-				if (!scalar(from) || !scalar(to))
-					return lerr(
-						ld, !scalar(from) ? from : to,
-						"expected 'FROM: TO' strings in the map of '%s'",
-						name);
-				for (size_t k = 0; k < p->nmap; k++)
-					if (!strcasecmp(p->map_from[k], scalar(from)))
-						return lerr(ld, from,
-							    "duplicate key '%s' in the map of '%s'",
-							    scalar(from), name);
-				p->map_from = xrealloc(p->map_from, (p->nmap + 1) * sizeof(char *));
-				p->map_to = xrealloc(p->map_to, (p->nmap + 1) * sizeof(char *));
-				p->map_line =
-					xrealloc(p->map_line, (p->nmap + 1) * sizeof(*p->map_line));
+				if (!scalar(from) || !scalar(to)) {
+					bad = lerr(ld, !scalar(from) ? from : to,
+						   "expected 'FROM: TO' strings in the map of '%s'",
+						   name);
+					break;
+				}
+				lower[p->nmap] = str_lower(xstrdup(scalar(from)));
+				if (!strindex_put(seen, lower[p->nmap], p->nmap)) {
+					free(lower[p->nmap]);
+					lower[p->nmap] = NULL;
+					bad = lerr(ld, from,
+						   "duplicate key '%s' in the map of '%s'",
+						   scalar(from), name);
+					break;
+				}
 				p->map_line[p->nmap] = to->start_mark.line + 1;
 				p->map_from[p->nmap] = xstrdup(scalar(from));
 				p->map_to[p->nmap] = xstrdup(is_null(to) ? "" : scalar(to));
 				p->nmap++;
 				warn_enum(ld, to, name, scalar(to));
 			}
+			p->map_lower = lower; /* freed with the mapping */
+			if (bad < 0)
+				return -1;
 		}
 		if (template_is_owner_id(p->value) && (p->nmap || p->def))
 			return lerr(
@@ -661,6 +706,7 @@ static int load_properties(struct loader *ld, yaml_node_t *n)
 {
 	struct mapping *m = ld->m;
 	bool has_timestamp = false;
+	struct strindex seen = {0}; /* property names: duplicates found in linear time */
 
 	if (want_mapping(ld, n, "properties") < 0)
 		return -1;
@@ -669,22 +715,30 @@ static int load_properties(struct loader *ld, yaml_node_t *n)
 	for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < n->data.mapping.pairs.top;
 	     q++) {
 		yaml_node_t *k = node_at(ld, q->key);
+		size_t first;
 
-		if (!scalar(k))
+		if (!scalar(k)) {
+			strindex_release(&seen);
 			return lerr(ld, k, "expected a property name in properties");
-		for (yaml_node_pair_t *r = n->data.mapping.pairs.start; r < q; r++) {
-			yaml_node_t *k2 = node_at(ld, r->key);
-
-			if (scalar(k2) && !strcmp(scalar(k2), scalar(k)))
-				return lerr(ld, k,
-					    "duplicate key '%s' in properties (first at line %zu)",
-					    scalar(k), k2->start_mark.line + 1);
 		}
-		if (load_property(ld, k, node_at(ld, q->value), &m->props[m->nprops++]) < 0)
+		if (!strindex_put(&seen, scalar(k), (size_t)(q - n->data.mapping.pairs.start))) {
+			yaml_node_t *k2;
+
+			strindex_get(&seen, scalar(k), &first);
+			k2 = node_at(ld, n->data.mapping.pairs.start[first].key);
+			strindex_release(&seen);
+			return lerr(ld, k, "duplicate key '%s' in properties (first at line %zu)",
+				    scalar(k), k2->start_mark.line + 1);
+		}
+		if (spend(ld, k, 1) < 0 ||
+		    load_property(ld, k, node_at(ld, q->value), &m->props[m->nprops++]) < 0) {
+			strindex_release(&seen);
 			return -1;
+		}
 		if (!strcmp(scalar(k), "hs_timestamp"))
 			has_timestamp = true;
 	}
+	strindex_release(&seen);
 	if (!has_timestamp)
 		return lerr(
 			ld, n,
@@ -1155,6 +1209,7 @@ static struct mapping *load_text(const char *path, const char *text, size_t len)
 	}
 	ld.m = xcalloc(1, sizeof(*ld.m));
 	ld.m->path = xstrdup(path);
+	ld.budget = (size_t)(ld.doc.nodes.top - ld.doc.nodes.start) + MAPPING_ALIAS_EXTRA;
 	if (load_root(&ld, root) < 0) {
 		mapping_free(ld.m);
 		goto out;
@@ -1531,14 +1586,29 @@ static char *skip_reason(const struct mapping *m, const struct occurrence *o,
 	return NULL;
 }
 
-static void push_unique(char ***v, size_t *n, char *s)
+/*
+ * Append s (taken) to v unless it is there: `seen` indexes v (filled from v on first
+ * use), so a list of n is built in O(n) (40,000 attendees took seconds). v grows by
+ * doubling: at sizes that are powers of two.
+ */
+static void push_unique(char ***v, size_t *n, char *s, struct strindex *seen)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*v)[i], s)) {
-			free(s);
-			return;
-		}
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	if (!seen->n) { /* first use: index v, give it its power-of-two size */
+		size_t cap = 1;
+
+		while (cap < *n)
+			cap *= 2;
+		if (*n)
+			*v = xrealloc(*v, cap * sizeof(**v));
+		for (size_t i = 0; i < *n; i++)
+			strindex_put(seen, (*v)[i], i);
+	}
+	if (!strindex_put(seen, s, *n)) {
+		free(s);
+		return;
+	}
+	if (!(*n & (*n - 1)))
+		*v = xrealloc(*v, (*n ? 2 * *n : 1) * sizeof(**v));
 	(*v)[(*n)++] = s;
 }
 
@@ -1561,10 +1631,11 @@ static void plan_contacts(const struct mapping *m, const struct occurrence *o, s
 {
 	const struct mapping_contacts *c = &m->contacts;
 	char *org = norm_email(o->organizer.email);
+	struct strindex seen = {0};
 
 	if (org && c->include_organizer &&
 	    !domain_in(email_domain(org), c->exclude_domains, c->nexclude_domains))
-		push_unique(&out->contact_emails, &out->ncontact_emails, xstrdup(org));
+		push_unique(&out->contact_emails, &out->ncontact_emails, xstrdup(org), &seen);
 	for (size_t i = 0; i < o->nattendees; i++) {
 		const struct attendee *a = &o->attendees[i];
 		char *e;
@@ -1580,8 +1651,9 @@ static void plan_contacts(const struct mapping *m, const struct occurrence *o, s
 			free(e);
 			continue;
 		}
-		push_unique(&out->contact_emails, &out->ncontact_emails, e);
+		push_unique(&out->contact_emails, &out->ncontact_emails, e, &seen);
 	}
+	strindex_release(&seen);
 	free(org);
 }
 
@@ -1615,7 +1687,8 @@ bool mapping_free_mail_domain(const char *domain)
 	return domain && is_free_mail(domain);
 }
 
-static void add_company(const struct mapping *m, struct meeting *out, const char *email)
+static void add_company(const struct mapping *m, struct meeting *out, const char *email,
+			struct strindex *seen)
 {
 	const char *d = email_domain(email);
 	char *dom;
@@ -1625,20 +1698,23 @@ static void add_company(const struct mapping *m, struct meeting *out, const char
 	if (!m->companies_free_mail && is_free_mail(d))
 		return;
 	dom = str_lower(xstrdup(d));
-	push_unique(&out->company_domains, &out->ncompany_domains, dom);
+	push_unique(&out->company_domains, &out->ncompany_domains, dom, seen);
 }
 
 static void plan_companies(const struct mapping *m, const struct occurrence *o, struct meeting *out)
 {
+	struct strindex seen = {0};
+
 	if (o->organizer.email)
-		add_company(m, out, o->organizer.email);
+		add_company(m, out, o->organizer.email, &seen);
 	for (size_t i = 0; i < o->nattendees; i++) {
 		const struct attendee *a = &o->attendees[i];
 
 		if (!a->email || is_resource(a) || is_upper_eq(a->partstat, "DECLINED"))
 			continue;
-		add_company(m, out, a->email);
+		add_company(m, out, a->email, &seen);
 	}
+	strindex_release(&seen);
 }
 
 /* Cut an HTML value to at most max characters without leaving half an entity or tag. */
@@ -1699,12 +1775,19 @@ static bool normalize_datetime(struct sbuf *v)
 	return true;
 }
 
+/* The TO of a FROM, case-insensitive: one look-up in the index, whatever the map's size. */
 static const char *map_lookup(const struct prop *p, const char *s)
 {
-	for (size_t i = 0; i < p->nmap; i++)
-		if (!strcasecmp(p->map_from[i], s))
-			return p->map_to[i];
-	return NULL;
+	char *l;
+	size_t i;
+	bool hit;
+
+	if (!p->nmap)
+		return NULL;
+	l = str_lower(xstrdup(s));
+	hit = strindex_get(&p->map_index, l, &i);
+	free(l);
+	return hit ? p->map_to[i] : NULL;
 }
 
 /*

@@ -293,19 +293,25 @@ void meeting_fill_contact_names(struct meeting *m, const struct occurrence *occ)
 {
 	if (m->contact_names || !m->ncontact_emails)
 		return;
+	/* the first attendee with that address and a name: indexed, O(n) in attendees */
+	struct strindex named = {0};
+	size_t j;
+
+	for (j = 0; j < occ->nattendees; j++)
+		if (occ->attendees[j].email && occ->attendees[j].name)
+			strindex_put(&named, occ->attendees[j].email, j);
 	m->contact_names = xcalloc(m->ncontact_emails, sizeof(char *));
 	for (size_t i = 0; i < m->ncontact_emails; i++) {
 		const char *name = NULL;
 
-		for (size_t j = 0; j < occ->nattendees && !name; j++)
-			if (occ->attendees[j].email &&
-			    !strcmp(occ->attendees[j].email, m->contact_emails[i]))
-				name = occ->attendees[j].name;
+		if (strindex_get(&named, m->contact_emails[i], &j))
+			name = occ->attendees[j].name;
 		if (!name && occ->organizer.email &&
 		    !strcmp(occ->organizer.email, m->contact_emails[i]))
 			name = occ->organizer.name;
 		m->contact_names[i] = xstrdup(name);
 	}
+	strindex_release(&named);
 }
 
 void meeting_add_assoc(struct meeting *m, enum assoc_kind kind, const char *id, const char *ref)

@@ -994,3 +994,62 @@ int file_read_small(const char *path, size_t max, char **out, unsigned *mode)
 		*mode = (unsigned)(sb.st_mode & 07777);
 	return 0;
 }
+
+static size_t strindex_slot(const struct strindex *x, const char *key)
+{
+	size_t i = (size_t)hash64(key, strlen(key), HASH64_SEED) & (x->cap - 1);
+
+	while (x->keys[i] && strcmp(x->keys[i], key))
+		i = (i + 1) & (x->cap - 1);
+	return i;
+}
+
+bool strindex_get(const struct strindex *x, const char *key, size_t *val)
+{
+	size_t i;
+
+	if (!x->cap)
+		return false;
+	i = strindex_slot(x, key);
+	if (!x->keys[i])
+		return false;
+	if (val)
+		*val = x->vals[i];
+	return true;
+}
+
+bool strindex_put(struct strindex *x, const char *key, size_t val)
+{
+	size_t i;
+
+	if (2 * (x->n + 1) > x->cap) {
+		struct strindex big = {NULL, NULL, x->cap ? 2 * x->cap : 16, 0};
+
+		big.keys = xcalloc(big.cap, sizeof(*big.keys));
+		big.vals = xcalloc(big.cap, sizeof(*big.vals));
+		for (size_t k = 0; k < x->cap; k++)
+			if (x->keys[k]) {
+				size_t j = strindex_slot(&big, x->keys[k]);
+
+				big.keys[j] = x->keys[k];
+				big.vals[j] = x->vals[k];
+				big.n++;
+			}
+		strindex_release(x);
+		*x = big;
+	}
+	i = strindex_slot(x, key);
+	if (x->keys[i])
+		return false;
+	x->keys[i] = key;
+	x->vals[i] = val;
+	x->n++;
+	return true;
+}
+
+void strindex_release(struct strindex *x)
+{
+	free(x->keys);
+	free(x->vals);
+	memset(x, 0, sizeof(*x));
+}

@@ -170,6 +170,20 @@ long env_positive(const char *name, long dflt);
 /* 64-bit FNV-1a: content hashes for change detection (not security). */
 uint64_t hash64(const void *data, size_t n, uint64_t seed);
 #define HASH64_SEED 0xcbf29ce484222325ULL
+/*
+ * An index of strings (borrowed, not copied) to numbers, by hash64 with open
+ * addressing: finding duplicates among n strings in O(n) (attendee lists).
+ */
+struct strindex {
+	const char **keys;
+	size_t *vals;
+	size_t cap, n;
+};
+/* True when key is in it; *val (if not NULL) gets its number. */
+bool strindex_get(const struct strindex *x, const char *key, size_t *val);
+/* Add key → val; false (nothing changed) when key is already there. */
+bool strindex_put(struct strindex *x, const char *key, size_t val);
+void strindex_release(struct strindex *x);
 /* hash64 as 16 lower-case hex digits into buf (at least 17 bytes). */
 void hash64_hex(uint64_t h, char *buf, size_t n);
 

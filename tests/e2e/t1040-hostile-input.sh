@@ -17,12 +17,12 @@ cal3() {
 	printf 'END:VCALENDAR\r\n'
 }
 
-test_expect_success 'a garbled BEGIN:VEVENT and its stray END are errors naming file and line (exit 1)' '
+test_expect_success 'a garbled BEGIN:VEVENT is one error naming file and line (exit 1); its END is not another' '
 	cal3 XBEGIN:VEVENT >x.ics &&
 	rc=0; timeout 10 "$BIN" expand x.ics >x.ndjson 2>x.err || rc=$? &&
 	[ $rc = 1 ] && [ "$(wc -l <x.ndjson)" = 2 ] &&
 	grep -q "error: x.ics:9: \"XBEGIN:VEVENT\" is a damaged BEGIN/END at calendar level" x.err &&
-	grep -q "error: x.ics:14: \"END:VEVENT\" has no BEGIN" x.err &&
+	[ "$(grep -c error: x.err)" = 1 ] &&
 	{ cal3 | sed "s/^BEGIN:VEVENT\r\$/\x00BEGIN:VEVENT\r/" >nul.ics; } &&
 	rc=0; "$BIN" expand nul.ics >/dev/null 2>nul.err || rc=$? &&
 	[ $rc = 1 ] && grep -q "nul.ics:3: .*damaged BEGIN/END" nul.err

@@ -4,7 +4,7 @@
 # structure still makes the calendar incomplete (exit 1).
 . "$(dirname "$0")/lib.sh"
 
-# cap.ics N [stray]: N events, each with an RRULE part RFC 5545 does not define (one warning
+# cap.ics N [stray]: N events, each with an RRULE x-name part (repaired: one warning
 # each); "stray" adds an END:VEVENT with no BEGIN (an error: an event may be lost).
 cap_ics() {
 	"$PY" - "$@" <<'PY'
@@ -13,7 +13,7 @@ n, stray = int(sys.argv[1]), sys.argv[2:] == ["stray"]
 out = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//ics2hubspot//t1050//EN"]
 for i in range(n):
     out += ["BEGIN:VEVENT", "UID:cap-%d@example.test" % i, "DTSTAMP:20260101T000000Z",
-            "DTSTART:20260301T090000Z", "RRULE:FREQ=DAILY;COUNT=1;BOGUS=1", "SUMMARY:x",
+            "DTSTART:20260301T090000Z", "RRULE:FREQ=DAILY;COUNT=1;X-BOGUS=1", "SUMMARY:x",
             "END:VEVENT"]
 if stray:
     out.append("END:VEVENT")

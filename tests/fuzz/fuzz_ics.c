@@ -24,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	opt.since = 946684800; /* 2000-01-01 */
 	opt.until = 1893456000; /* 2030-01-01 */
 	opt.max_per_series = 500;
+	opt.budget = size & 1; /* import's budgets by outcome for half of the inputs */
 	ics_read(fuzz_file(data, size), "fuzz.ics", "fuzz.ics", &opt, count, &n, &st);
 	ics_stats_release(&st);
 	return 0;

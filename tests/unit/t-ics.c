@@ -6,6 +6,7 @@
 
 #include <ftw.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 struct got {
@@ -64,12 +65,23 @@ static int read_cal(const char *name, const char *since, const char *until, cons
 }
 
 /* Read `len` bytes of `text` (NULs and all) as calendar `name`, through a temporary file. */
+static int read_text_opt(const char *text, size_t len, const char *name,
+			 const struct ics_options *opt, struct got *g, struct ics_stats *st);
+
 static int read_text(const char *text, size_t len, const char *name, struct got *g,
 		     struct ics_stats *st)
 {
+	struct ics_options opt;
+
+	memset(&opt, 0, sizeof(opt));
+	return read_text_opt(text, len, name, &opt, g, st);
+}
+
+static int read_text_opt(const char *text, size_t len, const char *name,
+			 const struct ics_options *opt, struct got *g, struct ics_stats *st)
+{
 	char path[] = "/tmp/t-ics-text-XXXXXX";
 	int fd = mkstemp(path);
-	struct ics_options opt;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -78,8 +90,7 @@ static int read_text(const char *text, size_t len, const char *name, struct got 
 		return -1;
 	CHECK_INT(write(fd, text, len), (long)len);
 	close(fd);
-	memset(&opt, 0, sizeof(opt));
-	rc = ics_read(path, name, path, &opt, collect, g, st);
+	rc = ics_read(path, name, path, opt, collect, g, st);
 	unlink(path);
 	return rc;
 }
@@ -510,7 +521,7 @@ static void test_robustness(void)
 	CHECK_INT(count_uid(&g, "nostart", NULL), 0);
 	CHECK(count_uid(&g, "alarm", &o) == 1 && o->line == 30);
 	CHECK_INT(st.bad_events, 1);
-	CHECK_INT(st.lost_events, 2); /* the VEVENT with no END, the stray END */
+	CHECK_INT(st.lost_events, 3); /* the VEVENT with no END, the stray END, COUNT twice */
 	CHECK(st.warnings >= 3);
 	for (size_t i = 0; i < g.n; i++) {
 		char *s;
@@ -559,9 +570,262 @@ static void test_garbled_begin(void)
 
 	CHECK_INT(read_text(cal, sizeof(cal) - 1, "g.ics", &g, &st), 0);
 	CHECK_INT(g.n, 1);
-	CHECK_INT(st.lost_events, 2); /* line 6 "?BEGIN:VEVENT", line 9 "END:VEVENT" */
+	CHECK_INT(st.lost_events, 1); /* line 6 "?BEGIN:VEVENT" (its END is the same damage) */
 	CHECK_INT(st.bad_events, 0);
 	CHECK_STR(st.calendar_name, "BEGIN");
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+/*
+ * Issue 27: every BEGIN/END that is not exactly a known component, and a file cut off
+ * after an END:VEVENT, is damage (lost_events), whatever the spelling; the events read
+ * are kept, the others are not invented.
+ */
+static void sbuf_add_nul(struct sbuf *sb, const char *s) /* '@' stands for a NUL byte */
+{
+	for (; *s; s++)
+		sbuf_addc(sb, *s == '@' ? '\0' : *s);
+}
+
+static void test_damaged_structure(void)
+{
+	static const struct {
+		const char *begin; /* replaces the second event's BEGIN:VEVENT */
+		const char *end; /* replaces its END:VEVENT */
+		size_t want; /* occurrences read */
+	} t[] = {
+		{"BEGIN;X=1:VEVENT", "END:VEVENT", 2},
+		{"BEGIN:\tVEVENT", "END:VEVENT", 2},
+		{"BEGIN::VEVENT", "END:VEVENT", 2},
+		{"BEGIN:VE\rVENT", "END:VEVENT", 2},
+		{"BEGIN:VEVENT@", "END:VEVENT", 2},
+		{"BEGIN:VEVENTS", "END:VEVENT", 2},
+		/* a damaged END: libical may still close the event with it */
+		{"BEGIN:VEVENT", "END;X=1:VEVENT", 3},
+		{"BEGIN:VEVENT", "END:VEVENT@", 3},
+		{"BEGIN:VEVENT", "END:VEVEN", 3},
+		{"BEGIN:VEVENT", "END:VEVENT", 3}, /* control: no damage */
+		{"begin:vevent", "end:vevent", 3}, /* names are case-insensitive */
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct sbuf sb = SBUF_INIT;
+		struct got g = {0};
+		struct ics_stats st;
+		bool damaged;
+
+		sbuf_adds(&sb, "BEGIN:VCALENDAR\r\n");
+		for (int e = 1; e <= 3; e++) {
+			const char *b = e == 2 ? t[i].begin : "BEGIN:VEVENT";
+			const char *x = e == 2 ? t[i].end : "END:VEVENT";
+
+			sbuf_add_nul(&sb, b);
+			sbuf_addf(
+				&sb,
+				"\r\nUID:e%d\r\nDTSTART:2024010%dT090000Z\r\n"
+				"BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n",
+				e, e);
+			sbuf_add_nul(&sb, x);
+			sbuf_adds(&sb, "\r\n");
+		}
+		sbuf_adds(&sb, "END:VCALENDAR\r\n");
+		CHECK_INT(read_text(sb.buf, sb.len, "d.ics", &g, &st), 0);
+		damaged = i < 9;
+
+		CHECK_INT(g.n, t[i].want);
+		CHECK_INT(st.lost_events, damaged ? 1 : 0);
+		CHECK(t[i].want == 3 || count_uid(&g, "e1", NULL) == 1);
+		CHECK(t[i].want == 3 || count_uid(&g, "e3", NULL) == 1);
+		got_release(&g);
+		ics_stats_release(&st);
+		sbuf_release(&sb);
+	}
+}
+
+/*
+ * Issue 27: an RRULE part we cannot read is damage (lost_events), never a silently
+ * narrower or wider series: the rule is dropped (a value RFC 5545 does not allow) or read
+ * without the part (unknown, repeated); repairs that keep the meaning are warnings only.
+ */
+static void test_rrule_damage(void)
+{
+	static const struct {
+		const char *rule;
+		size_t want; /* occurrences */
+		long lost;
+	} t[] = {
+		{"FREQ=WEEKLY;BYDAY=MO;COUNT=10", 10, 0},
+		{"FREQ=WEEKLY;BYDAY=MON;COUNT=10", 1, 1}, /* libical refuses it */
+		{"FREQ=WEEKLY;COUNT=1O", 1, 1}, /* libical would read COUNT=1 */
+		{"FREQ=DAILY;;COUNT=10", 10, 0}, /* libical would ignore COUNT */
+		{";FREQ=DAILY;COUNT=10;", 10, 0},
+		{"FREQ=DAILY;COUNT=10;X-FOO=1", 10, 0},
+		{"FREQ=DAILY;COUNT=10;BYDAYS=MO", 10, 1}, /* read without it, as said */
+		{"FREQ=DAILY;COUNT=10;COUNT=3", 10, 1},
+		{"FREQ=DAILY;COUNT=10;BYHOUR=24", 1, 1},
+		{"FREQ=DAILY;COUNT=10;BYMONTH=0", 1, 1},
+		{"FREQ=DAILY;COUNT=10;BYDAY=MO,,TU", 1, 1},
+		{"FREQ=DAYLY;COUNT=10", 1, 1},
+		{"FREQ=DAILY;UNTIL=2030011", 1, 1},
+		{"FREQ=DAILY;UNTIL=20300116T090000Z", 10, 0},
+		{"FREQ=WEEKLY;BYDAY=MO, TU;COUNT=4", 4, 0}, /* Exchange CDO's spaces */
+		{"FREQ=MONTHLY;BYDAY=-1FR,+2MO;COUNT=4", 5, 0}, /* and the off-rule DTSTART */
+		{"FREQ=MONTHLY;BYDAY=54MO;COUNT=4", 1, 1},
+		{"FREQ=DAILY;COUNT=-1;UNTIL=20300116T090000Z", 10, 0}, /* Atlassian: repaired */
+		{"FREQ=DAILY;INTERVAL=0;COUNT=10", 10, 0},
+		{"RSCALE=GREGORIAN;FREQ=DAILY;COUNT=3", 3, 0},
+		{"RSCALE=FOO;FREQ=DAILY;COUNT=3", 1, 1}, /* libical reads it, cannot expand it */
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct sbuf sb = SBUF_INIT;
+		struct got g = {0};
+		struct ics_stats st;
+
+		sbuf_addf(&sb,
+			  "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:r\r\n"
+			  "DTSTART:20300107T090000Z\r\nRRULE:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+			  t[i].rule);
+		CHECK_INT(read_text(sb.buf, sb.len, "r.ics", &g, &st), 0);
+		if (g.n != t[i].want || st.lost_events != t[i].lost)
+			fprintf(stderr, "rule %s\n", t[i].rule);
+		CHECK_INT(g.n, t[i].want);
+		CHECK_INT(st.lost_events, t[i].lost);
+		/* a rule not read keeps the series' first occurrence, as the series' */
+		CHECK(g.n < 1 || g.v[0].has_recurrence_id);
+		got_release(&g);
+		ics_stats_release(&st);
+		sbuf_release(&sb);
+	}
+}
+
+/* libical reads 500 values of an EXDATE or RDATE line: all 1,200 are read. */
+static void test_many_values(void)
+{
+	for (int rdate = 0; rdate < 2; rdate++) {
+		struct sbuf sb = SBUF_INIT;
+		struct got g = {0};
+		struct ics_stats st;
+
+		sbuf_adds(&sb, "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:m\r\n"
+			       "DTSTART:20300101T090000Z\r\n");
+		sbuf_adds(&sb, rdate ? "RDATE:" : "RRULE:FREQ=DAILY;COUNT=1300\r\nEXDATE:");
+		for (int k = 1; k <= 1200; k++) { /* 2030-01-02 onwards, one a day */
+			time_t day = (time_t)1893488400 + (time_t)k * 86400; /* 2030-01-01 09:00Z */
+			struct tm tm;
+
+			gmtime_r(&day, &tm);
+			sbuf_addf(&sb, "%s%04d%02d%02dT090000Z", k > 1 ? "," : "",
+				  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+		}
+		sbuf_adds(&sb, "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+		CHECK_INT(read_text(sb.buf, sb.len, "m.ics", &g, &st), 0);
+		CHECK_INT(g.n, rdate ? 1 + 1200 : 1300 - 1200);
+		CHECK_INT(st.lost_events, 0);
+		got_release(&g);
+		ics_stats_release(&st);
+		sbuf_release(&sb);
+	}
+}
+
+/*
+ * Issue 27 item 2: budgets by outcome (import), whatever the FREQ: 24 occurrences per
+ * series and day, 20,000 + 4 per byte per calendar; past one the series is cut and the
+ * calendar incomplete. expand (no budget) keeps the per-series cap, as a warning.
+ */
+static void test_budgets(void)
+{
+	static const char *const rules[] = {
+		/* 86,400 a day, from a DAILY rule */
+		"FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23;"
+		"BYMINUTE=0,10,20,30,40,50;COUNT=5000",
+		"FREQ=HOURLY;COUNT=100", /* 24 a day: in budget */
+		"FREQ=DAILY;COUNT=100",
+	};
+	static const long want_budget[] = {24, 100, 100}, want_plain[] = {5000, 100, 100};
+	struct ics_options opt;
+
+	memset(&opt, 0, sizeof(opt));
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		for (int b = 0; b < 2; b++) {
+			struct sbuf sb = SBUF_INIT;
+			struct got g = {0};
+			struct ics_stats st;
+
+			opt.budget = b;
+			sbuf_addf(&sb,
+				  "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:b\r\n"
+				  "DTSTART:20300107T000000Z\r\nRRULE:%s\r\nEND:VEVENT\r\n"
+				  "END:VCALENDAR\r\n",
+				  rules[i]);
+			CHECK_INT(read_text_opt(sb.buf, sb.len, "b.ics", &opt, &g, &st), 0);
+			CHECK_INT(g.n, b ? want_budget[i] : want_plain[i]);
+			CHECK_INT(st.lost_events, b && i == 0 ? 1 : 0);
+			got_release(&g);
+			ics_stats_release(&st);
+			sbuf_release(&sb);
+		}
+	}
+	/* 40 hourly series of 1,000 in ~4 KB: the calendar's 20,000 + 4/byte is spent */
+	{
+		struct sbuf sb = SBUF_INIT;
+		struct got g = {0};
+		struct ics_stats st;
+
+		sbuf_adds(&sb, "BEGIN:VCALENDAR\r\n");
+		for (int i = 0; i < 40; i++)
+			sbuf_addf(&sb,
+				  "BEGIN:VEVENT\r\nUID:h%d\r\nDTSTART:20300107T000000Z\r\n"
+				  "RRULE:FREQ=HOURLY;COUNT=1000\r\nEND:VEVENT\r\n",
+				  i);
+		sbuf_adds(&sb, "END:VCALENDAR\r\n");
+		opt.budget = true;
+		CHECK_INT(read_text_opt(sb.buf, sb.len, "h.ics", &opt, &g, &st), 0);
+		CHECK_INT(g.n, 20000 + 4 * (long)sb.len);
+		CHECK(st.lost_events >= 40 - (20000 + 4 * (long)sb.len) / 1000 - 1);
+		CHECK(st.lost_events <= 40 - (20000 + 4 * (long)sb.len) / 1000);
+		got_release(&g);
+		ics_stats_release(&st);
+		opt.budget = false;
+		CHECK_INT(read_text_opt(sb.buf, sb.len, "h.ics", &opt, &g, &st), 0);
+		CHECK_INT(g.n, 40000);
+		CHECK_INT(st.lost_events, 0);
+		got_release(&g);
+		ics_stats_release(&st);
+		sbuf_release(&sb);
+	}
+}
+
+/* A file cut off right after an END:VEVENT: what was read is kept, the calendar is incomplete. */
+static void test_cut_off(void)
+{
+	static const char cut[] =
+		"BEGIN:VCALENDAR\r\n"
+		"BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240101T090000Z\r\nEND:VEVENT\r\n"
+		"BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20240102T090000Z\r\nEND:VEVENT\r\n";
+	static const char two[] = /* two VCALENDARs, each closed: complete */
+		"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240101T090000Z\r\n"
+		"END:VEVENT\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:b\r\n"
+		"DTSTART:20240102T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+	static const char bare[] = /* bare VEVENTs, no VCALENDAR at all: nothing is cut */
+		"BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240101T090000Z\r\nEND:VEVENT\r\n";
+	struct got g = {0};
+	struct ics_stats st;
+
+	CHECK_INT(read_text(cut, sizeof(cut) - 1, "cut.ics", &g, &st), 0);
+	CHECK_INT(g.n, 2);
+	CHECK_INT(st.lost_events, 1);
+	got_release(&g);
+	ics_stats_release(&st);
+	CHECK_INT(read_text(two, sizeof(two) - 1, "two.ics", &g, &st), 0);
+	CHECK_INT(g.n, 2);
+	CHECK_INT(st.lost_events, 0);
+	got_release(&g);
+	ics_stats_release(&st);
+	CHECK_INT(read_text(bare, sizeof(bare) - 1, "bare.ics", &g, &st), 0);
+	CHECK_INT(g.n, 1);
+	CHECK_INT(st.lost_events, 0);
 	got_release(&g);
 	ics_stats_release(&st);
 }
@@ -1118,7 +1382,7 @@ static void test_reader(void)
 	CHECK(find(&g, "huge", "2024-01-06T09:00:00Z") &&
 	      !strcmp(find(&g, "huge", "2024-01-06T09:00:00Z")->summary, "moved"));
 	CHECK(count_uid(&g, "last", &o) == 1 && o->line == lines + 1);
-	CHECK_INT(st.lost_events, 0);
+	CHECK_INT(st.lost_events, 2); /* a dropped line: the calendar is not read in full */
 	CHECK_INT(st.bad_events, 0);
 	CHECK_INT(st.warnings, 2); /* the two long lines, each naming its line */
 	got_release(&g);
@@ -1141,6 +1405,11 @@ int main(void)
 	test_cap_and_horizon();
 	test_robustness();
 	test_garbled_begin();
+	test_damaged_structure();
+	test_cut_off();
+	test_rrule_damage();
+	test_many_values();
+	test_budgets();
 	test_early_end();
 	test_vtimezone_fast_rule();
 	test_vtimezone_damaged_end();

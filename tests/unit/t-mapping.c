@@ -3,6 +3,7 @@
 #include "preview.h"
 #include "template.h"
 #include "test.h"
+#include "util.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -1203,6 +1204,133 @@ static void test_presets(void)
 	free(outlook);
 }
 
+/*
+ * Issue 27 item 3: 40,000 attendees (each twice, names on the second copy only, 400
+ * domains) give 40,000 contacts in first-seen order, each with its name, and 400
+ * companies (and the organizer's); built in linear time (this took seconds when the duplicate check
+ * was a scan; no timing is asserted here).
+ */
+static void test_many_attendees(void)
+{
+	struct mapping *m = mapping_load(NULL);
+	struct occurrence o;
+	struct meeting mt;
+	const size_t n = 40000;
+	bool order = true, names = true;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	fixture(&o);
+	for (size_t i = 0; i < o.nattendees; i++)
+		attendee_release(&o.attendees[i]);
+	free(o.attendees);
+	o.nattendees = 2 * n;
+	o.attendees = xcalloc(o.nattendees, sizeof(*o.attendees));
+	for (size_t i = 0; i < n; i++) {
+		char email[64], name[32];
+
+		snprintf(email, sizeof(email), "p%zu@d%zu.example", i, i % 400);
+		snprintf(name, sizeof(name), "P %zu", i);
+		set_attendee(&o.attendees[i], email, NULL, "ACCEPTED", NULL);
+		set_attendee(&o.attendees[n + i], email, name, "ACCEPTED", NULL);
+	}
+	CHECK_INT(mapping_apply(m, &o, &mt), 0);
+	CHECK_INT(mt.ncontact_emails, (long)n);
+	CHECK_INT(mt.ncompany_domains, 401); /* and the organizer's corp.example */
+	meeting_fill_contact_names(&mt, &o);
+	for (size_t i = 0; i < mt.ncontact_emails && i < n; i++) {
+		char email[64], name[32];
+
+		snprintf(email, sizeof(email), "p%zu@d%zu.example", i, i % 400);
+		snprintf(name, sizeof(name), "P %zu", i);
+		order = order && !strcmp(mt.contact_emails[i], email);
+		names = names && mt.contact_names && mt.contact_names[i] &&
+			!strcmp(mt.contact_names[i], name);
+	}
+	CHECK(order);
+	CHECK(names);
+	meeting_release(&mt);
+	occurrence_release(&o);
+	mapping_free(m);
+}
+
+/* Apply a loaded mapping to the fixture. */
+static struct meeting apply_with_mapping(const struct mapping *m)
+{
+	struct occurrence o;
+	struct meeting mt;
+
+	fixture(&o);
+	memset(&mt, 0, sizeof(mt));
+	CHECK_INT(mapping_apply(m, &o, &mt), 0);
+	occurrence_release(&o);
+	return mt;
+}
+
+/*
+ * Issue 27 item 3: what aliases make the loader read counts against a budget (the
+ * document's nodes + 100,000): 1,000 properties sharing a 10,000-entry map are refused
+ * with FILE:LINE:COL; a map shared by a few properties is read, looked up without case.
+ * Duplicate FROMs (any case) and duplicate property names are still found.
+ */
+static void test_alias_budget(void)
+{
+	struct sbuf y = SBUF_INIT;
+	struct mapping *m;
+	struct meeting mt;
+	const char *err;
+
+	for (int shared = 0; shared < 2; shared++) {
+		size_t nprops = shared ? 5 : 1000;
+
+		y.len = 0;
+		sbuf_adds(&y, "version: 1\ncustom_properties: [");
+		for (size_t i = 0; i < nprops; i++)
+			sbuf_addf(&y, "%sp%zu", i ? ", " : "", i);
+		sbuf_adds(&y, "]\nproperties:\n  hs_timestamp: \"{{ start }}\"\n"
+			      "  p0:\n    value: \"{{ summary }}\"\n    map: &m\n");
+		for (size_t i = 0; i < 10000; i++)
+			sbuf_addf(&y, "      K%zu: v%zu\n", i, i);
+		sbuf_adds(&y, "      Quarterly Review: found\n");
+		for (size_t i = 1; i < nprops; i++)
+			sbuf_addf(&y, "  p%zu: { value: \"{{ summary }}\", map: *m }\n", i);
+		capture_begin();
+		m = load_str(y.buf);
+		err = capture_end();
+		if (!shared) {
+			CHECK(m == NULL);
+			CHECK(strstr(err, ":10020:3: aliases make the mapping read more than") !=
+			      NULL);
+			mapping_free(m);
+			continue;
+		}
+		CHECK(m != NULL);
+		if (!m)
+			continue;
+		mt = apply_with_mapping(m);
+		CHECK_STR(prop(&mt, "p0"), "found"); /* "Quarterly review" in the fixture */
+		CHECK_STR(prop(&mt, "p4"), "found");
+		meeting_release(&mt);
+		mapping_free(m);
+	}
+	capture_begin();
+	m = load_str("version: 1\nproperties:\n  hs_timestamp: \"{{ start }}\"\n"
+		     "  hs_meeting_title:\n    value: \"{{ summary }}\"\n"
+		     "    map: { a: x, b: y, A: z }\n");
+	err = capture_end();
+	CHECK(m == NULL);
+	CHECK(strstr(err, ":6:24: duplicate key 'A' in the map of 'hs_meeting_title'") != NULL);
+	capture_begin();
+	m = load_str("version: 1\nproperties:\n  hs_timestamp: \"{{ start }}\"\n"
+		     "  hs_meeting_title: x\n  hs_meeting_body: y\n  hs_meeting_title: z\n");
+	err = capture_end();
+	CHECK(m == NULL);
+	CHECK(strstr(err, ":6:3: duplicate key 'hs_meeting_title' in properties (first at "
+			  "line 4)") != NULL);
+	sbuf_release(&y);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/t-mapping-XXXXXX";
@@ -1223,6 +1351,8 @@ int main(void)
 	test_exclude_owners();
 	test_keys();
 	test_presets();
+	test_many_attendees();
+	test_alias_budget();
 	unlink(tmp_path);
 	return TEST_DONE();
 }

@@ -331,6 +331,30 @@ static void test_read_small(void)
 	free(path);
 }
 
+/* strindex: put refuses a key already there (the first value stays), get finds each. */
+static void test_strindex(void)
+{
+	struct strindex x = {0};
+	char(*keys)[16] = xcalloc(5000, sizeof(*keys));
+	size_t v = 0;
+	bool all = true;
+
+	CHECK(!strindex_get(&x, "a", &v));
+	for (size_t i = 0; i < 5000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%zu", i);
+		CHECK(strindex_put(&x, keys[i], i));
+	}
+	CHECK(!strindex_put(&x, "k17", 99)); /* equal text, another pointer */
+	CHECK_INT(x.n, 5000);
+	for (size_t i = 0; i < 5000; i++)
+		all = all && strindex_get(&x, keys[i], &v) && v == i;
+	CHECK(all);
+	CHECK(!strindex_get(&x, "k5000", NULL));
+	strindex_release(&x);
+	CHECK(!strindex_get(&x, "k1", NULL));
+	free(keys);
+}
+
 int main(void)
 {
 	test_times();
@@ -342,6 +366,7 @@ int main(void)
 	test_sbuf();
 	test_private_files();
 	test_read_small();
+	test_strindex();
 	test_protect_secrets();
 	return TEST_DONE();
 }
