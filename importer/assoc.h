@@ -51,7 +51,7 @@
  *    a duplicate, also across runs and retries), first/last name from the
  *    attendee's CN (assoc_split_name); without it each one is reported with
  *    report_unmatched_attendee() and gets no association.
- * 3. owner: when mapping_owner_property() is set, GET /crm/v3/owners is paged
+ * 3. owner: when mapping_owner_property() is set, GET owners (routes.h) is paged
  *    (100 a page) until every organizer of the run is matched or the pages
  *    end; the owner id is set as that property. An organizer with no owner is
  *    reported with report_unmapped_organizer() and the property left out.
@@ -96,7 +96,7 @@ struct assoc_change {
 /*
  * Make HubSpot's associations of updated meetings follow their attendees:
  * every (type, id) in new and not in old is created with
- * POST /crm/v4/associations/meetings/{contacts|companies|deals|tickets}/batch/create
+ * POST associations (routes.h) meetings/{contacts|companies|deals|tickets}/batch/create
  * (HUBSPOT_DEFINED type 200/188/212/226), every one in old and not in new is
  * removed with .../batch/archive; at most 100 associations a request, creates
  * before archives. Associations somebody added in HubSpot by hand are never in
@@ -148,7 +148,7 @@ cJSON *assoc_contacts_upsert_body(char *const *emails, char *const *names, size_
  */
 size_t assoc_parse_contacts(const cJSON *body, struct assoc_map *found, struct assoc_map *missing);
 /*
- * One GET /crm/v3/owners page into `owners` (e-mail → owner id). *after is
+ * One GET owners (routes.h) page into `owners` (e-mail → owner id). *after is
  * set to a new string (paging.next.after) or NULL on the last page.
  * Returns the number of owners on the page, -1 when the body is not a page.
  */

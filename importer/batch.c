@@ -1,5 +1,6 @@
 /* batch: submit meetings to HubSpot in batches of at most 100, accounting for every input. */
 #include "batch.h"
+#include "claims.h"
 #include "routes.h"
 
 #include "util.h"
@@ -1179,6 +1180,12 @@ static void item_init(const struct run *r, struct item *it, enum op op, struct m
 	if (m->key && !cJSON_GetObjectItemCaseSensitive(props, r->identity))
 		cJSON_AddStringToObject(props, r->identity, m->key);
 	cJSON_AddItemToObject(it->input, "properties", props);
+	if (op == OP_CREATE && r->o && r->o->claim_of) {
+		const char *claim = r->o->claim_of(m, r->o->claim_data);
+
+		if (claim && !cJSON_GetObjectItemCaseSensitive(props, CLAIMS_PROPERTY))
+			cJSON_AddStringToObject(props, CLAIMS_PROPERTY, claim);
+	}
 	if (op == OP_CREATE)
 		cJSON_AddItemToObject(it->input, "associations", meeting_associations_json(m));
 	cJSON_AddStringToObject(it->input, "objectWriteTraceId", it->trace);

@@ -66,6 +66,12 @@ struct batch_options {
 	 * property deleted since refuses one batch, not as many as are in flight).
 	 */
 	bool first_alone;
+	/*
+	 * A create's claim (claims.h): the claims property a new meeting starts
+	 * with (NULL: none). Sent with the create only, never with an update.
+	 */
+	const char *(*claim_of)(const struct meeting *m, void *data);
+	void *claim_data;
 };
 
 /*

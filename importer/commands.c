@@ -362,7 +362,7 @@ char *app_command(const struct app_options *o, const char *command)
 struct remote {
 	char *token;
 	struct hs_client *client;
-	cJSON *properties; /* the answer of GET /crm/v3/properties/meetings, or NULL */
+	cJSON *properties; /* the answer of GET the meeting property definitions, or NULL */
 	cJSON *findings; /* {"ok": bool, "messages": [...]} for --json */
 };
 

@@ -2,6 +2,7 @@
 #include "app.h"
 #include "assoc.h"
 #include "batch.h"
+#include "claims.h"
 #include "calendar.h"
 #include "hubspot.h"
 #include "ics.h"
@@ -128,6 +129,10 @@ struct run {
 	char *config_hash;
 
 	const struct sync_plan *plan;
+	struct claim_of_source {
+		char *source, *claim;
+	} *claims; /* each calendar's claim id */
+	size_t nclaims, claims_cap;
 	char **adopted; /* per plan item: the HubSpot id found by identity (search before create) */
 	size_t nadopted;
 	size_t lookups; /* search requests made before creating */
@@ -258,7 +263,8 @@ static int preflight(struct run *r)
 
 	if (learn_portal(r) < 0)
 		return -1;
-	sbuf_adds(&sb, mapping_identity_property(r->map));
+	/* The claims property joined the check: a pass cached before it is checked again. */
+	sbuf_addf(&sb, "%s," CLAIMS_PROPERTY, mapping_identity_property(r->map));
 	for (size_t i = 0; i < mapping_nproperties(r->map); i++)
 		sbuf_addf(&sb, ",%s", mapping_property_name(r->map, i));
 	hash64_hex(hash64(sb.buf, sb.len, HASH64_SEED), hex, sizeof(hex));
@@ -1082,6 +1088,28 @@ static void note_stop(struct run *r, enum hs_result hr)
 		report_note(r->rep, "HubSpot could not be reached: retries exhausted");
 }
 
+/*
+ * The claim id of the calendar `source` in this state (claims.h), or NULL:
+ * no state (--no-state) or a dry run claims nothing.
+ */
+static const char *claim_for(struct run *r, const char *source)
+{
+	if (!r->st || r->o->dry_run || !source)
+		return NULL;
+	for (size_t i = 0; i < r->nclaims; i++)
+		if (!strcmp(r->claims[i].source, source))
+			return r->claims[i].claim;
+	XGROW(r->claims, r->claims_cap, r->nclaims + 1);
+	r->claims[r->nclaims].source = xstrdup(source);
+	r->claims[r->nclaims].claim = claims_id(source);
+	return r->claims[r->nclaims++].claim;
+}
+
+static const char *create_claim(const struct meeting *m, void *data)
+{
+	return claim_for(data, m->source);
+}
+
 static struct batch_options batch_opts(struct run *r, batch_result_fn fn)
 {
 	struct batch_options bo = {
@@ -1090,6 +1118,8 @@ static struct batch_options batch_opts(struct run *r, batch_result_fn fn)
 		.data = r,
 		/* The pre-flight from the cache: the run's first write checks it (one batch). */
 		.first_alone = r->preflight_cached,
+		.claim_of = create_claim,
+		.claim_data = r,
 	};
 
 	return bo;
@@ -1369,6 +1399,78 @@ static void removal_done(struct run *r, const struct sync_item *it, enum batch_s
 		r->counts.updated++;
 }
 
+/* A meeting another calendar still claims: detached (claims.h), kept in HubSpot. */
+static void removal_detached(struct run *r, const struct sync_item *it)
+{
+	if (r->st && state_mark_removed(r->st, r->run_id, it->source, it->key, STATE_KEPT) < 0)
+		r->state_errors++;
+	report_add_key(r->rep, it->key, it->source, OUTCOME_UNCHANGED, it->hubspot_id,
+		       "remove:detach",
+		       "gone from this calendar, still claimed by another calendar: detached, "
+		       "not removed");
+}
+
+/*
+ * Of the removals v[0..*n), those whose meetings another calendar still
+ * claims are detached and dropped from v (claims_before_removal); so are those
+ * whose claims could not be read (failed: left for the next run).
+ */
+static void removals_claimed(struct run *r, struct removal *v, size_t *n, struct meeting *tmp)
+{
+	char **ids;
+	const char **mine;
+	enum claims_verdict *verdict;
+	size_t detached = 0, k = 0, all = *n;
+	enum hs_result hr;
+
+	if (!all || !r->st || r->o->dry_run || r->stopped || !r->client)
+		return;
+	ids = xmalloc(all * sizeof(*ids));
+	mine = xmalloc(all * sizeof(*mine));
+	verdict = xmalloc(all * sizeof(*verdict));
+	for (size_t i = 0; i < all; i++) {
+		ids[i] = xstrdup(v[i].id);
+		mine[i] = claim_for(r, r->plan->items[v[i].item].source);
+	}
+	hr = claims_before_removal(r->client, ids, mine, all, verdict);
+	txn_begin(r);
+	for (size_t i = 0; i < all; i++) {
+		const struct sync_item *it = &r->plan->items[v[i].item];
+
+		if (verdict[i] == CLAIMS_REMOVE) {
+			/* kept in v (and its cancel input in tmp, moved along) */
+			if (tmp && k != i) {
+				tmp[k] = tmp[i];
+				memset(&tmp[i], 0, sizeof(tmp[i]));
+			}
+			v[k++] = v[i];
+			continue;
+		}
+		if (tmp)
+			meeting_release(&tmp[i]);
+		if (verdict[i] == CLAIMS_DETACHED) {
+			removal_detached(r, it);
+			detached++;
+		} else {
+			removal_done(r, it, BATCH_FAILED,
+				     "which calendars claim it could not be read or changed: left "
+				     "for the next run");
+		}
+	}
+	txn_commit(r);
+	if (detached)
+		info("%zu meeting(s) gone from this calendar are still claimed by another "
+		     "calendar: detached, not removed",
+		     detached);
+	*n = k;
+	note_stop(r, hr);
+	for (size_t i = 0; i < all; i++)
+		free(ids[i]);
+	free(ids);
+	free(mine);
+	free(verdict);
+}
+
 static void apply_removals(struct run *r)
 {
 	const struct sync_plan *p = r->plan;
@@ -1400,6 +1502,8 @@ static void apply_removals(struct run *r)
 			canc.v[canc.n++].id = it->hubspot_id;
 		}
 	}
+	removals_claimed(r, arch.v, &arch.n, NULL);
+	removals_claimed(r, canc.v, &canc.n, canc.tmp);
 	if (arch.n && !r->stopped) {
 		struct batch_options bo = batch_opts(r, on_archive_result);
 
@@ -1952,12 +2056,36 @@ static void chunk_release(struct run *r)
 	r->n = 0;
 }
 
+/* Meetings adopted this run (found in HubSpot, not in the state) get this calendar's claim. */
+static void attach_claims(struct run *r, const struct sync_plan *plan)
+{
+	char **ids;
+	const char **mine;
+	size_t n = 0;
+
+	if (!r->adopted || !r->st || r->o->dry_run || r->stopped || !r->client)
+		return;
+	ids = xmalloc(r->nadopted * sizeof(*ids));
+	mine = xmalloc(r->nadopted * sizeof(*mine));
+	for (size_t i = 0; i < r->nadopted && i < plan->nitems; i++) {
+		if (!r->adopted[i] || plan->items[i].action == SYNC_SKIP ||
+		    !(mine[n] = claim_for(r, plan->items[i].source)))
+			continue;
+		ids[n++] = r->adopted[i];
+	}
+	if (n)
+		note_stop(r, claims_attach(r->client, ids, mine, n));
+	free(ids);
+	free(mine);
+}
+
 /* Record the plan's run-level messages and apply it (or print it: dry run). */
 static void apply_plan(struct run *r, struct sync_plan *plan)
 {
 	/* Search before create: what the state does not know may be in HubSpot already. */
 	adopt_existing(r, plan);
 	find_hubspot_synced(r, plan);
+	attach_claims(r, plan);
 	r->plan = plan;
 	for (size_t i = 0; i < plan->nmessages; i++)
 		report_note(r->rep, "%s", plan->messages[i]);
@@ -2190,6 +2318,11 @@ static void run_release(struct run *r)
 	for (size_t i = 0; i < r->nadopted; i++)
 		free(r->adopted[i]);
 	free(r->adopted);
+	for (size_t i = 0; i < r->nclaims; i++) {
+		free(r->claims[i].source);
+		free(r->claims[i].claim);
+	}
+	free(r->claims);
 	for (size_t i = 0; i < r->nstatics; i++) {
 		free(r->statics[i].id);
 		free(r->statics[i].ref);

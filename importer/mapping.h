@@ -108,7 +108,7 @@ enum {
 	MAPPING_REMOTE_VALUE = 2, /* a value the mapping can send is not an option */
 };
 /*
- * check --remote and setup: given the answer of GET /crm/v3/properties/meetings
+ * check --remote and setup: given the answer of GET (the meeting property definitions)
  * ({"results": [{name, type, options[{value}], modificationMetadata}]}),
  * check that every mapped property (and the identity property) exists and is
  * writable in the portal, and that the enumeration values the mapping can

@@ -1,5 +1,6 @@
 /* portal: which HubSpot portal a token belongs to, and whether it is ready for the mapping. */
 #include "portal.h"
+#include "claims.h"
 #include "routes.h"
 
 #include "util.h"
@@ -154,6 +155,11 @@ char *portal_preflight(const struct mapping *m, const cJSON *properties)
 		return xasprintf("the meeting property '%s' (the identity property) is of type "
 				 "'%s', not a single-line text",
 				 identity, type);
+	r = portal_find_property(properties, CLAIMS_PROPERTY);
+	if (!r)
+		return xasprintf("the meeting property '%s' (which calendars claim a meeting) does "
+				 "not exist in this portal",
+				 CLAIMS_PROPERTY);
 	for (size_t i = 0; i < mapping_nproperties(m); i++) {
 		const char *name = mapping_property_name(m, i);
 		const cJSON *meta;

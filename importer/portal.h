@@ -44,12 +44,12 @@ char *portal_meeting_url_prefix(const struct portal *p);
  */
 char *portal_token_fingerprint(const char *api_base, const char *token);
 
-/* GET /crm/v3/properties/meetings; on HS_OK *props is the answer (cJSON_Delete it). */
+/* GET the meeting property definitions; on HS_OK *props is the answer (cJSON_Delete it). */
 enum hs_result portal_meeting_properties(struct hs_client *c, cJSON **props,
 					 struct hs_response *fail);
 
 /*
- * The import pre-flight, against the answer of GET /crm/v3/properties/meetings:
+ * The import pre-flight, against the answer of GET the meeting property definitions:
  * the identity property exists and is a string, and every mapped property exists
  * and is writable. NULL when all is well, else a message naming the first
  * property at fault (free it).

@@ -15,7 +15,7 @@ struct report;
 /* check --remote: the portal the preview is judged against. */
 struct preview_portal {
 	struct hs_client *client; /* reads the owners for exclude_domains: [owners] */
-	const cJSON *properties; /* GET /crm/v3/properties/meetings: enumeration options */
+	const cJSON *properties; /* GET the meeting property definitions: enumeration options */
 };
 
 /*

@@ -2,6 +2,7 @@
 #include "app.h"
 #include "hubspot.h"
 #include "mapping.h"
+#include "claims.h"
 #include "portal.h"
 #include "routes.h"
 #include "util.h"
@@ -127,6 +128,26 @@ static int create_identity(struct hs_client *c, const char *name, const char **o
 		      "(Settings > Properties > Meeting properties > Create property, internal name "
 		      "'%s', field type 'Single-line text'), then run: %s",
 		      name, why, name, setup_fix);
+		free(why);
+		return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+/* The claims property (claims.h): which calendars claim a meeting. */
+static int create_claims(struct hs_client *c, const char **outcome)
+{
+	char *why = NULL;
+	int rc = create_property(c, CLAIMS_PROPERTY, "ics2hubspot claims", "string", "text",
+				 "Set by ics2hubspot: which calendars hold this meeting, so that "
+				 "one that drops it does not archive it for the others. Do not edit.",
+				 outcome, &why);
+
+	if (rc) {
+		error("cannot create the meeting property '%s': %s; create it in HubSpot "
+		      "(Settings > Properties > Meeting properties > Create property, internal name "
+		      "'%s', field type 'Single-line text'), then run: %s",
+		      CLAIMS_PROPERTY, why, CLAIMS_PROPERTY, setup_fix);
 		free(why);
 		return EXIT_REFUSED;
 	}
@@ -391,6 +412,32 @@ static int setup_run(struct hs_client *c, const char *token, const struct mappin
 			add_would_be(props, identity);
 		else
 			created++;
+	}
+
+	/* 2a. The claims property, in the same group (claims.h). */
+	if (!portal_find_property(props, CLAIMS_PROPERTY)) {
+		const char *claims_outcome = NULL;
+		bool new_group = group_outcome == NULL;
+
+		if (new_group)
+			rc = ensure_group(c, o->dry_run, &group_outcome);
+		if (!rc && o->dry_run)
+			claims_outcome = "would be created";
+		else if (!rc)
+			rc = create_claims(c, &claims_outcome);
+		if (rc) {
+			cJSON_Delete(props);
+			return rc;
+		}
+		if (new_group)
+			info("property group '%s': %s", PORTAL_GROUP, group_outcome);
+		info("meeting property '%s': %s", CLAIMS_PROPERTY, claims_outcome);
+		if (o->dry_run)
+			add_would_be(props, CLAIMS_PROPERTY);
+		else
+			created++;
+	} else {
+		info("meeting property '%s': found", CLAIMS_PROPERTY);
 	}
 
 	/* 2b. The mapping's own properties (custom_properties), created when missing. */

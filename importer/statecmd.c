@@ -1,6 +1,7 @@
 /* statecmd: `ics2hubspot state list | show KEY | forget SOURCE | undo --run N`. */
 #include "app.h"
 #include "batch.h"
+#include "claims.h"
 #include "calendar.h"
 #include "hubspot.h"
 #include "state.h"
@@ -478,6 +479,45 @@ static void on_undo_result(const struct batch_result *res, void *data)
 	}
 }
 
+/*
+ * Meetings another calendar claims (claims.h) are detached, not archived:
+ * ids[0..n) loses them (their rows count as archived: no longer this
+ * calendar's), and those whose claims could not be read (failed). Returns
+ * how many ids are left to archive.
+ */
+static size_t undo_claimed(struct undo *u, struct hs_client *c, char **ids, size_t n,
+			   size_t *detached)
+{
+	const char **mine = xcalloc(n ? n : 1, sizeof(*mine));
+	char **own = xcalloc(n ? n : 1, sizeof(*own));
+	enum claims_verdict *verdict = xmalloc((n ? n : 1) * sizeof(*verdict));
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < u->rows->n && !own[i]; j++)
+			if (!strcmp(u->rows->v[j].hubspot_id, ids[i]))
+				mine[i] = own[i] = claims_id(u->rows->v[j].source);
+	claims_before_removal(c, ids, mine, n, verdict);
+	for (size_t i = 0; i < n; i++) {
+		if (verdict[i] == CLAIMS_REMOVE) {
+			ids[k++] = ids[i];
+		} else {
+			for (size_t j = 0; j < u->rows->n; j++)
+				if (!strcmp(u->rows->v[j].hubspot_id, ids[i]))
+					u->archived[j] = verdict[i] == CLAIMS_DETACHED;
+			if (verdict[i] == CLAIMS_DETACHED)
+				(*detached)++;
+			else
+				u->failed++;
+		}
+		free(own[i]);
+	}
+	free(own);
+	free(mine);
+	free(verdict);
+	return k;
+}
+
 /* Rows of other calendars that stand for the same meeting are marked too. */
 static void mark_archived(struct undo *u, const struct state_row *r)
 {
@@ -558,7 +598,7 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 		struct batch_options bo = {.on_result = on_undo_result, .data = &u};
 		struct hs_client *c;
 		char **ids;
-		size_t nids = 0;
+		size_t nids = 0, detached = 0;
 		enum hs_result hr;
 		char *summary;
 
@@ -586,6 +626,7 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 				ids[nids++] = rows.v[i].hubspot_id;
 		}
 		c = hs_client_new(&ho);
+		nids = undo_claimed(&u, c, ids, nids, &detached);
 		hr = batch_archive(c, ids, nids, &bo);
 		batch_progress_end();
 		state_txn_begin(st);
@@ -604,7 +645,12 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 					 : rc == EXIT_PARTIAL ? "partial"
 							      : "failed");
 		}
-		info("undo of run %ld: %ld archived, %ld failed", o->run_id, u.done, u.failed);
+		info("undo of run %ld: %ld archived, %ld failed", o->run_id, u.done - (long)detached,
+		     u.failed);
+		if (detached)
+			info("%zu meeting(s) still claimed by another calendar were detached, not "
+			     "archived",
+			     detached);
 		hs_client_free(c);
 		free(ids);
 		free(u.archived);

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!m)
 		m = mapping_load(NULL); /* the built-in default, kept for every input */
 	if (m)
-		mapping_check_remote_properties(m, body);
+		mapping_check_remote_properties(m, body, NULL);
 	cJSON_Delete(body);
 	return 0;
 }
