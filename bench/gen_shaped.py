@@ -7,7 +7,7 @@ SHAPE outlook: as Outlook / Exchange publish a calendar. Windows zone names as T
   its VTIMEZONE (STANDARD/DAYLIGHT with yearly rules); X-WR-TIMEZONE a Windows name; 6-12
   attendees per event, each with CN (quoted "Last, First", some non-ASCII), ROLE, PARTSTAT, RSVP
   and CUTYPE (folded at 75 octets); a long DESCRIPTION (a meeting invitation: commas,
-  semicolons, backslashes and newlines escaped, folded) and its X-ALT-DESC HTML twin; a dozen
+  semicolons, backslashes and newlines escaped, folded) and its X-ALT-DESC HTML twin; 17
   X-MICROSOFT-* / X-MS-OLK-* properties; Outlook's hex UIDs; a VALARM on a third. A fifth of the
   events are series (weekly on some weekdays, every other week, monthly by day; UNTIL or COUNT)
   with EXDATEs and overrides (RECURRENCE-ID, moved an hour later, after their master).
