@@ -785,6 +785,7 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 		/* 204 (or 200/207): gone is gone, including ids HubSpot did not know. */
 		for (size_t k = 0; k < j->n; k++)
 			settle(r, &r->items[j->idx[k]], BATCH_ARCHIVED, NULL, NULL, NULL);
+		free(again);
 		return;
 	}
 	again = xmalloc((j->n ? j->n : 1) * sizeof(*again));
@@ -1246,80 +1247,39 @@ enum hs_result batch_archive(struct hs_client *c, char *const *ids, size_t n,
 enum hs_result batch_find_by_identity(struct hs_client *c, const char *identity_property,
 				      char *const *keys, size_t n, char **ids_out)
 {
-	struct batch_options o;
-	struct run r;
-	enum hs_result ret = HS_OK;
+	cJSON **hits = xcalloc(n ? n : 1, sizeof(*hits));
+	enum hs_result ret;
 
-	memset(&o, 0, sizeof(o));
-	o.identity_property = identity_property;
-	run_init(&r, c, &o, n);
-	progress.total -= n; /* lookups are not inputs */
+	/* The same look-up as search before create: concurrent, at the search rate. */
+	ret = batch_search_property(c, identity_property ? identity_property : DEFAULT_IDENTITY,
+				    (const char *const *)keys, n, NULL, 0, hits, NULL);
 	for (size_t i = 0; i < n; i++) {
-		r.items[i].key = keys[i];
-		ids_out[i] = NULL;
-	}
-	for (size_t s = 0; s < n && ret == HS_OK; s += SEARCH_KEYS) {
-		size_t idx[SEARCH_KEYS], m = n - s < SEARCH_KEYS ? n - s : SEARCH_KEYS;
-		struct job *j;
+		const char *best = NULL;
+		const cJSON *hit;
 
-		for (size_t k = 0; k < m; k++)
-			idx[k] = s + k;
-		j = job_new(OP_SEARCH, idx, m);
-		while (j) {
-			struct hs_response resp;
-			cJSON *body = search_body(&r, j);
-			const cJSON *hit;
-			const char *after;
+		/* Several meetings for one key (duplicates made before): the oldest. */
+		cJSON_ArrayForEach(hit, hits[i])
+		{
+			const char *id = json_str(hit, "id");
 
-			ret = hs_call(c, "POST", PATH_SEARCH, body, true, &resp);
-			cJSON_Delete(body);
-			if (ret != HS_OK) {
-				error("cannot look meetings up in HubSpot: %s",
-				      resp.message ? resp.message : hs_result_name(ret));
-				hs_response_release(&resp);
-				break;
-			}
-			cJSON_ArrayForEach(hit,
-					   cJSON_GetObjectItemCaseSensitive(resp.body, "results"))
-			{
-				const char *id = json_str(hit, "id");
-				const char *key = json_str(
-					cJSON_GetObjectItemCaseSensitive(hit, "properties"),
-					r.identity);
-				struct item *it = item_by_key(&r, j, key);
-
-				if (!it || !id)
-					continue;
-				if (!it->found_id || id_older(id, it->found_id)) {
-					free(it->found_id);
-					it->found_id = xstrdup(id);
-				}
-			}
-			after = json_str(
-				cJSON_GetObjectItemCaseSensitive(
-					cJSON_GetObjectItemCaseSensitive(resp.body, "paging"),
-					"next"),
-				"after");
-			free(j->after);
-			j->after = after && *after ? xstrdup(after) : NULL;
-			hs_response_release(&resp);
-			if (!j->after) {
-				job_free(j);
-				j = NULL;
-			}
+			if (id && (!best || id_older(id, best)))
+				best = id;
 		}
-		job_free(j);
+		ids_out[i] = best ? xstrdup(best) : NULL;
+		cJSON_Delete(hits[i]);
 	}
-	for (size_t i = 0; i < n; i++) {
-		ids_out[i] = r.items[i].found_id;
-		r.items[i].found_id = NULL;
-		r.items[i].settled = true;
-	}
-	run_release(&r);
+	free(hits);
 	return ret;
 }
 
 /* ---- look-ups by one property (search before create, iCal UIDs) ---------------------------- */
+
+/*
+ * A search the client gave up on after its 429s (MAX_THROTTLES): the portal's
+ * search rate is shared, so it is waited out and asked again, a few times,
+ * before it counts as a failure.
+ */
+#define SEARCH_THROTTLE_ROUNDS 3
 
 struct sp_value {
 	const char *value;
@@ -1331,87 +1291,98 @@ static int cmp_sp_value(const void *a, const void *b)
 	return strcmp(((const struct sp_value *)a)->value, ((const struct sp_value *)b)->value);
 }
 
-/* One search request (and its pages) for values v[0..n), lower-cased in the filter. */
-static enum hs_result search_chunk(struct hs_client *c, const char *property,
-				   const struct sp_value *sorted, size_t nsorted,
-				   const char *const *values, const size_t *idx, size_t n,
-				   const char *const *props, size_t nprops, cJSON **hits_out,
-				   size_t *requests)
+/* One search request of a look-up (SEARCH_VALUES distinct values at most) and its pages. */
+struct sp_chunk {
+	const size_t *idx; /* into values */
+	size_t n;
+	char *after; /* the page to ask for next; NULL: the first */
+	long seen; /* results read so far */
+	int rounds; /* asked again after the client gave up on 429s */
+};
+
+/* What every chunk of one batch_search_property call shares. */
+struct sp_search {
+	struct hs_client *c;
+	const char *property;
+	const struct sp_value *sorted; /* every value, sorted, with its index */
+	size_t nsorted;
+	const char *const *values;
+	const char *const *props;
+	size_t nprops;
+	cJSON **hits_out;
+};
+
+/* Queue the chunk's next page (its values lower-cased in the filter); the client paces it. */
+static void search_chunk(const struct sp_search *s, struct sp_chunk *ch)
 {
-	char *after = NULL;
-	enum hs_result ret = HS_OK;
-	long seen = 0;
+	cJSON *body = cJSON_CreateObject();
+	cJSON *groups = cJSON_AddArrayToObject(body, "filterGroups");
+	cJSON *group = cJSON_CreateObject(), *filters, *filter, *vals;
 
-	do {
-		cJSON *body = cJSON_CreateObject();
-		cJSON *groups = cJSON_AddArrayToObject(body, "filterGroups");
-		cJSON *group = cJSON_CreateObject(), *filters, *filter, *vals;
-		struct hs_response resp;
-		const cJSON *hit;
-		const char *next;
+	cJSON_AddItemToArray(groups, group);
+	filters = cJSON_AddArrayToObject(group, "filters");
+	filter = cJSON_CreateObject();
+	cJSON_AddItemToArray(filters, filter);
+	cJSON_AddStringToObject(filter, "propertyName", s->property);
+	cJSON_AddStringToObject(filter, "operator", "IN");
+	vals = cJSON_AddArrayToObject(filter, "values");
+	for (size_t k = 0; k < ch->n; k++) {
+		/* HubSpot: IN on a string property needs lower-case values. */
+		char *low = str_lower(xstrdup(s->values[ch->idx[k]]));
+		bool dup = false;
+		const cJSON *v;
 
-		cJSON_AddItemToArray(groups, group);
-		filters = cJSON_AddArrayToObject(group, "filters");
-		filter = cJSON_CreateObject();
-		cJSON_AddItemToArray(filters, filter);
-		cJSON_AddStringToObject(filter, "propertyName", property);
-		cJSON_AddStringToObject(filter, "operator", "IN");
-		vals = cJSON_AddArrayToObject(filter, "values");
-		for (size_t k = 0; k < n; k++) {
-			/* HubSpot: IN on a string property needs lower-case values. */
-			char *low = str_lower(xstrdup(values[idx[k]]));
-			bool dup = false;
-			const cJSON *v;
+		cJSON_ArrayForEach(v, vals) dup = dup || !strcmp(v->valuestring, low);
+		if (!dup)
+			cJSON_AddItemToArray(vals, cJSON_CreateString(low));
+		free(low);
+	}
+	hs_search_body_end(body, s->property, NULL, s->props, s->nprops, SEARCH_LIMIT, ch->after);
+	hs_submit(s->c, "POST", PATH_SEARCH, body, true, ch);
+	cJSON_Delete(body);
+}
 
-			cJSON_ArrayForEach(v, vals) dup = dup || !strcmp(v->valuestring, low);
-			if (!dup)
-				cJSON_AddItemToArray(vals, cJSON_CreateString(low));
-			free(low);
+/*
+ * One page of a chunk answered: each result goes to every value it equals
+ * exactly (UIDs are case-sensitive), whatever the order pages and chunks are
+ * answered in. True when the chunk has a next page to ask for (at most
+ * SEARCH_MAX_RESULTS results are read: HubSpot pages no further).
+ */
+static bool search_chunk_read(const struct sp_search *s, struct sp_chunk *ch, const cJSON *body)
+{
+	const cJSON *hit;
+	const char *next;
+
+	FREE_NULL(ch->after);
+	cJSON_ArrayForEach(hit, cJSON_GetObjectItemCaseSensitive(body, "results"))
+	{
+		const cJSON *hp = cJSON_GetObjectItemCaseSensitive(hit, "properties");
+		struct sp_value key = {.value = json_str(hp, s->property)};
+		const struct sp_value *at;
+
+		ch->seen++;
+		if (!key.value || !json_str(hit, "id"))
+			continue;
+		at = bsearch(&key, s->sorted, s->nsorted, sizeof(*s->sorted), cmp_sp_value);
+		while (at && at > s->sorted && !strcmp(at[-1].value, key.value))
+			at--;
+		for (; at && at < s->sorted + s->nsorted && !strcmp(at->value, key.value); at++) {
+			if (!s->hits_out[at->index])
+				s->hits_out[at->index] = cJSON_CreateArray();
+			cJSON_AddItemToArray(s->hits_out[at->index], cJSON_Duplicate(hit, true));
 		}
-		hs_search_body_end(body, property, NULL, props, nprops, SEARCH_LIMIT, after);
-		ret = hs_call(c, "POST", PATH_SEARCH, body, true, &resp);
-		cJSON_Delete(body);
-		(*requests)++;
-		FREE_NULL(after);
-		if (ret != HS_OK) {
-			error("cannot look meetings up in HubSpot: %s",
-			      resp.message ? resp.message : hs_result_name(ret));
-			hs_response_release(&resp);
-			break;
-		}
-		cJSON_ArrayForEach(hit, cJSON_GetObjectItemCaseSensitive(resp.body, "results"))
-		{
-			const cJSON *hp = cJSON_GetObjectItemCaseSensitive(hit, "properties");
-			struct sp_value key = {.value = json_str(hp, property)};
-			const struct sp_value *at;
-
-			seen++;
-			if (!key.value || !json_str(hit, "id"))
-				continue;
-			/* The values are compared exactly: UIDs are case-sensitive. */
-			at = bsearch(&key, sorted, nsorted, sizeof(*sorted), cmp_sp_value);
-			while (at && at > sorted && !strcmp(at[-1].value, key.value))
-				at--;
-			for (; at && at < sorted + nsorted && !strcmp(at->value, key.value); at++) {
-				if (!hits_out[at->index])
-					hits_out[at->index] = cJSON_CreateArray();
-				cJSON_AddItemToArray(hits_out[at->index],
-						     cJSON_Duplicate(hit, true));
-			}
-		}
-		next = json_str(
-			cJSON_GetObjectItemCaseSensitive(
-				cJSON_GetObjectItemCaseSensitive(resp.body, "paging"), "next"),
-			"after");
-		if (next && *next && seen + SEARCH_LIMIT <= SEARCH_MAX_RESULTS)
-			after = xstrdup(next);
-		else if (next && *next)
-			warning("more than %d meetings share %zu %s values: only the first %d were "
-				"looked at",
-				SEARCH_MAX_RESULTS, n, property, SEARCH_MAX_RESULTS);
-		hs_response_release(&resp);
-	} while (after);
-	return ret;
+	}
+	next = json_str(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(body, "paging"),
+						 "next"),
+		"after");
+	if (next && *next && ch->seen + SEARCH_LIMIT <= SEARCH_MAX_RESULTS)
+		ch->after = xstrdup(next);
+	else if (next && *next)
+		warning("more than %d meetings share %zu %s values: only the first %d were "
+			"looked at",
+			SEARCH_MAX_RESULTS, ch->n, s->property, SEARCH_MAX_RESULTS);
+	return ch->after != NULL;
 }
 
 enum hs_result batch_search_property(struct hs_client *c, const char *property,
@@ -1420,6 +1391,11 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 {
 	struct sp_value *sorted = xcalloc(n ? n : 1, sizeof(*sorted));
 	size_t *idx = xcalloc(n ? n : 1, sizeof(*idx)), nu = 0, dummy = 0;
+	size_t nchunks, next = 0, out = 0, window;
+	struct sp_chunk *chunks;
+	struct sp_search s = {.c = c, .property = property, .sorted = sorted, .nsorted = n,
+			      .values = values, .props = props, .nprops = nprops,
+			      .hits_out = hits_out};
 	enum hs_result ret = HS_OK;
 
 	if (!requests)
@@ -1434,10 +1410,64 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 	for (size_t i = 0; i < n; i++)
 		if (!i || strcmp(sorted[i].value, sorted[i - 1].value))
 			idx[nu++] = sorted[i].index;
-	for (size_t s = 0; s < nu && ret == HS_OK; s += SEARCH_VALUES)
-		ret = search_chunk(c, property, sorted, n, values, idx + s,
-				   nu - s < SEARCH_VALUES ? nu - s : SEARCH_VALUES, props, nprops,
-				   hits_out, requests);
+	nchunks = (nu + SEARCH_VALUES - 1) / SEARCH_VALUES;
+	chunks = xcalloc(nchunks ? nchunks : 1, sizeof(*chunks));
+	for (size_t k = 0; k < nchunks; k++) {
+		chunks[k].idx = idx + k * SEARCH_VALUES;
+		chunks[k].n = nu - k * SEARCH_VALUES < SEARCH_VALUES ? nu - k * SEARCH_VALUES
+									: SEARCH_VALUES;
+	}
+	/*
+	 * As many requests outstanding as the client sends at once: its search
+	 * limiter, not the answers, sets the pace (HubSpot allows 5 searches a
+	 * second; one at a time, each would also wait for the latency). A chunk's
+	 * pages follow each other; chunks are answered in any order.
+	 */
+	window = hs_client_parallel(c) > 0 ? (size_t)hs_client_parallel(c) : 1;
+	for (;;) {
+		void *tag;
+		enum hs_result res;
+		struct hs_response resp;
+		struct sp_chunk *ch;
+
+		while (ret == HS_OK && next < nchunks && out < window) {
+			search_chunk(&s, &chunks[next++]);
+			(*requests)++;
+			out++;
+		}
+		if (!out)
+			break;
+		if (!hs_next(c, -1, &tag, &res, &resp)) {
+			if (!hs_outstanding(c))
+				BUG("%zu search(es) outstanding, none in the client", out);
+			continue;
+		}
+		out--;
+		ch = tag;
+		if (res == HS_FAILED && resp.status == 429 && ret == HS_OK &&
+		    ch->rounds++ < SEARCH_THROTTLE_ROUNDS) {
+			/* Waited out, not a failure; the same request, not one more asked. */
+			verbose("a search still throttled (429) after the client's retries; asking "
+				"again");
+			search_chunk(&s, ch);
+			out++;
+		} else if (res != HS_OK) {
+			/* The first failure is the one told; the rest only drain. */
+			if (ret == HS_OK)
+				error("cannot look meetings up in HubSpot: %s",
+				      resp.message ? resp.message : hs_result_name(res));
+			if (ret == HS_OK)
+				ret = res;
+		} else if (search_chunk_read(&s, ch, resp.body) && ret == HS_OK) {
+			search_chunk(&s, ch);
+			(*requests)++;
+			out++;
+		}
+		hs_response_release(&resp);
+	}
+	for (size_t k = 0; k < nchunks; k++)
+		free(chunks[k].after);
+	free(chunks);
 	free(sorted);
 	free(idx);
 	return ret;

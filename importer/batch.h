@@ -109,10 +109,10 @@ enum hs_result batch_archive(struct hs_client *c, char *const *ids, size_t n,
 			     const struct batch_options *o);
 
 /*
- * Look meetings up by identity (search on identity_property, IN filters,
- * within the search rate limit). ids_out[i] gets a new string or NULL (the
- * oldest record when HubSpot holds several). No waiting for eventual
- * consistency: a record created moments ago may be missed.
+ * Look meetings up by identity (batch_search_property on identity_property).
+ * ids_out[i] gets a new string or NULL (the oldest record when HubSpot holds
+ * several). No waiting for eventual consistency: a record created moments ago
+ * may be missed.
  */
 enum hs_result batch_find_by_identity(struct hs_client *c, const char *identity_property,
 				      char *const *keys, size_t n, char **ids_out);
@@ -121,10 +121,14 @@ enum hs_result batch_find_by_identity(struct hs_client *c, const char *identity_
  * Meetings whose `property` is one of values[0..n): one search request (plus
  * pages) per 100 distinct values, an IN filter with the values lower-cased (as
  * HubSpot wants for string properties), the returned values compared exactly
- * (UIDs are case-sensitive), within the search rate limit. hits_out[i] gets a
- * cJSON array of the matching results ({"id", "properties": {property, props...}})
- * or NULL; the caller cJSON_Delete()s them. *requests (may be NULL) counts the
- * requests made.
+ * (UIDs are case-sensitive). The requests are in flight together, as many as
+ * the client sends at once, paced by its search limiter (a request's pages
+ * follow each other, 10,000 results at most); a search the client gave up on
+ * after its 429s is asked again, a few times. hits_out[i] gets a cJSON array of
+ * the matching results ({"id", "properties": {property, props...}}), in no
+ * particular order, or NULL; the caller cJSON_Delete()s them. *requests (may be
+ * NULL) counts the requests asked (pages included, retries not). Uses
+ * hs_submit()/hs_next(): nothing else may be outstanding on the client.
  */
 enum hs_result batch_search_property(struct hs_client *c, const char *property,
 				     const char *const *values, size_t n, const char *const *props,

@@ -14,6 +14,7 @@
 
 enum lookup_mode {
 	LOOKUP_UNPROBED,
+	LOOKUP_PROBED, /* the probe's first page is in results, next: its next page; undecided */
 	LOOKUP_NONE, /* no meeting in the portal has the property */
 	LOOKUP_MAP, /* every such meeting paged into the map */
 	LOOKUP_PER_KEY, /* per key; total: what the probe counted */
@@ -29,7 +30,8 @@ struct lookup {
 	enum lookup_mode mode;
 	long total; /* the probe's total */
 	size_t per_key_requests; /* per-key requests made so far */
-	cJSON *results; /* LOOKUP_MAP: every result paged, owned */
+	char *next; /* LOOKUP_PROBED: the probe's next page, or NULL */
+	cJSON *results; /* LOOKUP_MAP: every result paged; LOOKUP_PROBED: the first page */
 	struct map_entry *map; /* sorted by value */
 	size_t nmap;
 	char desc[96];
@@ -50,6 +52,7 @@ void lookup_free(struct lookup *l)
 		return;
 	free(l->property);
 	free(l->unless);
+	free(l->next);
 	cJSON_Delete(l->results);
 	free(l->map);
 	free(l);
@@ -59,6 +62,7 @@ const char *lookup_describe(struct lookup *l)
 {
 	switch (l->mode) {
 	case LOOKUP_UNPROBED:
+	case LOOKUP_PROBED:
 		return "not probed yet";
 	case LOOKUP_NONE:
 		return "none in the portal";
@@ -82,11 +86,6 @@ static const char *hit_value(const cJSON *hit, const char *property)
 	return cJSON_IsString(v) && *v->valuestring && cJSON_IsString(id) ? v->valuestring : NULL;
 }
 
-/*
- * One page of the meetings having l->property (and not l->unless). *total
- * gets HubSpot's total; the page's results are moved into `into`; *next gets
- * the next page's `after` (a new string) or NULL.
- */
 /* A filter group: has l->property (and not l->unless). */
 static void add_group(const struct lookup *l, cJSON *groups)
 {
@@ -106,27 +105,55 @@ static void add_group(const struct lookup *l, cJSON *groups)
 	}
 }
 
-/*
- * One page of the meetings l's filter group matches (or also `other`'s: the
- * groups are ORed). *total gets HubSpot's total; the page's results are moved
- * into `into`; *next gets the next page's `after` (a new string) or NULL.
- */
-static enum hs_result search_page(struct lookup *l, const struct lookup *other, struct hs_client *c,
-				  const char *after, const char *const *props, size_t nprops,
-				  cJSON *into, long *total, char **next, size_t *requests)
+/* The search for one page of the meetings l's filter group (or also `other`'s: ORed) matches. */
+static cJSON *page_body(const struct lookup *l, const struct lookup *other, const char *after,
+			const char *const *props, size_t nprops)
 {
-	cJSON *body = cJSON_CreateObject(), *groups, *results;
-	struct hs_response resp;
-	enum hs_result ret;
-	const cJSON *paging, *t;
+	cJSON *body = cJSON_CreateObject(), *groups;
 
-	*next = NULL;
 	groups = cJSON_AddArrayToObject(body, "filterGroups");
 	add_group(l, groups);
 	if (other)
 		add_group(other, groups);
 	hs_search_body_end(body, l->property, other ? other->property : NULL, props, nprops,
 			   PAGE_LIMIT, after);
+	return body;
+}
+
+/*
+ * An answered page: *total gets HubSpot's total; the page's results are moved
+ * into `into`; *next gets the next page's `after` (a new string) or NULL.
+ */
+static void page_read(cJSON *answer, cJSON *into, long *total, char **next)
+{
+	cJSON *results;
+	const cJSON *paging, *t;
+
+	*next = NULL;
+	t = cJSON_GetObjectItemCaseSensitive(answer, "total");
+	*total = cJSON_IsNumber(t) ? (long)t->valuedouble : -1;
+	results = cJSON_DetachItemFromObjectCaseSensitive(answer, "results");
+	if (cJSON_IsArray(results))
+		while (cJSON_GetArraySize(results) > 0)
+			cJSON_AddItemToArray(into, cJSON_DetachItemFromArray(results, 0));
+	cJSON_Delete(results);
+	paging = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(answer, "paging"),
+						  "next");
+	t = cJSON_GetObjectItemCaseSensitive(paging, "after");
+	if (cJSON_IsString(t) && *t->valuestring)
+		*next = xstrdup(t->valuestring);
+}
+
+/* One page, asked and read (page_read); an error is told here. */
+static enum hs_result search_page(struct lookup *l, const struct lookup *other, struct hs_client *c,
+				  const char *after, const char *const *props, size_t nprops,
+				  cJSON *into, long *total, char **next, size_t *requests)
+{
+	cJSON *body = page_body(l, other, after, props, nprops);
+	struct hs_response resp;
+	enum hs_result ret;
+
+	*next = NULL;
 	ret = hs_call(c, "POST", PATH_SEARCH, body, true, &resp);
 	cJSON_Delete(body);
 	(*requests)++;
@@ -136,18 +163,7 @@ static enum hs_result search_page(struct lookup *l, const struct lookup *other, 
 		hs_response_release(&resp);
 		return ret;
 	}
-	t = cJSON_GetObjectItemCaseSensitive(resp.body, "total");
-	*total = cJSON_IsNumber(t) ? (long)t->valuedouble : -1;
-	results = cJSON_DetachItemFromObjectCaseSensitive(resp.body, "results");
-	if (cJSON_IsArray(results))
-		while (cJSON_GetArraySize(results) > 0)
-			cJSON_AddItemToArray(into, cJSON_DetachItemFromArray(results, 0));
-	cJSON_Delete(results);
-	paging = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(resp.body, "paging"), "next");
-	t = cJSON_GetObjectItemCaseSensitive(paging, "after");
-	if (cJSON_IsString(t) && *t->valuestring)
-		*next = xstrdup(t->valuestring);
+	page_read(resp.body, into, total, next);
 	hs_response_release(&resp);
 	return HS_OK;
 }
@@ -226,6 +242,46 @@ static size_t pages_for(long total)
 	return ((size_t)total + PAGE_LIMIT - 1) / PAGE_LIMIT;
 }
 
+/* Forget the probe's first page (LOOKUP_PROBED, or a map that could not be built). */
+static void drop_probe(struct lookup *l)
+{
+	cJSON_Delete(l->results);
+	l->results = NULL;
+	FREE_NULL(l->next);
+}
+
+/*
+ * The probe answered (LOOKUP_PROBED): none, the map (the rest paged once, when
+ * that costs no more requests than the per-key look-ups of this chunk, `cost`),
+ * or per key.
+ */
+static enum hs_result decide(struct lookup *l, struct hs_client *c, size_t cost,
+			     const char *const *props, size_t nprops, size_t *requests)
+{
+	enum hs_result ret;
+
+	if (l->total == 0 && !l->next && !cJSON_GetArraySize(l->results)) {
+		l->mode = LOOKUP_NONE;
+	} else if (l->total >= 0 && l->total <= PAGING_CAP && pages_for(l->total) - 1 <= cost) {
+		/* The probe was the first page: the rest cost fewer requests than the keys. */
+		char *next = l->next;
+
+		l->next = NULL;
+		ret = build_map(l, c, next, props, nprops, requests);
+		if (ret != HS_OK) {
+			drop_probe(l);
+			l->mode = LOOKUP_UNPROBED;
+			return ret;
+		}
+	} else {
+		l->mode = LOOKUP_PER_KEY;
+	}
+	if (l->mode != LOOKUP_MAP)
+		drop_probe(l);
+	verbose("looking meetings up in HubSpot by %s: %s", l->property, lookup_describe(l));
+	return HS_OK;
+}
+
 enum hs_result lookup_find(struct lookup *l, struct hs_client *c, const char *const *values,
 			   size_t n, const char *const *props, size_t nprops, cJSON **hits_out,
 			   size_t *requests)
@@ -241,39 +297,19 @@ enum hs_result lookup_find(struct lookup *l, struct hs_client *c, const char *co
 		return HS_OK;
 	cost = per_key_cost(values, n);
 	if (l->mode == LOOKUP_UNPROBED) {
-		char *next = NULL;
-
 		l->results = cJSON_CreateArray();
-		ret = search_page(l, NULL, c, NULL, props, nprops, l->results, &l->total, &next,
+		ret = search_page(l, NULL, c, NULL, props, nprops, l->results, &l->total, &l->next,
 				  requests);
 		if (ret != HS_OK) {
-			cJSON_Delete(l->results);
-			l->results = NULL;
+			drop_probe(l);
 			return ret;
 		}
-		if (l->total == 0 && !next && !cJSON_GetArraySize(l->results)) {
-			l->mode = LOOKUP_NONE;
-		} else if (l->total >= 0 && l->total <= PAGING_CAP &&
-			   pages_for(l->total) - 1 <= cost) {
-			/* The probe was the first page: the rest cost fewer requests than the keys.
-			 */
-			ret = build_map(l, c, next, props, nprops, requests);
-			next = NULL;
-			if (ret != HS_OK) {
-				cJSON_Delete(l->results);
-				l->results = NULL;
-				return ret;
-			}
-		} else {
-			l->mode = LOOKUP_PER_KEY;
-		}
-		free(next);
-		if (l->mode != LOOKUP_MAP) {
-			cJSON_Delete(l->results);
-			l->results = NULL;
-		}
-		verbose("looking meetings up in HubSpot by %s: %s", l->property,
-			lookup_describe(l));
+		l->mode = LOOKUP_PROBED;
+	}
+	if (l->mode == LOOKUP_PROBED) {
+		ret = decide(l, c, cost, props, nprops, requests);
+		if (ret != HS_OK)
+			return ret;
 	} else if (l->mode == LOOKUP_PER_KEY && l->total <= PAGING_CAP &&
 		   pages_for(l->total) <= l->per_key_requests + cost) {
 		/* Rent or buy: the per-key look-ups made and due now have cost as much as
@@ -315,6 +351,59 @@ enum hs_result lookup_find(struct lookup *l, struct hs_client *c, const char *co
 	return HS_OK;
 }
 
+/*
+ * Both probes at once (two requests in flight, not one after the other): each
+ * lookup's first page kept (LOOKUP_PROBED) until its first look-up decides.
+ * On an error (told once) both stay unprobed.
+ */
+static enum hs_result probe_both(struct lookup *a, struct lookup *b, struct hs_client *c,
+				 const char *const *props, size_t nprops, size_t *requests)
+{
+	enum hs_result ret = HS_OK;
+	size_t out = 0;
+
+	for (struct lookup *l = a; l; l = l == a ? b : NULL) {
+		cJSON *body = page_body(l, NULL, NULL, props, nprops);
+
+		hs_submit(c, "POST", PATH_SEARCH, body, true, l);
+		cJSON_Delete(body);
+		(*requests)++;
+		out++;
+	}
+	while (out) {
+		void *tag;
+		enum hs_result res;
+		struct hs_response resp;
+		struct lookup *l;
+
+		if (!hs_next(c, -1, &tag, &res, &resp)) {
+			if (!hs_outstanding(c))
+				BUG("%zu probe(s) outstanding, none in the client", out);
+			continue;
+		}
+		out--;
+		l = tag;
+		if (res != HS_OK) {
+			if (ret == HS_OK)
+				error("cannot look meetings up in HubSpot: %s",
+				      resp.message ? resp.message : hs_result_name(res));
+			if (ret == HS_OK)
+				ret = res;
+		} else {
+			l->results = cJSON_CreateArray();
+			page_read(resp.body, l->results, &l->total, &l->next);
+			l->mode = LOOKUP_PROBED;
+		}
+		hs_response_release(&resp);
+	}
+	if (ret != HS_OK)
+		for (struct lookup *l = a; l; l = l == a ? b : NULL) {
+			drop_probe(l);
+			l->mode = LOOKUP_UNPROBED;
+		}
+	return ret;
+}
+
 /* Does the result match l's filter group (has l->property, and not l->unless)? */
 static bool matches(const struct lookup *l, const cJSON *hit)
 {
@@ -338,10 +427,10 @@ enum hs_result lookup_probe_pair(struct lookup *a, struct lookup *b, struct hs_c
 	results = cJSON_CreateArray();
 	ret = search_page(a, b, c, NULL, props, nprops, results, &total, &next, requests);
 	if (ret != HS_OK || next || total > cJSON_GetArraySize(results)) {
-		/* More than one page: each lookup probes on its own. */
 		free(next);
 		cJSON_Delete(results);
-		return ret;
+		/* More than one page: each lookup probes on its own, both at once. */
+		return ret != HS_OK ? ret : probe_both(a, b, c, props, nprops, requests);
 	}
 	a->results = cJSON_CreateArray();
 	b->results = cJSON_CreateArray();

@@ -48,8 +48,8 @@ enum hs_result lookup_find(struct lookup *l, struct hs_client *c, const char *co
  * One probe for both lookups when both are unprobed (a fresh portal costs one
  * search, not two): the two filter groups ORed, 200 results. When every result
  * fits in that page, each lookup is answered from its part (none, or a map);
- * else both stay unprobed and probe on their own. props: every property
- * either lookup will be asked for.
+ * else each is probed on its own, both requests at once, and decides at its
+ * first look-up. props: every property either lookup will be asked for.
  */
 enum hs_result lookup_probe_pair(struct lookup *a, struct lookup *b, struct hs_client *c,
 				 const char *const *props, size_t nprops, size_t *requests);

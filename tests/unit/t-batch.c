@@ -700,6 +700,61 @@ static void test_update_archive_find(void)
 	free_meetings(ms, n);
 }
 
+/*
+ * Search before create: a search the client gave up on after its 429s
+ * (MAX_THROTTLES) is asked again, not a failure; one request asked, whatever
+ * the retries.
+ */
+static void test_search_throttled(void)
+{
+	size_t n = 3;
+	struct meeting *ms = make_meetings("thr", n);
+	struct outcome o;
+	struct hs_client *c = client(NULL, 100), *s;
+	struct hs_options ho;
+	const char *vals[4];
+	cJSON *hits[4];
+	size_t requests = 0;
+	char *faults;
+
+	reset(NULL);
+	outcome_init(&o, ms, n);
+	CHECK_INT(create(ms, n, &o, 0, &c), HS_OK);
+	faults = xasprintf("{\"faults\":[{\"method\":\"POST\",\"path\":\"%s\",\"action\":"
+			   "\"rate_limit\",\"policy\":\"SECONDLY\",\"retry_after\":0,"
+			   "\"count\":14}]}",
+			   hs_route(HS_MEETINGS_SEARCH));
+	admin_do("POST", "/_sandbox/faults", faults);
+	free(faults);
+	/* A search rate that the client's slowing down on each 429 keeps fast. */
+	memset(&ho, 0, sizeof(ho));
+	ho.api_base = base;
+	ho.token = "test-token";
+	ho.search_rate = 100;
+	s = hs_client_new(&ho);
+	for (size_t i = 0; i < n; i++)
+		vals[i] = ms[i].key;
+	vals[3] = "thr-not-there";
+	CHECK_INT(batch_search_property(s, IDENTITY, vals, 4, NULL, 0, hits, &requests), HS_OK);
+	CHECK_INT(requests, 1);
+	CHECK_INT(hs_client_stats(s)->throttled, 14);
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(hits[i], 0),
+								   "id");
+
+		CHECK_INT(cJSON_GetArraySize(hits[i]), 1);
+		CHECK_STR(cJSON_IsString(id) ? id->valuestring : NULL, o.ids[i]);
+	}
+	CHECK(!hits[3]);
+	for (size_t i = 0; i < 4; i++)
+		cJSON_Delete(hits[i]);
+	admin_do("POST", "/_sandbox/faults", "{\"faults\":[]}");
+	hs_client_free(s);
+	hs_client_free(c);
+	outcome_release(&o);
+	free_meetings(ms, n);
+}
+
 /* The limiter keeps under the sandbox's limit: no 429 when the limit is small. */
 static void test_rate_limit(void)
 {
@@ -745,6 +800,7 @@ int main(int argc, char **argv)
 	test_eventual_consistency();
 	test_stop_conditions();
 	test_update_archive_find();
+	test_search_throttled();
 	test_rate_limit();
 	test_gone_association();
 	test_required_property();

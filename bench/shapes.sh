@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# bench/shapes.sh — `expand` against the bare libical parse on calendars of three shapes (issue
+# #26 item 1). Figures, not pass/fail:
+#
+#   dense     bench/gen_calendar.py: short events, 1-4 attendees, few parameters
+#   outlook   bench/gen_shaped.py outlook: Windows zones with their VTIMEZONEs, 6-12 attendees
+#             with CN/ROLE/PARTSTAT/RSVP/CUTYPE, long folded descriptions full of escapes,
+#             X-MICROSOFT-* properties, a fifth recurring with overrides and EXDATEs
+#   google    bench/gen_shaped.py google: IANA zones, X-GOOGLE-CONFERENCE, fewer parameters
+#
+# For each: wall clock (median of REPEAT alternating runs of `expand FILE` and bench/bare_parse
+# FILE on EVENTS events in one year) and instructions (callgrind, on CG_EVENTS events: the count
+# does not depend on the machine's load). The ratio is ours / the bare parse.
+# Usage: bench/shapes.sh [dense outlook google]   env: BIN, REPEAT (3), EVENTS (10000),
+#   CG_EVENTS (2000; 0: no callgrind)
+set -u
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$PWD
+PY=/usr/bin/python3
+BIN=${BIN:-$ROOT/ics2hubspot}
+[ -x "$BIN" ] || { echo "bench/shapes.sh: no binary $BIN (run make)" >&2; exit 2; }
+REPEAT=${REPEAT:-3}
+EVENTS=${EVENTS:-10000}
+CG_EVENTS=${CG_EVENTS:-2000}
+OUT=$ROOT/bench/out/shapes
+mkdir -p "$OUT"
+SHAPES=("$@")
+[ ${#SHAPES[@]} -eq 0 ] && SHAPES=(dense outlook google)
+
+BARE=$OUT/bare_parse
+# shellcheck disable=SC2046
+cc -std=c11 -O2 $(pkg-config --cflags libical) -o "$BARE" bench/bare_parse.c \
+	$(pkg-config --libs libical) || exit 2
+
+# calendar SHAPE EVENTS -> path (generated once, deterministic: seed 42, one year)
+calendar() {
+	local f="$OUT/$1-$2.ics"
+	if [ ! -s "$f" ]; then
+		case $1 in
+		dense) "$PY" bench/gen_calendar.py "$2" "$f" 42 1 ;;
+		*) "$PY" bench/gen_shaped.py "$1" "$2" "$f" 42 1 ;;
+		esac || exit 2
+	fi
+	echo "$f"
+}
+wall() { # CMD... -> wall seconds (stdout discarded)
+	local tv
+	tv=$(mktemp "$OUT/time.XXXXXX") || exit 2
+	/usr/bin/time -f '%e' -o "$tv" "$@" >/dev/null 2>"$OUT/last.err"
+	tail -n 1 "$tv"
+	rm -f "$tv"
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+instructions() { # CMD... -> instructions executed (callgrind's total Ir)
+	local cg
+	cg=$(mktemp "$OUT/cg.XXXXXX") || exit 2
+	valgrind --tool=callgrind --callgrind-out-file="$cg" "$@" >/dev/null 2>"$OUT/last.err"
+	awk '/^(summary|totals):/ { print $2; exit }' "$cg"
+	rm -f "$cg"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'; }
+
+have_cg=1
+if [ "$CG_EVENTS" = 0 ] || ! command -v valgrind >/dev/null; then
+	have_cg=0
+	[ "$CG_EVENTS" = 0 ] || echo "(no valgrind: no instruction counts; apt-get install valgrind)"
+fi
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg);" \
+	"wall: median of $REPEAT alternating runs on $EVENTS events; instructions: callgrind on" \
+	"$CG_EVENTS events"
+printf '%-8s %7s %11s %8s %8s %7s %12s %12s %7s %9s\n' shape file_MB occurrences ours_s \
+	bare_s ratio ours_Minstr bare_Minstr ratio instr/occ
+for shape in "${SHAPES[@]}"; do
+	case $shape in dense | outlook | google) ;; *)
+		echo "bench/shapes.sh: unknown shape '$shape'" >&2
+		exit 2
+		;;
+	esac
+	f=$(calendar "$shape" "$EVENTS")
+	occ=$("$BIN" expand "$f" 2>/dev/null | wc -l)
+	wa=() wb=()
+	for _ in $(seq 1 "$REPEAT"); do
+		wa+=("$(wall "$BIN" expand "$f")")
+		wb+=("$(wall "$BARE" "$f")")
+	done
+	ma=$(printf '%s\n' "${wa[@]}" | median)
+	mb=$(printf '%s\n' "${wb[@]}" | median)
+	ia=- ib=- ir=- per=-
+	if [ "$have_cg" = 1 ]; then
+		g=$(calendar "$shape" "$CG_EVENTS")
+		gocc=$("$BIN" expand "$g" 2>/dev/null | wc -l)
+		ia=$(instructions "$BIN" expand "$g")
+		ib=$(instructions "$BARE" "$g")
+		ir=$(ratio "$ia" "$ib")
+		per=$(awk -v a="$ia" -v o="$gocc" 'BEGIN { printf "%.0f", (o > 0 ? a / o : 0) }')
+		ia=$(awk -v a="$ia" 'BEGIN { printf "%.0f", a / 1e6 }')
+		ib=$(awk -v a="$ib" 'BEGIN { printf "%.0f", a / 1e6 }')
+	fi
+	printf '%-8s %7.1f %11d %8.2f %8.2f %7s %12s %12s %7s %9s\n' "$shape" \
+		"$(awk -v s="$(stat -c %s "$f")" 'BEGIN { print s / 1048576 }')" "$occ" "$ma" "$mb" \
+		"$(ratio "$ma" "$mb")" "$ia" "$ib" "$ir" "$per"
+done
