@@ -785,7 +785,6 @@ static void handle_ok(struct run *r, struct job *j, const struct hs_response *re
 		/* 204 (or 200/207): gone is gone, including ids HubSpot did not know. */
 		for (size_t k = 0; k < j->n; k++)
 			settle(r, &r->items[j->idx[k]], BATCH_ARCHIVED, NULL, NULL, NULL);
-		free(again);
 		return;
 	}
 	again = xmalloc((j->n ? j->n : 1) * sizeof(*again));
