@@ -18,7 +18,13 @@
 #define DEFAULT_SEARCH_RATE 5
 #define MAX_THROTTLES	    12 /* 429 answers one call may take before giving up */
 #define WINDOW_MARGIN_MS    150
-#define SEARCH_MARGIN_MS    50
+/*
+ * Searches are counted when sent, not when answered (the main limiter's
+ * rule): HubSpot's secondly search limit is short and a 400 ms answer would
+ * hold each of the 5 slots for 1.4 s (3.4 searches/s). The margin absorbs the
+ * spread of arrival times; a 429 SECONDLY is waited out, never a failure.
+ */
+#define SEARCH_MARGIN_MS    100
 #define BACKOFF_BASE_MS	    1000
 #define BACKOFF_CAP_MS	    60000
 
@@ -727,7 +733,8 @@ static void complete(struct hs_client *c, struct hs_call *call, struct http_resu
 	char *problem;
 
 	c->inflight--;
-	hs_limiter_answered(call->search ? &c->search : &c->main, call->sent_at, now);
+	if (!call->search)
+		hs_limiter_answered(&c->main, call->sent_at, now);
 	if (!call->search)
 		hs_limiter_observe(&c->main, now, call->sent_at,
 				   header_long(r, "X-HubSpot-RateLimit-Max"),
@@ -825,7 +832,8 @@ static void complete(struct hs_client *c, struct hs_call *call, struct http_resu
 	case HS_ACT_SLOW_SEARCH: {
 		struct hs_limiter *l = call->search ? &c->search : &c->main;
 
-		if (act == HS_ACT_SLOW_SEARCH && l->max > 1) {
+		/* A second 429 on search (not the first: arrival jitter) lowers the pace for good. */
+		if (act == HS_ACT_SLOW_SEARCH && c->stats.throttled_secondly > 1 && l->max > 1) {
 			l->max--;
 			l->cfg_max = l->max;
 		}
