@@ -60,7 +60,8 @@ static char *rebuild(const char *value, const char *add, const char *drop)
 		v = xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = xstrdup(add);
 	}
-	qsort(v, n, sizeof(*v), cmp_str);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
 	for (size_t i = 0; i < n; i++)
 		if ((!i || strcmp(v[i], v[i - 1])) && (!drop || strcmp(v[i], drop)))
 			sbuf_addf(&sb, "%s%s", sb.len ? ";" : "", v[i]);
