@@ -594,6 +594,7 @@ struct ctx {
 	bool damaged_begin; /* pass 1: a damaged BEGIN at calendar level, its END not yet seen */
 
 	icaltimezone *fzone; /* zone for floating times */
+	bool fzone_named; /* fzone is --default-tz's or X-WR-TIMEZONE's (not the UTC fallback) */
 	char *fzone_name; /* "Europe/Berlin" / "UTC" */
 	char *ftz_label; /* "floating:Europe/Berlin" */
 
@@ -1415,11 +1416,40 @@ struct tval {
 	int64_t day; /* local civil day of t */
 };
 
+/*
+ * A date or time that exists. RFC 5545 §3.3.4: date-mday = 2DIGIT "01-28, 01-29, 01-30, 01-31
+ * based on month/year" (30 February is no date: libical keeps it as written and the day count
+ * would read it as 2 March); §3.3.12: time-hour = 2DIGIT "00-23", time-minute "00-59",
+ * time-second "00-60" ("The "60" value is used to account for positive "leap" seconds").
+ */
 static bool time_sane(struct icaltimetype t)
 {
 	return !icaltime_is_null_time(t) && t.year >= 1 && t.year <= 9999 && t.month >= 1 &&
-	       t.month <= 12 && t.day >= 1 && t.day <= 31 && t.hour >= 0 && t.hour <= 23 &&
-	       t.minute >= 0 && t.minute <= 59 && t.second >= 0 && t.second <= 60;
+	       t.month <= 12 && t.day >= 1 && t.day <= icaltime_days_in_month(t.month, t.year) &&
+	       t.hour >= 0 && t.hour <= 23 && t.minute >= 0 && t.minute <= 59 && t.second >= 0 &&
+	       t.second <= 60;
+}
+
+/*
+ * A value libical read but that names no date or time (time_sane): warned, naming the
+ * property and the value as written, and ignored (issue 25, class 4).
+ */
+static void impossible_warn(struct ctx *c, long line, const char *uid, const char *prop,
+			    struct icaltimetype t, const char *what)
+{
+	char *u;
+
+	if (icaltime_is_null_time(t))
+		return; /* libical refused the value: report_component() said so */
+	u = uid_print(uid);
+	if (t.is_date)
+		ctx_warn(c, line, u, "%s %04d-%02d-%02d is not a date that exists: %s", prop,
+			 t.year, t.month, t.day, what);
+	else
+		ctx_warn(c, line, u,
+			 "%s %04d-%02d-%02dT%02d:%02d:%02d is not a time that exists: %s", prop,
+			 t.year, t.month, t.day, t.hour, t.minute, t.second, what);
+	free(u);
 }
 
 /*
@@ -1456,6 +1486,25 @@ static int tval_resolve(struct ctx *c, icalproperty *p, struct icaltimetype t, i
 	out->t.zone = out->zone;
 	out->key = local_to_utc_gap(t, out->zone, &out->gap);
 	return 0;
+}
+
+/* A RECURRENCE-ID tval_resolve() refused: said, naming the value when it is an impossible one. */
+static void rid_unreadable_warn(struct ctx *c, icalcomponent *comp, long line, const char *uid,
+				const char *what)
+{
+	icalproperty *p = icalcomponent_get_first_property(comp, ICAL_RECURRENCEID_PROPERTY);
+	struct icaltimetype t = p ? icalproperty_get_recurrenceid(p) : icaltime_null_time();
+	char *u, *why;
+
+	if (!icaltime_is_null_time(t)) {
+		why = xasprintf("%s, not moved to another day", what);
+		impossible_warn(c, line, uid, "RECURRENCE-ID", t, why);
+		free(why);
+		return;
+	}
+	u = uid_print(uid);
+	ctx_warn(c, line, u, "unreadable RECURRENCE-ID: %s", what);
+	free(u);
 }
 
 /* Exact seconds of an icaldurationtype (libical's own helper returns int). */
@@ -3121,8 +3170,11 @@ static void series_add_rdate(struct ctx *c, struct series *s, icalproperty *p, l
 
 	memset(&in, 0, sizeof(in));
 	if (!icaltime_is_null_time(dp.period.start)) {
-		if (tval_resolve(c, p, dp.period.start, s->vzone, s->vname, line, s->uid, &t) < 0)
+		if (tval_resolve(c, p, dp.period.start, s->vzone, s->vname, line, s->uid, &t) < 0) {
+			impossible_warn(c, line, s->uid, "RDATE", dp.period.start,
+					"that RDATE is ignored");
 			return;
+		}
 		in.own_dur = true;
 		if (!icaltime_is_null_time(dp.period.end) &&
 		    tval_resolve(c, p, dp.period.end, s->vzone, s->vname, line, s->uid, &e) == 0)
@@ -3132,6 +3184,7 @@ static void series_add_rdate(struct ctx *c, struct series *s, icalproperty *p, l
 		if (in.dur < 0)
 			in.dur = 0;
 	} else if (tval_resolve(c, p, dp.time, s->vzone, s->vname, line, s->uid, &t) < 0) {
+		impossible_warn(c, line, s->uid, "RDATE", dp.time, "that RDATE is ignored");
 		return;
 	}
 	if (s->all_day) {
@@ -3159,8 +3212,11 @@ static void series_add_exdate(struct ctx *c, struct series *s, icalproperty *p, 
 	struct tval t;
 
 	if (tval_resolve(c, p, icalproperty_get_exdate(p), s->vzone, s->vname, line, s->uid, &t) <
-	    0)
+	    0) {
+		impossible_warn(c, line, s->uid, "EXDATE", icalproperty_get_exdate(p),
+				"that EXDATE is ignored");
 		return;
+	}
 	if (s->all_day) {
 		/* Exchange writes EXDATE;TZID=...:yyyymmddT000000 for all-day series */
 		XGROW(s->exkeys, s->capexkeys, s->nexkeys + 1);
@@ -3212,6 +3268,66 @@ static void byweekno_weekday(struct icalrecurrencetype *r, struct icaltimetype d
 }
 
 /*
+ * An all-day series whose UNTIL is a UTC DATE-TIME (Exchange writes the local midnight of the
+ * last day in UTC: DTSTART;VALUE=DATE:20200429 with UNTIL=20200428T220000Z in Stockholm).
+ * RFC 5545 §3.3.10: "If the "DTSTART" property is specified as a date with local time, then
+ * the UNTIL rule part MUST also be specified as a date with local time", and "The UNTIL rule
+ * part defines a DATE or DATE-TIME value that bounds the recurrence rule in an inclusive
+ * manner". An all-day instance starts at the local midnight of its day: it is in the set
+ * when that midnight is not after UNTIL, so UNTIL becomes the local date of the instant in
+ * the calendar's zone (--default-tz, X-WR-TIMEZONE, else the file's only VTIMEZONE). Without
+ * one, the latest day the instant can be the midnight of in a real zone (offsets reach
+ * UTC+14): the last day is kept rather than lost. Said either way.
+ */
+static void all_day_utc_until(struct ctx *c, const struct series *s, struct icalrecurrencetype *r,
+			      bool warn)
+{
+	int64_t u = civil_t(r->until), day;
+	icaltimezone *z = NULL;
+	const char *zn = NULL;
+	char was[32];
+	int y;
+	unsigned m, d;
+
+	if (c->fzone_named) {
+		z = c->fzone;
+		zn = c->fzone_name;
+	} else if (c->ntzs == 1) {
+		z = zone_for_tzid(c, c->tzs[0].tzid, s->line, s->uid, &zn);
+	}
+	u = z ? u + zone_offset_at(z, u) : u + 14 * 3600;
+	day = u >= 0 ? u / 86400 : -((-u + 86399) / 86400);
+	civil_from_days(day, &y, &m, &d);
+	snprintf(was, sizeof(was), "%04d%02d%02dT%02d%02d%02dZ", r->until.year, r->until.month,
+		 r->until.day, r->until.hour, r->until.minute, r->until.second);
+	r->until = icaltime_null_time();
+	r->until.year = y;
+	r->until.month = (int)m;
+	r->until.day = (int)d;
+	r->until.is_date = 1;
+	if (warn) {
+		char *uid = uid_print(s->uid);
+
+		if (z)
+			ctx_warn(
+				c, s->line, uid,
+				"all-day series with UNTIL=%s, a UTC time (RFC 5545 wants a date): "
+				"read in the calendar's zone %s as UNTIL=%04d%02d%02d, that day "
+				"included",
+				was, zn, y, m, d);
+		else
+			ctx_warn(
+				c, s->line, uid,
+				"all-day series with UNTIL=%s, a UTC time (RFC 5545 wants a date), "
+				"and no calendar zone (X-WR-TIMEZONE, --default-tz) to read it in: "
+				"read as UNTIL=%04d%02d%02d, the latest day it can be the midnight "
+				"of; check the series' last day",
+				was, y, m, d);
+		free(uid);
+	}
+}
+
+/*
  * Set up the instance set of a master. Returns -1 (warned, counted as bad)
  * when the event has no usable DTSTART.
  */
@@ -3231,10 +3347,20 @@ static int series_init(struct ctx *c, struct series *s, icalcomponent *comp, con
 			note(c, line, uid,
 			     "iTIP message (METHOD:REPLY/CANCEL/...) without DTSTART: nothing to import, skipped");
 		} else if (warn) {
-			char *u = uid_print(uid);
+			icalproperty *ps =
+				icalcomponent_get_first_property(comp, ICAL_DTSTART_PROPERTY);
+			struct icaltimetype t =
+				ps ? icalproperty_get_dtstart(ps) : icaltime_null_time();
 
-			ctx_warn(c, line, u, "VEVENT without a usable DTSTART skipped");
-			free(u);
+			if (!icaltime_is_null_time(t)) {
+				impossible_warn(c, line, uid, "DTSTART", t,
+						"VEVENT without a usable DTSTART skipped");
+			} else {
+				char *u = uid_print(uid);
+
+				ctx_warn(c, line, u, "VEVENT without a usable DTSTART skipped");
+				free(u);
+			}
 			c->st->bad_events++;
 		}
 		return -1;
@@ -3253,6 +3379,9 @@ static int series_init(struct ctx *c, struct series *s, icalcomponent *comp, con
 			if (r.freq == ICAL_NO_RECURRENCE)
 				break;
 			s->recurring = true;
+			if (s->all_day && !icaltime_is_null_time(r.until) && !r.until.is_date &&
+			    icaltime_is_utc(r.until))
+				all_day_utc_until(c, s, &r, warn);
 			if (!icaltime_is_null_time(r.until)) {
 				bool before;
 
@@ -3767,9 +3896,7 @@ static size_t collect_overrides(struct ctx *c, struct series *s, uint64_t h, str
 		x->seq = icalcomponent_get_sequence(comp);
 		if (override_rid(c, comp, s->vzone, s->vname, o->line, s->uid, &x->rid, &x->range) <
 		    0) {
-			u = uid_print(s->uid);
-			ctx_warn(c, o->line, u, "unreadable RECURRENCE-ID: override skipped");
-			free(u);
+			rid_unreadable_warn(c, comp, o->line, s->uid, "override skipped");
 			c->st->bad_events++;
 			icalcomponent_free(comp);
 			continue;
@@ -4273,10 +4400,7 @@ static void emit_orphans(struct ctx *c)
 						 ? start.zname
 						 : c->fzone_name,
 					 o->line, uid, &rid, &range) < 0) {
-				char *u = uid_print(uid);
-
-				ctx_warn(c, o->line, u, "unreadable RECURRENCE-ID: event skipped");
-				free(u);
+				rid_unreadable_warn(c, comp, o->line, uid, "event skipped");
 				c->st->bad_events++;
 				icalcomponent_free(comp);
 				continue;
@@ -4451,6 +4575,8 @@ static void setup_floating(struct ctx *c)
 		free(name);
 		z = utc_zone();
 		name = xstrdup("UTC");
+	} else {
+		c->fzone_named = true;
 	}
 	c->fzone = z;
 	c->fzone_name = name;

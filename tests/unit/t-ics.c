@@ -1391,6 +1391,81 @@ static void test_reader(void)
 	unlink(path);
 }
 
+/*
+ * Issue 25, class 2. RFC 5545 §3.3.10: "The UNTIL rule part defines a DATE or DATE-TIME value
+ * that bounds the recurrence rule in an inclusive manner. [...] If the "DTSTART" property is
+ * specified as a date with local time, then the UNTIL rule part MUST also be specified as a
+ * date with local time." Exchange writes the local midnight of the last day in UTC
+ * (tests/ics/exchange-until.ics): that day is kept, read in the calendar's zone, with a warning.
+ */
+static void test_exchange_all_day_until(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("exchange-until.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "one-day", &o), 1); /* was 0: the only day dropped */
+	CHECK(o && o->all_day && o->start == T("2020-04-29"));
+	CHECK_INT(count_uid(&g, "five-days", NULL), 5); /* 27 April .. 1 May; was 4 */
+	CHECK(find(&g, "five-days", "2020-05-01") != NULL);
+	CHECK_INT(count_uid(&g, "date-until", NULL), 2); /* a DATE UNTIL: as before, unwarned */
+	CHECK_INT(st.warnings, 2);
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* no zone in the file: the latest day the instant can be a midnight of (UTC+2 here) */
+	CHECK_INT(read_cal("exchange-until-nozone.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "one-day", NULL), 1);
+	CHECK_INT(count_uid(&g, "five-days", NULL), 5);
+	CHECK_INT(st.warnings, 2);
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* --default-tz says where the midnight is: 22:00Z is 15:00 of 28 April in Los Angeles */
+	CHECK_INT(read_cal("exchange-until-nozone.ics", NULL, "2030-01-01", "America/Los_Angeles",
+			   &g, &st),
+		  0);
+	CHECK_INT(count_uid(&g, "five-days", NULL), 4);
+	CHECK(find(&g, "five-days", "2020-04-30") != NULL);
+	CHECK_INT(count_uid(&g, "one-day", NULL), 0); /* UNTIL before DTSTART: deleted */
+	CHECK(st.warnings >= 2);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
+/*
+ * Issue 25, class 4. RFC 5545 §3.3.4: date-mday = 2DIGIT ;01-28, 01-29, 01-30, 01-31 "based on
+ * month/year"; §3.3.12: time-hour ;00-23, time-minute ;00-59, time-second ;00-60 ("The "60"
+ * value is used to account for positive "leap" seconds"). 30 February was read as 2 March:
+ * an event moved, an EXDATE deleting the real 2 March, an override moving it
+ * (tests/ics/impossible-dates.ics). Now: the event is skipped, the values ignored, all warned.
+ */
+static void test_impossible_dates(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("impossible-dates.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "feb30", NULL), 0); /* was 2 March 14:00Z */
+	CHECK_INT(count_uid(&g, "hour24", NULL), 0);
+	/* 27 Feb .. 3 Mar and the RDATE of 5 March: 2 March neither deleted nor moved */
+	CHECK_INT(count_uid(&g, "daily", NULL), 6);
+	o = find(&g, "daily", "2014-03-02T14:00:00Z");
+	CHECK(o && o->summary && !strncmp(o->summary, "27 Feb", 6));
+	CHECK(find(&g, "daily", "2014-02-28T14:00:00Z") != NULL); /* minute 60: no EXDATE */
+	CHECK(find(&g, "daily", "2014-03-03T08:00:00Z") == NULL); /* 31 February: no RDATE */
+	CHECK(find(&g, "daily", "2014-03-02T17:00:00Z") == NULL);
+	/* second 60 is a time: read as :59, as before */
+	CHECK(find(&g, "leap-second", "2016-12-31T23:59:59Z") != NULL);
+	/* one warning each: 2 DTSTARTs, 2 EXDATEs, the RDATE, the RECURRENCE-ID */
+	CHECK_INT(st.warnings, 6);
+	CHECK_INT(st.bad_events, 3);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
 int main(void)
 {
 	util_verbosity = 0; /* the warnings are counted in ics_stats */
@@ -1425,6 +1500,8 @@ int main(void)
 	test_never_silent();
 	test_window_skip();
 	test_reader();
+	test_exchange_all_day_until();
+	test_impossible_dates();
 	ics_global_cleanup();
 	return TEST_DONE();
 }
