@@ -533,12 +533,14 @@ struct zentry {
 	char *name;
 	bool ok, fixed; /* fixed: an offset-only TZID */
 	int warned;
+	const char *unusable; /* the file's VTIMEZONE of this TZID cannot be used: why */
 };
 
 struct tzent { /* a VTIMEZONE of the file (p1_keep_tz) */
 	const char *tzid; /* the zone's own */
 	icaltimezone *zone;
 	size_t seq; /* file order */
+	const char *unusable; /* why the VTIMEZONE cannot be used (p1_keep_tz), or NULL */
 };
 
 struct pending {
@@ -587,6 +589,7 @@ struct ctx {
 	struct tzent *tzs; /* VTIMEZONEs of the file, each its own zone (tz_find) */
 	size_t ntzs, captzs;
 	bool tzs_sorted;
+	bool tz_unsigned; /* pass 1: the VTIMEZONE being read has an unsigned UTC offset */
 	char *xwr_tz, *calname;
 	bool saw_calendar, saw_vevent;
 	bool cal_open; /* pass 1: a BEGIN:VCALENDAR waits for its END */
@@ -1137,8 +1140,13 @@ static int tzent_cmp(const void *a, const void *b)
 	return d ? d : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+/* Why a VTIMEZONE cannot be used (vtimezone_unusable), when it is only the sign of an offset. */
+static const char tz_unsigned_why[] = "a UTC offset without its sign";
+/* ... and no other zone has its name: it is used anyway, "0100" read as +01:00 (zone_lookup) */
+static const char tz_unsigned_kept[] = "kept";
+
 /* The file's VTIMEZONE of that TZID: libical's own binary search over the sorted zones. */
-static icaltimezone *tz_find(struct ctx *c, const char *tzid)
+static const struct tzent *tz_find(struct ctx *c, const char *tzid)
 {
 	size_t lower = 0, upper = c->ntzs;
 
@@ -1152,7 +1160,7 @@ static icaltimezone *tz_find(struct ctx *c, const char *tzid)
 		int cmp = strcmp(tzid, c->tzs[middle].tzid);
 
 		if (!cmp)
-			return c->tzs[middle].zone;
+			return &c->tzs[middle];
 		if (cmp < 0)
 			upper = middle;
 		else
@@ -1164,13 +1172,18 @@ static icaltimezone *tz_find(struct ctx *c, const char *tzid)
 /*
  * The resolution chain (docs/ics-notes.md, "Time zones"): in-file VTIMEZONE -> libical built-in by
  * IANA name -> known prefixes stripped -> Windows id via ICU -> Outlook display
- * name table. Returns NULL when nothing matches; *name gets a new string.
+ * name table. Returns NULL when nothing matches; *name gets a new string. A VTIMEZONE of
+ * the file that cannot be used (no observance, one without DTSTART or TZOFFSETTO, an unsigned
+ * offset: libical reads its times as UTC) is passed over for the rest of the chain, then for
+ * its X-LIC-LOCATION; *unusable (may be NULL) gets why.
  */
-static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name, bool *fixed)
+static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name, bool *fixed,
+				 const char **unusable)
 {
 	char *t = xstrdup(raw);
 	char *s = str_trim(t);
 	icaltimezone *z = NULL;
+	const struct tzent *te = NULL;
 	size_t n = strlen(s);
 
 	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
@@ -1180,13 +1193,18 @@ static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name, bo
 	*name = NULL;
 	if (fixed)
 		*fixed = false;
+	if (unusable)
+		*unusable = NULL;
 	if (!*s)
 		goto out;
-	if (c && (z = tz_find(c, s))) {
+	if (c && (te = tz_find(c, s)) && !te->unusable) {
+		z = te->zone;
 		*name = xstrdup(s);
 		cover_add(z, s);
 		goto out;
 	}
+	if (te && unusable)
+		*unusable = te->unusable;
 	if ((z = builtin_zone(s))) {
 		*name = xstrdup(z == utc_zone() ? "UTC" : s);
 		goto out;
@@ -1225,6 +1243,18 @@ static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name, bo
 				*fixed = true;
 		}
 	}
+	if (!z && te) {
+		const char *loc = icaltimezone_get_location(te->zone);
+
+		if (loc && (z = builtin_zone(loc)))
+			*name = xstrdup(z == utc_zone() ? "UTC" : loc);
+		else if (te->unusable == tz_unsigned_why) {
+			z = te->zone;
+			*name = xstrdup(s);
+			if (unusable)
+				*unusable = tz_unsigned_kept;
+		}
+	}
 out:
 	free(t);
 	return z;
@@ -1255,12 +1285,40 @@ static icaltimezone *zone_for_tzid(struct ctx *c, const char *tzid, long line, c
 		}
 		memset(e, 0, sizeof(*e));
 		e->tzid = xstrdup(tzid);
-		e->zone = zone_lookup(c, tzid, &e->name, &e->fixed);
+		e->zone = zone_lookup(c, tzid, &e->name, &e->fixed, &e->unusable);
 		e->ok = e->zone != NULL;
 		if (!e->ok) {
 			e->zone = c->fzone;
 			e->name = xstrdup(c->fzone_name);
 		}
+	}
+	if (e->unusable) { /* once per TZID: never UTC in silence (issue 25, class 3) */
+		char *p = uid_print(uid), *z;
+
+		utf8_sanitize(tzid, &z);
+		if (e->unusable == tz_unsigned_kept)
+			ctx_warn(
+				c, line, p,
+				"the file's VTIMEZONE \"%s\" has a UTC offset without its sign and "
+				"names no zone we know: unsigned offsets are read as east of UTC",
+				z);
+		else if (e->ok)
+			ctx_warn(
+				c, line, p,
+				"the file's VTIMEZONE \"%s\" cannot be used (%s): its times are read "
+				"in the IANA zone %s",
+				z, e->unusable, e->name);
+		else
+			ctx_warn(
+				c, line, p,
+				"the file's VTIMEZONE \"%s\" cannot be used (%s) and names no zone we "
+				"know: its times are read in %s%s",
+				z, e->unusable, c->fzone_name,
+				c->fzone_named ? "" : " (no X-WR-TIMEZONE or --default-tz)");
+		e->unusable = NULL;
+		e->warned = ICS_TZ_WARN_PER_TZID + 1; /* not "unknown time zone" again */
+		free(p);
+		free(z);
 	}
 	if (e->fixed && !e->warned) {
 		char *p = uid_print(uid), *z;
@@ -2404,9 +2462,52 @@ static void tz_drop_fast_rules(struct ctx *c, icalcomponent *vtz, long line)
  * array: 50,000 VTIMEZONEs took 7 s); tz_find() finds the zone the holder's lookup
  * (icalcomponent_get_timezone) found, duplicates included.
  */
+/*
+ * Why libical cannot read times in this VTIMEZONE (it reads them as UTC), or NULL. RFC 5545
+ * §3.6.5: a VTIMEZONE has "one or more" STANDARD or DAYLIGHT observances, each with DTSTART,
+ * TZOFFSETTO and TZOFFSETFROM ("REQUIRED, MUST NOT occur more than once"); §3.3.14: utc-offset
+ * = time-numzone = ("+" / "-") time-hour time-minute [time-second]: the sign is required.
+ */
+static const char *vtimezone_unusable(struct ctx *c, icalcomponent *vtz)
+{
+	size_t n = 0;
+
+	for (icalcomponent *o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		icalproperty *p;
+
+		if (icalcomponent_isa(o) != ICAL_XSTANDARD_COMPONENT &&
+		    icalcomponent_isa(o) != ICAL_XDAYLIGHT_COMPONENT)
+			continue;
+		n++;
+		p = icalcomponent_get_first_property(o, ICAL_DTSTART_PROPERTY);
+		if (!p || icaltime_is_null_time(icalproperty_get_dtstart(p)))
+			return "an observance without DTSTART";
+		if (!icalcomponent_get_first_property(o, ICAL_TZOFFSETTO_PROPERTY))
+			return "an observance without TZOFFSETTO";
+	}
+	if (!n)
+		return "no STANDARD or DAYLIGHT observance";
+	if (c->tz_unsigned)
+		return tz_unsigned_why;
+	return NULL;
+}
+
+/* A TZOFFSETTO/TZOFFSETFROM line whose value has no sign (Apple iCal 1.5: "0100"). */
+static bool tz_offset_unsigned(const char *line)
+{
+	const char *v;
+
+	if (!prop_is(line, "TZOFFSETTO", NULL) && !prop_is(line, "TZOFFSETFROM", NULL))
+		return false;
+	v = line_value(line);
+	return v && *v != '+' && *v != '-';
+}
+
 static void p1_keep_tz(struct ctx *c, icalcomponent *comp, long line)
 {
 	icaltimezone *z;
+	const char *unusable;
 
 	if (icalcomponent_isa(comp) != ICAL_VTIMEZONE_COMPONENT ||
 	    !icalcomponent_get_first_property(comp, ICAL_TZID_PROPERTY)) {
@@ -2414,6 +2515,7 @@ static void p1_keep_tz(struct ctx *c, icalcomponent *comp, long line)
 		return;
 	}
 	tz_drop_fast_rules(c, comp, line);
+	unusable = vtimezone_unusable(c, comp);
 	z = icaltimezone_new();
 	if (!z || !icaltimezone_set_component(z, comp) || !icaltimezone_get_tzid(z)) {
 		if (z)
@@ -2425,6 +2527,7 @@ static void p1_keep_tz(struct ctx *c, icalcomponent *comp, long line)
 	c->tzs[c->ntzs].tzid = icaltimezone_get_tzid(z);
 	c->tzs[c->ntzs].zone = z;
 	c->tzs[c->ntzs].seq = c->ntzs;
+	c->tzs[c->ntzs].unusable = unusable;
 	c->ntzs++;
 	c->tzs_sorted = false;
 }
@@ -2536,6 +2639,7 @@ static int pass1(struct ctx *c)
 					c->saw_vevent = true;
 				} else if (sh.top == TOP_VTIMEZONE) {
 					tz_line = pos.line;
+					c->tz_unsigned = false;
 					if (tzp)
 						icalparser_free(tzp);
 					tzp = icalparser_new();
@@ -2544,6 +2648,8 @@ static int pass1(struct ctx *c)
 				}
 				break;
 			case A_FEED:
+				if (sh.top == TOP_VTIMEZONE && tz_offset_unsigned(line))
+					c->tz_unsigned = true; /* libical reads "0100" as +01:00 */
 				if (sh.top == TOP_VEVENT && sh.depth == 1) {
 					p1_prop(&ev, line);
 				} else if (sh.top == TOP_VTIMEZONE && tzp &&
@@ -4614,7 +4720,7 @@ static void setup_floating(struct ctx *c)
 	icaltimezone *z = NULL;
 
 	if (want) {
-		z = zone_lookup(c, want, &name, NULL);
+		z = zone_lookup(c, want, &name, NULL, NULL);
 		if (!z) {
 			char *w;
 
@@ -4759,7 +4865,7 @@ void ics_global_cleanup(void)
 bool ics_zone_known(const char *tzid)
 {
 	char *name = NULL;
-	bool known = zone_lookup(NULL, tzid, &name, NULL) != NULL;
+	bool known = zone_lookup(NULL, tzid, &name, NULL, NULL) != NULL;
 
 	free(name);
 	return known;

@@ -1497,6 +1497,40 @@ static void test_lone_recurrence_id_series(void)
 	ics_stats_release(&st);
 }
 
+/*
+ * Issue 25, class 3. RFC 5545 §3.6.5: a VTIMEZONE holds "one or more" STANDARD/DAYLIGHT
+ * observances, each with "dtstart / tzoffsetto / tzoffsetfrom" ("REQUIRED, MUST NOT occur more
+ * than once"); §3.3.14: utc-offset = time-numzone = ("+" / "-") time-hour time-minute. libical
+ * reads times in a VTIMEZONE without usable observances as UTC (tests/ics/vtimezone-unusable.ics):
+ * they are read in the IANA zone of the TZID, else the calendar's zone, warned once per TZID.
+ */
+static void test_vtimezone_unusable(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	const struct occurrence *o;
+
+	CHECK_INT(read_cal("vtimezone-unusable.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(count_uid(&g, "berlin", &o), 1); /* no observance: was 10:00Z */
+	CHECK(o && o->start == T("2020-06-01T08:00:00Z") && o->end == T("2020-06-01T09:00:00Z"));
+	CHECK(find(&g, "berlin-2", "2020-06-02T08:00:00Z") != NULL);
+	CHECK(find(&g, "new-york", "2020-06-01T14:00:00Z") != NULL); /* no DTSTART: was 10:00Z */
+	CHECK(find(&g, "paris", "2020-06-01T08:00:00Z") != NULL); /* unsigned offsets */
+	/* no IANA name, no calendar zone: UTC, but said */
+	CHECK(find(&g, "office", "2020-06-01T10:00:00Z") != NULL);
+	CHECK_INT(st.warnings, 4); /* once per TZID: Europe/Berlin twice, warned once */
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* --default-tz (as X-WR-TIMEZONE) is the zone of a VTIMEZONE that names none */
+	CHECK_INT(read_cal("vtimezone-unusable.ics", NULL, "2030-01-01", "Asia/Tokyo", &g, &st), 0);
+	CHECK(find(&g, "office", "2020-06-01T01:00:00Z") != NULL);
+	CHECK(find(&g, "berlin", "2020-06-01T08:00:00Z") != NULL);
+	CHECK_INT(st.warnings, 4);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
 int main(void)
 {
 	util_verbosity = 0; /* the warnings are counted in ics_stats */
@@ -1534,6 +1568,7 @@ int main(void)
 	test_exchange_all_day_until();
 	test_impossible_dates();
 	test_lone_recurrence_id_series();
+	test_vtimezone_unusable();
 	ics_global_cleanup();
 	return TEST_DONE();
 }
