@@ -3225,7 +3225,10 @@ struct series {
 	bool capped;
 	bool cut; /* a budget cut it: nothing more of it is emitted */
 	bool rule_failed; /* libical could not iterate a rule it had read (RSCALE=FOO) */
-	const char *cap_what; /* import: over max_per_series, said by series_cap_flush() */
+	const char *cap_what; /* over max_per_series, said by series_cap_flush() */
+	bool kept_any; /* an occurrence was emitted; kept_key: the latest instance emitted */
+	bool kept_all_day;
+	int64_t kept_key;
 	int64_t day; /* day of the last occurrence emitted, and how many on it */
 	long day_n;
 };
@@ -3573,36 +3576,46 @@ static bool series_excluded(const struct series *s, const struct inst *in)
 	       in_sorted(s->exdays, s->nexdays, in->day);
 }
 
-/* The cap per series: a warning for expand, an error for import (the series is not whole). */
+/* The cap per series: said once the series is emitted (series_cap_flush), naming the last kept. */
 static void series_cap_warn(struct ctx *c, struct series *s, const char *what)
 {
-	char *u;
-
+	(void)c;
 	if (s->capped)
 		return;
 	s->capped = true;
-	if (c->budget >= 0) {
-		s->cap_what = what; /* series_cap_flush(): one error, unless a budget cut it */
-		return;
-	}
-	u = uid_print(s->uid);
-	ctx_warn(c, s->line, u, "series cut after %s (cap %ld occurrences per series)", what,
-		 c->max_per_series);
-	free(u);
+	s->cap_what = what;
 }
 
-/* Import: the error of a series over its cap, unless a budget cut it (that error said it). */
+/*
+ * A series over its cap: a warning for expand, an error for import (the series is not whole,
+ * unless a budget cut it: that error said it). It names the last instance kept: the
+ * occurrences after it, and their overrides, are not read.
+ */
 static void series_cap_flush(struct ctx *c, struct series *s)
 {
-	char *u;
+	char *u, last[80] = "";
 
 	if (!s->cap_what || s->cut)
 		return;
+	if (s->kept_any) {
+		char when[32];
+
+		if (s->kept_all_day)
+			time_format_date(s->kept_key, when, sizeof(when));
+		else
+			time_format_utc(s->kept_key, when, sizeof(when));
+		snprintf(last, sizeof(last), "; the last occurrence kept is the one of %s", when);
+	}
 	u = uid_print(s->uid);
-	ctx_damage(c, s->line, u,
-		   "series cut after %s (cap %ld occurrences per series); the calendar is "
-		   "incomplete",
-		   s->cap_what, c->max_per_series);
+	if (c->budget >= 0)
+		ctx_damage(
+			c, s->line, u,
+			"series cut after %s (cap %ld occurrences per series)%s; the calendar is "
+			"incomplete",
+			s->cap_what, c->max_per_series, last);
+	else
+		ctx_warn(c, s->line, u, "series cut after %s (cap %ld occurrences per series)%s",
+			 s->cap_what, c->max_per_series, last);
 	s->cap_what = NULL;
 	free(u);
 }
@@ -3888,6 +3901,16 @@ static void emit_series(struct ctx *c, struct series *s, struct occurrence *o)
 		return;
 	s->emitted++;
 	o->freq = series_freq(s);
+	{
+		int64_t k = o->has_recurrence_id ? o->recurrence_id : o->start;
+
+		if (!s->kept_any || k > s->kept_key) {
+			s->kept_key = k;
+			s->kept_all_day =
+				o->has_recurrence_id ? o->recurrence_id_all_day : o->all_day;
+		}
+		s->kept_any = true;
+	}
 	emit(c, o);
 }
 
@@ -4081,6 +4104,55 @@ static void emit_override(struct ctx *c, struct series *s, struct ovi *x, bool c
 	occurrence_release(&o);
 }
 
+/* Where an instance of the series starts: shifted by the THISANDFUTURE override over it. */
+static int64_t inst_start(const struct inst *in, struct ovi **ranges, size_t nrange)
+{
+	struct ovi *r = NULL;
+
+	for (size_t k = 0; k < nrange; k++)
+		if (ranges[k]->key <= in->key)
+			r = ranges[k]; /* ranges are sorted by key: the last one applies */
+	return in->key + (r ? r->shift : 0);
+}
+
+/*
+ * The per-series cap over the instances and their overrides together, in the order of the
+ * instances (issue 25, class 5): the key of the last instance kept (an override counts for
+ * the instance it replaces), or T_MAX when everything fits. Overrides of instances up to it
+ * are emitted, those after it are cut with the series.
+ */
+static int64_t series_cap_key(struct ctx *c, const struct ivec *iv, const struct ovi *ov,
+			      size_t nov, const int64_t *repl, size_t nrepl, struct ovi **ranges,
+			      size_t nrange)
+{
+	long n = 0;
+	int64_t last = T_MIN;
+	size_t j = 0;
+
+	for (size_t i = 0; i <= iv->n; i++) {
+		int64_t k = i < iv->n ? iv->v[i].key : T_MAX;
+
+		for (; j < nov && (ov[j].key <= k || i == iv->n); j++) {
+			int64_t start = ov[j].has_start ? ov[j].start.key : ov[j].key;
+
+			if (ov[j].drop || !in_window(c, start))
+				continue;
+			if (++n > c->max_per_series)
+				return last;
+			last = ov[j].key;
+		}
+		if (i == iv->n)
+			break;
+		if (in_sorted(repl, nrepl, k) ||
+		    !in_window(c, inst_start(&iv->v[i], ranges, nrange)))
+			continue;
+		if (++n > c->max_per_series)
+			return last;
+		last = k;
+	}
+	return T_MAX;
+}
+
 /*
  * Expand one master with its overrides (docs/ics-notes.md) and emit the
  * occurrences that start in the window.
@@ -4092,7 +4164,7 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 	struct ovi *ov = NULL;
 	size_t nov = 0, nrange = 0;
 	struct occurrence mt;
-	int64_t minshift = 0, maxshift = 0, lo, hi;
+	int64_t minshift = 0, maxshift = 0, lo, hi, cap_key;
 	int64_t *repl = NULL;
 	size_t nrepl = 0, caprepl = 0;
 	struct ovi **ranges = NULL;
@@ -4166,6 +4238,7 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 			"without it; the calendar is incomplete");
 		free(u);
 	}
+	cap_key = series_cap_key(c, &iv, ov, nov, repl, nrepl, ranges, nrange);
 	if (s.nrules && c->horizon_is_default) {
 		for (size_t i = 0; i < s.nrules; i++)
 			if (s.unbounded[i]) {
@@ -4181,6 +4254,10 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 
 		if (in_sorted(repl, nrepl, in->key))
 			continue;
+		if (in->key > cap_key) {
+			series_cap_warn(c, &s, "too many occurrences");
+			break;
+		}
 		for (size_t k = 0; k < nrange; k++)
 			if (ranges[k]->key <= in->key)
 				r = ranges[k]; /* ranges are sorted by key: the last one applies */
@@ -4202,9 +4279,15 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 		t->end = start + dur;
 		emit_series(c, &s, t);
 	}
-	for (size_t i = 0; i < nov && !c->stop; i++)
-		if (!ov[i].drop)
-			emit_override(c, &s, &ov[i], cancel_method);
+	for (size_t i = 0; i < nov && !c->stop; i++) {
+		if (ov[i].drop)
+			continue;
+		if (ov[i].key > cap_key) {
+			series_cap_warn(c, &s, "too many occurrences");
+			break; /* ov is sorted by key */
+		}
+		emit_override(c, &s, &ov[i], cancel_method);
+	}
 	series_cap_flush(c, &s);
 	if (have_mt)
 		occurrence_release(&mt);

@@ -1531,6 +1531,63 @@ static void test_vtimezone_unusable(void)
 	ics_stats_release(&st);
 }
 
+/*
+ * Issue 25, class 5. RFC 5545 §3.8.4.4: a RECURRENCE-ID component "is used in conjunction with
+ * the "UID" and "SEQUENCE" properties to identify a specific instance of a recurring" event:
+ * it stands in for that instance. When --max-per-series cuts a series, an instance before the
+ * cut keeps its override (tests/ics/cap-overrides.ics: the moved 2 June was lost).
+ */
+static void test_cap_keeps_overrides(void)
+{
+	struct got g = {0};
+	struct ics_stats st;
+	struct ics_options opt;
+	const struct occurrence *o;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.max_per_series = 5;
+	opt.has_until = true;
+	opt.until = T("2021-01-01");
+	CHECK_INT(ics_read("tests/ics/cap-overrides.ics", "cap-overrides.ics", "c", &opt, collect,
+			   &g, &st),
+		  0);
+	CHECK_INT(count_uid(&g, "daily", NULL), 5);
+	o = find(&g, "daily", "2020-06-02T15:00:00Z"); /* the moved instance: was lost */
+	CHECK(o && o->recurrence_id == T("2020-06-02T09:00:00Z"));
+	CHECK(find(&g, "daily", "2020-06-02T09:00:00Z") == NULL);
+	CHECK(find(&g, "daily", "2020-06-05T09:00:00Z") != NULL);
+	CHECK(find(&g, "daily", "2020-06-06T09:00:00Z") == NULL);
+	CHECK(find(&g, "daily", "2020-06-20T15:00:00Z") == NULL); /* after the cut */
+	CHECK_INT(st.warnings, 1);
+	CHECK_INT(st.lost_events, 0);
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* import (budgets): the same five, and the cut is damage (the calendar is incomplete) */
+	opt.budget = true;
+	CHECK_INT(ics_read("tests/ics/cap-overrides.ics", "cap-overrides.ics", "c", &opt, collect,
+			   &g, &st),
+		  0);
+	CHECK_INT(count_uid(&g, "daily", NULL), 5);
+	CHECK(find(&g, "daily", "2020-06-02T15:00:00Z") != NULL);
+	CHECK_INT(st.lost_events, 1);
+	got_release(&g);
+	ics_stats_release(&st);
+
+	/* under the cap nothing changes: 2 June moved, 20 June moved, the rest daily */
+	opt.budget = false;
+	opt.max_per_series = 100;
+	opt.until = T("2020-07-01");
+	CHECK_INT(ics_read("tests/ics/cap-overrides.ics", "cap-overrides.ics", "c", &opt, collect,
+			   &g, &st),
+		  0);
+	CHECK_INT(count_uid(&g, "daily", NULL), 30);
+	CHECK(find(&g, "daily", "2020-06-20T15:00:00Z") != NULL);
+	CHECK_INT(st.warnings, 0);
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
 int main(void)
 {
 	util_verbosity = 0; /* the warnings are counted in ics_stats */
@@ -1569,6 +1626,7 @@ int main(void)
 	test_impossible_dates();
 	test_lone_recurrence_id_series();
 	test_vtimezone_unusable();
+	test_cap_keeps_overrides();
 	ics_global_cleanup();
 	return TEST_DONE();
 }
