@@ -2537,8 +2537,10 @@ static void byweekno_weekday(struct icalrecurrencetype *r, struct icaltimetype d
  * manner". An all-day instance starts at the local midnight of its day: it is in the set
  * when that midnight is not after UNTIL, so UNTIL becomes the local date of the instant in
  * the calendar's zone (--default-tz, X-WR-TIMEZONE, else the file's only VTIMEZONE). Without
- * one, the latest day the instant can be the midnight of in a real zone (offsets reach
- * UTC+14): the last day is kept rather than lost. Said either way.
+ * one, the day the instant is the local midnight of in some real zone (offsets are whole
+ * quarter hours from UTC-12 to UTC+14; the later day when two zones could say it): the last
+ * day is kept rather than lost. Any other instant (Google's T235959Z) is read as its UTC date,
+ * as before. Said either way.
  */
 static void all_day_utc_until(struct ctx *c, const struct series *s, struct icalrecurrencetype *r,
 			      bool warn)
@@ -2556,7 +2558,14 @@ static void all_day_utc_until(struct ctx *c, const struct series *s, struct ical
 	} else if (c->zt.ntzs == 1) {
 		z = zone_for_tzid(c, c->zt.tzs[0].tzid, s->line, s->uid, &zn);
 	}
-	u = z ? u + zone_offset_at(z, u) : u + 14 * 3600;
+	if (z) {
+		u += zone_offset_at(z, u);
+	} else {
+		int64_t tod = u - (u >= 0 ? u / 86400 : -((-u + 86399) / 86400)) * 86400;
+
+		if (tod && 86400 - tod <= 14 * 3600 && (86400 - tod) % 900 == 0)
+			u += 86400 - tod; /* the next day's midnight east of UTC */
+	}
 	day = u >= 0 ? u / 86400 : -((-u + 86399) / 86400);
 	civil_from_days(day, &y, &m, &d);
 	snprintf(was, sizeof(was), "%04d%02d%02dT%02d%02d%02dZ", r->until.year, r->until.month,
@@ -2581,7 +2590,7 @@ static void all_day_utc_until(struct ctx *c, const struct series *s, struct ical
 				c, s->line, uid,
 				"all-day series with UNTIL=%s, a UTC time (RFC 5545 wants a date), "
 				"and no calendar zone (X-WR-TIMEZONE, --default-tz) to read it in: "
-				"read as UNTIL=%04d%02d%02d, the latest day it can be the midnight "
+				"read as UNTIL=%04d%02d%02d, the day it can be the local midnight "
 				"of; check the series' last day",
 				was, y, m, d);
 		free(uid);
@@ -3779,8 +3788,8 @@ static void emit_orphans(struct ctx *c)
 				continue;
 			}
 			XGROW(g, capg, n + 1);
-			g[n].series =
-				uid &&
+			g[n].series = /* without a usable DTSTART it stays an override */
+				uid && has_start &&
 				(icalcomponent_get_first_property(comp, ICAL_RRULE_PROPERTY) ||
 				 icalcomponent_get_first_property(comp, ICAL_RDATE_PROPERTY));
 			icalcomponent_free(comp);

@@ -1432,6 +1432,21 @@ static void test_exchange_all_day_until(void)
 	CHECK(st.warnings >= 2);
 	got_release(&g);
 	ics_stats_release(&st);
+
+	/* no zone, and an instant no zone has a midnight at (Google's T235959Z): its UTC date */
+	{
+		static const char cal[] = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:g\r\n"
+					  "DTSTART;VALUE=DATE:20200427\r\n"
+					  "RRULE:FREQ=DAILY;UNTIL=20200428T235959Z\r\n"
+					  "END:VEVENT\r\nEND:VCALENDAR\r\n";
+
+		CHECK_INT(read_text(cal, sizeof(cal) - 1, "g.ics", &g, &st), 0);
+		CHECK_INT(count_uid(&g, "g", NULL), 2);
+		CHECK(find(&g, "g", "2020-04-28") != NULL);
+		CHECK_INT(st.warnings, 1);
+		got_release(&g);
+		ics_stats_release(&st);
+	}
 }
 
 /*
@@ -1495,6 +1510,20 @@ static void test_lone_recurrence_id_series(void)
 	CHECK_INT(st.warnings, 2); /* one per series read so */
 	got_release(&g);
 	ics_stats_release(&st);
+
+	/* without a usable DTSTART it stays the override it says it is: one occurrence */
+	{
+		static const char cal[] = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:r\r\n"
+					  "RECURRENCE-ID:20200102T090000Z\r\n"
+					  "DTSTART:20200230T090000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+					  "END:VEVENT\r\nEND:VCALENDAR\r\n";
+
+		CHECK_INT(read_text(cal, sizeof(cal) - 1, "r.ics", &g, &st), 0);
+		CHECK_INT(count_uid(&g, "r", &o), 1);
+		CHECK(o && o->start == T("2020-01-02T09:00:00Z"));
+		got_release(&g);
+		ics_stats_release(&st);
+	}
 }
 
 /*
