@@ -1,18 +1,21 @@
 /*
  * ics: read .ics calendars with libical and expand them into occurrences.
  *
- * The only module that includes <libical/ical.h> and ICU's <unicode/ucal.h>.
+ * The calendar reader is three modules, one unit behind ics.h (the only interface the rest of
+ * the program sees): ics.c (the index of pass 1, series expansion, messages), zones.c (time-zone
+ * resolution, zones.h) and reader.c (the line reader, reader.h). Only ics.c and zones.c include
+ * <libical/ical.h> (through zones.h); only zones.c includes ICU's headers.
  *
  * Design (see docs/ics-notes.md and tests/ics/oracle-differences.md):
  *
  * - Streaming in two passes over the file (stdin is spooled to an unlinked
  *   temporary file first). Lines are read in blocks and unfolded by our own
- *   reader into one reused buffer, exactly as icalparser_get_line() would
+ *   reader (reader.c) into one reused buffer, exactly as icalparser_get_line() would
  *   (it also strips a BOM, turns lone CRs into line ends, counts physical
  *   lines and byte offsets, and truncates absurdly long lines).
  *   BEGIN/END:VCALENDAR are never given to the parser, so every VEVENT comes
  *   back from icalparser_add_line() on its own and is freed right after use.
- * - Pass 1 indexes: VTIMEZONEs (kept in a holder VCALENDAR), X-WR-TIMEZONE,
+ * - Pass 1 indexes: VTIMEZONEs (each a zone of its own, zones.c), X-WR-TIMEZONE,
  *   X-WR-CALNAME and METHOD from the raw lines, every override (VEVENT with
  *   RECURRENCE-ID: hash of UID, offset, line) and the masters whose UID may
  *   have been seen before (a fixed-size Bloom filter keeps the master index
@@ -27,8 +30,10 @@
  * VEVENT or per series (bounded by the per-series cap).
  */
 #include "ics.h"
+#include "reader.h"
 #include "util.h"
 #include "window.h"
+#include "zones.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,17 +43,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <wctype.h>
-
-#include <libical/ical.h>
-#include <unicode/ucal.h>
-#include <unicode/ustring.h>
-
-static const struct {
-	const char *display, *windows_id, *iana;
-} winzones[] = {
-#include "winzones.h"
-};
 
 /* Documented limits (README / report). */
 /*
@@ -68,224 +62,11 @@ static const struct {
 #define ICS_MAX_PER_DAY	     24
 #define ICS_BUDGET_BASE	     20000L
 #define ICS_BUDGET_PER_BYTE  4
-#define ICS_MAX_LINE	     (4L << 20) /* longer unfolded lines are dropped */
 #define ICS_MAX_WARNINGS     1000 /* printed per calendar; the rest are counted */
 #define ICS_MAX_DURATION     ((int64_t)3653 * 86400) /* longer events: zero length */
-#define ICS_TZ_CACHE	     64
 #define ICS_TZ_WARN_PER_TZID 3
 #define ICS_MAX_RRULES	     8
 #define ICS_MAX_STDIN	     (64L << 20) /* as CALENDAR_MAX_BYTES (calendar.h) */
-#define READ_BUF	     65536
-
-#define T_MIN (INT64_MIN / 4)
-#define T_MAX (INT64_MAX / 4)
-
-/* ---------------------------------------------------------------------------------------- */
-/* Reader: bytes -> unfolded content lines, with positions.                                 */
-
-/*
- * One buffered reader serves both passes and the re-reads at an offset. It reads the file in
- * blocks (never all of it), finds line ends with memchr() and unfolds in place into one reused
- * line buffer: no allocation per line. It reads exactly what libical's icalparser_get_line()
- * over a byte reader used to give (t-ics test_reader pins it against libical):
- * CRLF, LF or a lone CR (old Mac files) ends a physical line; a physical line that begins with a
- * space or a tab continues a content line that has content (that one character is dropped);
- * NUL bytes read as '?'; trailing white space is dropped, never the first character; an empty
- * line reads as "\n". A content line longer than ICS_MAX_LINE bytes (continuation characters
- * counted) is marked truncated (and dropped by the callers). A BOM at the very start of the file
- * is skipped.
- */
-
-struct lpos {
-	int64_t off; /* byte offset of the first byte of the line */
-	long line; /* physical line number (1-based) */
-	bool truncated;
-};
-
-struct reader {
-	int fd;
-	char *buf; /* READ_BUF bytes of the file */
-	size_t pos, len;
-	bool eof;
-	int rd_errno;
-	int64_t off; /* file offset of buf[pos] */
-	long phys; /* physical line of buf[pos] */
-	char *line; /* the content line being delivered (reused) */
-	size_t llen, lcap;
-	size_t count; /* bytes of the content line counted against ICS_MAX_LINE */
-	bool truncated;
-};
-
-static void reader_fill(struct reader *r)
-{
-	if (r->pos > 0) {
-		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
-		r->len -= r->pos;
-		r->pos = 0;
-	}
-	while (!r->eof && r->len < READ_BUF) {
-		ssize_t n = pread(r->fd, r->buf + r->len, READ_BUF - r->len,
-				  (off_t)(r->off + (int64_t)r->len));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n < 0)
-				r->rd_errno = errno;
-			r->eof = true;
-			break;
-		}
-		r->len += (size_t)n;
-		break;
-	}
-}
-
-/* The next byte, or -1 at the end of the file. */
-static int reader_peek(struct reader *r)
-{
-	if (r->pos >= r->len)
-		reader_fill(r);
-	return r->pos < r->len ? (unsigned char)r->buf[r->pos] : -1;
-}
-
-static void reader_consume(struct reader *r, size_t n)
-{
-	r->pos += n;
-	r->off += (int64_t)n;
-}
-
-/* Append n content bytes, counting them against ICS_MAX_LINE. */
-static void reader_append(struct reader *r, const char *s, size_t n)
-{
-	size_t room = (size_t)ICS_MAX_LINE - r->count;
-
-	if (n > room) {
-		n = room;
-		r->truncated = true;
-	}
-	if (!n)
-		return;
-	if (r->llen + n + 2 > r->lcap) {
-		while (r->llen + n + 2 > r->lcap)
-			r->lcap = r->lcap ? r->lcap * 2 : 256;
-		r->line = xrealloc(r->line, r->lcap);
-	}
-	memcpy(r->line + r->llen, s, n);
-	for (char *z = memchr(r->line + r->llen, '\0', n); z;
-	     z = memchr(z, '\0', (size_t)(r->line + r->llen + n - z)))
-		*z = '?';
-	r->llen += n;
-	r->count += n;
-}
-
-/* The content of the physical line at r->pos appended, its line end consumed. */
-static void reader_physical(struct reader *r)
-{
-	for (;;) {
-		const char *p, *nl, *cr;
-		size_t avail, seg, take, end = 0;
-
-		if (reader_peek(r) < 0)
-			return;
-		p = r->buf + r->pos;
-		avail = r->len - r->pos;
-		nl = memchr(p, '\n', avail);
-		seg = nl ? (size_t)(nl - p) : avail;
-		cr = memchr(p, '\r', seg);
-		if (cr) {
-			take = (size_t)(cr - p);
-			if (take + 1 < avail)
-				end = p[take + 1] == '\n' ? 2 : 1;
-			else if (r->eof)
-				end = 1;
-		} else {
-			take = seg;
-			end = nl ? 1 : 0;
-		}
-		reader_append(r, p, take);
-		reader_consume(r, take + end);
-		if (end) {
-			r->phys++;
-			return;
-		}
-		if (cr) /* a CR last in the buffer: read on to see what follows it */
-			reader_fill(r);
-	}
-}
-
-/* Position the reader at `off`, which begins physical line `line`. */
-static void reader_seek(struct reader *r, int64_t off, long line)
-{
-	int64_t base = r->off - (int64_t)r->pos; /* file offset of buf[0] */
-
-	if (off > 0 && off >= base && off < base + (int64_t)r->len) {
-		/* already in the buffer (overrides are re-read near each other) */
-		r->pos = (size_t)(off - base);
-		r->off = off;
-		r->phys = line;
-		return;
-	}
-	r->pos = r->len = 0;
-	r->eof = false;
-	r->off = off;
-	r->phys = line;
-	if (off == 0) {
-		reader_fill(r);
-		if (r->len >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3))
-			reader_consume(r, 3);
-	}
-}
-
-static void reader_init(struct reader *r, int fd)
-{
-	memset(r, 0, sizeof(*r));
-	r->fd = fd;
-	r->buf = xmalloc(READ_BUF);
-	reader_seek(r, 0, 1);
-}
-
-static void reader_release(struct reader *r)
-{
-	free(r->buf);
-	free(r->line);
-	memset(r, 0, sizeof(*r));
-}
-
-/* The next unfolded line (valid until the next call), or NULL at the end. */
-static char *reader_line(struct reader *r, struct lpos *where)
-{
-	int ch;
-
-	if (reader_peek(r) < 0)
-		return NULL;
-	where->off = r->off;
-	where->line = r->phys;
-	r->llen = r->count = 0;
-	r->truncated = false;
-	reader_physical(r);
-	while (r->count > 0 && ((ch = reader_peek(r)) == ' ' || ch == '\t')) {
-		if (r->count < (size_t)ICS_MAX_LINE)
-			r->count++;
-		else
-			r->truncated = true;
-		reader_consume(r, 1);
-		reader_physical(r);
-	}
-	where->truncated = r->truncated;
-	if (!r->llen) {
-		if (!r->lcap) {
-			r->lcap = 256;
-			r->line = xmalloc(r->lcap);
-		}
-		memcpy(r->line, "\n", 2); /* libical's reading of an empty line */
-		return r->line;
-	}
-	while (r->llen > 1 && !(r->line[r->llen - 1] & 0x80) &&
-	       iswspace((wint_t)r->line[r->llen - 1]))
-		r->llen--;
-	r->line[r->llen] = '\0';
-	return r->line;
-}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Content-line helpers (names, values) on unfolded lines.                                   */
@@ -533,12 +314,7 @@ struct zentry {
 	char *name;
 	bool ok, fixed; /* fixed: an offset-only TZID */
 	int warned;
-};
-
-struct tzent { /* a VTIMEZONE of the file (p1_keep_tz) */
-	const char *tzid; /* the zone's own */
-	icaltimezone *zone;
-	size_t seq; /* file order */
+	const char *unusable; /* the file's VTIMEZONE of this TZID cannot be used: why */
 };
 
 struct pending {
@@ -584,9 +360,8 @@ struct ctx {
 	long budget; /* occurrences series may still give (ics_options.budget), or -1 */
 	long size; /* bytes of the calendar */
 
-	struct tzent *tzs; /* VTIMEZONEs of the file, each its own zone (tz_find) */
-	size_t ntzs, captzs;
-	bool tzs_sorted;
+	struct zone_table zt; /* VTIMEZONEs of the file, fixed-offset zones (zones.h) */
+	bool tz_unsigned; /* pass 1: the VTIMEZONE being read has an unsigned UTC offset */
 	char *xwr_tz, *calname;
 	bool saw_calendar, saw_vevent;
 	bool cal_open; /* pass 1: a BEGIN:VCALENDAR waits for its END */
@@ -594,6 +369,7 @@ struct ctx {
 	bool damaged_begin; /* pass 1: a damaged BEGIN at calendar level, its END not yet seen */
 
 	icaltimezone *fzone; /* zone for floating times */
+	bool fzone_named; /* fzone is --default-tz's or X-WR-TIMEZONE's (not the UTC fallback) */
 	char *fzone_name; /* "Europe/Berlin" / "UTC" */
 	char *ftz_label; /* "floating:Europe/Berlin" */
 
@@ -616,9 +392,6 @@ struct ctx {
 
 	struct creader seq, rnd;
 	struct ivec scratch;
-	icaltimezone *fixed[ICS_TZ_CACHE]; /* zones made for offset-only TZIDs */
-	int fixed_secs[ICS_TZ_CACHE];
-	size_t nfixed;
 	bool itip_event; /* the VEVENT being expanded comes with an iTIP METHOD */
 };
 
@@ -744,490 +517,7 @@ static char *uid_print(const char *uid)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Time zones.                                                                               */
-
-static icaltimezone *utc_zone(void)
-{
-	return icaltimezone_get_utc_timezone();
-}
-
-/* Only names that look like IANA ids reach libical's file-based lookup. */
-static bool iana_like(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 64 || s[0] == '/' || strstr(s, ".."))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		      (*p >= '0' && *p <= '9') || *p == '/' || *p == '_' || *p == '-' || *p == '+'))
-			return false;
-	return true;
-}
-
-static bool is_utc_name(const char *s)
-{
-	static const char *const names[] = {"UTC",
-					    "GMT",
-					    "Z",
-					    "Etc/UTC",
-					    "Etc/GMT",
-					    "UCT",
-					    "Universal",
-					    "Zulu",
-					    "Etc/Universal",
-					    "Etc/Zulu",
-					    "Coordinated Universal Time",
-					    "UTC+00:00",
-					    "GMT+00:00"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcasecmp(s, names[i]))
-			return true;
-	return false;
-}
-
-static icaltimezone *builtin_zone(const char *name)
-{
-	if (is_utc_name(name))
-		return utc_zone();
-	if (!iana_like(name))
-		return NULL;
-	return icaltimezone_get_builtin_timezone(name);
-}
-
-/*
- * A VTIMEZONE of the file whose TZID (or X-LIC-LOCATION) is an IANA name, and
- * the instants its observances cover: outside [lo, hi] the IANA zone is used
- * (producers truncate VTIMEZONEs to the years around the export). ics_read()
- * is not reentrant, so the table is per call, like ovs_base.
- */
-struct cover {
-	icaltimezone *zone, *iana;
-	int64_t lo, hi;
-	char *tzid;
-	bool hit, warned; /* an instant outside [lo, hi] read differently */
-	int64_t hit_at;
-};
-static struct cover covers[ICS_TZ_CACHE];
-static size_t ncovers;
-
-static int64_t civil_secs(int y, int m, int d, int hh, int mm, int ss);
-
-static int64_t civil_t(struct icaltimetype t)
-{
-	return civil_secs(t.year, t.month, t.day, t.is_date ? 0 : t.hour, t.is_date ? 0 : t.minute,
-			  t.is_date ? 0 : t.second);
-}
-
-/*
- * libical expands a zone's transitions up to the year ZONE_LAST_YEAR (its
- * ICALTIMEZONE_MAX_YEAR with a 64-bit time_t) and, asked about any later
- * instant, expands them all again (every observance from its DTSTART through
- * ZONE_LAST_YEAR, with ICU: ~10^8 instructions) and answers with the offset
- * after the last of them. So a later instant is asked as the last second of
- * ZONE_LAST_YEAR: the same answer, expanded once.
- */
-#define ZONE_LAST_YEAR 2582
-
-/* The instants the observances of an embedded VTIMEZONE cover (RFC 5545 §3.6.5). */
-static bool vtimezone_range(icalcomponent *vtz, int64_t *lo, int64_t *hi)
-{
-	*lo = T_MAX;
-	*hi = T_MIN;
-	for (icalcomponent *o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
-	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
-		icalproperty *p = icalcomponent_get_first_property(o, ICAL_DTSTART_PROPERTY);
-		icalproperty *pf = icalcomponent_get_first_property(o, ICAL_TZOFFSETFROM_PROPERTY);
-		struct icaltimetype t;
-		int64_t from, on;
-
-		if ((icalcomponent_isa(o) != ICAL_XSTANDARD_COMPONENT &&
-		     icalcomponent_isa(o) != ICAL_XDAYLIGHT_COMPONENT) ||
-		    !p)
-			continue;
-		t = icalproperty_get_dtstart(p);
-		if (icaltime_is_null_time(t))
-			continue;
-		from = pf ? icalproperty_get_tzoffsetfrom(pf) : 0;
-		on = civil_t(t) - from;
-		if (on < *lo)
-			*lo = on;
-		if (on > *hi)
-			*hi = on;
-		for (p = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY); p;
-		     p = icalcomponent_get_next_property(o, ICAL_RRULE_PROPERTY)) {
-			struct icalrecurrencetype r = icalproperty_get_rrule(p);
-			int64_t end = on;
-
-			if (r.freq == ICAL_NO_RECURRENCE)
-				continue;
-			if (icaltime_is_null_time(r.until) && r.count <= 0) {
-				end = T_MAX;
-			} else if (!icaltime_is_null_time(r.until)) {
-				end = civil_t(r.until) - (icaltime_is_utc(r.until) ? 0 : from);
-			} else {
-				icalrecur_iterator *it;
-				struct icaltimetype x;
-
-				/* no further than libical expands zones: a COUNT never met stops */
-				r.until = icaltime_null_time();
-				r.until.year = ZONE_LAST_YEAR;
-				r.until.month = 12;
-				r.until.day = 31;
-				it = icalrecur_iterator_new(r, t);
-
-				for (int n = 0; it && n < r.count && n < 1000; n++) {
-					x = icalrecur_iterator_next(it);
-					if (icaltime_is_null_time(x))
-						break;
-					end = civil_t(x) - from;
-				}
-				if (it)
-					icalrecur_iterator_free(it);
-			}
-			if (end > *hi)
-				*hi = end;
-		}
-		for (p = icalcomponent_get_first_property(o, ICAL_RDATE_PROPERTY); p;
-		     p = icalcomponent_get_next_property(o, ICAL_RDATE_PROPERTY)) {
-			struct icaldatetimeperiodtype dp = icalproperty_get_rdate(p);
-			struct icaltimetype x =
-				icaltime_is_null_time(dp.time) ? dp.period.start : dp.time;
-
-			if (!icaltime_is_null_time(x) &&
-			    civil_t(x) - (icaltime_is_utc(x) ? 0 : from) > *hi)
-				*hi = civil_t(x) - (icaltime_is_utc(x) ? 0 : from);
-		}
-	}
-	return *lo <= *hi;
-}
-
-/*
- * Remember an embedded VTIMEZONE whose TZID or X-LIC-LOCATION names an IANA
- * zone: outside the instants it covers, that zone is used (zone_offset_at).
- */
-static void cover_add(icaltimezone *z, const char *tzid)
-{
-	icaltimezone *iana = builtin_zone(tzid);
-	const char *loc;
-	struct cover *cv;
-	int64_t lo, hi;
-
-	if (ncovers >= ICS_TZ_CACHE || !icaltimezone_get_component(z))
-		return;
-	for (size_t i = 0; i < ncovers; i++)
-		if (covers[i].zone == z)
-			return;
-	if (!iana && (loc = icaltimezone_get_location(z)))
-		iana = builtin_zone(loc);
-	if (!iana || iana == utc_zone() || iana == z)
-		return;
-	if (!vtimezone_range(icaltimezone_get_component(z), &lo, &hi) ||
-	    (lo == T_MIN && hi == T_MAX))
-		return;
-	cv = &covers[ncovers++];
-	memset(cv, 0, sizeof(*cv));
-	cv->zone = z;
-	cv->iana = iana;
-	cv->lo = lo;
-	cv->hi = hi;
-	cv->tzid = xstrdup(tzid);
-}
-
-static void covers_release(void)
-{
-	for (size_t i = 0; i < ncovers; i++)
-		free(covers[i].tzid);
-	ncovers = 0;
-}
-
-/* Windows zone id -> IANA through ICU; returns a new string or NULL. */
-static char *icu_windows_to_iana(const char *winid)
-{
-	UChar uwin[128], uid[128];
-	char out[128];
-	int32_t ulen = 0, n;
-	UErrorCode status = U_ZERO_ERROR;
-
-	if (strlen(winid) >= 100)
-		return NULL;
-	u_strFromUTF8(uwin, 128, &ulen, winid, -1, &status);
-	if (U_FAILURE(status))
-		return NULL;
-	n = ucal_getTimeZoneIDForWindowsID(uwin, ulen, NULL, uid, 128, &status);
-	if (U_FAILURE(status) || n <= 0)
-		return NULL;
-	u_strToUTF8(out, (int32_t)sizeof(out), NULL, uid, n, &status);
-	if (U_FAILURE(status))
-		return NULL;
-	out[sizeof(out) - 1] = '\0';
-	return xstrdup(out);
-}
-
-/* "(UTC+01:00) Amsterdam, Berlin" -> "Amsterdam, Berlin"; other strings unchanged. */
-static const char *strip_utc_prefix(const char *s)
-{
-	if (s[0] == '(' && (!strncasecmp(s + 1, "UTC", 3) || !strncasecmp(s + 1, "GMT", 3))) {
-		const char *p = strchr(s, ')');
-
-		if (p) {
-			p++;
-			while (*p == ' ')
-				p++;
-			return p;
-		}
-	}
-	return s;
-}
-
-/*
- * A display name reduced for comparison: no (UTC±hh:mm) prefix, "&" read as
- * "and", runs of spaces as one, a space after each comma, lower case.
- */
-static void display_norm(const char *s, char *out, size_t n)
-{
-	size_t w = 0;
-	bool space = false;
-
-	s = strip_utc_prefix(s);
-	for (; *s && w + 5 < n; s++) {
-		if (*s == ' ' || *s == '\t' || *s == ',') {
-			if (*s == ',') {
-				if (w && out[w - 1] == ' ')
-					w--;
-				out[w++] = ',';
-			}
-			space = true;
-			continue;
-		}
-		if (space && w)
-			out[w++] = ' ';
-		space = false;
-		if (*s == '&') {
-			memcpy(out + w, "and", 3);
-			w += 3;
-		} else {
-			out[w++] = (char)((*s >= 'A' && *s <= 'Z') ? *s - 'A' + 'a' : *s);
-		}
-	}
-	out[w] = '\0';
-}
-
-/* Outlook display names and Windows ids from CLDR's table (importer/winzones.tsv). */
-static const char *table_lookup(const char *tzid)
-{
-	char want[256], have[256];
-
-	for (size_t i = 0; i < sizeof(winzones) / sizeof(winzones[0]); i++)
-		if (!strcasecmp(tzid, winzones[i].display) ||
-		    !strcasecmp(tzid, winzones[i].windows_id))
-			return winzones[i].iana;
-	if (strlen(tzid) >= sizeof(want) - 8)
-		return NULL;
-	display_norm(tzid, want, sizeof(want));
-	if (!want[0])
-		return NULL;
-	for (size_t i = 0; i < sizeof(winzones) / sizeof(winzones[0]); i++) {
-		display_norm(winzones[i].display, have, sizeof(have));
-		if (!strcmp(want, have))
-			return winzones[i].iana;
-	}
-	return NULL;
-}
-
-/*
- * A TZID that is only a UTC offset: "(GMT +01:00)", "UTC+01", "GMT+05:30",
- * "UTC-0800". *secs gets the offset (east positive).
- */
-static bool offset_only_name(const char *s, int *secs)
-{
-	int h = 0, m = 0, nd = 0, sign;
-	bool paren = false;
-
-	while (*s == ' ')
-		s++;
-	if (*s == '(') {
-		paren = true;
-		s++;
-	}
-	while (*s == ' ')
-		s++;
-	if (strncasecmp(s, "UTC", 3) && strncasecmp(s, "GMT", 3))
-		return false;
-	s += 3;
-	while (*s == ' ')
-		s++;
-	if (*s != '+' && *s != '-')
-		return false;
-	sign = *s++ == '-' ? -1 : 1;
-	while (s[nd] >= '0' && s[nd] <= '9' && nd < 5)
-		nd++;
-	if (nd >= 1 && nd <= 2 && s[nd] == ':' && s[nd + 1] >= '0' && s[nd + 1] <= '9' &&
-	    s[nd + 2] >= '0' && s[nd + 2] <= '9') {
-		h = nd == 2 ? (s[0] - '0') * 10 + (s[1] - '0') : s[0] - '0';
-		m = (s[nd + 1] - '0') * 10 + (s[nd + 2] - '0');
-		s += nd + 3;
-	} else if (nd >= 1 && nd <= 2) {
-		h = nd == 2 ? (s[0] - '0') * 10 + (s[1] - '0') : s[0] - '0';
-		s += nd;
-	} else if (nd == 4) {
-		h = (s[0] - '0') * 10 + (s[1] - '0');
-		m = (s[2] - '0') * 10 + (s[3] - '0');
-		s += 4;
-	} else {
-		return false;
-	}
-	if (nd == 0 || h > 14 || m > 59)
-		return false;
-	while (*s == ' ')
-		s++;
-	if (paren && *s == ')')
-		s++;
-	while (*s == ' ')
-		s++;
-	if (*s)
-		return false;
-	*secs = sign * (h * 3600 + m * 60);
-	return true;
-}
-
-/* A zone with one fixed UTC offset (east positive), made once per calendar. */
-static icaltimezone *fixed_zone(struct ctx *c, int secs, char **name)
-{
-	icalcomponent *vtz, *std;
-	icaltimezone *z;
-	char id[32];
-
-	snprintf(id, sizeof(id), "UTC%c%02d:%02d", secs < 0 ? '-' : '+', abs(secs) / 3600,
-		 abs(secs) / 60 % 60);
-	*name = xstrdup(id);
-	for (size_t i = 0; i < c->nfixed; i++)
-		if (c->fixed_secs[i] == secs)
-			return c->fixed[i];
-	if (c->nfixed >= ICS_TZ_CACHE)
-		return NULL;
-	vtz = icalcomponent_new(ICAL_VTIMEZONE_COMPONENT);
-	std = icalcomponent_new(ICAL_XSTANDARD_COMPONENT);
-	icalcomponent_add_property(vtz, icalproperty_new_tzid(id));
-	icalcomponent_add_property(
-		std, icalproperty_new_dtstart(icaltime_from_string("16010101T000000")));
-	icalcomponent_add_property(std, icalproperty_new_tzoffsetfrom(secs));
-	icalcomponent_add_property(std, icalproperty_new_tzoffsetto(secs));
-	icalcomponent_add_component(vtz, std);
-	z = icaltimezone_new();
-	if (!z || !icaltimezone_set_component(z, vtz)) {
-		if (z)
-			icaltimezone_free(z, 1);
-		icalcomponent_free(vtz);
-		return NULL;
-	}
-	c->fixed[c->nfixed] = z;
-	c->fixed_secs[c->nfixed++] = secs;
-	return z;
-}
-
-/* tzs: by TZID, then in file order (the stable sort libical's qsort gives). */
-static int tzent_cmp(const void *a, const void *b)
-{
-	const struct tzent *x = a, *y = b;
-	int d = strcmp(x->tzid, y->tzid);
-
-	return d ? d : (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* The file's VTIMEZONE of that TZID: libical's own binary search over the sorted zones. */
-static icaltimezone *tz_find(struct ctx *c, const char *tzid)
-{
-	size_t lower = 0, upper = c->ntzs;
-
-	if (!c->tzs_sorted) {
-		if (c->ntzs > 1)
-			qsort(c->tzs, c->ntzs, sizeof(*c->tzs), tzent_cmp);
-		c->tzs_sorted = true;
-	}
-	while (lower < upper) {
-		size_t middle = (lower + upper) >> 1;
-		int cmp = strcmp(tzid, c->tzs[middle].tzid);
-
-		if (!cmp)
-			return c->tzs[middle].zone;
-		if (cmp < 0)
-			upper = middle;
-		else
-			lower = middle + 1;
-	}
-	return NULL;
-}
-
-/*
- * The resolution chain (docs/ics-notes.md, "Time zones"): in-file VTIMEZONE -> libical built-in by
- * IANA name -> known prefixes stripped -> Windows id via ICU -> Outlook display
- * name table. Returns NULL when nothing matches; *name gets a new string.
- */
-static icaltimezone *zone_lookup(struct ctx *c, const char *raw, char **name, bool *fixed)
-{
-	char *t = xstrdup(raw);
-	char *s = str_trim(t);
-	icaltimezone *z = NULL;
-	size_t n = strlen(s);
-
-	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
-		s[n - 1] = '\0';
-		s = str_trim(s + 1);
-	}
-	*name = NULL;
-	if (fixed)
-		*fixed = false;
-	if (!*s)
-		goto out;
-	if (c && (z = tz_find(c, s))) {
-		*name = xstrdup(s);
-		cover_add(z, s);
-		goto out;
-	}
-	if ((z = builtin_zone(s))) {
-		*name = xstrdup(z == utc_zone() ? "UTC" : s);
-		goto out;
-	}
-	if (s[0] == '/') {
-		/* /mozilla.org/20050126_1/Europe/Berlin,
-		 * /freeassociation.sourceforge.net/Tzfile/... */
-		for (const char *p = strchr(s + 1, '/'); p; p = strchr(p + 1, '/')) {
-			if ((z = builtin_zone(p + 1))) {
-				*name = xstrdup(z == utc_zone() ? "UTC" : p + 1);
-				goto out;
-			}
-		}
-	}
-	{
-		char *iana = icu_windows_to_iana(s);
-		const char *tab;
-
-		if (iana && (z = builtin_zone(iana))) {
-			*name = iana;
-			goto out;
-		}
-		free(iana);
-		tab = table_lookup(s);
-		if (tab && (z = builtin_zone(tab))) {
-			*name = xstrdup(tab);
-			goto out;
-		}
-	}
-	{
-		int secs;
-
-		if (c && offset_only_name(s, &secs)) {
-			z = fixed_zone(c, secs, name);
-			if (z && fixed)
-				*fixed = true;
-		}
-	}
-out:
-	free(t);
-	return z;
-}
+/* Time zones (zones.c resolves them; here the per-calendar cache and its warnings).        */
 
 /*
  * Zone for a TZID parameter; cached per TZID. An unresolvable TZID is read in
@@ -1254,12 +544,40 @@ static icaltimezone *zone_for_tzid(struct ctx *c, const char *tzid, long line, c
 		}
 		memset(e, 0, sizeof(*e));
 		e->tzid = xstrdup(tzid);
-		e->zone = zone_lookup(c, tzid, &e->name, &e->fixed);
+		e->zone = zone_lookup(&c->zt, tzid, &e->name, &e->fixed, &e->unusable);
 		e->ok = e->zone != NULL;
 		if (!e->ok) {
 			e->zone = c->fzone;
 			e->name = xstrdup(c->fzone_name);
 		}
+	}
+	if (e->unusable) { /* once per TZID: never UTC in silence (issue 25, class 3) */
+		char *p = uid_print(uid), *z;
+
+		utf8_sanitize(tzid, &z);
+		if (e->unusable == zone_unsigned_kept)
+			ctx_warn(
+				c, line, p,
+				"the file's VTIMEZONE \"%s\" has a UTC offset without its sign and "
+				"names no zone we know: unsigned offsets are read as east of UTC",
+				z);
+		else if (e->ok)
+			ctx_warn(
+				c, line, p,
+				"the file's VTIMEZONE \"%s\" cannot be used (%s): its times are read "
+				"in the IANA zone %s",
+				z, e->unusable, e->name);
+		else
+			ctx_warn(
+				c, line, p,
+				"the file's VTIMEZONE \"%s\" cannot be used (%s) and names no zone we "
+				"know: its times are read in %s%s",
+				z, e->unusable, c->fzone_name,
+				c->fzone_named ? "" : " (no X-WR-TIMEZONE or --default-tz)");
+		e->unusable = NULL;
+		e->warned = ICS_TZ_WARN_PER_TZID + 1; /* not "unknown time zone" again */
+		free(p);
+		free(z);
 	}
 	if (e->fixed && !e->warned) {
 		char *p = uid_print(uid), *z;
@@ -1295,65 +613,6 @@ static icaltimezone *zone_for_tzid(struct ctx *c, const char *tzid, long line, c
 
 /* ---------------------------------------------------------------------------------------- */
 /* Times.                                                                                    */
-
-static int64_t civil_secs(int y, int m, int d, int hh, int mm, int ss)
-{
-	return days_from_civil(y, (unsigned)m, (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss;
-}
-
-/* Civil fields of secs (as UTC), zone NULL. */
-static struct icaltimetype civil_of(int64_t secs)
-{
-	struct icaltimetype t = icaltime_null_time();
-	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-	int64_t rem = secs - days * 86400;
-	int y;
-	unsigned m, d;
-
-	civil_from_days(days, &y, &m, &d);
-	t.year = y;
-	t.month = (int)m;
-	t.day = (int)d;
-	t.hour = (int)(rem / 3600);
-	t.minute = (int)(rem / 60 % 60);
-	t.second = (int)(rem % 60);
-	return t;
-}
-
-static int64_t raw_offset_at(icaltimezone *zone, int64_t u)
-{
-	static int64_t last = INT64_MIN;
-	struct icaltimetype t;
-	int dst = 0;
-
-	if (last == INT64_MIN)
-		last = civil_secs(ZONE_LAST_YEAR, 12, 31, 23, 59, 59);
-	t = civil_of(u > last ? last : u);
-	return icaltimezone_get_utc_offset_of_utc_time(zone, &t, &dst);
-}
-
-/* UTC offset in seconds of zone at the instant u (NULL or UTC: 0). */
-static int64_t zone_offset_at(icaltimezone *zone, int64_t u)
-{
-	if (!zone || zone == utc_zone())
-		return 0;
-	for (size_t i = 0; i < ncovers; i++) {
-		struct cover *cv = &covers[i];
-		int64_t a;
-
-		if (cv->zone != zone)
-			continue;
-		if (u >= cv->lo && u <= cv->hi)
-			break;
-		a = raw_offset_at(cv->iana, u);
-		if (!cv->hit && a != raw_offset_at(zone, u)) {
-			cv->hit = true;
-			cv->hit_at = u;
-		}
-		return a;
-	}
-	return raw_offset_at(zone, u);
-}
 
 /*
  * Local fields of t read in zone (NULL or UTC: as UTC) -> seconds since the
@@ -1415,11 +674,40 @@ struct tval {
 	int64_t day; /* local civil day of t */
 };
 
+/*
+ * A date or time that exists. RFC 5545 §3.3.4: date-mday = 2DIGIT "01-28, 01-29, 01-30, 01-31
+ * based on month/year" (30 February is no date: libical keeps it as written and the day count
+ * would read it as 2 March); §3.3.12: time-hour = 2DIGIT "00-23", time-minute "00-59",
+ * time-second "00-60" ("The "60" value is used to account for positive "leap" seconds").
+ */
 static bool time_sane(struct icaltimetype t)
 {
 	return !icaltime_is_null_time(t) && t.year >= 1 && t.year <= 9999 && t.month >= 1 &&
-	       t.month <= 12 && t.day >= 1 && t.day <= 31 && t.hour >= 0 && t.hour <= 23 &&
-	       t.minute >= 0 && t.minute <= 59 && t.second >= 0 && t.second <= 60;
+	       t.month <= 12 && t.day >= 1 && t.day <= icaltime_days_in_month(t.month, t.year) &&
+	       t.hour >= 0 && t.hour <= 23 && t.minute >= 0 && t.minute <= 59 && t.second >= 0 &&
+	       t.second <= 60;
+}
+
+/*
+ * A value libical read but that names no date or time (time_sane): warned, naming the
+ * property and the value as written, and ignored (issue 25, class 4).
+ */
+static void impossible_warn(struct ctx *c, long line, const char *uid, const char *prop,
+			    struct icaltimetype t, const char *what)
+{
+	char *u;
+
+	if (icaltime_is_null_time(t))
+		return; /* libical refused the value: report_component() said so */
+	u = uid_print(uid);
+	if (t.is_date)
+		ctx_warn(c, line, u, "%s %04d-%02d-%02d is not a date that exists: %s", prop,
+			 t.year, t.month, t.day, what);
+	else
+		ctx_warn(c, line, u,
+			 "%s %04d-%02d-%02dT%02d:%02d:%02d is not a time that exists: %s", prop,
+			 t.year, t.month, t.day, t.hour, t.minute, t.second, what);
+	free(u);
 }
 
 /*
@@ -1456,6 +744,25 @@ static int tval_resolve(struct ctx *c, icalproperty *p, struct icaltimetype t, i
 	out->t.zone = out->zone;
 	out->key = local_to_utc_gap(t, out->zone, &out->gap);
 	return 0;
+}
+
+/* A RECURRENCE-ID tval_resolve() refused: said, naming the value when it is an impossible one. */
+static void rid_unreadable_warn(struct ctx *c, icalcomponent *comp, long line, const char *uid,
+				const char *what)
+{
+	icalproperty *p = icalcomponent_get_first_property(comp, ICAL_RECURRENCEID_PROPERTY);
+	struct icaltimetype t = p ? icalproperty_get_recurrenceid(p) : icaltime_null_time();
+	char *u, *why;
+
+	if (!icaltime_is_null_time(t)) {
+		why = xasprintf("%s, not moved to another day", what);
+		impossible_warn(c, line, uid, "RECURRENCE-ID", t, why);
+		free(why);
+		return;
+	}
+	u = uid_print(uid);
+	ctx_warn(c, line, u, "unreadable RECURRENCE-ID: %s", what);
+	free(u);
 }
 
 /* Exact seconds of an icaldurationtype (libical's own helper returns int). */
@@ -2355,29 +1662,26 @@ static void tz_drop_fast_rules(struct ctx *c, icalcomponent *vtz, long line)
  * array: 50,000 VTIMEZONEs took 7 s); tz_find() finds the zone the holder's lookup
  * (icalcomponent_get_timezone) found, duplicates included.
  */
+/* A TZOFFSETTO/TZOFFSETFROM line whose value has no sign (Apple iCal 1.5: "0100"). */
+static bool tz_offset_unsigned(const char *line)
+{
+	const char *v;
+
+	if (!prop_is(line, "TZOFFSETTO", NULL) && !prop_is(line, "TZOFFSETFROM", NULL))
+		return false;
+	v = line_value(line);
+	return v && *v != '+' && *v != '-';
+}
+
 static void p1_keep_tz(struct ctx *c, icalcomponent *comp, long line)
 {
-	icaltimezone *z;
-
 	if (icalcomponent_isa(comp) != ICAL_VTIMEZONE_COMPONENT ||
 	    !icalcomponent_get_first_property(comp, ICAL_TZID_PROPERTY)) {
 		icalcomponent_free(comp);
 		return;
 	}
 	tz_drop_fast_rules(c, comp, line);
-	z = icaltimezone_new();
-	if (!z || !icaltimezone_set_component(z, comp) || !icaltimezone_get_tzid(z)) {
-		if (z)
-			icaltimezone_free(z, 1);
-		icalcomponent_free(comp);
-		return;
-	}
-	XGROW(c->tzs, c->captzs, c->ntzs + 1);
-	c->tzs[c->ntzs].tzid = icaltimezone_get_tzid(z);
-	c->tzs[c->ntzs].zone = z;
-	c->tzs[c->ntzs].seq = c->ntzs;
-	c->ntzs++;
-	c->tzs_sorted = false;
+	zone_table_add(&c->zt, comp, c->tz_unsigned);
 }
 
 static const struct ov *ovs_base; /* for the qsort comparator */
@@ -2487,6 +1791,7 @@ static int pass1(struct ctx *c)
 					c->saw_vevent = true;
 				} else if (sh.top == TOP_VTIMEZONE) {
 					tz_line = pos.line;
+					c->tz_unsigned = false;
 					if (tzp)
 						icalparser_free(tzp);
 					tzp = icalparser_new();
@@ -2495,6 +1800,8 @@ static int pass1(struct ctx *c)
 				}
 				break;
 			case A_FEED:
+				if (sh.top == TOP_VTIMEZONE && tz_offset_unsigned(line))
+					c->tz_unsigned = true; /* libical reads "0100" as +01:00 */
 				if (sh.top == TOP_VEVENT && sh.depth == 1) {
 					p1_prop(&ev, line);
 				} else if (sh.top == TOP_VTIMEZONE && tzp &&
@@ -3070,7 +2377,10 @@ struct series {
 	bool capped;
 	bool cut; /* a budget cut it: nothing more of it is emitted */
 	bool rule_failed; /* libical could not iterate a rule it had read (RSCALE=FOO) */
-	const char *cap_what; /* import: over max_per_series, said by series_cap_flush() */
+	const char *cap_what; /* over max_per_series, said by series_cap_flush() */
+	bool kept_any; /* an occurrence was emitted; kept_key: the latest instance emitted */
+	bool kept_all_day;
+	int64_t kept_key;
 	int64_t day; /* day of the last occurrence emitted, and how many on it */
 	long day_n;
 };
@@ -3121,8 +2431,11 @@ static void series_add_rdate(struct ctx *c, struct series *s, icalproperty *p, l
 
 	memset(&in, 0, sizeof(in));
 	if (!icaltime_is_null_time(dp.period.start)) {
-		if (tval_resolve(c, p, dp.period.start, s->vzone, s->vname, line, s->uid, &t) < 0)
+		if (tval_resolve(c, p, dp.period.start, s->vzone, s->vname, line, s->uid, &t) < 0) {
+			impossible_warn(c, line, s->uid, "RDATE", dp.period.start,
+					"that RDATE is ignored");
 			return;
+		}
 		in.own_dur = true;
 		if (!icaltime_is_null_time(dp.period.end) &&
 		    tval_resolve(c, p, dp.period.end, s->vzone, s->vname, line, s->uid, &e) == 0)
@@ -3132,6 +2445,7 @@ static void series_add_rdate(struct ctx *c, struct series *s, icalproperty *p, l
 		if (in.dur < 0)
 			in.dur = 0;
 	} else if (tval_resolve(c, p, dp.time, s->vzone, s->vname, line, s->uid, &t) < 0) {
+		impossible_warn(c, line, s->uid, "RDATE", dp.time, "that RDATE is ignored");
 		return;
 	}
 	if (s->all_day) {
@@ -3159,8 +2473,11 @@ static void series_add_exdate(struct ctx *c, struct series *s, icalproperty *p, 
 	struct tval t;
 
 	if (tval_resolve(c, p, icalproperty_get_exdate(p), s->vzone, s->vname, line, s->uid, &t) <
-	    0)
+	    0) {
+		impossible_warn(c, line, s->uid, "EXDATE", icalproperty_get_exdate(p),
+				"that EXDATE is ignored");
 		return;
+	}
 	if (s->all_day) {
 		/* Exchange writes EXDATE;TZID=...:yyyymmddT000000 for all-day series */
 		XGROW(s->exkeys, s->capexkeys, s->nexkeys + 1);
@@ -3212,6 +2529,75 @@ static void byweekno_weekday(struct icalrecurrencetype *r, struct icaltimetype d
 }
 
 /*
+ * An all-day series whose UNTIL is a UTC DATE-TIME (Exchange writes the local midnight of the
+ * last day in UTC: DTSTART;VALUE=DATE:20200429 with UNTIL=20200428T220000Z in Stockholm).
+ * RFC 5545 §3.3.10: "If the "DTSTART" property is specified as a date with local time, then
+ * the UNTIL rule part MUST also be specified as a date with local time", and "The UNTIL rule
+ * part defines a DATE or DATE-TIME value that bounds the recurrence rule in an inclusive
+ * manner". An all-day instance starts at the local midnight of its day: it is in the set
+ * when that midnight is not after UNTIL, so UNTIL becomes the local date of the instant in
+ * the calendar's zone (--default-tz, X-WR-TIMEZONE, else the file's only VTIMEZONE). Without
+ * one, the day the instant is the local midnight of in some real zone (offsets are whole
+ * quarter hours from UTC-12 to UTC+14; the later day when two zones could say it): the last
+ * day is kept rather than lost. Any other instant (Google's T235959Z) is read as its UTC date,
+ * as before. Said either way.
+ */
+static void all_day_utc_until(struct ctx *c, const struct series *s, struct icalrecurrencetype *r,
+			      bool warn)
+{
+	int64_t u = civil_t(r->until), day;
+	icaltimezone *z = NULL;
+	const char *zn = NULL;
+	char was[32];
+	int y;
+	unsigned m, d;
+
+	if (c->fzone_named) {
+		z = c->fzone;
+		zn = c->fzone_name;
+	} else if (c->zt.ntzs == 1) {
+		z = zone_for_tzid(c, c->zt.tzs[0].tzid, s->line, s->uid, &zn);
+	}
+	if (z) {
+		u += zone_offset_at(z, u);
+	} else {
+		int64_t tod = u - (u >= 0 ? u / 86400 : -((-u + 86399) / 86400)) * 86400;
+
+		if (tod && 86400 - tod <= 14 * 3600 && (86400 - tod) % 900 == 0)
+			u += 86400 - tod; /* the next day's midnight east of UTC */
+	}
+	day = u >= 0 ? u / 86400 : -((-u + 86399) / 86400);
+	civil_from_days(day, &y, &m, &d);
+	snprintf(was, sizeof(was), "%04d%02d%02dT%02d%02d%02dZ", r->until.year, r->until.month,
+		 r->until.day, r->until.hour, r->until.minute, r->until.second);
+	r->until = icaltime_null_time();
+	r->until.year = y;
+	r->until.month = (int)m;
+	r->until.day = (int)d;
+	r->until.is_date = 1;
+	if (warn) {
+		char *uid = uid_print(s->uid);
+
+		if (z)
+			ctx_warn(
+				c, s->line, uid,
+				"all-day series with UNTIL=%s, a UTC time (RFC 5545 wants a date): "
+				"read in the calendar's zone %s as UNTIL=%04d%02d%02d, that day "
+				"included",
+				was, zn, y, m, d);
+		else
+			ctx_warn(
+				c, s->line, uid,
+				"all-day series with UNTIL=%s, a UTC time (RFC 5545 wants a date), "
+				"and no calendar zone (X-WR-TIMEZONE, --default-tz) to read it in: "
+				"read as UNTIL=%04d%02d%02d, the day it can be the local midnight "
+				"of; check the series' last day",
+				was, y, m, d);
+		free(uid);
+	}
+}
+
+/*
  * Set up the instance set of a master. Returns -1 (warned, counted as bad)
  * when the event has no usable DTSTART.
  */
@@ -3231,10 +2617,20 @@ static int series_init(struct ctx *c, struct series *s, icalcomponent *comp, con
 			note(c, line, uid,
 			     "iTIP message (METHOD:REPLY/CANCEL/...) without DTSTART: nothing to import, skipped");
 		} else if (warn) {
-			char *u = uid_print(uid);
+			icalproperty *ps =
+				icalcomponent_get_first_property(comp, ICAL_DTSTART_PROPERTY);
+			struct icaltimetype t =
+				ps ? icalproperty_get_dtstart(ps) : icaltime_null_time();
 
-			ctx_warn(c, line, u, "VEVENT without a usable DTSTART skipped");
-			free(u);
+			if (!icaltime_is_null_time(t)) {
+				impossible_warn(c, line, uid, "DTSTART", t,
+						"VEVENT without a usable DTSTART skipped");
+			} else {
+				char *u = uid_print(uid);
+
+				ctx_warn(c, line, u, "VEVENT without a usable DTSTART skipped");
+				free(u);
+			}
 			c->st->bad_events++;
 		}
 		return -1;
@@ -3253,6 +2649,9 @@ static int series_init(struct ctx *c, struct series *s, icalcomponent *comp, con
 			if (r.freq == ICAL_NO_RECURRENCE)
 				break;
 			s->recurring = true;
+			if (s->all_day && !icaltime_is_null_time(r.until) && !r.until.is_date &&
+			    icaltime_is_utc(r.until))
+				all_day_utc_until(c, s, &r, warn);
 			if (!icaltime_is_null_time(r.until)) {
 				bool before;
 
@@ -3338,36 +2737,46 @@ static bool series_excluded(const struct series *s, const struct inst *in)
 	       in_sorted(s->exdays, s->nexdays, in->day);
 }
 
-/* The cap per series: a warning for expand, an error for import (the series is not whole). */
+/* The cap per series: said once the series is emitted (series_cap_flush), naming the last kept. */
 static void series_cap_warn(struct ctx *c, struct series *s, const char *what)
 {
-	char *u;
-
+	(void)c;
 	if (s->capped)
 		return;
 	s->capped = true;
-	if (c->budget >= 0) {
-		s->cap_what = what; /* series_cap_flush(): one error, unless a budget cut it */
-		return;
-	}
-	u = uid_print(s->uid);
-	ctx_warn(c, s->line, u, "series cut after %s (cap %ld occurrences per series)", what,
-		 c->max_per_series);
-	free(u);
+	s->cap_what = what;
 }
 
-/* Import: the error of a series over its cap, unless a budget cut it (that error said it). */
+/*
+ * A series over its cap: a warning for expand, an error for import (the series is not whole,
+ * unless a budget cut it: that error said it). It names the last instance kept: the
+ * occurrences after it, and their overrides, are not read.
+ */
 static void series_cap_flush(struct ctx *c, struct series *s)
 {
-	char *u;
+	char *u, last[80] = "";
 
 	if (!s->cap_what || s->cut)
 		return;
+	if (s->kept_any) {
+		char when[32];
+
+		if (s->kept_all_day)
+			time_format_date(s->kept_key, when, sizeof(when));
+		else
+			time_format_utc(s->kept_key, when, sizeof(when));
+		snprintf(last, sizeof(last), "; the last occurrence kept is the one of %s", when);
+	}
 	u = uid_print(s->uid);
-	ctx_damage(c, s->line, u,
-		   "series cut after %s (cap %ld occurrences per series); the calendar is "
-		   "incomplete",
-		   s->cap_what, c->max_per_series);
+	if (c->budget >= 0)
+		ctx_damage(
+			c, s->line, u,
+			"series cut after %s (cap %ld occurrences per series)%s; the calendar is "
+			"incomplete",
+			s->cap_what, c->max_per_series, last);
+	else
+		ctx_warn(c, s->line, u, "series cut after %s (cap %ld occurrences per series)%s",
+			 s->cap_what, c->max_per_series, last);
 	s->cap_what = NULL;
 	free(u);
 }
@@ -3653,6 +3062,16 @@ static void emit_series(struct ctx *c, struct series *s, struct occurrence *o)
 		return;
 	s->emitted++;
 	o->freq = series_freq(s);
+	{
+		int64_t k = o->has_recurrence_id ? o->recurrence_id : o->start;
+
+		if (!s->kept_any || k > s->kept_key) {
+			s->kept_key = k;
+			s->kept_all_day =
+				o->has_recurrence_id ? o->recurrence_id_all_day : o->all_day;
+		}
+		s->kept_any = true;
+	}
 	emit(c, o);
 }
 
@@ -3767,9 +3186,7 @@ static size_t collect_overrides(struct ctx *c, struct series *s, uint64_t h, str
 		x->seq = icalcomponent_get_sequence(comp);
 		if (override_rid(c, comp, s->vzone, s->vname, o->line, s->uid, &x->rid, &x->range) <
 		    0) {
-			u = uid_print(s->uid);
-			ctx_warn(c, o->line, u, "unreadable RECURRENCE-ID: override skipped");
-			free(u);
+			rid_unreadable_warn(c, comp, o->line, s->uid, "override skipped");
 			c->st->bad_events++;
 			icalcomponent_free(comp);
 			continue;
@@ -3848,6 +3265,55 @@ static void emit_override(struct ctx *c, struct series *s, struct ovi *x, bool c
 	occurrence_release(&o);
 }
 
+/* Where an instance of the series starts: shifted by the THISANDFUTURE override over it. */
+static int64_t inst_start(const struct inst *in, struct ovi **ranges, size_t nrange)
+{
+	struct ovi *r = NULL;
+
+	for (size_t k = 0; k < nrange; k++)
+		if (ranges[k]->key <= in->key)
+			r = ranges[k]; /* ranges are sorted by key: the last one applies */
+	return in->key + (r ? r->shift : 0);
+}
+
+/*
+ * The per-series cap over the instances and their overrides together, in the order of the
+ * instances (issue 25, class 5): the key of the last instance kept (an override counts for
+ * the instance it replaces), or T_MAX when everything fits. Overrides of instances up to it
+ * are emitted, those after it are cut with the series.
+ */
+static int64_t series_cap_key(struct ctx *c, const struct ivec *iv, const struct ovi *ov,
+			      size_t nov, const int64_t *repl, size_t nrepl, struct ovi **ranges,
+			      size_t nrange)
+{
+	long n = 0;
+	int64_t last = T_MIN;
+	size_t j = 0;
+
+	for (size_t i = 0; i <= iv->n; i++) {
+		int64_t k = i < iv->n ? iv->v[i].key : T_MAX;
+
+		for (; j < nov && (ov[j].key <= k || i == iv->n); j++) {
+			int64_t start = ov[j].has_start ? ov[j].start.key : ov[j].key;
+
+			if (ov[j].drop || !in_window(c, start))
+				continue;
+			if (++n > c->max_per_series)
+				return last;
+			last = ov[j].key;
+		}
+		if (i == iv->n)
+			break;
+		if (in_sorted(repl, nrepl, k) ||
+		    !in_window(c, inst_start(&iv->v[i], ranges, nrange)))
+			continue;
+		if (++n > c->max_per_series)
+			return last;
+		last = k;
+	}
+	return T_MAX;
+}
+
 /*
  * Expand one master with its overrides (docs/ics-notes.md) and emit the
  * occurrences that start in the window.
@@ -3859,7 +3325,7 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 	struct ovi *ov = NULL;
 	size_t nov = 0, nrange = 0;
 	struct occurrence mt;
-	int64_t minshift = 0, maxshift = 0, lo, hi;
+	int64_t minshift = 0, maxshift = 0, lo, hi, cap_key;
 	int64_t *repl = NULL;
 	size_t nrepl = 0, caprepl = 0;
 	struct ovi **ranges = NULL;
@@ -3933,6 +3399,7 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 			"without it; the calendar is incomplete");
 		free(u);
 	}
+	cap_key = series_cap_key(c, &iv, ov, nov, repl, nrepl, ranges, nrange);
 	if (s.nrules && c->horizon_is_default) {
 		for (size_t i = 0; i < s.nrules; i++)
 			if (s.unbounded[i]) {
@@ -3948,6 +3415,10 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 
 		if (in_sorted(repl, nrepl, in->key))
 			continue;
+		if (in->key > cap_key) {
+			series_cap_warn(c, &s, "too many occurrences");
+			break;
+		}
 		for (size_t k = 0; k < nrange; k++)
 			if (ranges[k]->key <= in->key)
 				r = ranges[k]; /* ranges are sorted by key: the last one applies */
@@ -3969,9 +3440,15 @@ static void expand_master(struct ctx *c, icalcomponent *comp, const char *uid, u
 		t->end = start + dur;
 		emit_series(c, &s, t);
 	}
-	for (size_t i = 0; i < nov && !c->stop; i++)
-		if (!ov[i].drop)
-			emit_override(c, &s, &ov[i], cancel_method);
+	for (size_t i = 0; i < nov && !c->stop; i++) {
+		if (ov[i].drop)
+			continue;
+		if (ov[i].key > cap_key) {
+			series_cap_warn(c, &s, "too many occurrences");
+			break; /* ov is sorted by key */
+		}
+		emit_override(c, &s, &ov[i], cancel_method);
+	}
 	series_cap_flush(c, &s);
 	if (have_mt)
 		occurrence_release(&mt);
@@ -4121,21 +3598,19 @@ static char *synth_uid(struct ctx *c, icalcomponent *comp, long line)
  */
 static void cover_warn(struct ctx *c, long line, const char *uid)
 {
-	for (size_t i = 0; i < ncovers; i++) {
-		struct cover *cv = &covers[i];
-		char lo[32], hi[32], *u, *t;
-		const char *iana = icaltimezone_get_location(cv->iana);
+	const char *tzid, *iana;
+	int64_t clo, chi;
 
-		if (!cv->hit || cv->warned)
-			continue;
-		cv->warned = true;
-		time_format_date(cv->lo, lo, sizeof(lo));
-		if (cv->hi == T_MAX)
+	while (covers_next_hit(&tzid, &clo, &chi, &iana)) {
+		char lo[32], hi[32], *u, *t;
+
+		time_format_date(clo, lo, sizeof(lo));
+		if (chi == T_MAX)
 			snprintf(hi, sizeof(hi), "on");
 		else
-			time_format_date(cv->hi, hi, sizeof(hi));
+			time_format_date(chi, hi, sizeof(hi));
 		u = uid_print(uid);
-		utf8_sanitize(cv->tzid, &t);
+		utf8_sanitize(tzid, &t);
 		ctx_warn(
 			c, line, u,
 			"the file's VTIMEZONE \"%s\" covers only %s to %s: times outside are read in the IANA zone %s",
@@ -4190,6 +3665,7 @@ struct orphan {
 	int32_t seq;
 	uint32_t idx;
 	bool drop;
+	bool series; /* it has an RRULE or RDATE (emit_lone_series) */
 };
 
 static int orphan_cmp(const void *a, const void *b)
@@ -4240,6 +3716,39 @@ static void emit_orphan(struct ctx *c, const struct orphan *op)
 	icalcomponent_free(comp);
 }
 
+/*
+ * An unclaimed VEVENT with a RECURRENCE-ID and an RRULE or RDATE, the only VEVENT of its UID
+ * (Connect Daily 3.0 writes RECURRENCE-ID:19700102T010000Z, or DTSTART again, on its series).
+ * RFC 5545 §3.8.5.3: "The recurrence set is the complete set of recurrence instances for a
+ * calendar component. The recurrence set is generated by considering the initial "DTSTART"
+ * property along with the "RRULE", "RDATE", and "EXDATE" properties contained within the
+ * recurring component." With no other component of the UID, the RECURRENCE-ID names no
+ * instance of anything: the component is the recurring one, expanded, with a warning.
+ */
+static void emit_lone_series(struct ctx *c, const struct orphan *op)
+{
+	icalcomponent *comp = read_at(c, &c->rnd, op->off, op->line, true);
+	icalproperty *p;
+	const char *uid;
+	char *u, *v;
+
+	if (!comp)
+		return;
+	uid = icalcomponent_get_uid(comp);
+	p = icalcomponent_get_first_property(comp, ICAL_RECURRENCEID_PROPERTY);
+	v = p ? icalproperty_get_value_as_string_r(p) : NULL;
+	u = uid_print(uid);
+	ctx_warn(c, op->line, u,
+		 "RECURRENCE-ID %s on the only VEVENT of this UID, which has its own RRULE/RDATE: "
+		 "read as the series itself (RFC 5545 §3.8.5.3), not as one moved occurrence",
+		 v ? v : "?");
+	free(v);
+	free(u);
+	expand_master(c, comp, uid, 0, false, op->line, c->ovs[op->idx].flags & OV_CANCEL);
+	cover_warn(c, op->line, uid);
+	icalcomponent_free(comp);
+}
+
 static void emit_orphans(struct ctx *c)
 {
 	struct orphan *g = NULL;
@@ -4273,16 +3782,17 @@ static void emit_orphans(struct ctx *c)
 						 ? start.zname
 						 : c->fzone_name,
 					 o->line, uid, &rid, &range) < 0) {
-				char *u = uid_print(uid);
-
-				ctx_warn(c, o->line, u, "unreadable RECURRENCE-ID: event skipped");
-				free(u);
+				rid_unreadable_warn(c, comp, o->line, uid, "event skipped");
 				c->st->bad_events++;
 				icalcomponent_free(comp);
 				continue;
 			}
-			icalcomponent_free(comp);
 			XGROW(g, capg, n + 1);
+			g[n].series = /* without a usable DTSTART it stays an override */
+				uid && has_start &&
+				(icalcomponent_get_first_property(comp, ICAL_RRULE_PROPERTY) ||
+				 icalcomponent_get_first_property(comp, ICAL_RDATE_PROPERTY));
+			icalcomponent_free(comp);
 			g[n].key = rid.key;
 			g[n].off = o->off;
 			g[n].line = o->line;
@@ -4290,6 +3800,21 @@ static void emit_orphans(struct ctx *c)
 			g[n].idx = c->ov_by_hash[b];
 			g[n].drop = false;
 			n++;
+		}
+		/* a series only when no other VEVENT has its UID (hash collisions aside) */
+		for (size_t i = 0; i < n && n > 1; i++) {
+			icalcomponent *x;
+			const char *u;
+
+			if (!g[i].series)
+				continue;
+			x = read_at(c, &c->rnd, g[i].off, g[i].line, true);
+			u = x ? icalcomponent_get_uid(x) : NULL;
+			for (size_t j = 0; j < n && g[i].series; j++)
+				if (j != i && (!u || uid_at(c, g[j].off, g[j].line, u)))
+					g[i].series = false;
+			if (x)
+				icalcomponent_free(x);
 		}
 		if (n > 1) {
 			/* the same instance twice: keep the highest (SEQUENCE, position) */
@@ -4319,7 +3844,9 @@ static void emit_orphans(struct ctx *c)
 			}
 		}
 		for (size_t i = 0; i < n && !c->stop; i++)
-			if (!g[i].drop)
+			if (g[i].series)
+				emit_lone_series(c, &g[i]);
+			else if (!g[i].drop)
 				emit_orphan(c, &g[i]);
 	}
 	free(g);
@@ -4435,7 +3962,7 @@ static void setup_floating(struct ctx *c)
 	icaltimezone *z = NULL;
 
 	if (want) {
-		z = zone_lookup(c, want, &name, NULL);
+		z = zone_lookup(&c->zt, want, &name, NULL, NULL);
 		if (!z) {
 			char *w;
 
@@ -4451,6 +3978,8 @@ static void setup_floating(struct ctx *c)
 		free(name);
 		z = utc_zone();
 		name = xstrdup("UTC");
+	} else {
+		c->fzone_named = true;
 	}
 	c->fzone = z;
 	c->fzone_name = name;
@@ -4552,11 +4081,7 @@ int ics_read(const char *path, const char *display, const char *source,
 	free(c.dups);
 	free(c.scratch.v);
 	covers_release();
-	for (size_t i = 0; i < c.nfixed; i++)
-		icaltimezone_free(c.fixed[i], 1);
-	for (size_t i = 0; i < c.ntzs; i++)
-		icaltimezone_free(c.tzs[i].zone, 1);
-	free(c.tzs);
+	zone_table_release(&c.zt);
 	close(c.fd);
 	return ret;
 }
@@ -4578,7 +4103,7 @@ void ics_global_cleanup(void)
 bool ics_zone_known(const char *tzid)
 {
 	char *name = NULL;
-	bool known = zone_lookup(NULL, tzid, &name, NULL) != NULL;
+	bool known = zone_lookup(NULL, tzid, &name, NULL, NULL) != NULL;
 
 	free(name);
 	return known;
@@ -4596,10 +4121,5 @@ const char *ics_libical_version(void)
 
 void ics_icu_version(char *buf, size_t n)
 {
-	UVersionInfo v;
-	char s[U_MAX_VERSION_STRING_LENGTH];
-
-	u_getVersion(v);
-	u_versionToString(v, s);
-	snprintf(buf, n, "%s", s);
+	zones_icu_version(buf, n);
 }
