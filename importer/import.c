@@ -8,6 +8,7 @@
 #include "lookup.h"
 #include "mapping.h"
 #include "meeting.h"
+#include "pipeline.h"
 #include "portal.h"
 #include "report.h"
 #include "state.h"
@@ -97,6 +98,7 @@ struct run {
 	long run_id;
 	struct hs_client *client;
 	char *token;
+	bool shared_client; /* client and token are the caller's (sync: one per portal) */
 
 	struct meeting *ms; /* the mapped occurrences of this chunk (skipped ones too) */
 	size_t n, cap;
@@ -2208,8 +2210,9 @@ static void run_release(struct run *r)
 	free(r->check_hash);
 	report_free(r->rep);
 	mapping_free(r->map);
-	hs_client_free(r->client);
-	if (r->token) {
+	if (!r->shared_client)
+		hs_client_free(r->client);
+	if (r->token && !r->shared_client) {
 		memset(r->token, 0, strlen(r->token));
 		free(r->token);
 	}
@@ -2262,11 +2265,24 @@ static void save_feeds(struct run *r, bool all_well)
 
 int cmd_import(const struct app_options *o)
 {
+	if (o->config)
+		return config_command(o, cmd_import, "import");
+	return pipeline_run(o, NULL, NULL);
+}
+
+int pipeline_run(const struct app_options *o, const struct pipeline_portal *portal,
+		 struct pipeline_outcome *out)
+{
 	struct run r = {0};
 	size_t loaded = 0;
 	int rc = EXIT_DONE;
+	int64_t t0 = time_mono_ms();
 
 	r.o = o;
+	if (out) {
+		memset(out, 0, sizeof(*out));
+		out->started_at = time_now();
+	}
 	r.max_occurrences = env_positive("ICS2HUBSPOT_MAX_OCCURRENCES", IMPORT_MAX_OCCURRENCES);
 	if (!o->nargs)
 		return usage_error("import", "no calendar given");
@@ -2290,7 +2306,11 @@ int cmd_import(const struct app_options *o)
 		goto out;
 	}
 	/* A dry run with a token makes every look-up a real run makes (and no write). */
-	if (!o->dry_run || app_has_token(o)) {
+	if (portal) {
+		r.shared_client = true;
+		r.client = portal->client;
+		r.token = (char *)(uintptr_t)portal->token;
+	} else if (!o->dry_run || app_has_token(o)) {
 		r.token = app_token(o);
 		if (!r.token) {
 			rc = EXIT_USAGE;
@@ -2319,7 +2339,7 @@ int cmd_import(const struct app_options *o)
 			goto out;
 		}
 	}
-	if (r.token) {
+	if (r.token && !r.client) {
 		struct hs_options ho = {
 			.api_base = app_api_base(o),
 			.token = r.token,
@@ -2408,7 +2428,16 @@ finish:
 		report_print_summary(r.rep, stderr, o->dry_run);
 	if (report_write(r.rep, o->dry_run) && rc == EXIT_DONE)
 		rc = EXIT_PARTIAL;
+	if (out) {
+		out->created = r.counts.created;
+		out->updated = r.counts.updated;
+		out->archived = r.counts.archived;
+		out->failed = r.counts.failed;
+		out->unchanged = report_count(r.rep, OUTCOME_UNCHANGED);
+	}
 out:
+	if (out)
+		out->ms = time_mono_ms() - t0;
 	run_release(&r);
 	ics_global_cleanup();
 	return rc;

@@ -448,6 +448,9 @@ int cmd_setup(const struct app_options *o)
 	char *token;
 	int rc;
 
+	if (o->config)
+		return config_command(o, cmd_setup, "setup");
+
 	if (o->nargs) {
 		error("setup: unexpected argument '%s' (setup takes no calendar)", o->args[0]);
 		return EXIT_USAGE;

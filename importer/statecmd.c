@@ -622,6 +622,9 @@ int cmd_state(const struct app_options *o)
 	bool readonly;
 	int rc;
 
+	if (o->config)
+		return config_command(o, cmd_state, "state");
+
 	if (!sub) {
 		return usage_error(
 			"state",
