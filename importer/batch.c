@@ -632,7 +632,7 @@ static void stop_required(struct run *r, const char *name, const char *code)
 static struct normalized {
 	char *name;
 	size_t count;
-} *normalized;
+} * normalized;
 static size_t nnormalized, normalized_cap;
 
 static void note_warnings(const cJSON *result)
@@ -727,9 +727,9 @@ static bool drop_gone_associations(struct item *it, const cJSON *err)
 			}
 			batch_progress_end();
 			warning("%s: the %s %s (%s) is no longer in HubSpot: the meeting is created "
-			     "without it; the next run looks the attendee up again",
-			     m->where ? m->where : m->key, assoc_kind_name(a->kind), a->id,
-			     a->ref ? a->ref : "?");
+				"without it; the next run looks the attendee up again",
+				m->where ? m->where : m->key, assoc_kind_name(a->kind), a->id,
+				a->ref ? a->ref : "?");
 			free(a->id);
 			free(a->ref);
 			memmove(a, a + 1, (m->nassocs - i - 1) * sizeof(*a));

@@ -99,7 +99,7 @@ static const struct cli_option options[] = {
 	{"config", 0, CLI_STRING, F(config), 0, "FILE",
 	 "the configuration: portals and calendars (sync's default: "
 	 "$XDG_CONFIG_HOME/ics2hubspot/config.yaml)"},
-	{"portal", 0, CLI_STRING, F(portal), 0, "NAME", "a portal of the --config file"},
+	{"portal", 0, CLI_STRING, F(portal), 0, "NAME", "a portal of the configuration file"},
 	{"wait", 0, CLI_FLAG, F(wait), 0, NULL,
 	 "wait for another sync of the same portal instead of exiting 4"},
 	{"log-format", 0, CLI_STRING, F(log_format), 0, "text|json",

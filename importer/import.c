@@ -2279,6 +2279,8 @@ int pipeline_run(const struct app_options *o, const struct pipeline_portal *port
 	int64_t t0 = time_mono_ms();
 
 	r.o = o;
+	if (!portal)
+		log_reset_errors();
 	if (out) {
 		memset(out, 0, sizeof(*out));
 		out->started_at = time_now();
@@ -2416,6 +2418,10 @@ finish:
 							  : "failed") < 0 &&
 		    rc == EXIT_DONE)
 			rc = EXIT_PARTIAL;
+		if (state_run_outcome(r.st, r.run_id, o->name, o->portal_name, rc,
+				      rc ? log_first_error() : NULL) < 0 &&
+		    rc == EXIT_DONE)
+			rc = EXIT_PARTIAL;
 	}
 	if (r.state_errors)
 		report_note(r.rep, "%ld state update(s) failed (see errors above)", r.state_errors);
@@ -2423,11 +2429,21 @@ finish:
 		report_note(r.rep, "%zu removal(s) %s back by a safety valve", r.refused_removals,
 			    o->dry_run ? "would be held" : "held");
 	/* refused before anything was written: the one error already said it all */
-	if ((util_verbosity > 0 || rc != EXIT_DONE) &&
+	if (((util_verbosity > 0 && !portal) || rc != EXIT_DONE) &&
 	    !(refused(&r) && !r.counts.created && !r.counts.updated && !r.counts.archived))
 		report_print_summary(r.rep, stderr, o->dry_run);
 	if (report_write(r.rep, o->dry_run) && rc == EXIT_DONE)
 		rc = EXIT_PARTIAL;
+	if (!portal && util_verbosity == 0 && !o->dry_run) {
+		/* -q: one line a run, time-stamped, for cron's mail and logs */
+		struct log_counts lc = {r.counts.created, r.counts.updated, r.counts.archived,
+					report_count(r.rep, OUTCOME_UNCHANGED), r.counts.failed};
+		char *label = o->name ? xstrdup(o->name) : source_redact(o->args[0]);
+
+		log_summary(stderr, label, o->portal_name, &lc, time_mono_ms() - t0, rc,
+			    rc ? log_first_error() : NULL);
+		free(label);
+	}
 	if (out) {
 		out->created = r.counts.created;
 		out->updated = r.counts.updated;

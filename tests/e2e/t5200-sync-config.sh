@@ -68,6 +68,22 @@ test_expect_success 'a calendar whose source is missing fails alone: its line, e
 	grep -q "ics2hubspot: support: error: .*support.ics" err3 &&
 	[ "$(live "$A")" = 22 ] && mv cals/support.gone cals/support.ics
 '
+test_expect_success 'state runs: calendar, portal, start, duration, counts, exit code, why' '
+	"$BIN" state runs --config "$XDG_CONFIG_HOME/ics2hubspot/config.yaml" >runs &&
+	grep -q "^[0-9]* [0-9T:-]*Z [0-9]*s support (acme): 0 created, 0 updated, 0 archived, 0 failed, exit 2: .*support.ics" runs &&
+	grep -q " sales (acme): 2 created, 0 updated, 0 archived, 0 failed, exit 0\$" runs &&
+	grep -q " east (beta): 8 created" runs &&
+	"$BIN" state runs --config "$XDG_CONFIG_HOME/ics2hubspot/config.yaml" --portal beta --json >runs.json &&
+	[ "$(jget runs.json "len(d)")" = 6 ] && [ "$(jget runs.json "d[0][\"portal\"]")" = beta ]
+'
+test_expect_success '-q: one time-stamped line unless something failed; --log-format json: one object a line' '
+	"$BIN" sync -q >q.out 2>q.err && [ "$(wc -l <q.out)" = 1 ] && [ ! -s q.err ] &&
+	grep -q "^[0-9-]*T[0-9:]*Z total (5 calendars): 0 created" q.out &&
+	"$BIN" sync --log-format json >j.out 2>j.err && [ ! -s j.out ] && [ "$(wc -l <j.err)" = 6 ] &&
+	"$PY" -c "import json,sys; l=[json.loads(x) for x in open(\"j.err\")]; assert all(set(\"time level calendar message counts exit\".split()) <= set(o) for o in l), l; assert l[-1][\"calendar\"] == \"total\"" &&
+	"$BIN" import -q --config "$XDG_CONFIG_HOME/ics2hubspot/config.yaml" sales 2>iq.err &&
+	[ "$(wc -l <iq.err)" = 1 ] && grep -q "^[0-9-]*T[0-9:]*Z sales (acme): 0 created" iq.err
+'
 test_expect_success 'NAMEs choose calendars or portals; an unknown one is a usage error' '
 	"$BIN" sync beta >out4 2>err4 && grep -q "Z total (2 calendars)" out4 &&
 	! grep -q "(acme)" out4 &&
