@@ -61,99 +61,9 @@
  */
 #define IMPORT_CHUNK 5000
 
-/* One CALENDAR argument of the run. */
-struct feed {
-	const char *source; /* borrowed from the options: what is opened */
-	char *ident; /* calendar_identity(): the calendar's key in the state */
-	bool known; /* the state knew this calendar before this run */
-	char *display;
-	bool loaded; /* read, or known unchanged (304, same content) */
-	bool parsed; /* its occurrences are among this run's meetings */
-	bool complete; /* read without a bad event: its absences may be judged removals */
-	const char *skip_why; /* not read because unchanged: why */
-	bool dirty; /* something of it failed: do not remember its content */
-	char *etag, *last_modified, *content_hash; /* to remember once all went well */
-	long nmeetings;
-	long lost; /* occurrences not imported (rules too frequent): removes nothing */
-};
-
-/* Occurrences that failed with the same message: one line with a count (the report has all). */
-struct fail_group {
-	char *why;
-	char *first; /* "where: key" of the first */
-	long n;
-};
-
-/* batch_create() calls on_pending per request: meetings of one request form a set. */
-struct pending_set {
-	size_t left; /* results still to come */
-	bool answered; /* the first result came */
-};
-
-struct run {
-	const struct app_options *o;
-	struct mapping *map;
-	struct report *rep;
-	struct state *st; /* NULL with --no-state (and dry runs without a state) */
-	long run_id;
-	struct hs_client *client;
-	char *token;
-	bool shared_client; /* client and token are the caller's (sync: one per portal) */
-
-	struct meeting *ms; /* the mapped occurrences of this chunk (skipped ones too) */
-	size_t n, cap;
-	bool stream; /* plan and send in chunks (one calendar, not a dry run) */
-	size_t chunk; /* meetings per chunk when streaming */
-	size_t nread; /* occurrences mapped so far (progress) */
-	uint64_t *seen; /* streaming: open-addressing set of hash64(key) of every meeting */
-	size_t seen_cap, seen_n;
-	size_t nchunk_meetings; /* streaming: meetings planned in earlier chunks */
-	bool plan_failed; /* the state could not be read for a plan */
-	bool preflight_done, preflight_failed;
-	bool preflight_cached; /* the pre-flight's pass came from the state */
-	bool rechecked; /* the pre-flight was checked again after a configuration error */
-	size_t refused_removals; /* removals a safety valve held back */
-	struct meeting **ptrs;
-	uint64_t *hashes;
-	char **ids; /* per meeting: its HubSpot id once known in this run */
-	struct assoc *statics; /* --associate */
-	size_t nstatics;
-
-	struct feed *feeds;
-	size_t nfeeds;
-	const char *reading; /* source being read, for on_occurrence */
-	long bad_events;
-	long max_occurrences; /* IMPORT_MAX_OCCURRENCES */
-	bool capped; /* the run reached max_occurrences: reading stopped */
-	long lost_series; /* series not imported (FREQ=SECONDLY/MINUTELY) */
-	char *lost_uid; /* the last one warned about */
-	char *config_hash;
-
-	const struct sync_plan *plan;
-	char **adopted; /* per plan item: the HubSpot id found by identity (search before create) */
-	size_t nadopted;
-	size_t lookups; /* search requests made before creating */
-	struct lookup *by_identity, *by_ical_uid; /* search before create: probed once a run */
-	long *set_of; /* per meeting: its pending set, -1 */
-	struct pending_set *sets;
-	size_t nsets, sets_cap;
-	size_t txn_writes; /* confirmations in the open txn (updates, removals) */
-
-	struct state_run_counts counts;
-	long failed; /* occurrences that failed (report) */
-	long state_errors;
-	bool stopped; /* HubSpot stopped the run */
-	enum hs_result stop;
-	long long portal; /* the portal the token belongs to (pre-flight), 0 before */
-	char *ui_domain; /* the portal's uiDomain (account-info), or NULL */
-	struct fail_group *fails; /* failed occurrences by message, printed once each at the end */
-	size_t nfails, fails_cap;
-	char *check_hash; /* what the pre-flight checked: identity + mapped property names */
-};
+#include "run.h"
 
 /* ---- pre-flight ----------------------------------------------------------------------------- */
-
-static void note_stop(struct run *r, enum hs_result hr);
 
 static void stop_with(struct run *r, enum hs_result hr)
 {
@@ -431,7 +341,7 @@ static char *argv_summary(const struct app_options *o)
 	return sbuf_detach(&sb);
 }
 
-static struct feed *feed_of(struct run *r, const char *source)
+struct feed *feed_of(struct run *r, const char *source)
 {
 	for (size_t i = 0; i < r->nfeeds; i++)
 		if (source && !strcmp(r->feeds[i].ident, source))
@@ -439,7 +349,7 @@ static struct feed *feed_of(struct run *r, const char *source)
 	return NULL;
 }
 
-static void mark_dirty(struct run *r, const char *source)
+void mark_dirty(struct run *r, const char *source)
 {
 	struct feed *f = feed_of(r, source);
 
@@ -450,14 +360,14 @@ static void mark_dirty(struct run *r, const char *source)
 /* ---- keys seen (streaming) ----------------------------------------------------------------- */
 
 /* 0 marks an empty slot: a key hashing to 0 is stored as 1 (a collision only keeps a row). */
-static uint64_t key_hash(const char *key)
+uint64_t key_hash(const char *key)
 {
 	uint64_t h = hash64(key, strlen(key), HASH64_SEED);
 
 	return h ? h : 1;
 }
 
-static bool seen_has(const struct run *r, uint64_t h)
+bool seen_has(const struct run *r, uint64_t h)
 {
 	if (!r->seen_cap)
 		return false;
@@ -876,14 +786,14 @@ static size_t meeting_index(const struct run *r, const struct meeting *m)
 	return (size_t)(m - r->ms);
 }
 
-static void txn_begin(struct run *r)
+void txn_begin(struct run *r)
 {
 	if (r->st && state_txn_begin(r->st) < 0)
 		r->state_errors++;
 	r->txn_writes = 0;
 }
 
-static void txn_commit(struct run *r)
+void txn_commit(struct run *r)
 {
 	if (r->st && state_txn_commit(r->st) < 0)
 		r->state_errors++;
@@ -891,7 +801,7 @@ static void txn_commit(struct run *r)
 }
 
 /* Every 100 confirmations of updates and removals: one commit (a batch's worth). */
-static void txn_count(struct run *r)
+void txn_count(struct run *r)
 {
 	if (++r->txn_writes >= 100) {
 		txn_commit(r);
@@ -930,7 +840,7 @@ static void confirm(struct run *r, size_t mi, const char *id)
 }
 
 /* HubSpot refused the token or its scopes: one error says it, not a line per occurrence. */
-static bool refused(const struct run *r)
+bool refused(const struct run *r)
 {
 	return r->stopped && r->stop == HS_AUTH;
 }
@@ -1059,7 +969,7 @@ static void on_create_result(const struct batch_result *res, void *data)
 	}
 }
 
-static void note_stop(struct run *r, enum hs_result hr)
+void note_stop(struct run *r, enum hs_result hr)
 {
 	if (hr == HS_OK || r->stopped)
 		return;
@@ -1084,7 +994,7 @@ static void note_stop(struct run *r, enum hs_result hr)
 		report_note(r->rep, "HubSpot could not be reached: retries exhausted");
 }
 
-static struct batch_options batch_opts(struct run *r, batch_result_fn fn)
+struct batch_options batch_opts(struct run *r, batch_result_fn fn)
 {
 	struct batch_options bo = {
 		.identity_property = mapping_identity_property(r->map),
@@ -1267,216 +1177,6 @@ static void apply_updates(struct run *r)
 	free(ui);
 }
 
-/* Removals: what the batch calls need to find their items again. */
-struct removal {
-	size_t item;
-	const char *id;
-	enum batch_status status;
-	const char *message;
-	bool answered;
-};
-struct removals {
-	struct run *r;
-	struct removal *v;
-	size_t n;
-	struct meeting *tmp; /* cancel: the update inputs */
-};
-
-static int cmp_removal_id(const void *a, const void *b)
-{
-	return strcmp(((const struct removal *)a)->id, ((const struct removal *)b)->id);
-}
-
-static void on_archive_result(const struct batch_result *res, void *data)
-{
-	struct removals *rm = data;
-	struct removal key = {.id = res->id};
-	struct removal *hit =
-		res->id ? bsearch(&key, rm->v, rm->n, sizeof(*rm->v), cmp_removal_id) : NULL;
-
-	if (!hit)
-		return;
-	hit->answered = true;
-	hit->status = res->status;
-	hit->message = NULL;
-	txn_count(rm->r);
-}
-
-static void on_cancel_result(const struct batch_result *res, void *data)
-{
-	struct removals *rm = data;
-	struct removal *x = &rm->v[res->m - rm->tmp];
-
-	x->answered = true;
-	x->status = res->status;
-	/* A meeting somebody deleted in HubSpot needs no cancelling. */
-	if (res->status == BATCH_FAILED && res->category &&
-	    !strcmp(res->category, "OBJECT_NOT_FOUND"))
-		x->status = BATCH_ARCHIVED;
-	txn_count(rm->r);
-}
-
-/* Record one removal's outcome (state + report). */
-static void removal_done(struct run *r, const struct sync_item *it, enum batch_status st,
-			 const char *message)
-{
-	enum state_status ss;
-	enum outcome out;
-	const char *action, *reason = it->reason;
-
-	switch (it->remove_mode) {
-	case ON_REMOVED_ARCHIVE:
-		ss = STATE_ARCHIVED;
-		out = OUTCOME_ARCHIVED;
-		action = "remove:archive";
-		break;
-	case ON_REMOVED_CANCEL:
-		ss = STATE_CANCELLED;
-		out = OUTCOME_UPDATED;
-		action = "remove:cancel";
-		break;
-	case ON_REMOVED_KEEP:
-	default:
-		ss = STATE_KEPT;
-		out = OUTCOME_UNCHANGED;
-		action = "remove:keep";
-		break;
-	}
-	if (it->remove_mode == ON_REMOVED_CANCEL && st == BATCH_ARCHIVED) {
-		ss = STATE_DELETED; /* gone from HubSpot already */
-		out = OUTCOME_DELETED;
-		reason = "gone from the calendar; already deleted in HubSpot";
-	}
-	if (st == BATCH_FAILED || st == BATCH_NOT_SENT) {
-		const char *why =
-			message ? message
-				: (st == BATCH_NOT_SENT ? "not sent: the run stopped before it"
-							: "failed");
-
-		if (!refused(r))
-			warning("%s: %s: %s", action, it->key, why);
-		report_add_key(r->rep, it->key, it->source, OUTCOME_FAILED, it->hubspot_id, action,
-			       why);
-		r->failed++;
-		r->counts.failed++;
-		mark_dirty(r, it->source);
-		return;
-	}
-	if (r->st && state_mark_removed(r->st, r->run_id, it->source, it->key, ss) < 0)
-		r->state_errors++;
-	report_add_key(r->rep, it->key, it->source, out, it->hubspot_id, action, reason);
-	if (ss == STATE_ARCHIVED)
-		r->counts.archived++;
-	else if (ss == STATE_CANCELLED)
-		r->counts.updated++;
-}
-
-static void apply_removals(struct run *r)
-{
-	const struct sync_plan *p = r->plan;
-	struct removals arch = {.r = r}, canc = {.r = r};
-	char **ids;
-	struct meeting **ptrs;
-	char **cids;
-	size_t na = 0;
-
-	arch.v = xcalloc(p->nitems ? p->nitems : 1, sizeof(*arch.v));
-	canc.v = xcalloc(p->nitems ? p->nitems : 1, sizeof(*canc.v));
-	canc.tmp = xcalloc(p->nitems ? p->nitems : 1, sizeof(*canc.tmp));
-	for (size_t i = 0; i < p->nitems; i++) {
-		const struct sync_item *it = &p->items[i];
-
-		if (it->action != SYNC_REMOVE || it->primary >= 0 || !it->hubspot_id)
-			continue;
-		if (it->remove_mode == ON_REMOVED_ARCHIVE) {
-			arch.v[arch.n].item = i;
-			arch.v[arch.n++].id = it->hubspot_id;
-		} else if (it->remove_mode == ON_REMOVED_CANCEL) {
-			struct meeting *m = &canc.tmp[canc.n];
-
-			m->key = xstrdup(it->key);
-			m->source = xstrdup(it->source);
-			m->properties = cJSON_CreateObject();
-			cJSON_AddStringToObject(m->properties, "hs_meeting_outcome", "CANCELED");
-			canc.v[canc.n].item = i;
-			canc.v[canc.n++].id = it->hubspot_id;
-		}
-	}
-	if (arch.n && !r->stopped) {
-		struct batch_options bo = batch_opts(r, on_archive_result);
-
-		bo.data = &arch;
-		qsort(arch.v, arch.n, sizeof(*arch.v), cmp_removal_id);
-		ids = xmalloc(arch.n * sizeof(*ids));
-		for (size_t k = 0; k < arch.n; k++)
-			if (!k || strcmp(arch.v[k].id, arch.v[k - 1].id))
-				ids[na++] = xstrdup(arch.v[k].id);
-		txn_begin(r);
-		note_stop(r, batch_archive(r->client, ids, na, &bo));
-		/* Same id twice (two calendars' rows): both take the answer. */
-		for (size_t k = 1; k < arch.n; k++)
-			if (!strcmp(arch.v[k].id, arch.v[k - 1].id) && arch.v[k - 1].answered) {
-				arch.v[k].answered = true;
-				arch.v[k].status = arch.v[k - 1].status;
-			}
-		for (size_t k = 0; k < arch.n; k++)
-			removal_done(r, &p->items[arch.v[k].item],
-				     arch.v[k].answered ? arch.v[k].status : BATCH_NOT_SENT, NULL);
-		txn_commit(r);
-		for (size_t k = 0; k < na; k++)
-			free(ids[k]);
-		free(ids);
-	} else {
-		for (size_t k = 0; k < arch.n; k++)
-			removal_done(r, &p->items[arch.v[k].item], BATCH_NOT_SENT, NULL);
-	}
-	if (canc.n && !r->stopped) {
-		struct batch_options bo = batch_opts(r, on_cancel_result);
-
-		bo.data = &canc;
-		ptrs = xmalloc(canc.n * sizeof(*ptrs));
-		cids = xmalloc(canc.n * sizeof(*cids));
-		for (size_t k = 0; k < canc.n; k++) {
-			ptrs[k] = &canc.tmp[k];
-			cids[k] = xstrdup(canc.v[k].id);
-		}
-		txn_begin(r);
-		note_stop(r, batch_update(r->client, ptrs, cids, canc.n, &bo));
-		for (size_t k = 0; k < canc.n; k++)
-			removal_done(r, &p->items[canc.v[k].item],
-				     canc.v[k].answered ? canc.v[k].status : BATCH_NOT_SENT, NULL);
-		txn_commit(r);
-		for (size_t k = 0; k < canc.n; k++)
-			free(cids[k]);
-		free(ptrs);
-		free(cids);
-	} else {
-		for (size_t k = 0; k < canc.n; k++)
-			removal_done(r, &p->items[canc.v[k].item], BATCH_NOT_SENT, NULL);
-	}
-	/* keep, and second rows of a meeting removed through another item. */
-	txn_begin(r);
-	for (size_t i = 0; i < p->nitems; i++) {
-		const struct sync_item *it = &p->items[i];
-
-		if (it->action != SYNC_REMOVE)
-			continue;
-		if (it->remove_mode == ON_REMOVED_KEEP || !it->hubspot_id)
-			removal_done(r, it, BATCH_UPDATED, NULL);
-		else if (it->primary >= 0)
-			removal_done(r, it, r->stopped ? BATCH_NOT_SENT : BATCH_ARCHIVED, NULL);
-	}
-	txn_commit(r);
-	for (size_t k = 0; k < canc.n; k++) {
-		cJSON_Delete(canc.tmp[k].properties);
-		free(canc.tmp[k].key);
-		free(canc.tmp[k].source);
-	}
-	free(canc.tmp);
-	free(canc.v);
-	free(arch.v);
-}
-
 /* An unchanged meeting whose own row says so already: only last_seen to record. */
 static bool plain_unchanged(const struct sync_item *it)
 {
@@ -1594,266 +1294,6 @@ static void apply_unresolved(struct run *r)
 	}
 }
 
-static int cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* HubSpot ids grow: a shorter, then a smaller, id is an older record. */
-static bool hit_older(const cJSON *a, const cJSON *b)
-{
-	const char *x = cJSON_GetObjectItemCaseSensitive(a, "id")->valuestring;
-	const char *y = cJSON_GetObjectItemCaseSensitive(b, "id")->valuestring;
-
-	return strlen(x) != strlen(y) ? strlen(x) < strlen(y) : strcmp(x, y) < 0;
-}
-
-/* The oldest of the results (batch_search_property only returns hits with an id). */
-static const cJSON *oldest_hit(const cJSON *hits)
-{
-	const cJSON *best = NULL, *h;
-
-	cJSON_ArrayForEach(h, hits)
-	{
-		if (!best || hit_older(h, best))
-			best = h;
-	}
-	return best;
-}
-
-/*
- * The portal is the truth, the state a cache: a meeting the plan would create
- * although the state has no row for it (--no-state, a lost state, a calendar
- * seen for the first time) is first looked up in HubSpot by its identity
- * property. One found is adopted (updated when its properties differ, else left
- * unchanged, and recorded in the state), never created twice.
- */
-static void adopt_existing(struct run *r, struct sync_plan *p)
-{
-	const char **keys = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*keys));
-	size_t *at = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*at));
-	const char **props = NULL;
-	size_t nk = 0, np = 0, cap = 0, adopted = 0, changed = 0;
-	cJSON **hits;
-	enum hs_result hr = HS_OK;
-
-	for (size_t i = 0; i < p->nitems; i++) {
-		const struct sync_item *it = &p->items[i];
-		const cJSON *pr;
-
-		if (it->action != SYNC_CREATE || !it->meeting || it->row)
-			continue;
-		keys[nk] = it->key;
-		at[nk++] = i;
-		cJSON_ArrayForEach(pr, it->meeting->properties)
-		{
-			XGROW(props, cap, np + 1);
-			props[np++] = pr->string;
-		}
-	}
-	/* Every property the mapping writes too: the same list in every chunk (a lookup's map
-	 * keeps what its first page asked for). */
-	for (size_t i = 0; nk && i < mapping_nproperties(r->map) + 3; i++) {
-		static const char *const synced[] = {"hs_i_cal_uid", "hs_meeting_start_time",
-						     "hs_timestamp"}; /* find_hubspot_synced's */
-
-		XGROW(props, cap, np + 1);
-		props[np++] = i < 3 ? synced[i] : mapping_property_name(r->map, i - 3);
-	}
-	if (!nk || !r->client || r->stopped) {
-		free(keys);
-		free(at);
-		free(props);
-		return;
-	}
-	if (np)
-		qsort(props, np, sizeof(*props), cmp_cstr);
-	{
-		size_t o = 0;
-
-		for (size_t i = 0; i < np; i++)
-			if (!o || strcmp(props[o - 1], props[i]))
-				props[o++] = props[i];
-		np = o;
-	}
-	verbose("looking %zu new meeting(s) up in HubSpot by %s before creating them", nk,
-		mapping_identity_property(r->map));
-	hits = xcalloc(nk, sizeof(*hits));
-	if (!r->by_identity) {
-		/* The first look-up of the run: one probe for both (a fresh portal: one search). */
-		r->by_identity = lookup_new(mapping_identity_property(r->map), NULL);
-		if (mapping_hubspot_synced(r->map) != HUBSPOT_SYNCED_IGNORE) {
-			r->by_ical_uid =
-				lookup_new("hs_i_cal_uid", mapping_identity_property(r->map));
-			hr = lookup_probe_pair(r->by_identity, r->by_ical_uid, r->client, props, np,
-					       &r->lookups);
-		}
-	}
-	if (hr == HS_OK)
-		hr = lookup_find(r->by_identity, r->client, keys, nk, props, np, hits, &r->lookups);
-	r->adopted = xcalloc(p->nitems ? p->nitems : 1, sizeof(*r->adopted));
-	r->nadopted = p->nitems;
-	for (size_t k = 0; k < nk && hr == HS_OK; k++) {
-		struct sync_item *it = &p->items[at[k]];
-		const cJSON *h = hits[k] ? oldest_hit(hits[k]) : NULL;
-		bool same;
-
-		if (!h)
-			continue;
-		same = meeting_same_properties(it->meeting,
-					       cJSON_GetObjectItemCaseSensitive(h, "properties"));
-		r->adopted[at[k]] = xstrdup(cJSON_GetObjectItemCaseSensitive(h, "id")->valuestring);
-		it->hubspot_id = r->adopted[at[k]];
-		p->count[SYNC_CREATE]--;
-		it->action = same ? SYNC_UNCHANGED : SYNC_UPDATE;
-		p->count[it->action]++;
-		free(it->reason);
-		it->reason =
-			xasprintf("already in HubSpot (found by %s, not in the state): adopted%s",
-				  mapping_identity_property(r->map), same ? "" : ", updated");
-		adopted++;
-		changed += !same;
-	}
-	if (hr != HS_OK) {
-		/* A look-up HubSpot refused (e.g. the identity property was deleted since
-		 * the cached pre-flight): the next run checks the portal again. */
-		if (r->st && r->portal && !r->o->dry_run)
-			state_portal_set_checked(r->st, app_api_base(r->o), r->portal, NULL);
-		note_stop(r, hr);
-	} else if (adopted)
-		report_note(
-			r->rep,
-			"%zu meeting(s) not in the state were found in HubSpot by %s and adopted "
-			"(%zu to update), not created again",
-			adopted, mapping_identity_property(r->map), changed);
-	for (size_t k = 0; k < nk; k++)
-		cJSON_Delete(hits[k]);
-	free(hits);
-	free(keys);
-	free(at);
-	free(props);
-}
-
-/* The meeting's start as sent (hs_meeting_start_time, else hs_timestamp), else its start. */
-static const char *meeting_start_value(const struct meeting *m)
-{
-	static const char *const names[] = {"hs_meeting_start_time", "hs_timestamp"};
-
-	for (size_t k = 0; k < 2; k++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->properties, names[k]);
-
-		if (cJSON_IsString(v) && *v->valuestring)
-			return v->valuestring;
-	}
-	return m->start;
-}
-
-/*
- * Coexistence with HubSpot's own calendar sync: a meeting it logged carries
- * the event's iCal UID in hs_i_cal_uid. A meeting the plan would still create
- * is looked up by its UID; one found with the same start (and not ours: no
- * identity value) is, per the mapping's hubspot_synced, reported
- * already_in_hubspot and not created (skip), or updated from the calendar and
- * adopted (adopt).
- */
-static void find_hubspot_synced(struct run *r, struct sync_plan *p)
-{
-	enum hubspot_synced mode = mapping_hubspot_synced(r->map);
-	const char *ident = mapping_identity_property(r->map);
-	const char *props[] = {ident, "hs_meeting_start_time", "hs_timestamp"};
-	const char **uids = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*uids));
-	size_t *at = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*at));
-	size_t nu = 0, found = 0;
-	cJSON **hits;
-	enum hs_result hr;
-
-	for (size_t i = 0; i < p->nitems && mode != HUBSPOT_SYNCED_IGNORE; i++) {
-		const struct sync_item *it = &p->items[i];
-
-		if (it->action != SYNC_CREATE || !it->meeting || it->row || !it->meeting->uid)
-			continue;
-		uids[nu] = it->meeting->uid;
-		at[nu++] = i;
-	}
-	if (!nu || !r->client || r->stopped) {
-		free(uids);
-		free(at);
-		return;
-	}
-	verbose("looking %zu new meeting(s) up in HubSpot by hs_i_cal_uid (HubSpot's calendar "
-		"sync)",
-		nu);
-	hits = xcalloc(nu, sizeof(*hits));
-	/* Only meetings without our identity are HubSpot's (a mapping may write hs_i_cal_uid). */
-	if (!r->by_ical_uid)
-		r->by_ical_uid = lookup_new("hs_i_cal_uid", ident);
-	hr = lookup_find(r->by_ical_uid, r->client, uids, nu, props, 3, hits, &r->lookups);
-	if (!r->adopted) {
-		r->adopted = xcalloc(p->nitems ? p->nitems : 1, sizeof(*r->adopted));
-		r->nadopted = p->nitems;
-	}
-	for (size_t k = 0; k < nu && hr == HS_OK; k++) {
-		struct sync_item *it = &p->items[at[k]];
-		const char *start = meeting_start_value(it->meeting);
-		const cJSON *h, *best = NULL;
-
-		cJSON_ArrayForEach(h, hits[k])
-		{
-			const cJSON *hp = cJSON_GetObjectItemCaseSensitive(h, "properties");
-			const cJSON *mine = cJSON_GetObjectItemCaseSensitive(hp, ident);
-			const cJSON *s1 =
-				cJSON_GetObjectItemCaseSensitive(hp, "hs_meeting_start_time");
-			const cJSON *s2 = cJSON_GetObjectItemCaseSensitive(hp, "hs_timestamp");
-			const char *theirs = cJSON_IsString(s1) && *s1->valuestring
-						     ? s1->valuestring
-					     : cJSON_IsString(s2) ? s2->valuestring
-								  : NULL;
-
-			if (cJSON_IsString(mine) && *mine->valuestring)
-				continue; /* one of ours (another occurrence): not HubSpot's */
-			if (!start || !theirs || !meeting_same_instant(start, theirs))
-				continue; /* another occurrence of the series */
-			if (!best || hit_older(h, best))
-				best = h;
-		}
-		if (!best)
-			continue;
-		r->adopted[at[k]] =
-			xstrdup(cJSON_GetObjectItemCaseSensitive(best, "id")->valuestring);
-		it->hubspot_id = r->adopted[at[k]];
-		p->count[SYNC_CREATE]--;
-		free(it->reason);
-		if (mode == HUBSPOT_SYNCED_ADOPT) {
-			it->action = SYNC_UPDATE;
-			it->reason =
-				xstrdup("logged by HubSpot's calendar sync (hs_i_cal_uid, same "
-					"start): adopted, updated from the calendar");
-		} else {
-			it->action = SYNC_SKIP;
-			it->reason =
-				xstrdup("already in HubSpot: logged by HubSpot's calendar sync "
-					"(hs_i_cal_uid, same start); not created "
-					"(hubspot_synced: skip)");
-		}
-		p->count[it->action]++;
-		found++;
-	}
-	if (hr != HS_OK)
-		note_stop(r, hr);
-	else if (found)
-		report_note(r->rep,
-			    "%zu occurrence(s) were logged by HubSpot's own calendar sync already "
-			    "(hs_i_cal_uid): %s",
-			    found,
-			    mode == HUBSPOT_SYNCED_ADOPT ? "adopted and updated from the calendar"
-							 : "not created (hubspot_synced: skip)");
-	for (size_t k = 0; k < nu; k++)
-		cJSON_Delete(hits[k]);
-	free(hits);
-	free(uids);
-	free(at);
-}
-
 /* The outcome a real run would report for plan item i (as the apply_* functions do). */
 static enum outcome planned_outcome(const struct run *r, size_t i)
 {
@@ -1914,7 +1354,7 @@ static void print_plan(struct run *r)
 /* ---- planning and applying: per chunk, or the whole run at once ----------------------------- */
 
 /* The run window as the planner sees it (no --until: up to the expansion horizon). */
-static void plan_window(const struct run *r, struct sync_input *in)
+void plan_window(const struct run *r, struct sync_input *in)
 {
 	const struct app_options *o = r->o;
 
@@ -1955,7 +1395,7 @@ static void chunk_release(struct run *r)
 }
 
 /* Record the plan's run-level messages and apply it (or print it: dry run). */
-static void apply_plan(struct run *r, struct sync_plan *plan)
+void apply_plan(struct run *r, struct sync_plan *plan)
 {
 	/* Search before create: what the state does not know may be in HubSpot already. */
 	adopt_existing(r, plan);
@@ -2083,93 +1523,6 @@ out:
 	if (rc)
 		r->plan_failed = true;
 	return rc;
-}
-
-struct unseen_ctx {
-	const struct run *r;
-	const struct sync_input *in;
-	size_t base;
-};
-
-/* state_select_rows(): count the row for the safety valve; keep it when its key was not seen. */
-static bool keep_unseen(const struct state_row *row, void *data)
-{
-	struct unseen_ctx *c = data;
-
-	if (sync_row_counts(c->in, row))
-		c->base++;
-	return !row->key || !seen_has(c->r, key_hash(row->key));
-}
-
-/*
- * The end of a streamed run: the calendar's rows whose key no chunk had (and
- * the other calendars' rows sharing those keys) are planned for removal with
- * the same safety valves as a whole run: the valve's base is every row of the
- * calendar, its meeting count every meeting of the run.
- */
-static void apply_streamed_removals(struct run *r)
-{
-	struct sync_feed *sfeeds = xcalloc(r->nfeeds ? r->nfeeds : 1, sizeof(*sfeeds));
-	struct state_rows rows = {0};
-	struct sync_plan plan = {0};
-	struct sync_input in = {0};
-	size_t nsf = 0, cap = 0;
-
-	plan_window(r, &in);
-	for (size_t i = 0; r->st && i < r->nfeeds; i++) {
-		struct feed *f = &r->feeds[i];
-		struct unseen_ctx c = {r, &in, 0};
-		struct state_rows got = {0};
-		size_t first = rows.n;
-
-		if (f->skip_why || !strcmp(f->ident, "-"))
-			continue; /* stdin without --name: nothing of it removed */
-		if (state_select_rows(r->st, f->ident, keep_unseen, &c, &got) < 0) {
-			r->plan_failed = true;
-			goto out;
-		}
-		for (size_t k = 0; k < got.n; k++) {
-			XGROW(rows.v, cap, rows.n + 1);
-			rows.v[rows.n++] = got.v[k];
-		}
-		free(got.v);
-		/* Other calendars' rows of those keys: a meeting still there is kept. */
-		for (size_t k = first, last = rows.n; k < last; k++) {
-			struct state_rows same = {0};
-
-			if (state_rows_by_key(r->st, rows.v[k].key, &same) < 0) {
-				r->plan_failed = true;
-				goto out;
-			}
-			for (size_t j = 0; j < same.n; j++) {
-				if (same.v[j].source && !strcmp(same.v[j].source, f->ident)) {
-					state_row_release(&same.v[j]);
-					continue;
-				}
-				XGROW(rows.v, cap, rows.n + 1);
-				rows.v[rows.n++] = same.v[j];
-			}
-			free(same.v);
-		}
-		sfeeds[nsf].source = f->ident;
-		sfeeds[nsf].loaded = f->loaded && f->complete;
-		sfeeds[nsf].earlier_meetings = r->nchunk_meetings;
-		sfeeds[nsf].has_base = true;
-		sfeeds[nsf++].base = c.base;
-	}
-	in.rows = rows.v;
-	in.nrows = rows.n;
-	in.feeds = sfeeds;
-	in.nfeeds = nsf;
-	if (sync_plan(&in, &plan) < 0) {
-		r->plan_failed = true;
-		goto out;
-	}
-	apply_plan(r, &plan);
-out:
-	sync_plan_release(&plan);
-	state_rows_release(&rows);
-	free(sfeeds);
 }
 
 /* ---- the command ------------------------------------------------------------------------------
