@@ -134,7 +134,7 @@ void batch_progress_end(void)
  */
 static void progress_show(struct hs_client *c, bool force)
 {
-	bool tty = isatty(2) && util_verbosity < 2;
+	bool tty = isatty(2) && util_verbosity < 2 && !util_progress_plain;
 	int64_t now = time_mono_ms();
 	size_t done = progress.created + progress.found + progress.updated + progress.archived +
 		      progress.failed + progress.not_sent;

@@ -113,9 +113,18 @@ static int portal_child(const struct config *c, const struct config_portal *p, c
 
 	config_portal_options(p, o, &po);
 	log_set_context(NULL, p->name);
-	if (po.api_version && !hs_api_version_parse(po.api_version, &v))
-		hs_api_set_version(v);
-	token = app_token(&po);
+	util_progress_plain = true;
+	if (!po.api_version && getenv("HUBSPOT_API_VERSION") && *getenv("HUBSPOT_API_VERSION"))
+		po.api_version = getenv("HUBSPOT_API_VERSION");
+	if (po.api_version && hs_api_version_parse(po.api_version, &v)) {
+		error("portal '%s': '%s' is not a HubSpot API version we speak (%s)", p->name,
+		      po.api_version, hs_api_versions_known());
+		token = NULL;
+	} else {
+		if (po.api_version)
+			hs_api_set_version(v);
+		token = app_token(&po);
+	}
 	if (token) {
 		struct hs_options ho = {
 			.api_base = app_api_base(&po),

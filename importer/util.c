@@ -18,6 +18,7 @@
 #endif
 
 int util_verbosity = 1;
+bool util_progress_plain;
 
 static msg_sink_fn msg_sink;
 static void *msg_sink_data;
@@ -49,6 +50,8 @@ static char *log_error1;
 void log_set_format(enum log_format f)
 {
 	log_format_now = f;
+	if (f == LOG_JSON)
+		util_progress_plain = true;
 }
 
 enum log_format log_get_format(void)

@@ -37,6 +37,11 @@ enum exit_code {
 
 /* Verbosity: 0 = quiet (-q), 1 = normal, 2 = verbose (-v). */
 extern int util_verbosity;
+/*
+ * Progress as a plain line now and then, never redrawn in place on a terminal:
+ * set by sync (several portals write to one terminal) and --log-format json.
+ */
+extern bool util_progress_plain;
 
 /*
  * One voice for every message (git's and curl's): each line on stderr starts
