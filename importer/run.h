@@ -1,13 +1,19 @@
-/* run: one pipeline run's state, shared by its steps (import.c, adoption.c, removals.c). */
+/* run: one pipeline run's state, shared by its steps (pipeline.c and the step modules). */
 #ifndef RUN_H
 #define RUN_H
 
 /*
- * Internal to the pipeline (pipeline.h is its interface): the steps of one
- * run — read and map (import.c), resolve what a killed run left pending, plan
- * (sync.c), adopt what HubSpot already holds (adoption.c), create and update
- * (import.c), remove (removals.c), remember (state.c) and report (report.c) —
- * share this one struct. Nothing outside these files includes it.
+ * Internal to the pipeline (pipeline.h is its interface). The steps of one
+ * run, each in its file, share this struct:
+ *   pipeline.c   options, reading and mapping, the chunk loop, the command
+ *   preflight.c  which portal the token belongs to; is it ready for the mapping
+ *   pending.c    creates a killed run left unconfirmed, resolved first
+ *   sync.c       the plan: state x meetings -> create/update/remove/unchanged
+ *   adoption.c   search before create: adopt what HubSpot already holds
+ *   apply.c      creates, updates, merges and quiet items sent and confirmed
+ *   removals.c   what left the calendar: archived, cancelled or kept
+ *   planprint.c  a dry run's plan
+ * then state.c remembers and report.c reports. Nothing else includes it.
  */
 
 #include "app.h"
@@ -115,7 +121,7 @@ struct run {
 	char *check_hash; /* what the pre-flight checked: identity + mapped property names */
 };
 
-/* ---- shared by the steps (import.c) ---- */
+/* ---- shared by the steps (pipeline.c) ---- */
 struct feed *feed_of(struct run *r, const char *source);
 void mark_dirty(struct run *r, const char *source);
 /* the HubSpot answer that stops the run (401, 403, daily limit), noted once */
@@ -132,8 +138,30 @@ void txn_count(struct run *r);
 struct batch_options batch_opts(struct run *r, batch_result_fn fn);
 /* the window the planner judges removals in (--since/--until, the expansion horizon) */
 void plan_window(const struct run *r, struct sync_input *in);
-/* apply a plan: creates, updates, removals, quiet items (import.c) */
+
+/* ---- preflight.c ---- */
+/* Which portal the token belongs to (the state's rows used are that portal's); 0, or -1. */
+int use_portal(struct run *r);
+/* The portal ready for the mapping (identity property, mapped properties); cached in the state. */
+int preflight(struct run *r);
+/* After a configuration error from HubSpot: look at the portal again, once a run. */
+bool recheck_portal(struct run *r);
+/* HubSpot stopped the run with hr. */
+void stop_with(struct run *r, enum hs_result hr);
+
+/* ---- pending.c ---- */
+/* Creates a killed run left pending: found in HubSpot (confirmed) or known never made. */
+enum hs_result resolve_pending(struct run *r);
+
+/* ---- apply.c ---- */
+/* Apply a plan: adopt, create, update, merge, remove; or print it (dry run). */
 void apply_plan(struct run *r, struct sync_plan *plan);
+/* The failed occurrences, one line per message with a count. */
+void print_failures(struct run *r);
+
+/* ---- planprint.c ---- */
+/* A dry run: the plan, one line per occurrence. */
+void print_plan(struct run *r);
 
 /* ---- adoption.c: search before create ---- */
 /* Plan items to create whose meeting HubSpot already holds (by identity): adopted, not created. */
