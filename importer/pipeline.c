@@ -883,7 +883,9 @@ finish:
 		/* -q: one line a run, time-stamped, for cron's mail and logs */
 		struct log_counts lc = {r.counts.created, r.counts.updated, r.counts.archived,
 					report_count(r.rep, OUTCOME_UNCHANGED), r.counts.failed};
-		char *label = o->name ? xstrdup(o->name) : source_redact(o->args[0]);
+		char *label = o->name	   ? xstrdup(o->name)
+			      : o->nargs == 1 ? source_redact(o->args[0])
+					      : xasprintf("%zu calendars", o->nargs);
 
 		log_summary(stderr, label, o->portal_name, &lc, time_mono_ms() - t0, rc,
 			    rc ? log_first_error() : NULL);

@@ -104,6 +104,14 @@ test_expect_success 'import --config NAME runs one calendar of the file; check -
 	[ "$(jget r.json "d[\"totals\"][\"created\"]")" = 7 ] && [ "$(uids "$A" ops)" = 11 ] &&
 	"$BIN" check --config "$XDG_CONFIG_HOME/ics2hubspot/config.yaml" --limit 1 west >chk 2>&1
 '
+test_expect_success 'setup --config --portal; state list --config --portal; --portal needs --config' '
+	C=$XDG_CONFIG_HOME/ics2hubspot/config.yaml &&
+	"$BIN" setup --config "$C" --portal beta --dry-run >setup.out 2>&1 &&
+	"$BIN" state list --config "$C" --portal acme >list.out &&
+	grep -q "^sales$" list.out && ! grep -q "^east$" list.out &&
+	{ "$BIN" state list --config "$C" 2>list.err; [ $? = 2 ]; } && grep -q "which portal? --portal NAME" list.err &&
+	{ "$BIN" state list --portal acme 2>p.err; [ $? = 2 ]; } && grep -q "names a portal of a --config file" p.err
+'
 test_expect_success 'config errors name file:line:col' '
 	printf "version: 1\nportals:\n  - name: x\n    tokn_env: X\ncalendars:\n  - {name: a, source: a.ics}\n" >bad.yaml &&
 	{ "$BIN" sync --config bad.yaml 2>bad.err; [ $? = 2 ]; } &&
