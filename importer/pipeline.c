@@ -883,7 +883,7 @@ finish:
 		/* -q: one line a run, time-stamped, for cron's mail and logs */
 		struct log_counts lc = {r.counts.created, r.counts.updated, r.counts.archived,
 					report_count(r.rep, OUTCOME_UNCHANGED), r.counts.failed};
-		char *label = o->name	   ? xstrdup(o->name)
+		char *label = o->name	      ? xstrdup(o->name)
 			      : o->nargs == 1 ? source_redact(o->args[0])
 					      : xasprintf("%zu calendars", o->nargs);
 
