@@ -144,7 +144,7 @@ static const struct cli_command commands[] = {
 	 "config wait log-format force recreate-deleted rate",
 	 "ics2hubspot sync\n"
 	 "ics2hubspot sync --config ~/team.yaml sales-team support\n"
-	 "ics2hubspot sync -q --wait   # from cron",
+	 "ics2hubspot sync -q   # from cron: one time-stamped line a run",
 	 NULL},
 	{"import", cmd_import, "[options] CALENDAR...", "import occurrences as HubSpot meetings",
 	 "mapping " WINDOW_OPTIONS " dry-run " HUBSPOT_OPTIONS
@@ -391,7 +391,7 @@ static const char general_help_tail[] =
 	"\n"
 	"exit codes: 0 all done; 1 some occurrences failed, the rest done; 2 usage, mapping or\n"
 	"calendar unreadable; 3 HubSpot refused us (auth, scopes, daily limit, retries exhausted);\n"
-	"4 another run holds the state lock.\n";
+	"4 another run holds the state lock. sync: the highest of its calendars' codes.\n";
 
 static void general_help(FILE *f)
 {
