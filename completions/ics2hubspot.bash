@@ -8,13 +8,14 @@ _ics2hubspot_options() {
 	local window="--since --until --default-tz --max-per-series"
 	local hubspot="--api-base --api-version --allow-insecure-http --token-file --rate"
 	case $1 in
-	import) echo "--mapping $window --dry-run $hubspot --report --state --name --no-state --force --recreate-deleted --associate $common" ;;
+	sync) echo "--config --wait --log-format --force --recreate-deleted --rate $common" ;;
+	import) echo "--mapping $window --dry-run $hubspot --report --state --name --no-state --force --recreate-deleted --associate --config --log-format $common" ;;
 	expand) echo "$window $common" ;;
-	check) echo "--mapping $window --json --remote --limit $hubspot $common" ;;
-	setup) echo "--mapping --dry-run $hubspot $common" ;;
-	"state list" | "state show") echo "--state --json $common" ;;
-	"state forget" | "state rename") echo "--state $common" ;;
-	"state undo") echo "--state --run --dry-run --yes $hubspot $common" ;;
+	check) echo "--mapping $window --json --remote --limit --config $hubspot $common" ;;
+	setup) echo "--mapping --dry-run --config --portal $hubspot $common" ;;
+	"state list" | "state runs" | "state show") echo "--state --json --config --portal $common" ;;
+	"state forget" | "state rename") echo "--state --config --portal $common" ;;
+	"state undo") echo "--state --run --dry-run --yes --config --portal $hubspot $common" ;;
 	esac
 }
 
@@ -29,7 +30,8 @@ _ics2hubspot() {
 		w=${COMP_WORDS[i]}
 		case $w in
 		-m | --mapping | --since | --until | --default-tz | --max-per-series | --api-base | \
-			--api-version | --token-file | --rate | --report | --state | --name | --associate | --limit | --run)
+			--api-version | --token-file | --rate | --report | --state | --name | --associate | --limit | --run | \
+			--config | --portal | --log-format)
 			((i++))
 			continue
 			;;
@@ -62,7 +64,7 @@ _ics2hubspot() {
 		[ ${#COMPREPLY[@]} = 1 ] && [ -d "${COMPREPLY[0]}" ] && compopt -o nospace 2>/dev/null
 		return
 		;;
-	--token-file | --report | --state)
+	--token-file | --report | --state | --config)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -76,26 +78,30 @@ _ics2hubspot() {
 		COMPREPLY=($(compgen -W "2026-09 2026-03" -- "$cur"))
 		return
 		;;
-	--since | --until | --max-per-series | --limit | --run | --rate | --api-base | --associate)
+	--log-format)
+		COMPREPLY=($(compgen -W "text json" -- "$cur"))
+		return
+		;;
+	--since | --until | --max-per-series | --limit | --run | --rate | --api-base | --associate | --portal)
 		return
 		;;
 	esac
 
 	case $cmd in
 	"")
-		COMPREPLY=($(compgen -W "import expand check setup state help --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "sync import expand check setup state help --help --version" -- "$cur"))
 		return
 		;;
 	state)
-		COMPREPLY=($(compgen -W "list show forget rename undo" -- "$cur"))
+		COMPREPLY=($(compgen -W "list runs show forget rename undo" -- "$cur"))
 		return
 		;;
 	help)
-		COMPREPLY=($(compgen -W "import expand check setup state help" -- "$cur"))
+		COMPREPLY=($(compgen -W "sync import expand check setup state help" -- "$cur"))
 		return
 		;;
 	"help state")
-		COMPREPLY=($(compgen -W "list show forget rename undo" -- "$cur"))
+		COMPREPLY=($(compgen -W "list runs show forget rename undo" -- "$cur"))
 		return
 		;;
 	esac

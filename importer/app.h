@@ -18,6 +18,14 @@ struct app_options {
 	const char *api_version; /* --api-version, else HUBSPOT_API_VERSION, else 2026-09 */
 	bool allow_insecure_http; /* --allow-insecure-http: a plain http API base off loopback */
 	const char *token_file; /* --token-file, else HUBSPOT_ACCESS_TOKEN */
+	const char *token_env; /* config: the variable that holds the token */
+	const char *token_command; /* config: a command whose first line of output is the token */
+	const char *config; /* --config FILE (sync; import/check/setup/state with a NAME) */
+	const char *portal; /* --portal NAME: a portal of the configuration (setup, state) */
+	const char
+		*portal_name; /* the configuration's portal this run is for (messages), or NULL */
+	bool wait; /* sync --wait: wait for another sync of the same portal */
+	const char *log_format; /* --log-format text|json */
 	const char *report; /* --report FILE */
 	const char *state; /* --state FILE, else the default path */
 	bool no_state; /* --no-state: no local state (one-off import) */
@@ -49,6 +57,17 @@ int cmd_expand(const struct app_options *o);
 int cmd_check(const struct app_options *o);
 int cmd_state(const struct app_options *o);
 int cmd_setup(const struct app_options *o);
+int cmd_sync(const struct app_options *o);
+
+/*
+ * import, check, setup and state with --config FILE (synccmd.c): run `fn`
+ * once per chosen calendar (import: the one NAME; check: NAME..., every
+ * calendar when none; setup: once per portal and mapping of those; state: the
+ * --portal's state, or every portal's for `state runs`), with the options
+ * config_calendar_options() makes. Returns the worst exit code.
+ */
+typedef int (*app_command_fn)(const struct app_options *o);
+int config_command(const struct app_options *o, app_command_fn fn, const char *command);
 
 /*
  * The access token: the contents of --token-file (first line, trimmed) or

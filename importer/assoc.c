@@ -479,8 +479,7 @@ static enum hs_result upsert_contacts(struct resolver *r, char **emails, char **
 	enum hs_result hr;
 	size_t created = 0;
 
-	hr = r->io->call(r->io->ctx, "POST", hs_route(HS_CONTACTS_BATCH_UPSERT), body, true,
-			 &resp);
+	hr = r->io->call(r->io->ctx, "POST", hs_route(HS_CONTACTS_BATCH_UPSERT), body, true, &resp);
 	cJSON_Delete(body);
 	if (hr == HS_OK) {
 		const cJSON *res;

@@ -15,7 +15,7 @@
  * Each e-mail, domain and organizer is looked up once per run, whatever the
  * number of meetings it appears in.
  *
- * Wiring (import.c), after mapping and merging duplicates, before batch_create:
+ * Wiring (pipeline.c, apply.c), after mapping and merging duplicates, before batch_create:
  *
  *   hr = assoc_resolve(client, r.map, ptrs, r.n, r.rep);
  *   if (hr != HS_OK) → stop the run as for batch_create (daily limit, auth, failed)

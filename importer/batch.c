@@ -135,7 +135,7 @@ void batch_progress_end(void)
  */
 static void progress_show(struct hs_client *c, bool force)
 {
-	bool tty = isatty(2) && util_verbosity < 2;
+	bool tty = isatty(2) && util_verbosity < 2 && !util_progress_plain;
 	int64_t now = time_mono_ms();
 	size_t done = progress.created + progress.found + progress.updated + progress.archived +
 		      progress.failed + progress.not_sent;
@@ -633,7 +633,7 @@ static void stop_required(struct run *r, const char *name, const char *code)
 static struct normalized {
 	char *name;
 	size_t count;
-} *normalized;
+} * normalized;
 static size_t nnormalized, normalized_cap;
 
 static void note_warnings(const cJSON *result)
@@ -728,9 +728,9 @@ static bool drop_gone_associations(struct item *it, const cJSON *err)
 			}
 			batch_progress_end();
 			warning("%s: the %s %s (%s) is no longer in HubSpot: the meeting is created "
-			     "without it; the next run looks the attendee up again",
-			     m->where ? m->where : m->key, assoc_kind_name(a->kind), a->id,
-			     a->ref ? a->ref : "?");
+				"without it; the next run looks the attendee up again",
+				m->where ? m->where : m->key, assoc_kind_name(a->kind), a->id,
+				a->ref ? a->ref : "?");
 			free(a->id);
 			free(a->ref);
 			memmove(a, a + 1, (m->nassocs - i - 1) * sizeof(*a));

@@ -55,7 +55,8 @@ static const struct cli_option options[] = {
 	 "YAML mapping file, or a preset's name (outlook, google, default; default: the "
 	 "built-in default.yaml)"},
 	{"since", 0, CLI_DATE, F(since), F(has_since), "WHEN",
-	 "only occurrences starting at or after WHEN (YYYY-MM-DD[THH:MM[:SS]Z], UTC)"},
+	 "only occurrences starting at or after WHEN (YYYY-MM-DD[THH:MM[:SS]Z] UTC, today, "
+	 "-30d, +6m, +1y)"},
 	{"until", 0, CLI_DATE, F(until), F(has_until), "WHEN",
 	 "only occurrences starting before WHEN"},
 	{"default-tz", 0, CLI_ZONE, F(default_tz), 0, "TZID",
@@ -95,6 +96,14 @@ static const struct cli_option options[] = {
 	 "how many occurrences to preview, the earliest first (default 10)"},
 	{"run", 0, CLI_POSITIVE, F(run_id), 0, "N", "the run to undo ('state list' shows them)"},
 	{"yes", 'y', CLI_FLAG, F(yes), 0, NULL, "do not ask (needed when not on a terminal)"},
+	{"config", 0, CLI_STRING, F(config), 0, "FILE",
+	 "the configuration: portals and calendars (sync's default: "
+	 "$XDG_CONFIG_HOME/ics2hubspot/config.yaml)"},
+	{"portal", 0, CLI_STRING, F(portal), 0, "NAME", "a portal of the configuration file"},
+	{"wait", 0, CLI_FLAG, F(wait), 0, NULL,
+	 "wait for another sync of the same portal instead of exiting 4"},
+	{"log-format", 0, CLI_STRING, F(log_format), 0, "text|json",
+	 "json: one JSON object per message and summary on stderr (journald)"},
 	/* every command takes these three */
 	{"quiet", 'q', CLI_QUIET, 0, 0, NULL, "only errors"},
 	{"verbose", 'v', CLI_VERBOSE, 0, 0, NULL,
@@ -124,43 +133,61 @@ struct cli_command {
 static const struct cli_command commands[] = {
 	{"setup", cmd_setup, "[options]",
 	 "make the portal ready: identity property, property group, mapping check",
-	 "mapping dry-run " HUBSPOT_OPTIONS,
+	 "mapping dry-run config portal " HUBSPOT_OPTIONS,
 	 "ics2hubspot setup --dry-run\n"
-	 "ics2hubspot setup -m outlook",
-	 (const char *const[]){"dry-run",
-			       "create nothing; say what would be created (reads the portal)",
-			       NULL}},
+	 "ics2hubspot setup -m outlook\n"
+	 "ics2hubspot setup --config team.yaml --portal acme",
+	 (const char *const[]){
+		 "dry-run", "create nothing; say what would be created (reads the portal)", NULL}},
+	{"sync", cmd_sync, "[options] [NAME...]",
+	 "import every calendar of the configuration (or the NAMEd calendars or portals)",
+	 "config wait log-format force recreate-deleted rate",
+	 "ics2hubspot sync\n"
+	 "ics2hubspot sync --config ~/team.yaml sales-team support\n"
+	 "ics2hubspot sync -q   # from cron: one time-stamped line a run",
+	 NULL},
 	{"import", cmd_import, "[options] CALENDAR...", "import occurrences as HubSpot meetings",
 	 "mapping " WINDOW_OPTIONS " dry-run " HUBSPOT_OPTIONS
-	 " report state no-state name force recreate-deleted associate",
+	 " report state no-state name force recreate-deleted associate config log-format",
 	 "ics2hubspot import --dry-run team.ics\n"
 	 "ics2hubspot import -m mappings/default.yaml --since 2026-01-01 --report run.json team.ics\n"
-	 "ics2hubspot import --associate deal:1234 https://example.com/cal.ics", NULL},
+	 "ics2hubspot import --associate deal:1234 https://example.com/cal.ics\n"
+	 "ics2hubspot import --config team.yaml sales-team",
+	 NULL},
 	{"expand", cmd_expand, "[options] CALENDAR...",
 	 "print one JSON object per occurrence (nothing is sent)", WINDOW_OPTIONS,
 	 "ics2hubspot expand --since 2026-03-01 --until 2026-04-01 team.ics\n"
-	 "curl -s https://example.com/cal.ics | ics2hubspot expand -", NULL},
+	 "curl -s https://example.com/cal.ics | ics2hubspot expand -",
+	 NULL},
 	{"check", cmd_check, "[options] [CALENDAR...]",
 	 "validate the mapping and preview the mapped meetings",
-	 "mapping " WINDOW_OPTIONS " json remote limit " HUBSPOT_OPTIONS,
+	 "mapping " WINDOW_OPTIONS " json remote limit config " HUBSPOT_OPTIONS,
 	 "ics2hubspot check -m my.yaml\n"
 	 "ics2hubspot check -m my.yaml --limit 3 team.ics\n"
-	 "ics2hubspot check --remote -m my.yaml", NULL},
+	 "ics2hubspot check --remote -m my.yaml",
+	 NULL},
 	{"state list", cmd_state, "[options]", "calendars, counts per status, recent runs",
-	 "state json", "ics2hubspot state list\nics2hubspot state list --json", NULL},
+	 "state json config portal", "ics2hubspot state list\nics2hubspot state list --json", NULL},
+	{"state runs", cmd_state, "[options]",
+	 "past runs: calendar, portal, start, duration, counts, exit code, why it failed",
+	 "state json config portal",
+	 "ics2hubspot state runs\nics2hubspot state runs --config team.yaml --portal acme", NULL},
 	{"state show", cmd_state, "[options] KEY",
-	 "one occurrence ('UID' or 'UID#20260310T093000Z') in every calendar", "state json",
-	 "ics2hubspot state show 'weekly@example.com#20260310T093000Z'", NULL},
+	 "one occurrence ('UID' or 'UID#20260310T093000Z') in every calendar",
+	 "state json config portal", "ics2hubspot state show 'weekly@example.com#20260310T093000Z'",
+	 NULL},
 	{"state forget", cmd_state, "[options] SOURCE",
-	 "drop a calendar from the state; HubSpot is not touched", "state",
+	 "drop a calendar from the state; HubSpot is not touched", "state config portal",
 	 "ics2hubspot state forget team.ics", NULL},
 	{"state rename", cmd_state, "[options] OLD NEW",
-	 "the calendar's meetings now belong to NEW (a path, a URL or a --name)", "state",
+	 "the calendar's meetings now belong to NEW (a path, a URL or a --name)",
+	 "state config portal",
 	 "ics2hubspot state rename old/team.ics new/team.ics\n"
-	 "ics2hubspot state rename https://example.com/old-secret.ics team", NULL},
+	 "ics2hubspot state rename https://example.com/old-secret.ics team",
+	 NULL},
 	{"state undo", cmd_state, "--run N [options]",
 	 "archive in HubSpot what run N created (asks first)",
-	 "state run dry-run yes " HUBSPOT_OPTIONS,
+	 "state run dry-run yes config portal " HUBSPOT_OPTIONS,
 	 "ics2hubspot state undo --run 12 --dry-run\n"
 	 "ics2hubspot state undo --run 12\n"
 	 "ics2hubspot state undo --run 12 --yes   # from a script",
@@ -364,7 +391,7 @@ static const char general_help_tail[] =
 	"\n"
 	"exit codes: 0 all done; 1 some occurrences failed, the rest done; 2 usage, mapping or\n"
 	"calendar unreadable; 3 HubSpot refused us (auth, scopes, daily limit, retries exhausted);\n"
-	"4 another run holds the state lock.\n";
+	"4 another run holds the state lock. sync: the highest of its calendars' codes.\n";
 
 static void general_help(FILE *f)
 {
@@ -496,10 +523,11 @@ static int apply(const struct cli_command *c, const struct cli_option *opt, cons
 		*AT(o, opt->field, const char *) = value;
 		return check_output(c, opt->name, value);
 	case CLI_DATE:
-		if (time_parse_utc(value, AT(o, opt->field, int64_t)))
+		if (time_parse_when(value, time_now(), AT(o, opt->field, int64_t)))
 			return usage_error(c->name,
-					   "--%s: '%s' is not a date (YYYY-MM-DD or "
-					   "YYYY-MM-DDTHH:MM[:SS]Z)",
+					   "--%s: '%s' is not a date (YYYY-MM-DD, "
+					   "YYYY-MM-DDTHH:MM[:SS]Z, today, or relative to today: "
+					   "-30d, +2w, +6m, +1y)",
 					   opt->name, value);
 		*AT(o, opt->field2, bool) = true;
 		return 0;
@@ -729,7 +757,8 @@ int cli_parse(int argc, char **argv, struct app_options *o, cli_command_fn *run)
 
 	if (argc < 2)
 		return usage_error(
-			NULL, "a command is needed: setup, import, expand, check, state or help");
+			NULL,
+			"a command is needed: setup, import, sync, expand, check, state or help");
 	word = argv[1];
 	if (is_help(word))
 		return cli_help(stdout, NULL, NULL);
@@ -786,6 +815,15 @@ int cli_parse(int argc, char **argv, struct app_options *o, cli_command_fn *run)
 		return rc;
 	if (word_in(c->options, "api-version") && (rc = apply_api_version(c, o)))
 		return rc;
+	if (o->log_format) {
+		if (!strcmp(o->log_format, "json"))
+			log_set_format(LOG_JSON);
+		else if (strcmp(o->log_format, "text"))
+			return usage_error(c->name, "--log-format: '%s' is not text or json",
+					   o->log_format);
+	}
+	if (o->portal && !o->config)
+		return usage_error(c->name, "--portal names a portal of a --config file");
 	*run = c->run;
 	return -1;
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A token file is a few hundred bytes; anything this large is not one. */
@@ -63,6 +64,64 @@ static char *token_from_file(const char *path, const char *from, bool check_mode
 	return token_checked(text, from);
 }
 
+/*
+ * The first line a configuration's token_command prints (run by /bin/sh, its
+ * stderr shown as it is). What it prints is never shown: a failure names the
+ * portal and the exit status only.
+ */
+static char *token_from_command(const struct app_options *o)
+{
+	const char *portal = o->portal_name ? o->portal_name : "?";
+	struct sbuf sb = SBUF_INIT;
+	char buf[512];
+	size_t n;
+	FILE *f;
+	int status;
+	char *from;
+
+	fflush(NULL);
+	f = popen(o->token_command, "r");
+	if (!f)
+		return error_errno("portal '%s': cannot run its token_command", portal), NULL;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && sb.len < TOKEN_FILE_MAX)
+		sbuf_add(&sb, buf, n);
+	status = pclose(f);
+	memset(buf, 0, sizeof(buf));
+	if (status != 0) {
+		if (sb.buf) {
+			memset(sb.buf, 0, sb.len);
+		}
+		sbuf_release(&sb);
+		error("portal '%s': its token_command failed (%s %d); nothing of its output is "
+		      "shown",
+		      portal, status > 0 && WIFEXITED(status) ? "exit status" : "status",
+		      status > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : status);
+		return NULL;
+	}
+	if (!sb.len) {
+		sbuf_release(&sb);
+		error("portal '%s': its token_command printed nothing", portal);
+		return NULL;
+	}
+	{
+		char *t = xstrdup(sb.buf);
+
+		memset(sb.buf, 0, sb.len);
+		sbuf_release(&sb);
+		t[strcspn(t, "\r\n")] = '\0';
+		str_trim(t);
+		if (!*t) {
+			free(t);
+			error("portal '%s': its token_command printed an empty first line", portal);
+			return NULL;
+		}
+		from = xasprintf("the output of portal '%s''s token_command", portal);
+		t = token_checked(t, from);
+		free(from);
+		return t;
+	}
+}
+
 /* $CREDENTIALS_DIRECTORY/hubspot-token (systemd's LoadCredential=), or NULL; free it. */
 static char *credential_path(void)
 {
@@ -84,8 +143,10 @@ bool app_has_token(const struct app_options *o)
 	char *cred;
 	bool has;
 
-	if (o->token_file || (env && *env))
+	if (o->token_file || o->token_command || (env && *env))
 		return true;
+	if (o->token_env)
+		return getenv(o->token_env) && *getenv(o->token_env);
 	cred = credential_path();
 	has = cred != NULL;
 	free(cred);
@@ -107,13 +168,29 @@ char *app_token(const struct app_options *o)
 		free(from);
 		return token;
 	}
+	if (o->token_env) {
+		const char *v = getenv(o->token_env);
+		char *t;
+
+		if (!v || !*v) {
+			error("no access token: the variable %s (token_env of portal '%s') is not set",
+			      o->token_env, o->portal_name ? o->portal_name : "?");
+			return NULL;
+		}
+		t = xstrdup(v);
+		str_trim(t);
+		return token_checked(t, o->token_env);
+	}
+	if (o->token_command)
+		return token_from_command(o);
 	if (env && *env) {
 		char *t = xstrdup(env);
 
 		str_trim(t);
 		return token_checked(t, "HUBSPOT_ACCESS_TOKEN");
 	}
-	/* systemd's LoadCredential=hubspot-token:... (docs/scheduling.md); systemd owns its mode. */
+	/* systemd's LoadCredential=hubspot-token:... (docs/scheduling.md); systemd owns its mode.
+	 */
 	if ((path = credential_path())) {
 		from = xasprintf("the systemd credential '%s'", path);
 		token = token_from_file(path, from, false);
@@ -428,11 +505,15 @@ static int check_remote(const struct mapping *m, const struct app_options *o, st
 
 int cmd_check(const struct app_options *o)
 {
-	struct mapping *m = mapping_load(o->mapping);
+	struct mapping *m;
 	struct ics_options io;
 	struct remote r = {0};
 	struct preview_portal portal = {0};
 	int rc = EXIT_DONE;
+
+	if (o->config)
+		return config_command(o, cmd_check, "check");
+	m = mapping_load(o->mapping);
 
 	if (!m)
 		return EXIT_USAGE;

@@ -2,6 +2,7 @@
 #include "mapping.h"
 #include "template.h"
 #include "util.h"
+#include "yamldoc.h"
 
 /* the generated string is longer than C99 compilers must support; gcc and clang cope */
 #pragma GCC diagnostic push
@@ -17,7 +18,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 /*
  * skip_matching regexes: PCRE2, the only module that includes it. Every match has a
@@ -234,7 +234,7 @@ void mapping_free(struct mapping *m)
 struct loader {
 	const char *path; /* for messages */
 	const char *src; /* the YAML text */
-	yaml_document_t doc;
+	struct ydoc doc;
 	struct mapping *m;
 	size_t budget; /* map entries and properties the mapping may still read (aliases) */
 };
@@ -254,8 +254,7 @@ static int lerr_at(struct loader *ld, size_t line, size_t col, const char *fmt, 
 	return -1;
 }
 
-#define lerr(ld, node, ...) \
-	lerr_at((ld), (node)->start_mark.line, (node)->start_mark.column, __VA_ARGS__)
+#define lerr(ld, node, ...) lerr_at((ld), (node)->line, (node)->col, __VA_ARGS__)
 
 /*
  * A YAML alias reads a node again wherever it is used: 1,000 properties sharing a
@@ -265,7 +264,7 @@ static int lerr_at(struct loader *ld, size_t line, size_t col, const char *fmt, 
  */
 #define MAPPING_ALIAS_EXTRA 100000
 
-static int spend(struct loader *ld, yaml_node_t *n, size_t count)
+static int spend(struct loader *ld, struct ynode *n, size_t count)
 {
 	if (count <= ld->budget) {
 		ld->budget -= count;
@@ -274,35 +273,29 @@ static int spend(struct loader *ld, yaml_node_t *n, size_t count)
 	return lerr(ld, n,
 		    "aliases make the mapping read more than %zu entries (its own %zu nodes "
 		    "+ %d): share less through aliases",
-		    (size_t)(ld->doc.nodes.top - ld->doc.nodes.start) + MAPPING_ALIAS_EXTRA,
-		    (size_t)(ld->doc.nodes.top - ld->doc.nodes.start), MAPPING_ALIAS_EXTRA);
+		    ld->doc.nnodes + MAPPING_ALIAS_EXTRA, ld->doc.nnodes, MAPPING_ALIAS_EXTRA);
 }
 
-static yaml_node_t *node_at(struct loader *ld, int idx)
+static const char *scalar(const struct ynode *n)
 {
-	return yaml_document_get_node(&ld->doc, idx);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+	return ynode_scalar(n);
 }
 
 /* A plain empty, "~" or "null" scalar. */
-static bool is_null(const yaml_node_t *n)
+static bool is_null(const struct ynode *n)
 {
 	const char *s = scalar(n);
 
-	return s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	return s && n->style == YSTYLE_PLAIN &&
 	       (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
 		!strcmp(s, "NULL"));
 }
 
-static const char *node_kind(const yaml_node_t *n)
+static const char *node_kind(const struct ynode *n)
 {
-	if (n->type == YAML_MAPPING_NODE)
+	if (n->type == YNODE_MAPPING)
 		return "a mapping";
-	if (n->type == YAML_SEQUENCE_NODE)
+	if (n->type == YNODE_SEQUENCE)
 		return "a list";
 	return "a scalar";
 }
@@ -311,26 +304,25 @@ static const char *node_kind(const yaml_node_t *n)
  * Check the keys of a mapping node: all scalars, all in `allowed`, no
  * duplicates. `what` names the section in messages.
  */
-static int check_keys(struct loader *ld, yaml_node_t *map, const char *const *allowed,
+static int check_keys(struct loader *ld, struct ynode *map, const char *const *allowed,
 		      const char *what)
 {
 	size_t nallowed = 0;
 
 	while (allowed[nallowed])
 		nallowed++;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
-		yaml_node_t *k = node_at(ld, p->key);
+	for (struct ynode_pair *p = map->pairs; p < (map->pairs + map->npairs); p++) {
+		struct ynode *k = p->key;
 		const char *name = scalar(k);
 
 		if (!name)
 			return lerr(ld, k, "expected a key name in %s", what);
-		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
-			yaml_node_t *k2 = node_at(ld, q->key);
+		for (struct ynode_pair *q = map->pairs; q < p; q++) {
+			struct ynode *k2 = q->key;
 
 			if (scalar(k2) && !strcmp(scalar(k2), name))
 				return lerr(ld, k, "duplicate key '%s' in %s (first at line %zu)",
-					    name, what, k2->start_mark.line + 1);
+					    name, what, k2->line + 1);
 		}
 		if (!in_list(allowed, name)) {
 			const char *s = text_suggest(name, allowed, nallowed);
@@ -346,29 +338,23 @@ static int check_keys(struct loader *ld, yaml_node_t *map, const char *const *al
 }
 
 /* The value node of `key` in a mapping node, or NULL. */
-static yaml_node_t *get(struct loader *ld, yaml_node_t *map, const char *key)
+static struct ynode *get(struct loader *ld, struct ynode *map, const char *key)
 {
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
-		const char *name = scalar(node_at(ld, p->key));
-
-		if (name && !strcmp(name, key))
-			return node_at(ld, p->value);
-	}
-	return NULL;
+	(void)ld;
+	return ynode_get(map, key);
 }
 
-static int want_mapping(struct loader *ld, yaml_node_t *n, const char *what)
+static int want_mapping(struct loader *ld, struct ynode *n, const char *what)
 {
-	if (n->type != YAML_MAPPING_NODE)
+	if (n->type != YNODE_MAPPING)
 		return lerr(ld, n, "expected a mapping for '%s', got %s", what, node_kind(n));
 	return 0;
 }
 
-static int get_bool(struct loader *ld, yaml_node_t *map, const char *key, const char *section,
+static int get_bool(struct loader *ld, struct ynode *map, const char *key, const char *section,
 		    bool *out)
 {
-	yaml_node_t *n = get(ld, map, key);
+	struct ynode *n = get(ld, map, key);
 	const char *s;
 	static const char *const yes[] = {"true", "yes", "on", NULL};
 	static const char *const no[] = {"false", "no", "off", NULL};
@@ -376,7 +362,7 @@ static int get_bool(struct loader *ld, yaml_node_t *map, const char *key, const 
 	if (!n)
 		return 0;
 	s = scalar(n);
-	if (s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+	if (s && n->style == YSTYLE_PLAIN) {
 		for (size_t i = 0; yes[i]; i++)
 			if (!strcasecmp(s, yes[i])) {
 				*out = true;
@@ -393,7 +379,7 @@ static int get_bool(struct loader *ld, yaml_node_t *map, const char *key, const 
 }
 
 /* A non-empty string scalar. */
-static int get_string(struct loader *ld, yaml_node_t *n, const char *what, const char **out)
+static int get_string(struct loader *ld, struct ynode *n, const char *what, const char **out)
 {
 	const char *s = scalar(n);
 
@@ -413,19 +399,18 @@ enum list_norm {
 };
 
 /* A list of strings (a null value is the empty list). */
-static int get_list(struct loader *ld, yaml_node_t *map, const char *key, const char *section,
+static int get_list(struct loader *ld, struct ynode *map, const char *key, const char *section,
 		    enum list_norm norm, struct strv *out)
 {
-	yaml_node_t *n = get(ld, map, key);
+	struct ynode *n = get(ld, map, key);
 
 	if (!n || is_null(n))
 		return 0;
-	if (n->type != YAML_SEQUENCE_NODE)
+	if (n->type != YNODE_SEQUENCE)
 		return lerr(ld, n, "expected a list for '%s%s%s', e.g. [a, b], got %s", section,
 			    *section ? "." : "", key, node_kind(n));
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++) {
-		yaml_node_t *item = node_at(ld, *it);
+	for (struct ynode **it = n->items; it < (n->items + n->nitems); it++) {
+		struct ynode *item = *it;
 		const char *s = scalar(item);
 		char *v;
 
@@ -475,14 +460,14 @@ static bool valid_property_name(const char *s)
  * (line and column of the offending character, as well as the scalar
  * style lets us know).
  */
-static struct template *compile_node(struct loader *ld, yaml_node_t *n, enum template_mode mode,
+static struct template *compile_node(struct loader *ld, struct ynode *n, enum template_mode mode,
 				     const char *what)
 {
 	struct template_error err;
 	struct template *t;
 	const char *text = scalar(n);
 	size_t line, col, nl = 0, last_nl = 0;
-	yaml_scalar_style_t style;
+	enum ynode_style style;
 
 	if (!text) {
 		lerr(ld, n, "expected a template string for '%s', got %s", what, node_kind(n));
@@ -491,20 +476,18 @@ static struct template *compile_node(struct loader *ld, yaml_node_t *n, enum tem
 	t = template_compile(text, mode, &err);
 	if (t)
 		return t;
-	style = n->data.scalar.style;
-	line = n->start_mark.line;
-	col = n->start_mark.column;
+	style = n->style;
+	line = n->line;
+	col = n->col;
 	for (size_t i = 0; i < err.offset; i++)
 		if (text[i] == '\n') {
 			nl++;
 			last_nl = i + 1;
 		}
-	if (style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE || nl) {
+	if (style == YSTYLE_LITERAL || style == YSTYLE_FOLDED || nl) {
 		/* find the indentation of the line in the source */
 		const char *p = ld->src;
-		size_t target =
-			line + nl +
-			(style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE);
+		size_t target = line + nl + (style == YSTYLE_LITERAL || style == YSTYLE_FOLDED);
 
 		for (size_t l = 0; l < target && p; l++) {
 			p = strchr(p, '\n');
@@ -517,7 +500,7 @@ static struct template *compile_node(struct loader *ld, yaml_node_t *n, enum tem
 		line = target;
 		col += err.offset - last_nl;
 	} else {
-		col += (style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1) + err.offset;
+		col += (style == YSTYLE_PLAIN ? 0 : 1) + err.offset;
 	}
 	lerr_at(ld, line, col, "%s", err.message);
 	free(err.message);
@@ -545,7 +528,7 @@ static const char *const *enum_values(const char *name)
 	return NULL;
 }
 
-static void warn_enum(struct loader *ld, yaml_node_t *n, const char *prop, const char *value)
+static void warn_enum(struct loader *ld, struct ynode *n, const char *prop, const char *value)
 {
 	const char *const *vals = enum_values(prop);
 
@@ -553,10 +536,10 @@ static void warn_enum(struct loader *ld, yaml_node_t *n, const char *prop, const
 		return;
 	warning("%s:%zu:%zu: '%s' is not one of HubSpot's default values for '%s'; "
 		"'check --remote' verifies it against your portal",
-		ld->path, n->start_mark.line + 1, n->start_mark.column + 1, value, prop);
+		ld->path, n->line + 1, n->col + 1, value, prop);
 }
 
-static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, struct prop *p)
+static int load_property(struct loader *ld, struct ynode *knode, struct ynode *v, struct prop *p)
 {
 	static const char *const long_keys[] = {"value", "map", "default", NULL};
 	struct mapping *m = ld->m;
@@ -595,19 +578,19 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 	}
 	p->name = xstrdup(name);
 	p->kind = prop_kind_of(name);
-	p->line = p->value_line = knode->start_mark.line + 1;
+	p->line = p->value_line = knode->line + 1;
 	for (size_t i = 0; mapping_known_properties[i]; i++)
 		if (!strcmp(mapping_known_properties[i], name))
 			p->const_name = mapping_known_properties[i];
-	if (v->type == YAML_SCALAR_NODE) {
-		p->value_line = v->start_mark.line + 1;
+	if (v->type == YNODE_SCALAR) {
+		p->value_line = v->line + 1;
 		p->value = compile_node(ld, v, TEMPLATE_TEXT, name);
 		if (!p->value)
 			return -1;
 		if (template_is_literal(p->value, &lit))
 			warn_enum(ld, v, name, lit);
-	} else if (v->type == YAML_MAPPING_NODE) {
-		yaml_node_t *val, *map, *def;
+	} else if (v->type == YNODE_MAPPING) {
+		struct ynode *val, *map, *def;
 		char *what = xasprintf("properties.%s", name);
 		int ret = check_keys(ld, v, long_keys, what);
 
@@ -620,10 +603,10 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 		p->value = compile_node(ld, val, TEMPLATE_TEXT, name);
 		if (!p->value)
 			return -1;
-		p->value_line = val->start_mark.line + 1;
+		p->value_line = val->line + 1;
 		def = get(ld, v, "default");
 		if (def) {
-			p->def_line = def->start_mark.line + 1;
+			p->def_line = def->line + 1;
 			p->def = compile_node(ld, def, TEMPLATE_TEXT, name);
 			if (!p->def)
 				return -1;
@@ -643,18 +626,16 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 
 			if (want_mapping(ld, map, "map") < 0)
 				return -1;
-			npairs = (size_t)(map->data.mapping.pairs.top -
-					  map->data.mapping.pairs.start);
+			npairs = (size_t)((map->pairs + map->npairs) - map->pairs);
 			if (spend(ld, knode, npairs) < 0)
 				return -1;
 			p->map_from = xcalloc(npairs + 1, sizeof(char *));
 			p->map_to = xcalloc(npairs + 1, sizeof(char *));
 			p->map_line = xcalloc(npairs + 1, sizeof(*p->map_line));
 			lower = xcalloc(npairs + 1, sizeof(char *));
-			for (yaml_node_pair_t *q = map->data.mapping.pairs.start;
-			     q < map->data.mapping.pairs.top && !bad; q++) {
-				yaml_node_t *from = node_at(ld, q->key),
-					    *to = node_at(ld, q->value);
+			for (struct ynode_pair *q = map->pairs;
+			     q < (map->pairs + map->npairs) && !bad; q++) {
+				struct ynode *from = q->key, *to = q->value;
 
 				if (!scalar(from) || !scalar(to)) {
 					bad = lerr(ld, !scalar(from) ? from : to,
@@ -671,7 +652,7 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 						   scalar(from), name);
 					break;
 				}
-				p->map_line[p->nmap] = to->start_mark.line + 1;
+				p->map_line[p->nmap] = to->line + 1;
 				p->map_from[p->nmap] = xstrdup(scalar(from));
 				p->map_to[p->nmap] = xstrdup(is_null(to) ? "" : scalar(to));
 				p->nmap++;
@@ -702,7 +683,7 @@ static int load_property(struct loader *ld, yaml_node_t *knode, yaml_node_t *v, 
 	return 0;
 }
 
-static int load_properties(struct loader *ld, yaml_node_t *n)
+static int load_properties(struct loader *ld, struct ynode *n)
 {
 	struct mapping *m = ld->m;
 	bool has_timestamp = false;
@@ -710,28 +691,26 @@ static int load_properties(struct loader *ld, yaml_node_t *n)
 
 	if (want_mapping(ld, n, "properties") < 0)
 		return -1;
-	m->props = xcalloc((size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start) + 1,
-			   sizeof(*m->props));
-	for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < n->data.mapping.pairs.top;
-	     q++) {
-		yaml_node_t *k = node_at(ld, q->key);
+	m->props = xcalloc((size_t)((n->pairs + n->npairs) - n->pairs) + 1, sizeof(*m->props));
+	for (struct ynode_pair *q = n->pairs; q < (n->pairs + n->npairs); q++) {
+		struct ynode *k = q->key;
 		size_t first;
 
 		if (!scalar(k)) {
 			strindex_release(&seen);
 			return lerr(ld, k, "expected a property name in properties");
 		}
-		if (!strindex_put(&seen, scalar(k), (size_t)(q - n->data.mapping.pairs.start))) {
-			yaml_node_t *k2;
+		if (!strindex_put(&seen, scalar(k), (size_t)(q - n->pairs))) {
+			struct ynode *k2;
 
 			strindex_get(&seen, scalar(k), &first);
-			k2 = node_at(ld, n->data.mapping.pairs.start[first].key);
+			k2 = n->pairs[first].key;
 			strindex_release(&seen);
 			return lerr(ld, k, "duplicate key '%s' in properties (first at line %zu)",
-				    scalar(k), k2->start_mark.line + 1);
+				    scalar(k), k2->line + 1);
 		}
 		if (spend(ld, k, 1) < 0 ||
-		    load_property(ld, k, node_at(ld, q->value), &m->props[m->nprops++]) < 0) {
+		    load_property(ld, k, q->value, &m->props[m->nprops++]) < 0) {
 			strindex_release(&seen);
 			return -1;
 		}
@@ -746,14 +725,14 @@ static int load_properties(struct loader *ld, yaml_node_t *n)
 	return 0;
 }
 
-static int load_filters(struct loader *ld, yaml_node_t *n)
+static int load_filters(struct loader *ld, struct ynode *n)
 {
 	static const char *const keys[] = {
 		"skip_private", "skip_cancelled",	    "skip_declined_by", "skip_all_day",
 		"skip_free",	"require_attendee_outside", "skip_matching",	NULL};
 	static const char *const rule_keys[] = {"field", "regex", NULL};
 	struct mapping *m = ld->m;
-	yaml_node_t *sm;
+	struct ynode *sm;
 
 	if (is_null(n))
 		return 0;
@@ -769,16 +748,14 @@ static int load_filters(struct loader *ld, yaml_node_t *n)
 	sm = get(ld, n, "skip_matching");
 	if (!sm || is_null(sm))
 		return 0;
-	if (sm->type != YAML_SEQUENCE_NODE)
+	if (sm->type != YNODE_SEQUENCE)
 		return lerr(
 			ld, sm,
 			"expected a list for 'filters.skip_matching', e.g. - { field: summary, regex: \"^lunch\" }");
 	m->matching =
-		xcalloc((size_t)(sm->data.sequence.items.top - sm->data.sequence.items.start) + 1,
-			sizeof(*m->matching));
-	for (yaml_node_item_t *it = sm->data.sequence.items.start; it < sm->data.sequence.items.top;
-	     it++) {
-		yaml_node_t *rule = node_at(ld, *it), *f, *re;
+		xcalloc((size_t)((sm->items + sm->nitems) - sm->items) + 1, sizeof(*m->matching));
+	for (struct ynode **it = sm->items; it < (sm->items + sm->nitems); it++) {
+		struct ynode *rule = *it, *f, *re;
 		struct match_rule *r = &m->matching[m->nmatching];
 		char *what = xasprintf("filters.skip_matching[%zu]", m->nmatching);
 		const char *fs, *rs;
@@ -833,7 +810,7 @@ static int load_filters(struct loader *ld, yaml_node_t *n)
  * default when exclude_domains is not given; a list without it turns it off.
  * Takes the keyword out of `list`; true when it applies.
  */
-static bool take_owners(struct loader *ld, yaml_node_t *section, struct strv *list)
+static bool take_owners(struct loader *ld, struct ynode *section, struct strv *list)
 {
 	bool found = false;
 	size_t k = 0;
@@ -852,7 +829,7 @@ static bool take_owners(struct loader *ld, yaml_node_t *section, struct strv *li
 	return found;
 }
 
-static int load_associations(struct loader *ld, yaml_node_t *n)
+static int load_associations(struct loader *ld, struct ynode *n)
 {
 	static const char *const keys[] = {"contacts", "companies", "static", NULL};
 	static const char *const ckeys[] = {"from",
@@ -865,7 +842,7 @@ static int load_associations(struct loader *ld, yaml_node_t *n)
 	static const char *const cokeys[] = {"from", "exclude_domains", "include_free_mail", NULL};
 	static const char *const skeys[] = {"type", "id", NULL};
 	struct mapping *m = ld->m;
-	yaml_node_t *c, *st;
+	struct ynode *c, *st;
 	const char *from;
 
 	if (is_null(n))
@@ -929,16 +906,14 @@ static int load_associations(struct loader *ld, yaml_node_t *n)
 	}
 	st = get(ld, n, "static");
 	if (st && !is_null(st)) {
-		if (st->type != YAML_SEQUENCE_NODE)
+		if (st->type != YNODE_SEQUENCE)
 			return lerr(
 				ld, st,
 				"expected a list for 'associations.static', e.g. [ { type: deal, id: \"1234\" } ]");
-		m->statics = xcalloc(
-			(size_t)(st->data.sequence.items.top - st->data.sequence.items.start) + 1,
-			sizeof(*m->statics));
-		for (yaml_node_item_t *it = st->data.sequence.items.start;
-		     it < st->data.sequence.items.top; it++) {
-			yaml_node_t *a = node_at(ld, *it), *t, *id;
+		m->statics = xcalloc((size_t)((st->items + st->nitems) - st->items) + 1,
+				     sizeof(*m->statics));
+		for (struct ynode **it = st->items; it < (st->items + st->nitems); it++) {
+			struct ynode *a = *it, *t, *id;
 			const char *ts, *ids;
 			enum assoc_kind kind;
 
@@ -972,42 +947,43 @@ static int load_associations(struct loader *ld, yaml_node_t *n)
 	return 0;
 }
 
-const char *const mapping_custom_types[] = {"text",	  "textarea", "number",
-					     "datetime", "select",   NULL};
+const char *const mapping_custom_types[] = {"text",	"textarea", "number",
+					    "datetime", "select",   NULL};
 
 /*
  * custom_properties: [NAME, {NAME: TYPE}, ...]: the portal's own meeting
  * properties the mapping may write; TYPE (default text) is what `setup`
  * creates a missing one as.
  */
-static int load_custom(struct loader *ld, yaml_node_t *n)
+static int load_custom(struct loader *ld, struct ynode *n)
 {
 	struct mapping *m = ld->m;
 	size_t cap = 0;
 
 	if (!n || is_null(n))
 		return 0;
-	if (n->type != YAML_SEQUENCE_NODE)
-		return lerr(ld, n,
-			    "expected a list for 'custom_properties', e.g. [my_prop, {my_day: date}], "
-			    "got %s",
-			    node_kind(n));
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++) {
-		yaml_node_t *item = node_at(ld, *it), *name_node = item, *type_node = NULL;
+	if (n->type != YNODE_SEQUENCE)
+		return lerr(
+			ld, n,
+			"expected a list for 'custom_properties', e.g. [my_prop, {my_day: date}], "
+			"got %s",
+			node_kind(n));
+	for (struct ynode **it = n->items; it < (n->items + n->nitems); it++) {
+		struct ynode *item = *it, *name_node = item, *type_node = NULL;
 		const char *name, *type = NULL;
 
-		if (item->type == YAML_MAPPING_NODE &&
-		    item->data.mapping.pairs.top - item->data.mapping.pairs.start == 1) {
-			name_node = node_at(ld, item->data.mapping.pairs.start->key);
-			type_node = node_at(ld, item->data.mapping.pairs.start->value);
+		if (item->type == YNODE_MAPPING &&
+		    (item->pairs + item->npairs) - item->pairs == 1) {
+			name_node = item->pairs->key;
+			type_node = item->pairs->value;
 		}
 		name = scalar(name_node);
 		if (!name || is_null(name_node))
-			return lerr(ld, item,
-				    "expected a property name or {NAME: TYPE} in 'custom_properties', "
-				    "got %s",
-				    node_kind(item));
+			return lerr(
+				ld, item,
+				"expected a property name or {NAME: TYPE} in 'custom_properties', "
+				"got %s",
+				node_kind(item));
 		if (!valid_property_name(name))
 			return lerr(
 				ld, name_node,
@@ -1026,13 +1002,13 @@ static int load_custom(struct loader *ld, yaml_node_t *n)
 		XGROW(m->custom_type, cap, m->custom.n + 1);
 		m->custom_line = xrealloc(m->custom_line, cap * sizeof(*m->custom_line));
 		m->custom_type[m->custom.n] = type && strcmp(type, "text") ? xstrdup(type) : NULL;
-		m->custom_line[m->custom.n] = name_node->start_mark.line + 1;
+		m->custom_line[m->custom.n] = name_node->line + 1;
 		strv_push(&m->custom, xstrdup(name));
 	}
 	return 0;
 }
 
-static int load_root(struct loader *ld, yaml_node_t *root)
+static int load_root(struct loader *ld, struct ynode *root)
 {
 	static const char *const keys[] = {"version",	       "identity_property",
 					   "on_removed",       "hubspot_synced",
@@ -1040,12 +1016,12 @@ static int load_root(struct loader *ld, yaml_node_t *root)
 					   "clear_when_empty", "filters",
 					   "associations",     NULL};
 	struct mapping *m = ld->m;
-	yaml_node_t *n;
+	struct ynode *n;
 	struct strv clear = {NULL, 0};
 	const char *s;
 	int ret = -1;
 
-	if (root->type != YAML_MAPPING_NODE)
+	if (root->type != YNODE_MAPPING)
 		return lerr(ld, root,
 			    "expected a mapping (version:, properties:, ...) at the top, got %s",
 			    node_kind(root));
@@ -1122,12 +1098,12 @@ static int load_root(struct loader *ld, yaml_node_t *root)
 			if (!strcmp(m->props[k].name, clear.v[i]))
 				break;
 		if (k == m->nprops) {
-			lerr(ld, node_at(ld, n->data.sequence.items.start[i]),
-			     "clear_when_empty: '%s' is not a mapped property", clear.v[i]);
+			lerr(ld, n->items[i], "clear_when_empty: '%s' is not a mapped property",
+			     clear.v[i]);
 			goto out;
 		}
 		if (m->props[k].kind == PK_DATETIME && !strcmp(clear.v[i], "hs_timestamp")) {
-			lerr(ld, node_at(ld, n->data.sequence.items.start[i]),
+			lerr(ld, n->items[i],
 			     "clear_when_empty: hs_timestamp cannot be cleared (HubSpot requires it)");
 			goto out;
 		}
@@ -1145,79 +1121,30 @@ out:
 	return ret;
 }
 
-/*
- * Refuse YAML nested deeper than YAML_MAX_DEPTH before loading it: libyaml has no
- * limit, and 100,000 levels take a minute. Syntax errors are left to the loader.
- */
-static int check_depth(struct loader *ld, const char *text, size_t len)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int depth = 0, ret = 0;
-	bool end = false;
-
-	if (!yaml_parser_initialize(&p))
-		return 0;
-	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	while (!end && yaml_parser_parse(&p, &ev)) {
-		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
-			if (++depth > YAML_MAX_DEPTH) {
-				ret = lerr_at(ld, ev.start_mark.line, ev.start_mark.column,
-					      "nested deeper than %d levels", YAML_MAX_DEPTH);
-				end = true;
-			}
-		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
-			   ev.type == YAML_MAPPING_END_EVENT) {
-			depth--;
-		} else if (ev.type == YAML_STREAM_END_EVENT) {
-			end = true;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	return ret;
-}
-
 static struct mapping *load_text(const char *path, const char *text, size_t len)
 {
 	struct loader ld;
-	yaml_parser_t parser;
-	yaml_node_t *root;
 	struct mapping *m = NULL;
 
 	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
 	ld.src = text;
-	if (check_depth(&ld, text, len) < 0)
+	if (ydoc_load(path, text, len, YAML_MAX_DEPTH, &ld.doc) < 0)
 		return NULL;
-	if (!yaml_parser_initialize(&parser)) {
-		error("%s: cannot initialise the YAML parser", path);
-		return NULL;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &ld.doc)) {
-		lerr_at(&ld, parser.problem_mark.line, parser.problem_mark.column,
-			"invalid YAML: %s%s%s", parser.problem ? parser.problem : "syntax error",
-			parser.context ? " " : "", parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		return NULL;
-	}
-	root = yaml_document_get_root_node(&ld.doc);
-	if (!root) {
+	if (!ld.doc.root) {
 		error("%s: the mapping is empty (expected version: 1, properties: ...)", path);
 		goto out;
 	}
 	ld.m = xcalloc(1, sizeof(*ld.m));
 	ld.m->path = xstrdup(path);
-	ld.budget = (size_t)(ld.doc.nodes.top - ld.doc.nodes.start) + MAPPING_ALIAS_EXTRA;
-	if (load_root(&ld, root) < 0) {
+	ld.budget = ld.doc.nnodes + MAPPING_ALIAS_EXTRA;
+	if (load_root(&ld, ld.doc.root) < 0) {
 		mapping_free(ld.m);
 		goto out;
 	}
 	m = ld.m;
 out:
-	yaml_document_delete(&ld.doc);
-	yaml_parser_delete(&parser);
+	ydoc_release(&ld.doc);
 	return m;
 }
 
@@ -2155,7 +2082,8 @@ int mapping_check_remote_values(const struct mapping *m, const cJSON *properties
 		const struct prop *p = &m->props[i];
 		const cJSON *r = remote_find(results, p->name);
 		const cJSON *options = cJSON_GetObjectItemCaseSensitive(r, "options");
-		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "type"));
+		const char *type =
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "type"));
 		const char *v = cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(mt->properties, p->name));
 
@@ -2175,5 +2103,5 @@ int mapping_check_remote_values(const struct mapping *m, const cJSON *properties
 
 const char *mapping_yaml_version(void)
 {
-	return yaml_get_version_string();
+	return ydoc_libyaml_version();
 }

@@ -119,7 +119,8 @@ enum hs_result portal_meeting_properties(struct hs_client *c, cJSON **props,
 	}
 	if (hr == HS_OK) {
 		free(resp.message);
-		resp.message = xasprintf("unexpected answer from GET %s", hs_route(HS_MEETING_PROPERTIES));
+		resp.message =
+			xasprintf("unexpected answer from GET %s", hs_route(HS_MEETING_PROPERTIES));
 		hr = HS_FAILED;
 	}
 	*fail = resp;

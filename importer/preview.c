@@ -258,7 +258,8 @@ static void print_json(struct preview *p, FILE *out)
 	cJSON_AddNumberToObject(j, "to_import", (double)p->to_import);
 	cJSON_AddNumberToObject(j, "skipped", (double)p->skipped);
 	cJSON_AddNumberToObject(j, "errors", (double)p->errors);
-	/* exclude_domains: [owners]: were the portal's users left out (only --remote knows them)? */
+	/* exclude_domains: [owners]: were the portal's users left out (only --remote knows them)?
+	 */
 	if (mapping_contacts(p->m)->exclude_owners || mapping_companies_exclude_owners(p->m))
 		cJSON_AddBoolToObject(j, "owners_excluded", p->portal != NULL);
 	if (p->portal) {
@@ -270,7 +271,8 @@ static void print_json(struct preview *p, FILE *out)
 			cJSON_AddStringToObject(b, "property", p->bad[i].property);
 			cJSON_AddStringToObject(b, "value", p->bad[i].value);
 			cJSON_AddNumberToObject(b, "meetings", (double)p->bad[i].n);
-			cJSON_AddStringToObject(b, "allowed", p->bad[i].options ? p->bad[i].options : "");
+			cJSON_AddStringToObject(b, "allowed",
+						p->bad[i].options ? p->bad[i].options : "");
 			cJSON_AddStringToObject(b, "mapping", where);
 			cJSON_AddItemToArray(a, b);
 			free(where);

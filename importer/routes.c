@@ -11,7 +11,8 @@ static const char *const version_names[] = {
 	[HS_API_2026_03] = "2026-03",
 };
 
-/* Each path is head + version + tail, from HubSpot's specs of that version (docs/hubspot-api.md). */
+/* Each path is head + version + tail, from HubSpot's specs of that version (docs/hubspot-api.md).
+ */
 static const struct {
 	const char *head, *tail; /* tail NULL: not versioned, head is the path */
 } templates[HS_ROUTE_COUNT] = {

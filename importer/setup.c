@@ -21,11 +21,12 @@ static char *setup_fix;
  */
 static int refused(const char *what, enum hs_result hr, const struct hs_response *resp)
 {
-	const char *todo = hr == HS_AUTH && resp->status == 401
-				   ? "check the token (HUBSPOT_ACCESS_TOKEN or --token-file), then run"
-			   : hr == HS_AUTH ? "grant the token the scope HubSpot names, then run"
-			   : hr == HS_DAILY_LIMIT ? "the portal's daily limit is spent: tomorrow, run"
-						  : "when HubSpot answers again, run";
+	const char *todo =
+		hr == HS_AUTH && resp->status == 401
+			? "check the token (HUBSPOT_ACCESS_TOKEN or --token-file), then run"
+		: hr == HS_AUTH	       ? "grant the token the scope HubSpot names, then run"
+		: hr == HS_DAILY_LIMIT ? "the portal's daily limit is spent: tomorrow, run"
+				       : "when HubSpot answers again, run";
 
 	error("%s: %s; %s: %s", what, resp->message ? resp->message : hs_result_name(hr), todo,
 	      setup_fix);
@@ -203,11 +204,11 @@ static void say_steps(const struct mapping *m, size_t i, const struct custom_kin
 	void (*say)(const char *, ...) = writes(m, mapping_custom_name(m, i)) ? say_error : warning;
 
 	say("%s:%zu: setup cannot create the meeting property '%s' (%s); create it in HubSpot: "
-	      "Settings > Properties > Meeting properties > Create property, internal name '%s', "
-	      "field type '%s'%s; then run: %s",
-	      mapping_path(m), mapping_custom_line(m, i), mapping_custom_name(m, i), why,
-	      mapping_custom_name(m, i), k->ui,
-	      strcmp(k->type, "enumeration") ? "" : ", with the options the mapping sends", fix);
+	    "Settings > Properties > Meeting properties > Create property, internal name '%s', "
+	    "field type '%s'%s; then run: %s",
+	    mapping_path(m), mapping_custom_line(m, i), mapping_custom_name(m, i), why,
+	    mapping_custom_name(m, i), k->ui,
+	    strcmp(k->type, "enumeration") ? "" : ", with the options the mapping sends", fix);
 }
 
 /*
@@ -494,6 +495,9 @@ int cmd_setup(const struct app_options *o)
 	struct hs_client *c;
 	char *token;
 	int rc;
+
+	if (o->config)
+		return config_command(o, cmd_setup, "setup");
 
 	if (o->nargs) {
 		error("setup: unexpected argument '%s' (setup takes no calendar)", o->args[0]);

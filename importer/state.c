@@ -446,6 +446,44 @@ static int take_lock(struct state *st)
 	" portal INTEGER NOT NULL,"       \
 	" last_used INTEGER);"
 
+/*
+ * What `state runs` shows of a run besides its counts: the calendar's name,
+ * the configuration's portal, the exit code and, for a failure, why. Added to
+ * an older state's table (same schema version: older binaries ignore them).
+ */
+#define RUNS_OUTCOME_COLS " calendar TEXT, portal_name TEXT, exit_code INTEGER, why TEXT"
+
+/* Does table runs have the outcome columns? 1 yes, 0 no, -1 error. */
+static int runs_have_outcome(struct state *st)
+{
+	sqlite3_stmt *s = prep(st, "SELECT 1 FROM pragma_table_info('runs') WHERE name = 'why'");
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int add_runs_outcome(struct state *st)
+{
+	int have = runs_have_outcome(st);
+
+	if (have != 0 || st->readonly)
+		return have < 0 ? -1 : 0;
+	if (exec(st, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	if (exec(st, "ALTER TABLE runs ADD COLUMN calendar TEXT;"
+		     "ALTER TABLE runs ADD COLUMN portal_name TEXT;"
+		     "ALTER TABLE runs ADD COLUMN exit_code INTEGER;"
+		     "ALTER TABLE runs ADD COLUMN why TEXT;") < 0) {
+		exec(st, "ROLLBACK");
+		return -1;
+	}
+	return exec(st, "COMMIT");
+}
+
 static const char schema_sql[] =
 	"CREATE TABLE runs("
 	" id INTEGER PRIMARY KEY,"
@@ -457,7 +495,7 @@ static const char schema_sql[] =
 	" updated INTEGER NOT NULL DEFAULT 0,"
 	" archived INTEGER NOT NULL DEFAULT 0,"
 	" failed INTEGER NOT NULL DEFAULT 0,"
-	" status TEXT NOT NULL DEFAULT 'running');"
+	" status TEXT NOT NULL DEFAULT 'running'," RUNS_OUTCOME_COLS ");"
 	"CREATE TABLE calendars" CALENDARS_COLS
 	"CREATE TABLE occurrences" OCCURRENCES_COLS OCCURRENCES_INDEXES PORTALS_TABLES;
 
@@ -507,7 +545,7 @@ static int ensure_schema(struct state *st)
 	if (get_user_version(st, &version) < 0)
 		return -1;
 	if (version == SCHEMA_VERSION)
-		return 0;
+		return add_runs_outcome(st);
 	if (version > SCHEMA_VERSION)
 		return error("state '%s' has schema version %d, newer than this ics2hubspot "
 			     "understands (%d): upgrade ics2hubspot",
@@ -529,7 +567,9 @@ static int ensure_schema(struct state *st)
 			exec(st, "ROLLBACK");
 			return -1;
 		}
-		return exec(st, "COMMIT");
+		if (exec(st, "COMMIT") < 0)
+			return -1;
+		return add_runs_outcome(st);
 	}
 	/* version 0: a new database. Tables and version in one transaction. */
 	if (exec(st, "BEGIN IMMEDIATE") < 0)
@@ -754,9 +794,33 @@ int state_finish_run(struct state *st, long run_id, const struct state_run_count
 	return write_end(st, rc, "state: finish run");
 }
 
+int state_run_outcome(struct state *st, long run_id, const char *calendar, const char *portal,
+		      int exit_code, const char *why)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (write_begin(st) < 0)
+		return -1;
+	s = prep(st, "UPDATE runs SET calendar = ?2, portal_name = ?3, exit_code = ?4, why = ?5"
+		     " WHERE id = ?1");
+	if (s) {
+		sqlite3_bind_int64(s, 1, run_id);
+		bind_text(s, 2, calendar);
+		bind_text(s, 3, portal);
+		sqlite3_bind_int(s, 4, exit_code);
+		bind_text(s, 5, why);
+	}
+	rc = step_done(st, s, "cannot record the outcome of the run");
+	return write_end(st, rc, "state: run outcome");
+}
+
 void state_runs_release(struct state_run *runs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		free(runs[i].calendar);
+		free(runs[i].portal);
+		free(runs[i].why);
 		free(runs[i].sources);
 		free(runs[i].argv_summary);
 		free(runs[i].status);
@@ -766,9 +830,17 @@ void state_runs_release(struct state_run *runs, size_t n)
 
 int state_list_runs(struct state *st, struct state_run **out, size_t *n)
 {
+	int outcome = runs_have_outcome(st);
 	sqlite3_stmt *s =
-		prep(st, "SELECT id, started_at, finished_at, sources, argv_summary,"
-			 " created, updated, archived, failed, status FROM runs ORDER BY id");
+		outcome < 0
+			? NULL
+			: prep(st,
+			       outcome ? "SELECT id, started_at, finished_at, sources, argv_summary,"
+					 " created, updated, archived, failed, status, calendar,"
+					 " portal_name, exit_code, why FROM runs ORDER BY id"
+				       : "SELECT id, started_at, finished_at, sources, argv_summary,"
+					 " created, updated, archived, failed, status, NULL, NULL, NULL,"
+					 " NULL FROM runs ORDER BY id");
 	struct state_run *v = NULL;
 	size_t nv = 0, cap = 0;
 	int rc;
@@ -792,6 +864,11 @@ int state_list_runs(struct state *st, struct state_run **out, size_t *n)
 		r->counts.archived = (long)sqlite3_column_int64(s, 7);
 		r->counts.failed = (long)sqlite3_column_int64(s, 8);
 		r->status = col_str(s, 9);
+		r->calendar = col_str(s, 10);
+		r->portal = col_str(s, 11);
+		r->exit_code =
+			sqlite3_column_type(s, 12) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 12);
+		r->why = col_str(s, 13);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
@@ -1016,8 +1093,8 @@ int state_rows_by_key_or_uid(struct state *st, const char *key, struct state_row
 	sqlite3_stmt *s = prep(
 		st,
 		"SELECT " ROW_COLS ", (SELECT portal_id FROM portals p"
-		" WHERE p.id = occurrences.portal) FROM occurrences WHERE (key = ?1 OR uid = ?1) AND"
-		IN_PORTAL " ORDER BY key <> ?1, start_ts, key, source, portal");
+		" WHERE p.id = occurrences.portal) FROM occurrences WHERE (key = ?1 OR uid = ?1) AND" IN_PORTAL
+		" ORDER BY key <> ?1, start_ts, key, source, portal");
 
 	if (s)
 		bind_text(s, 1, key);

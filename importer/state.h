@@ -134,7 +134,13 @@ struct state_run {
 	char *argv_summary;
 	struct state_run_counts counts;
 	char *status;
+	char *calendar, *portal; /* the --name and the configuration's portal, or NULL */
+	int exit_code; /* -1: not recorded (running, killed, or an older run) */
+	char *why; /* a failed run's first error, or NULL */
 };
+/* Record what `state runs` shows of run `run_id`: calendar, portal, exit code, why. */
+int state_run_outcome(struct state *st, long run_id, const char *calendar, const char *portal,
+		      int exit_code, const char *why);
 void state_runs_release(struct state_run *runs, size_t n);
 /* Every run, oldest first. */
 int state_list_runs(struct state *st, struct state_run **out, size_t *n);

@@ -566,7 +566,8 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 		}
 	state_rows_release(&all);
 	if (!rows.n) {
-		info("run %ld created nothing that is still in HubSpot: nothing to undo", o->run_id);
+		info("run %ld created nothing that is still in HubSpot: nothing to undo",
+		     o->run_id);
 		state_rows_release(&rows);
 		return EXIT_DONE;
 	}
@@ -661,6 +662,78 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 	return rc;
 }
 
+/* state runs: every run, oldest first — calendar, portal, start, duration, counts, exit, why. */
+static int state_cmd_runs(const struct app_options *o, struct state *st)
+{
+	struct state_run *runs = NULL;
+	size_t n = 0;
+	cJSON *arr = o->json ? cJSON_CreateArray() : NULL;
+
+	if (state_list_runs(st, &runs, &n) < 0) {
+		cJSON_Delete(arr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct state_run *r = &runs[i];
+		char *label = r->calendar ? xstrdup(r->calendar)
+					  : xstrndup(r->sources ? r->sources : "?",
+						     strcspn(r->sources ? r->sources : "?", "\n"));
+		char start[32];
+		long secs = r->finished_at ? (long)(r->finished_at - r->started_at) : -1;
+
+		time_format_utc(r->started_at, start, sizeof(start));
+		if (arr) {
+			cJSON *j = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(j, "id", (double)r->id);
+			cJSON_AddStringToObject(j, "calendar", label);
+			if (r->portal)
+				cJSON_AddStringToObject(j, "portal", r->portal);
+			cJSON_AddStringToObject(j, "started_at", start);
+			if (secs >= 0)
+				cJSON_AddNumberToObject(j, "seconds", (double)secs);
+			cJSON_AddNumberToObject(j, "created", (double)r->counts.created);
+			cJSON_AddNumberToObject(j, "updated", (double)r->counts.updated);
+			cJSON_AddNumberToObject(j, "archived", (double)r->counts.archived);
+			cJSON_AddNumberToObject(j, "failed", (double)r->counts.failed);
+			cJSON_AddStringToObject(j, "status", r->status ? r->status : "?");
+			if (r->exit_code >= 0)
+				cJSON_AddNumberToObject(j, "exit", r->exit_code);
+			if (r->why)
+				cJSON_AddStringToObject(j, "why", r->why);
+			cJSON_AddItemToArray(arr, j);
+		} else {
+			char dur[32];
+
+			if (secs >= 0)
+				snprintf(dur, sizeof(dur), "%lds", secs);
+			else
+				snprintf(dur, sizeof(dur), "%s", "running?");
+			printf("%ld %s %s %s%s%s%s: %ld created, %ld updated, %ld archived, %ld failed",
+			       r->id, start, dur, label, r->portal ? " (" : "",
+			       r->portal ? r->portal : "", r->portal ? ")" : "", r->counts.created,
+			       r->counts.updated, r->counts.archived, r->counts.failed);
+			if (r->exit_code >= 0)
+				printf(", exit %d", r->exit_code);
+			else
+				printf(", %s", r->status ? r->status : "?");
+			if (r->why)
+				printf(": %s", r->why);
+			putchar('\n');
+		}
+		free(label);
+	}
+	if (arr) {
+		char *text = cJSON_Print(arr);
+
+		puts(text);
+		cJSON_free(text);
+		cJSON_Delete(arr);
+	}
+	state_runs_release(runs, n);
+	return EXIT_DONE;
+}
+
 int cmd_state(const struct app_options *o)
 {
 	const char *sub = o->nargs ? o->args[0] : NULL;
@@ -668,10 +741,13 @@ int cmd_state(const struct app_options *o)
 	bool readonly;
 	int rc;
 
+	if (o->config)
+		return config_command(o, cmd_state, "state");
+
 	if (!sub) {
 		return usage_error(
 			"state",
-			"which command? list, show KEY, forget SOURCE, rename OLD NEW, undo --run N");
+			"which command? list, runs, show KEY, forget SOURCE, rename OLD NEW, undo --run N");
 	}
 	if (!strcmp(sub, "rename") && o->nargs != 3) {
 		return usage_error("state", "rename: OLD and NEW expected");
@@ -681,16 +757,17 @@ int cmd_state(const struct app_options *o)
 		usage_hint("state");
 		return EXIT_USAGE;
 	}
-	if ((!strcmp(sub, "list") || !strcmp(sub, "undo")) && o->nargs != 1) {
+	if ((!strcmp(sub, "list") || !strcmp(sub, "runs") || !strcmp(sub, "undo")) &&
+	    o->nargs != 1) {
 		error("state %s: unexpected argument '%s'", sub, o->args[1]);
 		usage_hint("state");
 		return EXIT_USAGE;
 	}
-	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "forget") &&
-	    strcmp(sub, "rename") && strcmp(sub, "undo")) {
+	if (strcmp(sub, "list") && strcmp(sub, "runs") && strcmp(sub, "show") &&
+	    strcmp(sub, "forget") && strcmp(sub, "rename") && strcmp(sub, "undo")) {
 		return usage_error(
 			"state",
-			"unknown command '%s' (list, show KEY, forget SOURCE, rename OLD NEW, "
+			"unknown command '%s' (list, runs, show KEY, forget SOURCE, rename OLD NEW, "
 			"undo --run N)",
 			sub);
 	}
@@ -704,15 +781,22 @@ int cmd_state(const struct app_options *o)
 						 "pass --yes to archive without asking (--dry-run "
 						 "lists what would be archived)");
 	/* Reading needs no lock (WAL); changing the state waits for no run: it takes the lock. */
-	readonly = !strcmp(sub, "list") || !strcmp(sub, "show") ||
+	readonly = !strcmp(sub, "list") || !strcmp(sub, "runs") || !strcmp(sub, "show") ||
 		   (!strcmp(sub, "undo") && o->dry_run);
 	if (!strcmp(sub, "list") && no_state_yet(o))
 		return state_list_empty(o);
+	if (!strcmp(sub, "runs") && no_state_yet(o)) {
+		if (o->json)
+			puts("[]");
+		return EXIT_DONE;
+	}
 	rc = open_state(o, readonly, &st);
 	if (rc)
 		return rc;
 	if (!strcmp(sub, "list"))
 		rc = state_cmd_list(o, st);
+	else if (!strcmp(sub, "runs"))
+		rc = state_cmd_runs(o, st);
 	else if (!strcmp(sub, "show"))
 		rc = state_cmd_show(o, st, o->args[1]);
 	else if (!strcmp(sub, "forget"))

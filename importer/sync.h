@@ -9,7 +9,7 @@
  * outcomes in the state. Meetings and rows are borrowed by the plan: keep
  * them alive (and unchanged) until sync_plan_release().
  *
- * Typical wiring (import.c):
+ * Typical wiring (pipeline.c, apply.c):
  *   1. map every occurrence; sync_merge_duplicates(ms, n) (before associations are resolved)
  *   2. resolve associations; hashes[i] = meeting_hash(ms[i])
  *   3. optional: resolve leftover pending rows first (state_list_pending → batch_find_by_identity

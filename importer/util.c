@@ -1,6 +1,7 @@
 /* util: messages, allocation that never fails, growable strings, times. */
 #include "util.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #endif
 
 int util_verbosity = 1;
+bool util_progress_plain;
 
 static msg_sink_fn msg_sink;
 static void *msg_sink_data;
@@ -41,11 +43,126 @@ static bool use_colour(void)
 	return decided;
 }
 
+static enum log_format log_format_now = LOG_TEXT;
+static const char *log_calendar, *log_portal;
+static char *log_error1;
+
+void log_set_format(enum log_format f)
+{
+	log_format_now = f;
+	if (f == LOG_JSON)
+		util_progress_plain = true;
+}
+
+enum log_format log_get_format(void)
+{
+	return log_format_now;
+}
+
+void log_set_context(const char *calendar, const char *portal)
+{
+	log_calendar = calendar;
+	log_portal = portal;
+}
+
+const char *log_first_error(void)
+{
+	return log_error1;
+}
+
+void log_reset_errors(void)
+{
+	FREE_NULL(log_error1);
+}
+
+static void json_line(cJSON *o)
+{
+	char *text = cJSON_PrintUnformatted(o);
+
+	if (text) {
+		struct sbuf sb = SBUF_INIT;
+
+		sbuf_addf(&sb, "%s\n", text);
+		fputs(sb.buf, stderr);
+		fflush(stderr);
+		sbuf_release(&sb);
+		cJSON_free(text);
+	}
+	cJSON_Delete(o);
+}
+
+static cJSON *json_record(const char *level, const char *calendar, const char *portal,
+			  const char *message)
+{
+	cJSON *o = cJSON_CreateObject();
+	char ts[32];
+
+	time_format_utc(time_now(), ts, sizeof(ts));
+	cJSON_AddStringToObject(o, "time", ts);
+	cJSON_AddStringToObject(o, "level", level);
+	if (calendar)
+		cJSON_AddStringToObject(o, "calendar", calendar);
+	if (portal)
+		cJSON_AddStringToObject(o, "portal", portal);
+	cJSON_AddStringToObject(o, "message", message);
+	return o;
+}
+
+void log_summary(FILE *f, const char *calendar, const char *portal, const struct log_counts *c,
+		 int64_t ms, int rc, const char *why)
+{
+	char ts[32];
+	struct sbuf msg = SBUF_INIT;
+
+	sbuf_addf(&msg, "%ld created, %ld updated, %ld archived, %ld failed in %.1f s", c->created,
+		  c->updated, c->archived, c->failed, (double)ms / 1000.0);
+	if (rc)
+		sbuf_addf(&msg, ", exit %d%s%s", rc, why ? ": " : "", why ? why : "");
+	if (log_format_now == LOG_JSON) {
+		cJSON *o = json_record(rc ? "error" : "info", calendar ? calendar : "total", portal,
+				       msg.buf);
+		cJSON *n = cJSON_AddObjectToObject(o, "counts");
+
+		cJSON_AddNumberToObject(n, "created", (double)c->created);
+		cJSON_AddNumberToObject(n, "updated", (double)c->updated);
+		cJSON_AddNumberToObject(n, "archived", (double)c->archived);
+		cJSON_AddNumberToObject(n, "unchanged", (double)c->unchanged);
+		cJSON_AddNumberToObject(n, "failed", (double)c->failed);
+		cJSON_AddNumberToObject(o, "seconds", (double)ms / 1000.0);
+		cJSON_AddNumberToObject(o, "exit", rc);
+		json_line(o);
+	} else {
+		time_format_utc(time_now(), ts, sizeof(ts));
+		fprintf(f, "%s %s%s%s%s: %s\n", ts, calendar ? calendar : "total",
+			portal ? " (" : "", portal ? portal : "", portal ? ")" : "", msg.buf);
+		fflush(f);
+	}
+	sbuf_release(&msg);
+}
+
 static void vmsg(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
 	struct sbuf sb = SBUF_INIT;
 	char *body = xvasprintf(fmt, ap);
 	const char *on = "", *off = "";
+
+	if (!log_error1 && (!strcmp(prefix, "error: ") || !strcmp(prefix, "fatal: ")))
+		log_error1 = xasprintf("%s%s", body, suffix ? suffix : "");
+	if (log_format_now == LOG_JSON) {
+		size_t plen = strcspn(prefix, ":");
+		char *level = plen ? xstrndup(prefix, plen) : xstrdup("info");
+		char *text = xasprintf("%s%s", body, suffix ? suffix : "");
+
+		json_line(json_record(level, log_calendar, log_portal, text));
+		if (msg_sink)
+			msg_sink(level, text, msg_sink_data);
+		else {
+			free(level);
+			free(text);
+		}
+		free(body);
+		return;
+	}
 
 	if (*prefix && use_colour()) {
 		/* bold red for errors and fatals, bold yellow for warnings */
@@ -53,8 +170,8 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap, const char *su
 		off = "\033[m";
 	}
 	/* One write per message, so lines from a progress display do not interleave. */
-	sbuf_addf(&sb, "%s: %s%s%s%s%s\n", PROGRAM_NAME, on, prefix, off, body,
-		  suffix ? suffix : "");
+	sbuf_addf(&sb, "%s: %s%s%s%s%s%s%s\n", PROGRAM_NAME, log_calendar ? log_calendar : "",
+		  log_calendar ? ": " : "", on, prefix, off, body, suffix ? suffix : "");
 	fputs(sb.buf, stderr);
 	if (msg_sink) {
 		char *text = xasprintf("%s%s", body, suffix ? suffix : "");
@@ -656,6 +773,55 @@ int time_parse_utc(const char *s, int64_t *out)
 		return -1;
 	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
 	return 0;
+}
+
+int time_parse_when(const char *s, int64_t now, int64_t *out)
+{
+	int64_t today = (now >= 0 ? now / 86400 : (now - 86399) / 86400), n = 0;
+	int sign, y;
+	unsigned m, d;
+	const char *p;
+
+	if (!s)
+		return -1;
+	if (!strcmp(s, "today")) {
+		*out = today * 86400;
+		return 0;
+	}
+	if (*s != '-' && *s != '+')
+		return time_parse_utc(s, out);
+	sign = *s == '-' ? -1 : 1;
+	for (p = s + 1; isdigit((unsigned char)*p); p++) {
+		n = n * 10 + (*p - '0');
+		if (n > 100000)
+			return -1;
+	}
+	if (p == s + 1 || !p[0] || p[1])
+		return -1;
+	n *= sign;
+	switch (*p) {
+	case 'd':
+		*out = (today + n) * 86400;
+		return 0;
+	case 'w':
+		*out = (today + 7 * n) * 86400;
+		return 0;
+	case 'm':
+	case 'y': {
+		int64_t months;
+
+		civil_from_days(today, &y, &m, &d);
+		months = (int64_t)y * 12 + (m - 1) + (*p == 'y' ? 12 * n : n);
+		y = (int)(months >= 0 ? months / 12 : (months - 11) / 12);
+		m = (unsigned)(months - (int64_t)y * 12) + 1;
+		if ((int)d > days_in_month(y, (int)m))
+			d = (unsigned)days_in_month(y, (int)m);
+		*out = days_from_civil(y, m, d) * 86400;
+		return 0;
+	}
+	default:
+		return -1;
+	}
 }
 
 int64_t time_now(void)

@@ -37,6 +37,11 @@ enum exit_code {
 
 /* Verbosity: 0 = quiet (-q), 1 = normal, 2 = verbose (-v). */
 extern int util_verbosity;
+/*
+ * Progress as a plain line now and then, never redrawn in place on a terminal:
+ * set by sync (several portals write to one terminal) and --log-format json.
+ */
+extern bool util_progress_plain;
 
 /*
  * One voice for every message (git's and curl's): each line on stderr starts
@@ -54,6 +59,35 @@ extern int util_verbosity;
  */
 typedef void (*msg_sink_fn)(char *level, char *text, void *data);
 void msg_set_sink(msg_sink_fn fn, void *data);
+
+/*
+ * Output for unattended runs (docs/scheduling.md). --log-format json: every
+ * message is one JSON object on one line of stderr, {"time", "level",
+ * "calendar", "portal", "message"}, and a run's summary carries "counts".
+ * The context (a sync's calendar and portal; borrowed, NULL: none) goes into
+ * each message: "ics2hubspot: sales-team: error: ..." in text.
+ */
+enum log_format { LOG_TEXT, LOG_JSON };
+void log_set_format(enum log_format f);
+enum log_format log_get_format(void);
+void log_set_context(const char *calendar, const char *portal);
+/* The first error printed since log_reset_errors() (for `state runs`), or NULL. Borrowed. */
+const char *log_first_error(void);
+void log_reset_errors(void);
+
+struct log_counts {
+	long created, updated, archived, unchanged, failed;
+};
+/*
+ * A run's one summary line, with its time stamp (UTC, ISO 8601):
+ * "2026-03-01T06:15:02Z sales-team (acme): 3 created, 1 updated, 0 archived,
+ * 0 failed in 2.4 s" and ", exit 2: WHY" when rc is not 0. In text on `f`;
+ * with --log-format json on stderr as {"time", "level": "info"|"error",
+ * "calendar", "portal", "message", "counts", "seconds", "exit"}. calendar
+ * and portal may be NULL (a total: "total").
+ */
+void log_summary(FILE *f, const char *calendar, const char *portal, const struct log_counts *c,
+		 int64_t ms, int rc, const char *why);
 
 /* "ics2hubspot: error: ..." on stderr; returns -1 so callers can `return error(...)`. */
 int error(const char *fmt, ...) PRINTF_LIKE(1, 2);
@@ -152,6 +186,14 @@ void time_format_date(int64_t t, char *buf, size_t n);
  * "20240301T093000Z"), always as UTC. Returns 0, or -1 when malformed.
  */
 int time_parse_utc(const char *s, int64_t *out);
+/*
+ * A --since/--until value: what time_parse_utc() takes, or a time relative to
+ * the start of today (UTC) at `now`: "today", "-30d", "+2w", "+6m", "+1y"
+ * (days, weeks, calendar months, calendar years; a month's day past its end is
+ * its last day). Relative to midnight, so every run of a day has one window.
+ * Returns 0, or -1 when malformed.
+ */
+int time_parse_when(const char *s, int64_t now, int64_t *out);
 /* Days since 1970-01-01 for a civil date, and back (proleptic Gregorian). */
 int64_t days_from_civil(int y, unsigned m, unsigned d);
 void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d);

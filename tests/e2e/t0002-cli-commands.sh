@@ -62,7 +62,7 @@ test_expect_success 'unknown command: did you mean, before any option value' '
 	usage_shape "" "'"'"'imprt'"'"' is not an ics2hubspot command; did you mean '"'"'import'"'"'?" imprt --since bad &&
 	usage_shape "state" "'"'"'lst'"'"' is not a '"'"'state'"'"' command; did you mean '"'"'list'"'"'?" state lst --run x &&
 	usage_shape "" "a command is needed" &&
-	usage_shape "state" "which command? list, show, forget, rename, undo" state --state x.db &&
+	usage_shape "state" "which command? list, runs, show, forget, rename, undo" state --state x.db &&
 	usage_shape "import" "did you mean '"'"'--since'"'"'" import --sinc 2024-01-01 x.ics
 '
 test_expect_success 'values: real dates, known zones, positive integers, until after since' '

@@ -101,6 +101,23 @@ test_expect_success 'the installed bash completion offers the presets after -m' 
 	(cd elsewhere && comp "ics2hubspot check -m g" 3) >got && grep -qx google got &&
 	(cd elsewhere && comp "ics2hubspot check -m x" 3) >got && ! grep -q . got
 '
+# The service's ExecStart as systemd runs it (issue 23 item 2): the config in %E, the token only as
+# the credential, -m outlook found from the installed presets, from another directory.
+test_expect_success 'the service runs sync: the config, the credential, the outlook preset' '
+	start_sandbox && setup_portal -m outlook &&
+	mkdir -p "$XDG_CONFIG_HOME/ics2hubspot" creds st &&
+	printf "version: 1\nportals:\n  - name: main\n    api_base: %s\ncalendars:\n  - name: team\n    source: %s\n    mapping: outlook\n" \
+		"$SANDBOX_URL" "$ROOT/samples/outlook-export.ics" >"$XDG_CONFIG_HOME/ics2hubspot/config.yaml" &&
+	echo "$HUBSPOT_ACCESS_TOKEN" >creds/hubspot-token &&
+	sed -n "s/^ExecStart=//p" "$U/ics2hubspot-sync.service" | sed "s|%E|$XDG_CONFIG_HOME|g" >exec.line &&
+	set -f && read -r -a argv <exec.line && set +f &&
+	(cd elsewhere && env -i HOME="$TRASH" PATH=/usr/bin:/bin XDG_STATE_HOME="$TRASH/st" \
+		CREDENTIALS_DIRECTORY="$TRASH/creds" "${argv[@]}") >run.out 2>run.err &&
+	cat run.out run.err &&
+	grep -q "Z team (main): [1-9][0-9]* created, 0 updated, 0 archived, 0 failed" run.out &&
+	grep -q "Z total (1 calendar): [1-9]" run.out && [ -f st/ics2hubspot/main.db ] &&
+	! grep -q "$HUBSPOT_ACCESS_TOKEN" run.out run.err
+'
 test_expect_success 'a moved install tree (BIN/../share) still finds its presets' '
 	cp -a "$P" moved && rm -rf "$P/share/ics2hubspot" &&
 	(cd elsewhere && ../moved/bin/ics2hubspot check -m outlook >../check.out 2>&1) &&

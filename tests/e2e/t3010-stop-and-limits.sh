@@ -50,9 +50,10 @@ test_expect_success 'the limiter keeps under a small server limit (adapts from t
 	[ "$throttled" -le 1 ]
 '
 
-test_expect_success '-q prints nothing on success' '
+test_expect_success '-q prints one time-stamped summary line on success (issue #23)' '
 	sandbox_post /_sandbox/reset "{}" >/dev/null &&
 	"$BIN" import -q --no-state "$CAL" 2>err.txt &&
-	[ ! -s err.txt ]
+	[ "$(wc -l <err.txt)" = 1 ] &&
+	grep -q "^[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]*Z .*: [0-9]* created, [0-9]* updated, [0-9]* archived, 0 failed in [0-9.]* s\$" err.txt
 '
 test_done

@@ -1014,6 +1014,71 @@ static void test_show_series(void)
 	free(path);
 }
 
+/*
+ * state runs: each run's calendar, portal, exit code and why. A state made
+ * before these columns (the same schema version) is still read, its runs
+ * without them, and a writer adds them.
+ */
+static void test_run_outcome(void)
+{
+	char *path = tmp_path("outcome.db");
+	struct state *st;
+	struct state_run *runs;
+	size_t n;
+	long run1, run2;
+	struct state_run_counts c = {3, 1, 0, 0};
+
+	CHECK_INT(state_open(path, 0, &st), 0);
+	CHECK_INT(state_begin_run(st, "a.ics", "import a.ics", &run1), 0);
+	CHECK_INT(state_finish_run(st, run1, &c, "done"), 0);
+	CHECK_INT(state_run_outcome(st, run1, "sales", "acme", 0, NULL), 0);
+	CHECK_INT(state_begin_run(st, "b.ics", "import b.ics", &run2), 0);
+	CHECK_INT(state_finish_run(st, run2, NULL, "failed"), 0);
+	CHECK_INT(state_run_outcome(st, run2, NULL, NULL, 2, "cannot open b.ics"), 0);
+	CHECK_INT(state_list_runs(st, &runs, &n), 0);
+	CHECK(n == 2);
+	if (n == 2) {
+		CHECK_STR(runs[0].calendar, "sales");
+		CHECK_STR(runs[0].portal, "acme");
+		CHECK_INT(runs[0].exit_code, 0);
+		CHECK(runs[0].why == NULL);
+		CHECK(runs[0].counts.created == 3);
+		CHECK(runs[1].calendar == NULL);
+		CHECK_INT(runs[1].exit_code, 2);
+		CHECK_STR(runs[1].why, "cannot open b.ics");
+	}
+	state_runs_release(runs, n);
+	state_close(st);
+	{
+		/* an older state: the runs table without the columns (sqlite3 3.35+ drops them) */
+		char *cmd = xasprintf(
+			"sqlite3 '%s' 'ALTER TABLE runs DROP COLUMN why; ALTER TABLE "
+			"runs DROP COLUMN exit_code; ALTER TABLE runs DROP COLUMN "
+			"portal_name; ALTER TABLE runs DROP COLUMN calendar;' 2>/dev/null",
+			path);
+
+		if (system(cmd) == 0) {
+			CHECK_INT(state_open(path, STATE_OPEN_READONLY, &st), 0);
+			CHECK_INT(state_list_runs(st, &runs, &n), 0);
+			CHECK(n == 2 && runs[1].exit_code == -1 && runs[1].why == NULL);
+			state_runs_release(runs, n);
+			state_close(st);
+			CHECK_INT(state_open(path, 0, &st), 0); /* a writer adds them back */
+			CHECK_INT(state_run_outcome(st, run2, "b", NULL, 1, "x"), 0);
+			CHECK_INT(state_list_runs(st, &runs, &n), 0);
+			CHECK(n == 2 && runs[1].exit_code == 1);
+			CHECK(n == 2 && runs[0].exit_code == -1); /* not recorded before */
+			state_runs_release(runs, n);
+			state_close(st);
+		} else {
+			fprintf(stderr,
+				"sqlite3 (3.35+) not found: the older runs table not tested\n");
+		}
+		free(cmd);
+	}
+	free(path);
+}
+
 int main(void)
 {
 	char *cmd;
@@ -1035,6 +1100,7 @@ int main(void)
 	test_assocs_and_quiet();
 	test_portals();
 	test_show_series();
+	test_run_outcome();
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);

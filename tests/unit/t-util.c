@@ -355,8 +355,49 @@ static void test_strindex(void)
 	free(keys);
 }
 
+/* --since/--until: relative to the start of today (UTC), calendar months clamped. */
+static void test_when(void)
+{
+	int64_t now, t, day;
+
+	CHECK_INT(time_parse_utc("2024-03-31T15:20:00Z", &now), 0);
+	CHECK_INT(time_parse_utc("2024-03-31", &day), 0);
+	CHECK_INT(time_parse_when("today", now, &t), 0);
+	CHECK(t == day);
+	CHECK_INT(time_parse_when("-30d", now, &t), 0);
+	CHECK(t == day - 30 * 86400);
+	CHECK_INT(time_parse_when("+2w", now, &t), 0);
+	CHECK(t == day + 14 * 86400);
+	CHECK_INT(time_parse_when("+1m", now, &t), 0); /* 31 March + 1 month: 30 April */
+	CHECK_INT(time_parse_utc("2024-04-30", &day), 0);
+	CHECK(t == day);
+	CHECK_INT(time_parse_when("-1m", now, &t), 0); /* 29 February (a leap year) */
+	CHECK_INT(time_parse_utc("2024-02-29", &day), 0);
+	CHECK(t == day);
+	CHECK_INT(time_parse_when("+6m", now, &t), 0);
+	CHECK_INT(time_parse_utc("2024-09-30", &day), 0);
+	CHECK(t == day);
+	CHECK_INT(time_parse_when("-13m", now, &t), 0);
+	CHECK_INT(time_parse_utc("2023-02-28", &day), 0);
+	CHECK(t == day);
+	CHECK_INT(time_parse_when("+1y", now, &t), 0);
+	CHECK_INT(time_parse_utc("2025-03-31", &day), 0);
+	CHECK(t == day);
+	CHECK_INT(time_parse_when("2026-01-02", now, &t), 0);
+	CHECK_INT(time_parse_utc("2026-01-02", &day), 0);
+	CHECK(t == day);
+	CHECK_INT(time_parse_when("-30", now, &t), -1);
+	CHECK_INT(time_parse_when("30d", now, &t), -1);
+	CHECK_INT(time_parse_when("+d", now, &t), -1);
+	CHECK_INT(time_parse_when("+3x", now, &t), -1);
+	CHECK_INT(time_parse_when("-3dd", now, &t), -1);
+	CHECK_INT(time_parse_when("+99999999999d", now, &t), -1);
+	CHECK_INT(time_parse_when("yesterday", now, &t), -1);
+}
+
 int main(void)
 {
+	test_when();
 	test_times();
 	test_format_long();
 	test_email();
