@@ -573,7 +573,23 @@ bool utf8_sanitize(const char *s, char **out)
 	struct sbuf sb = SBUF_INIT;
 	bool valid = true;
 
+	/* Valid text (the usual case) is copied as it is, not sequence by sequence. */
+	while (*p) {
+		size_t n = *p < 0x80 ? 1 : utf8_seq(p);
+
+		if (!n)
+			break;
+		p += n;
+	}
+	if (!*p) {
+		size_t len = (size_t)(p - (const unsigned char *)s);
+
+		*out = xmalloc(len + 1);
+		memcpy(*out, s, len + 1);
+		return true;
+	}
 	sbuf_init(&sb);
+	sbuf_add(&sb, s, (size_t)(p - (const unsigned char *)s));
 	while (*p) {
 		size_t n = utf8_seq(p);
 
