@@ -2036,6 +2036,45 @@ static void add_x(struct occurrence *o, size_t *cap, char *name, char *value)
 	o->nx++;
 }
 
+/*
+ * An X- property's value as icalproperty_get_value_as_string_r() gives it: libical keeps the
+ * text unescaped (x_value) and quotes it again character by character, turning a newline
+ * into "\\n", a backslash into two and dropping CR, BS and FF (',' and ';' of an X- value
+ * stay as they are). The usual value holds no newline, CR, BS or FF: then it is copied here,
+ * backslashes doubled, which had been a twentieth of expanding an Outlook calendar; any other
+ * value (or kind of value) is still libical's.
+ */
+static char *x_value_text(icalproperty *p)
+{
+	icalvalue *val = icalproperty_get_value(p);
+	const char *x = val && icalvalue_isa(val) == ICAL_X_VALUE ? icalvalue_get_x(val) : NULL;
+	size_t n = 0, bs = 0;
+	char *out, *w;
+
+	if (!x)
+		return icalproperty_get_value_as_string_r(p);
+	for (; x[n]; n++) {
+		if (x[n] == '\\')
+			bs++;
+		else if (x[n] == '\n' || x[n] == '\r' || x[n] == '\b' || x[n] == '\f')
+			return icalproperty_get_value_as_string_r(p);
+	}
+	if (n >= (1u << 20))
+		return icalproperty_get_value_as_string_r(p);
+	w = out = xmalloc(n + bs + 1);
+	if (!bs) {
+		memcpy(out, x, n + 1);
+		return out;
+	}
+	for (const char *q = x; *q; q++) {
+		if (*q == '\\')
+			*w++ = '\\';
+		*w++ = *q;
+	}
+	*w = '\0';
+	return out;
+}
+
 /* Serial of occ_fill()'s fills (struct occurrence's fill), over all calendars read. */
 static uint64_t fills;
 
@@ -2127,7 +2166,7 @@ static void occ_fill(struct ctx *c, icalcomponent *comp, const char *uid, long l
 
 			if (!n || !strncasecmp(n, "X-LIC-", 6))
 				break;
-			v = icalproperty_get_value_as_string_r(p);
+			v = x_value_text(p);
 			name = upper_dup(n, &bad);
 			value = clean(v ? v : "", &bad);
 			free(v);
