@@ -400,6 +400,56 @@ out:
 	ics_stats_release(&st);
 }
 
+/*
+ * X- values as libical's icalproperty_get_value_as_string_r() gives them (ics.c x_value_text
+ * copies the usual ones itself): backslashes doubled, "\n" kept as written, "\," and "\;"
+ * unescaped, CR/BS/FF dropped, an unknown escape read as a space. Pinned from a3ed8dd.
+ */
+static void test_x_values(void)
+{
+	static const char cal[] =
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x1\r\n"
+		"DTSTART:20240101T100000Z\r\n"
+		"X-A:plain, text; here\r\n"
+		"X-B:back\\\\slash \\\\\\\\ two\r\n"
+		"X-C:esc\\, comma\\; semi\\n newline\\N\r\n"
+		"X-D:tab\there\r\n"
+		"X-E;VALUE=TEXT:text\\, value\\\\x\r\n"
+		"X-F:trail\\\r\n"
+		"X-G:odd\\q\\x\r\n"
+		"X-H;FOO=bar:\"quoted\" ^ caret\r\n"
+		"X-J:cr\\r bs\\b ff\\f\r\n"
+		"X-K:multi,val\\,ue,three\r\n"
+		"END:VEVENT\r\nEND:VCALENDAR\r\n";
+	static const char *const want[][2] = {
+		{"X-A", "plain, text; here"},
+		{"X-B", "back\\\\slash \\\\\\\\ two"},
+		{"X-C", "esc, comma; semi\\n newline\\n"},
+		{"X-D", "tab\there"},
+		{"X-E", "text, value\\\\x"},
+		{"X-F", "trail"},
+		{"X-G", "odd  "},
+		{"X-H", "\"quoted\" ^ caret"},
+		{"X-J", "cr bs ff"},
+		{"X-K", "multi,val,ue,three"},
+	};
+	size_t n = sizeof(want) / sizeof(want[0]);
+	struct got g = {0};
+	struct ics_stats st;
+
+	CHECK_INT(read_text(cal, sizeof(cal) - 1, "xvals.ics", &g, &st), 0);
+	CHECK_INT(g.n, 1);
+	if (g.n == 1) {
+		CHECK_INT(g.v[0].nx, n);
+		for (size_t i = 0; i < n && i < g.v[0].nx; i++) {
+			CHECK_STR(g.v[0].x[i].name, want[i][0]);
+			CHECK_STR(g.v[0].x[i].value, want[i][1]);
+		}
+	}
+	got_release(&g);
+	ics_stats_release(&st);
+}
+
 static void test_cap_and_horizon(void)
 {
 	struct got g = {0};
@@ -1628,6 +1678,7 @@ int main(void)
 	test_zones();
 	test_fields();
 	test_attendee_names();
+	test_x_values();
 	test_cap_and_horizon();
 	test_robustness();
 	test_garbled_begin();
