@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every command: a foreign option, a bad value and --help, with exit code and message shape;
 # then the things the option tables promise (did you mean, values checked before anything
-# runs, --report -, --version, User-Agent) and that the man page, README and completions
+# runs, --report -, --version, User-Agent) and that the man page, docs and completions
 # name every command, option and environment variable the program has.
 . "$(dirname "$0")/lib.sh"
 
@@ -152,12 +152,13 @@ test_expect_success 'the man page names every command and option, and renders' '
 		grep -q "ics2hubspot state undo --run N" rendered
 	fi
 '
-test_expect_success 'every environment variable the program reads is in the README and the man page' '
+test_expect_success 'every environment variable the program reads is in the docs'"'"' Environment section and the man page' '
 	grep -oh "getenv(\"[A-Z_]*\")\|env_positive(\"[A-Z_]*\"\|\"ICS2HUBSPOT_[A-Z0-9_]*\"" "$ROOT"/importer/*.c |
 		grep -o "[A-Z][A-Z0-9_]*" | sort -u >vars && [ "$(wc -l <vars)" -ge 8 ] &&
 	man_text >man.txt &&
+	sed -n "/^## Environment\$/,/^## /p" "$ROOT/docs/usage.md" >env.md && grep -q "^| variable | meaning |" env.md &&
 	while read -r v; do
-		grep -q "$v" "$ROOT/README.md" || { echo "README: no $v"; exit 1; }
+		grep -q "^| \`[^|]*$v" env.md || { echo "docs/usage.md, Environment: no $v"; exit 1; }
 		grep -q "$v" man.txt || { echo "man: no $v"; exit 1; }
 	done <vars
 '
