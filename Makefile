@@ -165,16 +165,16 @@ demo: demo-deps all
 	@tests/demo.sh
 
 # HubSpot's official OpenAPI specs are not redistributable, so they are not in the tree: name a
-# copy with HUBSPOT_SPECS=DIR (see README). Never searched for.
+# copy with HUBSPOT_SPECS=DIR (see docs/building.md). Never searched for.
 conformance:
 	@if [ -z "$(HUBSPOT_SPECS)" ]; then \
-		echo "make conformance needs HUBSPOT_SPECS=DIR (HubSpot's official OpenAPI specs; see README)" >&2; exit 2; fi
+		echo "make conformance needs HUBSPOT_SPECS=DIR (HubSpot's official OpenAPI specs; see docs/building.md)" >&2; exit 2; fi
 	@if [ ! -f "$(HUBSPOT_SPECS)/meetings-2026-09.json" ]; then \
 		echo "make conformance: $(HUBSPOT_SPECS)/meetings-2026-09.json not found (HUBSPOT_SPECS=$(HUBSPOT_SPECS); the specs of HubSpot's current date version 2026-09)" >&2; exit 2; fi
 	@$(MAKE) --no-print-directory test-deps prism-deps all
 	@BIN=$(abspath $(BIN)) HUBSPOT_SPECS=$(abspath $(HUBSPOT_SPECS)) tests/conformance/run.sh
 
-# A clone stands alone: export HEAD, make demo + make test there (README).
+# A clone stands alone: export HEAD, make demo + make test there (docs/building.md).
 distcheck:
 	@tests/distcheck.sh
 

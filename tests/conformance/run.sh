@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 2
 : "${BIN:?BIN must name the binary under test}"
 if [ -z "${HUBSPOT_SPECS:-}" ] || [ ! -f "$HUBSPOT_SPECS/meetings-2026-09.json" ]; then
 	echo "conformance: HUBSPOT_SPECS must name a folder with HubSpot's official OpenAPI specs" \
-		"of the current date version (meetings-2026-09.json ...); see README.md" >&2
+		"of the current date version (meetings-2026-09.json ...); see docs/building.md" >&2
 	exit 2
 fi
 HUBSPOT_SPECS=$(cd "$HUBSPOT_SPECS" && pwd)
