@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Issue 24 item 8: every shell command of README.md (its ```sh blocks, the quick start) and of the
-# man page's EXAMPLES, in order and as written, run by /bin/sh in a home of its own against a
-# fresh sandbox portal. Only what a test must point elsewhere is: HubSpot (HUBSPOT_API_BASE -> the
+# Issue 24 item 8: every shell command of README.md (its ```sh blocks, the quick start), of
+# samples/README.md and of the man page's EXAMPLES, in order and as written, run by /bin/sh in a
+# home of its own against a fresh sandbox portal. Only what a test must point elsewhere is: HubSpot (HUBSPOT_API_BASE -> the
 # sandbox), the token pasted on stdin (the sandbox's), the user's calendar (calendar.ics,
 # team.ics: samples/outlook-export.ics; my.yaml: a copy of the outlook preset) and the config's
 # feed URL (-> a feed on 127.0.0.1). `make install` installs the binary under test
@@ -121,6 +121,18 @@ test_expect_success 'the README quick start made a meeting in the portal per occ
 	synced=$(sed -n "s/.*total (1 calendar): \([0-9]*\) created.*/\1/p" readme.sync) &&
 	[ "$imported" -gt 0 ] && [ "$synced" -gt 0 ] &&
 	[ "$(jget m.json "len(d[\"meetings\"])")" = $((imported + synced)) ]
+'
+test_expect_success 'samples/README.md: its commands, as written, from the clone' '
+	md_commands "$ROOT/samples/README.md" samples >samples.cmds && [ "$(wc -l <samples.cmds)" = 2 ] &&
+	while IFS="	" read -r kind line; do
+		[ "$kind" = sh ] && echo "-- $line" &&
+		(cd "$ROOT" && env -i HOME="$H" PATH="$H/.local/bin:/usr/bin:/bin" TMPDIR="$TRASH" sh -c "$line") >out 2>err &&
+		case "$line" in
+		"ics2hubspot expand samples/recurring.ics"*) [ "$(grep -c "\"uid\"" out)" -gt 1 ] ;;
+		"ics2hubspot check -m outlook --limit 5 samples/outlook-export.ics"*) grep -q "Initech pipeline review" out ;;
+		*) echo "a command t0160 does not know"; false ;;
+		esac || exit 1
+	done <samples.cmds
 '
 # The man page's examples into a fresh portal of their own, so that they create what they show.
 start_sandbox --fresh
