@@ -8,7 +8,10 @@
 # (INSTALL_BIN=$BIN) instead of rebuilding the tree. Not run here, each said as it comes:
 # make demo / make test (the build and test targets themselves: make distcheck runs both from a
 # clean export) and systemctl / journalctl (no systemd user session here: t0090 verifies the
-# installed units with systemd-analyze). The cron line is t0092's (run as cron runs it).
+# installed units with systemd-analyze). The cron line is t0092's (run as cron runs it). Commands
+# the README names in its prose, not in a block, are not run here: `make install` as root and
+# `make deb && sudo apt install ./build/deb/...` (t0090 and t0091 install into scratch roots, never
+# this machine's), `loginctl enable-linger` and `crontab -e` (they change the machine's set-up).
 # A command this test does not know fails it: a new README command needs its case here.
 . "$(dirname "$0")/lib.sh"
 start_sandbox --fresh
