@@ -243,7 +243,9 @@ install: deps $(INSTALL_BIN)
 		>$(DESTDIR)$(USERUNITDIR)/ics2hubspot-sync.service
 	chmod 644 $(DESTDIR)$(USERUNITDIR)/ics2hubspot-sync.service
 	install -m 644 packaging/systemd/ics2hubspot-sync.timer $(DESTDIR)$(USERUNITDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/docs
 	install -m 644 README.md docs/scheduling.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/  # the README's links resolve there
 
 # ---- Debian package ------------------------------------------------------------------------
 # build/deb/ics2hubspot_VERSION_ARCH.deb: `make install PREFIX=/usr` into a staging root

@@ -44,7 +44,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Documented limits (README / report). */
+/* Documented limits (docs/limits.md / report). */
 /*
  * Occurrences emitted per series: a daily meeting for 27 years, a stand-up every working day
  * for 38 years. A real meeting series never reaches it; a hostile rule (FREQ=SECONDLY) stops

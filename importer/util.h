@@ -26,7 +26,7 @@
 #define NORETURN
 #endif
 
-/* Exit codes (documented in README.md). */
+/* Exit codes (documented in docs/usage.md). */
 enum exit_code {
 	EXIT_DONE = 0, /* everything done */
 	EXIT_PARTIAL = 1, /* some occurrences failed or were unreadable, the rest done */

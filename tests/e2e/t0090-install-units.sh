@@ -22,6 +22,7 @@ test_expect_success 'make install PREFIX=DIR: every file in its place' '
 	[ -f "$P/share/bash-completion/completions/ics2hubspot" ] &&
 	[ -f "$P/share/zsh/site-functions/_ics2hubspot" ] &&
 	[ -f "$P/share/doc/ics2hubspot/scheduling.md" ] &&
+	[ -f "$P/share/doc/ics2hubspot/docs/real-portal.md" ] &&
 	[ -f "$U/ics2hubspot-sync.service" ] && [ -f "$U/ics2hubspot-sync.timer" ] &&
 	[ "$(stat -c %a "$U/ics2hubspot-sync.service")" = 644 ]
 '
