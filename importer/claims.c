@@ -206,14 +206,18 @@ static enum hs_result write_claims(struct hs_client *c, char *const *ids, char *
 	return hr == HS_CLIENT_ERROR ? HS_OK : hr;
 }
 
-enum hs_result claims_before_removal(struct hs_client *c, char *const *ids,
-				     const char *const *mine, size_t n,
-				     enum claims_verdict *verdict)
+/*
+ * Read the claims of ids[0..n), 100 at a time, and write them back changed:
+ * with `attach`, mine[i] added where it is missing; else mine[i] taken off a
+ * meeting another calendar claims (verdict[i] CLAIMS_DETACHED once written),
+ * and verdict[i] CLAIMS_REMOVE for one nobody else claims or gone from HubSpot.
+ */
+static enum hs_result change_claims(struct hs_client *c, char *const *ids,
+				    const char *const *mine, size_t n, bool attach,
+				    enum claims_verdict *verdict)
 {
 	enum hs_result hr = HS_OK;
 
-	for (size_t i = 0; i < n; i++)
-		verdict[i] = CLAIMS_UNKNOWN;
 	for (size_t s = 0; s < n && hr == HS_OK; s += CLAIMS_BATCH) {
 		size_t k = n - s < CLAIMS_BATCH ? n - s : CLAIMS_BATCH;
 		char **values = xcalloc(k, sizeof(*values));
@@ -224,18 +228,23 @@ enum hs_result claims_before_removal(struct hs_client *c, char *const *ids,
 
 		hr = read_claims(c, ids + s, k, values, read, &answered);
 		for (size_t i = 0; hr == HS_OK && answered && i < k; i++) {
-			if (!read[i] || !mine[s + i] || !claims_others(values[i], mine[s + i])) {
+			const char *me = mine[s + i];
+
+			if (attach && read[i] && me && !claims_has(values[i], me)) {
+				next[i] = claims_add(values[i], me);
+				set[i] = true;
+			} else if (!attach && read[i] && me && claims_others(values[i], me)) {
+				next[i] = claims_remove(values[i], me);
+				set[i] = true;
+			} else if (!attach) {
 				/* Gone from HubSpot, or nobody else's: removed as before. */
 				verdict[s + i] = CLAIMS_REMOVE;
-			} else {
-				next[i] = claims_remove(values[i], mine[s + i]);
-				set[i] = true;
 			}
 		}
 		if (hr == HS_OK && answered)
 			hr = write_claims(c, ids + s, next, set, k, written);
 		for (size_t i = 0; i < k; i++) {
-			if (set[i] && written[i])
+			if (!attach && set[i] && written[i])
 				verdict[s + i] = CLAIMS_DETACHED;
 			free(values[i]);
 			free(next[i]);
@@ -249,37 +258,17 @@ enum hs_result claims_before_removal(struct hs_client *c, char *const *ids,
 	return hr;
 }
 
+enum hs_result claims_before_removal(struct hs_client *c, char *const *ids,
+				     const char *const *mine, size_t n,
+				     enum claims_verdict *verdict)
+{
+	for (size_t i = 0; i < n; i++)
+		verdict[i] = CLAIMS_UNKNOWN;
+	return change_claims(c, ids, mine, n, false, verdict);
+}
+
 enum hs_result claims_attach(struct hs_client *c, char *const *ids, const char *const *mine,
 			     size_t n)
 {
-	enum hs_result hr = HS_OK;
-
-	for (size_t s = 0; s < n && hr == HS_OK; s += CLAIMS_BATCH) {
-		size_t k = n - s < CLAIMS_BATCH ? n - s : CLAIMS_BATCH;
-		char **values = xcalloc(k, sizeof(*values));
-		char **next = xcalloc(k, sizeof(*next));
-		bool *read = xcalloc(k, sizeof(*read)), *set = xcalloc(k, sizeof(*set));
-		bool *written = xcalloc(k, sizeof(*written));
-		bool answered;
-
-		hr = read_claims(c, ids + s, k, values, read, &answered);
-		for (size_t i = 0; hr == HS_OK && i < k; i++) {
-			if (read[i] && mine[s + i] && !claims_has(values[i], mine[s + i])) {
-				next[i] = claims_add(values[i], mine[s + i]);
-				set[i] = true;
-			}
-		}
-		if (hr == HS_OK)
-			hr = write_claims(c, ids + s, next, set, k, written);
-		for (size_t i = 0; i < k; i++) {
-			free(values[i]);
-			free(next[i]);
-		}
-		free(values);
-		free(next);
-		free(read);
-		free(set);
-		free(written);
-	}
-	return hr;
+	return change_claims(c, ids, mine, n, true, NULL);
 }

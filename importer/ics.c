@@ -412,22 +412,35 @@ static bool ctx_may_print(struct ctx *c)
 
 static void ctx_warn(struct ctx *c, long line, const char *uid, const char *fmt, ...)
 	PRINTF_LIKE(4, 5);
+/* "FILE:LINE: [UID U: ]MESSAGE" as an error or a warning, within the print cap. */
+static void ctx_vsay(struct ctx *c, bool is_error, long line, const char *uid, const char *fmt,
+		     va_list ap) PRINTF_LIKE(5, 0);
+static void ctx_vsay(struct ctx *c, bool is_error, long line, const char *uid, const char *fmt,
+		     va_list ap)
+{
+	char *msg, *where;
+
+	if (!ctx_may_print(c))
+		return;
+	msg = xvasprintf(fmt, ap);
+	where = uid ? xasprintf("%s:%ld: UID %s", c->display, line, uid)
+		    : xasprintf("%s:%ld", c->display, line);
+	if (is_error)
+		error("%s: %s", where, msg);
+	else
+		warning("%s: %s", where, msg);
+	free(where);
+	free(msg);
+}
+
 static void ctx_warn(struct ctx *c, long line, const char *uid, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
 	c->st->warnings++;
-	if (!ctx_may_print(c))
-		return;
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	ctx_vsay(c, false, line, uid, fmt, ap);
 	va_end(ap);
-	if (uid)
-		warning("%s:%ld: UID %s: %s", c->display, line, uid, msg);
-	else
-		warning("%s:%ld: %s", c->display, line, msg);
-	free(msg);
 }
 
 /*
@@ -460,20 +473,12 @@ static void ctx_damage(struct ctx *c, long line, const char *uid, const char *fm
 static void ctx_damage(struct ctx *c, long line, const char *uid, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
 	c->st->lost_events++;
 	c->st->warnings++;
-	if (!ctx_may_print(c))
-		return;
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	ctx_vsay(c, true, line, uid, fmt, ap);
 	va_end(ap);
-	if (uid)
-		error("%s:%ld: UID %s: %s", c->display, line, uid, msg);
-	else
-		error("%s:%ld: %s", c->display, line, msg);
-	free(msg);
 }
 
 static void note(struct ctx *c, long line, const char *uid, const char *what);

@@ -116,13 +116,12 @@ static int create_property(struct hs_client *c, const char *name, const char *la
 	return rc;
 }
 
-static int create_identity(struct hs_client *c, const char *name, const char **outcome)
+/* One of our own single-line text properties; a refusal says how to make it by hand. */
+static int create_own(struct hs_client *c, const char *name, const char *label,
+		      const char *description, const char **outcome)
 {
 	char *why = NULL;
-	int rc = create_property(c, name, "ics2hubspot key", "string", "text",
-				 "Set by ics2hubspot: the calendar event's UID[#RECURRENCE-ID], so "
-				 "that it never creates a meeting twice. Do not edit.",
-				 outcome, &why);
+	int rc = create_property(c, name, label, "string", "text", description, outcome, &why);
 
 	if (rc) {
 		error("cannot create the meeting property '%s': %s; create it in HubSpot "
@@ -135,24 +134,21 @@ static int create_identity(struct hs_client *c, const char *name, const char **o
 	return 0;
 }
 
+static int create_identity(struct hs_client *c, const char *name, const char **outcome)
+{
+	return create_own(c, name, "ics2hubspot key",
+			  "Set by ics2hubspot: the calendar event's UID[#RECURRENCE-ID], so that it "
+			  "never creates a meeting twice. Do not edit.",
+			  outcome);
+}
+
 /* The claims property (claims.h): which calendars claim a meeting. */
 static int create_claims(struct hs_client *c, const char **outcome)
 {
-	char *why = NULL;
-	int rc = create_property(c, CLAIMS_PROPERTY, "ics2hubspot claims", "string", "text",
-				 "Set by ics2hubspot: which calendars hold this meeting, so that "
-				 "one that drops it does not archive it for the others. Do not edit.",
-				 outcome, &why);
-
-	if (rc) {
-		error("cannot create the meeting property '%s': %s; create it in HubSpot "
-		      "(Settings > Properties > Meeting properties > Create property, internal name "
-		      "'%s', field type 'Single-line text'), then run: %s",
-		      CLAIMS_PROPERTY, why, CLAIMS_PROPERTY, setup_fix);
-		free(why);
-		return EXIT_REFUSED;
-	}
-	return 0;
+	return create_own(c, CLAIMS_PROPERTY, "ics2hubspot claims",
+			  "Set by ics2hubspot: which calendars hold this meeting, so that one that "
+			  "drops it does not archive it for the others. Do not edit.",
+			  outcome);
 }
 
 /* HubSpot's type and field type for a custom property's type in the mapping (NULL: text). */
