@@ -113,6 +113,11 @@ void print_failures(struct run *r)
 
 static void failed(struct run *r, const struct meeting *m, const char *why, const char *category)
 {
+	if (interrupted_not_sent(r, why)) {
+		report_add(r->rep, m, OUTCOME_FAILED, NULL, NULL, "not sent: interrupted", NULL);
+		mark_dirty(r, m->source);
+		return;
+	}
 	/* The portal changed under us: the next run checks it again. */
 	if (r->st && r->portal && why && strstr(why, "PROPERTY_DOESNT_EXIST"))
 		state_portal_set_checked(r->st, app_api_base(r->o), r->portal, NULL);

@@ -77,6 +77,7 @@ struct run {
 	bool answered; /* a request was answered (first_alone) */
 	bool stopped;
 	enum hs_result stop;
+	bool interrupted; /* Ctrl-C or kill: what is not in flight is not sent (HS_OK) */
 	int resolve_tries;
 	int64_t resolve_delay_ms;
 	size_t max_inputs, max_body;
@@ -461,7 +462,9 @@ static void abandon(struct run *r, struct job *j)
 			       "it could be checked",
 			       NULL);
 		else
-			settle(r, it, BATCH_NOT_SENT, NULL, "not sent: the run stopped", NULL);
+			settle(r, it, BATCH_NOT_SENT, NULL,
+			       r->interrupted ? "not sent: interrupted" : "not sent: the run stopped",
+			       NULL);
 	}
 	job_free(j);
 }
@@ -1103,6 +1106,12 @@ static enum hs_result run_loop(struct run *r)
 		enum hs_result res;
 		struct hs_response resp;
 
+		if (!r->stopped && util_interrupted()) {
+			/* The requests in flight are answered; no other is sent. */
+			r->stopped = r->interrupted = true;
+			r->stop = HS_OK;
+			batch_progress_end();
+		}
 		while (*pp) {
 			struct job *j = *pp;
 

@@ -180,6 +180,31 @@ void mark_dirty(struct run *r, const char *source)
 /* ---- keys seen (streaming) ----------------------------------------------------------------- */
 
 /* 0 marks an empty slot: a key hashing to 0 is stored as 1 (a collision only keeps a row). */
+bool check_interrupt(struct run *r)
+{
+	int sig = r->interrupted ? r->interrupted : util_interrupted();
+
+	if (!sig)
+		return false;
+	if (!r->interrupted) {
+		r->interrupted = sig;
+		batch_progress_end();
+		if (!r->stopped) {
+			r->stopped = true;
+			r->stop = HS_OK;
+		}
+	}
+	return true;
+}
+
+bool interrupted_not_sent(struct run *r, const char *why)
+{
+	if (!check_interrupt(r) || !why || strncmp(why, "not sent", 8))
+		return false;
+	r->not_sent++;
+	return true;
+}
+
 uint64_t key_hash(const char *key)
 {
 	uint64_t h = hash64(key, strlen(key), HASH64_SEED);
@@ -256,6 +281,8 @@ static int on_occurrence(const struct occurrence *occ, void *data)
 	struct run *r = data;
 	struct meeting m = {0};
 
+	if (check_interrupt(r))
+		return -1; /* stop reading: the rest is for the next run */
 	if (skip_subminute(r, occ))
 		return 0;
 	if ((long)r->nread >= r->max_occurrences) {
@@ -399,7 +426,8 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 			    cal.display);
 	} else {
 		f->loaded = f->parsed = true;
-		f->complete = st.bad_events == 0 && st.lost_events == 0 && !f->lost && !r->capped;
+		f->complete = st.bad_events == 0 && st.lost_events == 0 && !f->lost && !r->capped &&
+			      !r->interrupted;
 		f->dirty = !f->complete;
 		r->bad_events += st.bad_events + st.lost_events;
 		if (st.bad_events) {
@@ -456,6 +484,11 @@ static size_t read_calendars(struct run *r)
 		if (!strcmp(ident, "-"))
 			info("standard input has no lasting name: its meetings are created and updated, "
 			     "never removed (give --name NAME to sync removals too)");
+		if (check_interrupt(r)) {
+			report_calendar(r->rep, f->display, 0, 0, 0, 0, false);
+			report_note(r->rep, "%s: not read (interrupted)", f->display);
+			continue;
+		}
 		if (r->capped) {
 			report_calendar(r->rep, f->display, 0, 0, 0, 0, false);
 			report_note(r->rep,
@@ -531,6 +564,23 @@ static int plan_and_apply(struct run *r, bool whole)
 	size_t nsf = 0, nsrcs = 0;
 	bool any = false;
 	int rc = -1;
+
+	/* Interrupted: this chunk is neither compared nor sent (the next run does both). */
+	if (check_interrupt(r)) {
+		for (size_t i = 0; i < r->n; i++) {
+			if (r->ms[i].skip_reason)
+				continue;
+			report_add(r->rep, &r->ms[i], OUTCOME_FAILED, NULL, NULL,
+				   "not sent: interrupted", NULL);
+			mark_dirty(r, r->ms[i].source);
+			r->not_sent++;
+		}
+		free(sfeeds);
+		free(srcs);
+		r->nchunk_meetings += r->n;
+		chunk_release(r);
+		return -1;
+	}
 
 	/* Pre-flight, once something was read (a quiet run still sends nothing). */
 	if (r->client && !r->stopped && !r->preflight_done) {
@@ -729,6 +779,7 @@ int pipeline_run(const struct app_options *o, const struct pipeline_portal *port
 	int64_t t0 = time_mono_ms();
 
 	r.o = o;
+	util_catch_interrupts(); /* Ctrl-C: stop between requests, record, say so */
 	if (!portal)
 		log_reset_errors();
 	if (out) {
@@ -850,6 +901,8 @@ finish:
 	}
 	if (rc != EXIT_DONE)
 		; /* already failed (state unreadable) */
+	else if (check_interrupt(&r))
+		rc = 128 + r.interrupted; /* 130 (SIGINT), 143 (SIGTERM), as a shell reports it */
 	else if (r.stopped)
 		rc = EXIT_REFUSED;
 	else if (!loaded)
@@ -857,13 +910,19 @@ finish:
 	else if (r.failed || r.bad_events || loaded < r.nfeeds || r.refused_removals ||
 		 r.state_errors || r.capped || r.lost_series)
 		rc = EXIT_PARTIAL;
+	if (r.interrupted) {
+		report_set_not_sent(r.rep, r.not_sent);
+		error("interrupted: %ld created, %ld not sent; run the same command again to finish",
+		      r.counts.created, r.not_sent);
+	}
 	if (r.st && !o->dry_run) {
 		/* Any error from here on (a state write) still makes the exit code non-zero. */
 		save_feeds(&r, rc == EXIT_DONE);
 		if (r.state_errors && rc == EXIT_DONE)
 			rc = EXIT_PARTIAL;
 		if (state_finish_run(r.st, r.run_id, &r.counts,
-				     rc == EXIT_DONE	  ? "done"
+				     r.interrupted	  ? "interrupted"
+				     : rc == EXIT_DONE	  ? "done"
 				     : rc == EXIT_PARTIAL ? "partial"
 							  : "failed") < 0 &&
 		    rc == EXIT_DONE)

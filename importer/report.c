@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 struct report {
+	long not_sent; /* of counts[OUTCOME_FAILED]: not sent (interrupted) */
 	char *path;
 	char *tmp; /* PATH.tmp.PID, created by report_new, renamed by report_write */
 	FILE *out; /* open on tmp until report_write */
@@ -328,12 +329,20 @@ out:
 	return rc;
 }
 
+void report_set_not_sent(struct report *r, long n)
+{
+	r->not_sent = n;
+}
+
 void report_print_summary(const struct report *r, FILE *f, bool dry_run)
 {
 	const cJSON *n;
 	size_t unmapped = (size_t)cJSON_GetArraySize(r->unmapped_organizers);
 	size_t unmatched = (size_t)cJSON_GetArraySize(r->unmatched_attendees);
+	char ns[64] = "";
 
+	if (r->not_sent)
+		snprintf(ns, sizeof(ns), ", %ld not sent (interrupted)", r->not_sent);
 	if (dry_run)
 		fprintf(f,
 			"%s: dry run: %ld planned (%ld to create, %ld to update, %ld to archive), "
@@ -344,10 +353,11 @@ void report_print_summary(const struct report *r, FILE *f, bool dry_run)
 	else
 		fprintf(f,
 			"%s: %ld created, %ld updated, %ld unchanged, %ld archived, %ld skipped, "
-			"%ld failed\n",
+			"%ld failed%s\n",
 			PROGRAM_NAME, r->counts[OUTCOME_CREATED], r->counts[OUTCOME_UPDATED],
 			r->counts[OUTCOME_UNCHANGED], r->counts[OUTCOME_ARCHIVED],
-			r->counts[OUTCOME_SKIPPED], r->counts[OUTCOME_FAILED]);
+			r->counts[OUTCOME_SKIPPED], r->counts[OUTCOME_FAILED] - r->not_sent,
+			ns);
 	if (r->counts[OUTCOME_ALREADY])
 		fprintf(f,
 			"%s: %ld already in HubSpot (logged by HubSpot's calendar sync): not "
