@@ -571,6 +571,25 @@ static const char *required_code_in(const char *text)
 	return NULL;
 }
 
+cJSON *batch_invalid_values(const char *msg)
+{
+	const char *list = msg ? strstr(msg, "not valid: [") : NULL;
+	cJSON *arr;
+
+	if (!list)
+		list = msg ? strchr(msg, '[') : NULL;
+	else
+		list = strchr(list, '[');
+	if (!list)
+		return NULL;
+	arr = cJSON_ParseWithOpts(list, NULL, false);
+	if (!cJSON_IsArray(arr)) {
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	return arr;
+}
+
 /*
  * An error (a batch's errors[i], or a whole refusal's body with its message)
  * saying the portal requires a property the input lacks: its code, and the
@@ -582,7 +601,7 @@ static const char *required_property(const cJSON *err, const char *msg, char **n
 {
 	const char *code = NULL;
 	const cJSON *e;
-	const char *list;
+	cJSON *arr;
 
 	*name = NULL;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(err, "errors"))
@@ -600,10 +619,8 @@ static const char *required_property(const cJSON *err, const char *msg, char **n
 	}
 	if (!code && !(code = required_code_in(msg)))
 		return NULL;
-	list = msg ? strchr(msg, '[') : NULL;
-	if (list) {
-		cJSON *arr = cJSON_ParseWithOpts(list, NULL, false);
-
+	arr = batch_invalid_values(msg);
+	if (arr) {
 		cJSON_ArrayForEach(e, arr)
 		{
 			const char *c = required_code_in(json_str(e, "error"));
