@@ -100,7 +100,7 @@ static void removal_done(struct run *r, const struct sync_item *it, enum batch_s
 			return;
 		}
 		if (!refused(r))
-			warning("%s: %s: %s", action, it->key, why);
+			error("%s: %s: %s", action, it->key, why);
 		report_add_key(r->rep, it->key, it->source, OUTCOME_FAILED, it->hubspot_id, action,
 			       why);
 		r->failed++;
