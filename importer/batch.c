@@ -142,10 +142,13 @@ static void progress_show(struct hs_client *c, bool force)
 		      progress.failed + progress.not_sent;
 	double secs = (double)(now - progress.started_ms) / 1000.0;
 	struct sbuf sb = SBUF_INIT;
+	static long every_ms; /* off a terminal: one line per 30 s (test hook) */
 
 	if (util_verbosity < 1)
 		return;
-	if (!force && now - progress_last_ms < (tty ? 200 : 10000))
+	if (!every_ms)
+		every_ms = env_positive("ICS2HUBSPOT_PROGRESS_EVERY_MS", 30000);
+	if (!force && now - progress_last_ms < (tty ? 200 : every_ms))
 		return;
 	if (!tty && force)
 		return;
@@ -159,7 +162,8 @@ static void progress_show(struct hs_client *c, bool force)
 	if (progress.archived)
 		sbuf_addf(&sb, ", archived %zu", progress.archived);
 	sbuf_addf(&sb, ", failed %zu, %.1f req/s", progress.failed, hs_client_rate(c));
-	if (done && done < progress.total && secs > 1) {
+	/* An ETA once a rate is measured: 5 s and 5% done, not from the first answer. */
+	if (done && done < progress.total && secs >= 5 && done * 20 >= progress.total) {
 		double eta = (double)(progress.total - done) * secs / (double)done;
 
 		sbuf_addf(&sb, ", ETA %dm%02ds", (int)eta / 60, (int)eta % 60);

@@ -72,4 +72,16 @@ test_expect_success 'SIGTERM: exit 143, same sentence' '
 	check_once 200
 '
 
+test_expect_success 'off a terminal: no progress line in a run shorter than 30 s, one a period after' '
+	sandbox_post /_sandbox/reset "{}" >/dev/null &&
+	rm -f st.db st.db-wal st.db-shm st.db.lock &&
+	"$BIN" import -m "$Y/archive.yaml" --state st.db cal.ics 2>err &&
+	! grep -q "sent [0-9]*/" err &&
+	sandbox_post /_sandbox/reset "{}" >/dev/null &&
+	rm -f st.db st.db-wal st.db-shm st.db.lock &&
+	ICS2HUBSPOT_PROGRESS_EVERY_MS=1000 "$BIN" import -m "$Y/archive.yaml" --state st.db cal.ics 2>err &&
+	grep -q "^ics2hubspot: read 200, sent [0-9]*/200, created [0-9]*" err &&
+	check_once 200
+'
+
 test_done
