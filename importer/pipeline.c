@@ -880,7 +880,9 @@ int pipeline_run(const struct app_options *o, const struct pipeline_portal *port
 	r.stream = !o->dry_run && o->nargs == 1;
 	r.chunk = (size_t)env_positive("ICS2HUBSPOT_CHUNK", IMPORT_CHUNK);
 	loaded = read_calendars(&r);
-	if (!r.plan_failed && !r.preflight_failed && !plan_and_apply(&r, !r.stream) && r.stream)
+	/* No calendar could be read (and nothing of one is left to plan): its error said it all. */
+	if (!r.plan_failed && !r.preflight_failed && (loaded || r.n) &&
+	    !plan_and_apply(&r, !r.stream) && r.stream)
 		apply_streamed_removals(&r);
 	if (r.plan_failed)
 		rc = EXIT_USAGE;
@@ -937,9 +939,13 @@ finish:
 	if (r.refused_removals)
 		report_note(r.rep, "%zu removal(s) %s back by a safety valve", r.refused_removals,
 			    o->dry_run ? "would be held" : "held");
-	/* refused before anything was written: the one error already said it all */
+	/*
+	 * refused before anything was written, or no calendar could be read and nothing
+	 * was done: the one error already said it all
+	 */
 	if (((util_verbosity > 0 && !portal) || rc != EXIT_DONE) &&
-	    !(refused(&r) && !r.counts.created && !r.counts.updated && !r.counts.archived))
+	    !((refused(&r) || (!loaded && !r.counts.failed)) && !r.counts.created &&
+	      !r.counts.updated && !r.counts.archived))
 		report_print_summary(r.rep, stderr, o->dry_run);
 	if (report_write(r.rep, o->dry_run) && rc == EXIT_DONE)
 		rc = EXIT_PARTIAL;

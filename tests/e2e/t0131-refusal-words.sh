@@ -46,5 +46,12 @@ test_expect_success '-v: each refused meeting at once, and HubSpot'"'"'s own ans
 	grep -qF ": $WORDS" err &&
 	grep -q "HubSpot.s answer: Property values were not valid: \[{.*INVALID_OPTION" err
 '
+test_expect_success 'a calendar that cannot be read: its error once, no all-zero totals, no note repeating it' '
+	rc=0; "$BIN" import -m my.yaml --state st.db nosuch.ics >out 2>err || rc=$?
+	[ $rc = 2 ] && [ ! -s out ] &&
+	[ "$(cat err)" = "ics2hubspot: error: cannot open nosuch.ics: No such file or directory" ] &&
+	rc=0; "$BIN" import -n -m my.yaml --state st.db nosuch.ics >out 2>err || rc=$?
+	[ $rc = 2 ] && [ ! -s out ] && [ "$(wc -l <err)" = 1 ]
+'
 
 test_done
