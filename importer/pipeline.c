@@ -786,6 +786,9 @@ int pipeline_run(const struct app_options *o, const struct pipeline_portal *port
 		memset(out, 0, sizeof(*out));
 		out->started_at = time_now();
 	}
+	/* sync: a calendar whose turn came after Ctrl-C is not started (nothing to say of it) */
+	if (util_interrupted())
+		return 128 + util_interrupted();
 	r.max_occurrences = env_positive("ICS2HUBSPOT_MAX_OCCURRENCES", IMPORT_MAX_OCCURRENCES);
 	if (!o->nargs)
 		return usage_error("import", "no calendar given");
