@@ -787,9 +787,25 @@ static bool config_error(const char *msg)
 
 static void stop_config(struct run *r, const char *msg)
 {
-	char *why = xasprintf("HubSpot refused a whole batch for a reason every batch would share "
-			      "(the mapping or the portal, not the calendar): %s",
-			      msg);
+	cJSON *bad = batch_invalid_values(msg);
+	const cJSON *e;
+	struct sbuf words = SBUF_INIT;
+	char *why;
+
+	/* HubSpot's list as "property: what is wrong"; its JSON only with -v */
+	cJSON_ArrayForEach(e, bad)
+	{
+		sbuf_addf(&words, "%s%s: %s", words.len ? "; " : "",
+			  json_str(e, "name") ? json_str(e, "name") : "?",
+			  json_str(e, "message") ? json_str(e, "message") : "not valid");
+	}
+	cJSON_Delete(bad);
+	if (words.len)
+		verbose("HubSpot's answer: %s", msg);
+	why = xasprintf("HubSpot refused a whole batch for a reason every batch would share "
+			"(the mapping or the portal, not the calendar): %s",
+			words.len ? words.buf : msg);
+	sbuf_release(&words);
 
 	stop_run(r, HS_CLIENT_ERROR, why);
 	free(why);
