@@ -1475,7 +1475,8 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 		struct hs_response resp;
 		struct sp_chunk *ch;
 
-		while (ret == HS_OK && next < nchunks && out < window) {
+		/* Ctrl-C: the searches in flight are answered, no other is asked */
+		while (ret == HS_OK && !util_interrupted() && next < nchunks && out < window) {
 			search_chunk(&s, &chunks[next++]);
 			(*requests)++;
 			out++;
@@ -1503,7 +1504,8 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 				      resp.message ? resp.message : hs_result_name(res));
 			if (ret == HS_OK)
 				ret = res;
-		} else if (search_chunk_read(&s, ch, resp.body) && ret == HS_OK) {
+		} else if (search_chunk_read(&s, ch, resp.body) && ret == HS_OK &&
+			   !util_interrupted()) {
 			search_chunk(&s, ch);
 			(*requests)++;
 			out++;
