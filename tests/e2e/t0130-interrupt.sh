@@ -63,11 +63,13 @@ test_expect_success 'the re-run finishes: each meeting once' '
 	[ "$(sqlite3 st.db "select count(*) from occurrences where status=\"created\"")" = 200 ]
 '
 
-test_expect_success 'SIGTERM: exit 143, same sentence' '
+test_expect_success 'SIGTERM while streaming in chunks of 50: exit 143, same sentence' '
 	sandbox_post /_sandbox/reset "{}" >/dev/null &&
 	rm -f st.db st.db-wal st.db-shm st.db.lock &&
-	[ "$(interrupt TERM)" = 143 ] &&
+	[ "$(ICS2HUBSPOT_CHUNK=50 interrupt TERM)" = 143 ] &&
 	grep -q "interrupted: [0-9]* created, [0-9]* not sent; run the same command again to finish" err &&
+	n=$(live) && [ "$n" -lt 200 ] &&
+	[ "$(sqlite3 st.db "select status || \" \" || created || \" \" || exit_code from runs")" = "interrupted $n 143" ] &&
 	"$BIN" import -q -m "$Y/archive.yaml" --state st.db cal.ics &&
 	check_once 200
 '
