@@ -134,7 +134,8 @@ static void add_refusal(const struct run *r, struct sbuf *sb, const cJSON *e)
 			v++;
 			n -= 2;
 		}
-		sbuf_addf(sb, "'%.*s' is not an option of %s in your portal (allowed: ", (int)n, v, name);
+		sbuf_addf(sb, "'%.*s' is not an option of %s in your portal (allowed: ", (int)n, v,
+			  name);
 		add_options(sb, not_one);
 		sbuf_addf(sb, "); map it in %s", place ? place : "your mapping (values:)");
 	} else if (code && !strcmp(code, "PROPERTY_DOESNT_EXIST")) {

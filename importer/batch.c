@@ -467,7 +467,8 @@ static void abandon(struct run *r, struct job *j)
 			       NULL);
 		else
 			settle(r, it, BATCH_NOT_SENT, NULL,
-			       r->interrupted ? "not sent: interrupted" : "not sent: the run stopped",
+			       r->interrupted ? "not sent: interrupted"
+					      : "not sent: the run stopped",
 			       NULL);
 	}
 	job_free(j);

@@ -917,8 +917,12 @@ finish:
 		rc = EXIT_PARTIAL;
 	if (r.interrupted) {
 		report_set_not_sent(r.rep, r.not_sent);
-		error("interrupted: %ld created, %ld not sent; run the same command again to finish",
-		      r.counts.created, r.not_sent);
+		if (o->dry_run)
+			error("interrupted: the plan above is incomplete");
+		else
+			error("interrupted: %ld created, %ld not sent; run the same command again "
+			      "to finish",
+			      r.counts.created, r.not_sent);
 	}
 	if (r.st && !o->dry_run) {
 		/* Any error from here on (a state write) still makes the exit code non-zero. */

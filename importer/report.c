@@ -134,7 +134,8 @@ static void spool_entry(struct report *r, cJSON *e)
 	char *text;
 
 	if (r->spool) {
-		const char *start = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "start"));
+		const char *start =
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "start"));
 		long off = ftell(r->spool);
 
 		if (!r->ix_off && (r->nix >= REPORT_SORT_MAX || off < 0)) {
@@ -418,8 +419,7 @@ void report_print_summary(const struct report *r, FILE *f, bool dry_run)
 			"%ld failed%s\n",
 			PROGRAM_NAME, r->counts[OUTCOME_CREATED], r->counts[OUTCOME_UPDATED],
 			r->counts[OUTCOME_UNCHANGED], r->counts[OUTCOME_ARCHIVED],
-			r->counts[OUTCOME_SKIPPED], r->counts[OUTCOME_FAILED] - r->not_sent,
-			ns);
+			r->counts[OUTCOME_SKIPPED], r->counts[OUTCOME_FAILED] - r->not_sent, ns);
 	if (r->counts[OUTCOME_ALREADY])
 		fprintf(f,
 			"%s: %ld already in HubSpot (logged by HubSpot's calendar sync): not "

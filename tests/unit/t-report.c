@@ -258,7 +258,8 @@ static void test_time_order(void)
 {
 	char dir[] = "/tmp/t-report.XXXXXX";
 	char *path, *text = NULL;
-	struct meeting late = fake("late", "L"), early = fake("early", "E"), same = fake("same", "S");
+	struct meeting late = fake("late", "L"), early = fake("early", "E"),
+		       same = fake("same", "S");
 	struct report *r;
 	cJSON *j, *occ;
 
