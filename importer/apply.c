@@ -4,6 +4,7 @@
 #include "run.h"
 #include "util.h"
 
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,44 +76,158 @@ bool refused(const struct run *r)
 	return r->stopped && r->stop == HS_AUTH;
 }
 
+/* Where the mapping gives property `name`: "FILE:LINE" (free it), or NULL. */
+static char *mapping_place(const struct run *r, const char *name)
+{
+	for (size_t i = 0; name && i < mapping_nproperties(r->map); i++) {
+		size_t line;
+
+		if (strcmp(mapping_property_name(r->map, i), name))
+			continue;
+		line = mapping_property_line(r->map, i);
+		if (r->o->mapping && line)
+			return xasprintf("%s:%zu", r->o->mapping, line);
+		break;
+	}
+	return NULL;
+}
+
+/* "A, B, C" of HubSpot's "[A, B, C]", at most 8 of them, then "…". */
+static void add_options(struct sbuf *sb, const char *text)
+{
+	const char *open = text ? strchr(text, '[') : NULL;
+	const char *close = open ? strrchr(open, ']') : NULL;
+	const char *p;
+	int n = 0;
+
+	if (!close)
+		return;
+	for (p = open + 1; p < close && n < 8; n++) {
+		const char *comma = memchr(p, ',', (size_t)(close - p));
+		const char *end = comma ? comma : close;
+
+		sbuf_addf(sb, "%s%.*s", n ? ", " : "", (int)(end - p), p);
+		p = comma ? comma + 1 : close;
+		while (p < close && *p == ' ')
+			p++;
+	}
+	if (p < close)
+		sbuf_addf(sb, ", …");
+}
+
+/* One entry of HubSpot's list, in our words, appended to sb. */
+static void add_refusal(const struct run *r, struct sbuf *sb, const cJSON *e)
+{
+	const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "error"));
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
+	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+	const char *not_one = msg ? strstr(msg, " was not one of the allowed options") : NULL;
+	char *place = mapping_place(r, name);
+
+	if (!name)
+		name = "a property";
+	if (code && !strcmp(code, "INVALID_OPTION") && not_one) {
+		const char *v = msg;
+		size_t n = (size_t)(not_one - msg);
+
+		if (n >= 2 && v[0] == '\'' && v[n - 1] == '\'') {
+			v++;
+			n -= 2;
+		}
+		sbuf_addf(sb, "'%.*s' is not an option of %s in your portal (allowed: ", (int)n, v,
+			  name);
+		add_options(sb, not_one);
+		sbuf_addf(sb, "); map it in %s", place ? place : "your mapping (values:)");
+	} else if (code && !strcmp(code, "PROPERTY_DOESNT_EXIST")) {
+		sbuf_addf(sb, "the portal has no meeting property %s; run 'ics2hubspot setup%s%s'",
+			  name, r->o->mapping ? " -m " : "", r->o->mapping ? r->o->mapping : "");
+	} else if (code && !strcmp(code, "READ_ONLY_VALUE")) {
+		sbuf_addf(sb, "%s is read-only in this portal; remove it from %s", name,
+			  place ? place : "your mapping");
+	} else {
+		sbuf_addf(sb, "%s: %s", name, msg ? msg : code ? code : "not valid");
+		if (place)
+			sbuf_addf(sb, " (set in %s)", place);
+	}
+	free(place);
+}
+
+/*
+ * HubSpot's refusal in our words: its "Property values were not valid: [...]"
+ * list as one sentence per property, naming the mapping's file:line. NULL when
+ * the message holds no such list (it is then shown as it is).
+ */
+static char *in_our_words(const struct run *r, const char *why)
+{
+	cJSON *arr = batch_invalid_values(why);
+	const cJSON *e;
+	struct sbuf sb = SBUF_INIT;
+	int n = 0;
+
+	cJSON_ArrayForEach(e, arr)
+	{
+		if (n++)
+			sbuf_addf(&sb, "; and ");
+		add_refusal(r, &sb, e);
+	}
+	cJSON_Delete(arr);
+	if (!n) {
+		sbuf_release(&sb);
+		return NULL;
+	}
+	return sbuf_detach(&sb);
+}
+
 /* Remember a failure for print_failures(); with -v each is printed at once too. */
 static void note_failure(struct run *r, const char *where, const char *key, const char *why)
 {
 	struct fail_group *g;
+	char *words = in_our_words(r, why);
+	const char *said = words ? words : why;
 
 	if (util_verbosity >= 2) {
-		warning("%s: %s: %s", where, key, why);
+		error("%s: %s: %s", where, key, said);
+		if (words)
+			verbose("HubSpot's answer: %s", why);
+		free(words);
 		return;
 	}
 	for (size_t i = 0; i < r->nfails; i++) {
-		if (!strcmp(r->fails[i].why, why)) {
+		if (!strcmp(r->fails[i].why, said)) {
 			r->fails[i].n++;
+			free(words);
 			return;
 		}
 	}
 	XGROW(r->fails, r->fails_cap, r->nfails + 1);
 	g = &r->fails[r->nfails++];
-	g->why = xstrdup(why);
+	g->why = xstrdup(said);
 	g->first = xasprintf("%s: %s", where, key);
 	g->n = 1;
+	free(words);
 }
 
-/* Identical errors once, with a count: "150 occurrences: <HubSpot's message>". */
+/* Identical errors once, with a count: "150 meetings: <what went wrong>". */
 void print_failures(struct run *r)
 {
 	for (size_t i = 0; i < r->nfails; i++) {
 		struct fail_group *g = &r->fails[i];
 
 		if (g->n == 1)
-			warning("%s: %s", g->first, g->why);
+			error("%s: %s", g->first, g->why);
 		else
-			warning("%ld occurrences: %s (the first: %s; the report lists each)", g->n,
-				g->why, g->first);
+			error("%ld meetings: %s (the first: %s; the report lists each)", g->n,
+			      g->why, g->first);
 	}
 }
 
 static void failed(struct run *r, const struct meeting *m, const char *why, const char *category)
 {
+	if (interrupted_not_sent(r, why)) {
+		report_add(r->rep, m, OUTCOME_FAILED, NULL, NULL, "not sent: interrupted", NULL);
+		mark_dirty(r, m->source);
+		return;
+	}
 	/* The portal changed under us: the next run checks it again. */
 	if (r->st && r->portal && why && strstr(why, "PROPERTY_DOESNT_EXIST"))
 		state_portal_set_checked(r->st, app_api_base(r->o), r->portal, NULL);

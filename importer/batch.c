@@ -77,6 +77,7 @@ struct run {
 	bool answered; /* a request was answered (first_alone) */
 	bool stopped;
 	enum hs_result stop;
+	bool interrupted; /* Ctrl-C or kill: what is not in flight is not sent (HS_OK) */
 	int resolve_tries;
 	int64_t resolve_delay_ms;
 	size_t max_inputs, max_body;
@@ -141,10 +142,13 @@ static void progress_show(struct hs_client *c, bool force)
 		      progress.failed + progress.not_sent;
 	double secs = (double)(now - progress.started_ms) / 1000.0;
 	struct sbuf sb = SBUF_INIT;
+	static long every_ms; /* off a terminal: one line per 30 s (test hook) */
 
 	if (util_verbosity < 1)
 		return;
-	if (!force && now - progress_last_ms < (tty ? 200 : 10000))
+	if (!every_ms)
+		every_ms = env_positive("ICS2HUBSPOT_PROGRESS_EVERY_MS", 30000);
+	if (!force && now - progress_last_ms < (tty ? 200 : every_ms))
 		return;
 	if (!tty && force)
 		return;
@@ -158,7 +162,8 @@ static void progress_show(struct hs_client *c, bool force)
 	if (progress.archived)
 		sbuf_addf(&sb, ", archived %zu", progress.archived);
 	sbuf_addf(&sb, ", failed %zu, %.1f req/s", progress.failed, hs_client_rate(c));
-	if (done && done < progress.total && secs > 1) {
+	/* An ETA once a rate is measured: 5 s and 5% done, not from the first answer. */
+	if (done && done < progress.total && secs >= 5 && done * 20 >= progress.total) {
 		double eta = (double)(progress.total - done) * secs / (double)done;
 
 		sbuf_addf(&sb, ", ETA %dm%02ds", (int)eta / 60, (int)eta % 60);
@@ -461,7 +466,10 @@ static void abandon(struct run *r, struct job *j)
 			       "it could be checked",
 			       NULL);
 		else
-			settle(r, it, BATCH_NOT_SENT, NULL, "not sent: the run stopped", NULL);
+			settle(r, it, BATCH_NOT_SENT, NULL,
+			       r->interrupted ? "not sent: interrupted"
+					      : "not sent: the run stopped",
+			       NULL);
 	}
 	job_free(j);
 }
@@ -568,6 +576,25 @@ static const char *required_code_in(const char *text)
 	return NULL;
 }
 
+cJSON *batch_invalid_values(const char *msg)
+{
+	const char *list = msg ? strstr(msg, "not valid: [") : NULL;
+	cJSON *arr;
+
+	if (!list)
+		list = msg ? strchr(msg, '[') : NULL;
+	else
+		list = strchr(list, '[');
+	if (!list)
+		return NULL;
+	arr = cJSON_ParseWithOpts(list, NULL, false);
+	if (!cJSON_IsArray(arr)) {
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	return arr;
+}
+
 /*
  * An error (a batch's errors[i], or a whole refusal's body with its message)
  * saying the portal requires a property the input lacks: its code, and the
@@ -579,7 +606,7 @@ static const char *required_property(const cJSON *err, const char *msg, char **n
 {
 	const char *code = NULL;
 	const cJSON *e;
-	const char *list;
+	cJSON *arr;
 
 	*name = NULL;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(err, "errors"))
@@ -597,10 +624,8 @@ static const char *required_property(const cJSON *err, const char *msg, char **n
 	}
 	if (!code && !(code = required_code_in(msg)))
 		return NULL;
-	list = msg ? strchr(msg, '[') : NULL;
-	if (list) {
-		cJSON *arr = cJSON_ParseWithOpts(list, NULL, false);
-
+	arr = batch_invalid_values(msg);
+	if (arr) {
 		cJSON_ArrayForEach(e, arr)
 		{
 			const char *c = required_code_in(json_str(e, "error"));
@@ -763,9 +788,25 @@ static bool config_error(const char *msg)
 
 static void stop_config(struct run *r, const char *msg)
 {
-	char *why = xasprintf("HubSpot refused a whole batch for a reason every batch would share "
-			      "(the mapping or the portal, not the calendar): %s",
-			      msg);
+	cJSON *bad = batch_invalid_values(msg);
+	const cJSON *e;
+	struct sbuf words = SBUF_INIT;
+	char *why;
+
+	/* HubSpot's list as "property: what is wrong"; its JSON only with -v */
+	cJSON_ArrayForEach(e, bad)
+	{
+		sbuf_addf(&words, "%s%s: %s", words.len ? "; " : "",
+			  json_str(e, "name") ? json_str(e, "name") : "?",
+			  json_str(e, "message") ? json_str(e, "message") : "not valid");
+	}
+	cJSON_Delete(bad);
+	if (words.len)
+		verbose("HubSpot's answer: %s", msg);
+	why = xasprintf("HubSpot refused a whole batch for a reason every batch would share "
+			"(the mapping or the portal, not the calendar): %s",
+			words.len ? words.buf : msg);
+	sbuf_release(&words);
 
 	stop_run(r, HS_CLIENT_ERROR, why);
 	free(why);
@@ -1103,6 +1144,12 @@ static enum hs_result run_loop(struct run *r)
 		enum hs_result res;
 		struct hs_response resp;
 
+		if (!r->stopped && util_interrupted()) {
+			/* The requests in flight are answered; no other is sent. */
+			r->stopped = r->interrupted = true;
+			r->stop = HS_OK;
+			batch_progress_end();
+		}
 		while (*pp) {
 			struct job *j = *pp;
 
@@ -1429,7 +1476,8 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 		struct hs_response resp;
 		struct sp_chunk *ch;
 
-		while (ret == HS_OK && next < nchunks && out < window) {
+		/* Ctrl-C: the searches in flight are answered, no other is asked */
+		while (ret == HS_OK && !util_interrupted() && next < nchunks && out < window) {
 			search_chunk(&s, &chunks[next++]);
 			(*requests)++;
 			out++;
@@ -1457,7 +1505,8 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 				      resp.message ? resp.message : hs_result_name(res));
 			if (ret == HS_OK)
 				ret = res;
-		} else if (search_chunk_read(&s, ch, resp.body) && ret == HS_OK) {
+		} else if (search_chunk_read(&s, ch, resp.body) && ret == HS_OK &&
+			   !util_interrupted()) {
 			search_chunk(&s, ch);
 			(*requests)++;
 			out++;

@@ -134,6 +134,13 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 				     const char *const *values, size_t n, const char *const *props,
 				     size_t nprops, cJSON **hits_out, size_t *requests);
 
+/*
+ * HubSpot's list in a refusal's message ("Property values were not valid:
+ * [{"isValid":false,"message":...,"error":CODE,"name":PROPERTY}, ...]"),
+ * parsed: a cJSON array (cJSON_Delete it), or NULL when `msg` holds none.
+ */
+cJSON *batch_invalid_values(const char *msg);
+
 /* Run-wide counters, for the progress line and the summary. */
 struct batch_progress {
 	size_t total; /* inputs handed to batch_* */

@@ -180,6 +180,31 @@ void mark_dirty(struct run *r, const char *source)
 /* ---- keys seen (streaming) ----------------------------------------------------------------- */
 
 /* 0 marks an empty slot: a key hashing to 0 is stored as 1 (a collision only keeps a row). */
+bool check_interrupt(struct run *r)
+{
+	int sig = r->interrupted ? r->interrupted : util_interrupted();
+
+	if (!sig)
+		return false;
+	if (!r->interrupted) {
+		r->interrupted = sig;
+		batch_progress_end();
+		if (!r->stopped) {
+			r->stopped = true;
+			r->stop = HS_OK;
+		}
+	}
+	return true;
+}
+
+bool interrupted_not_sent(struct run *r, const char *why)
+{
+	if (!check_interrupt(r) || !why || strncmp(why, "not sent", 8))
+		return false;
+	r->not_sent++;
+	return true;
+}
+
 uint64_t key_hash(const char *key)
 {
 	uint64_t h = hash64(key, strlen(key), HASH64_SEED);
@@ -256,6 +281,8 @@ static int on_occurrence(const struct occurrence *occ, void *data)
 	struct run *r = data;
 	struct meeting m = {0};
 
+	if (check_interrupt(r))
+		return -1; /* stop reading: the rest is for the next run */
 	if (skip_subminute(r, occ))
 		return 0;
 	if ((long)r->nread >= r->max_occurrences) {
@@ -399,7 +426,8 @@ static void read_one(struct run *r, struct feed *f, const struct ics_options *io
 			    cal.display);
 	} else {
 		f->loaded = f->parsed = true;
-		f->complete = st.bad_events == 0 && st.lost_events == 0 && !f->lost && !r->capped;
+		f->complete = st.bad_events == 0 && st.lost_events == 0 && !f->lost && !r->capped &&
+			      !r->interrupted;
 		f->dirty = !f->complete;
 		r->bad_events += st.bad_events + st.lost_events;
 		if (st.bad_events) {
@@ -456,6 +484,11 @@ static size_t read_calendars(struct run *r)
 		if (!strcmp(ident, "-"))
 			info("standard input has no lasting name: its meetings are created and updated, "
 			     "never removed (give --name NAME to sync removals too)");
+		if (check_interrupt(r)) {
+			report_calendar(r->rep, f->display, 0, 0, 0, 0, false);
+			report_note(r->rep, "%s: not read (interrupted)", f->display);
+			continue;
+		}
 		if (r->capped) {
 			report_calendar(r->rep, f->display, 0, 0, 0, 0, false);
 			report_note(r->rep,
@@ -531,6 +564,23 @@ static int plan_and_apply(struct run *r, bool whole)
 	size_t nsf = 0, nsrcs = 0;
 	bool any = false;
 	int rc = -1;
+
+	/* Interrupted: this chunk is neither compared nor sent (the next run does both). */
+	if (check_interrupt(r)) {
+		for (size_t i = 0; i < r->n; i++) {
+			if (r->ms[i].skip_reason)
+				continue;
+			report_add(r->rep, &r->ms[i], OUTCOME_FAILED, NULL, NULL,
+				   "not sent: interrupted", NULL);
+			mark_dirty(r, r->ms[i].source);
+			r->not_sent++;
+		}
+		free(sfeeds);
+		free(srcs);
+		r->nchunk_meetings += r->n;
+		chunk_release(r);
+		return -1;
+	}
 
 	/* Pre-flight, once something was read (a quiet run still sends nothing). */
 	if (r->client && !r->stopped && !r->preflight_done) {
@@ -729,12 +779,16 @@ int pipeline_run(const struct app_options *o, const struct pipeline_portal *port
 	int64_t t0 = time_mono_ms();
 
 	r.o = o;
+	util_catch_interrupts(); /* Ctrl-C: stop between requests, record, say so */
 	if (!portal)
 		log_reset_errors();
 	if (out) {
 		memset(out, 0, sizeof(*out));
 		out->started_at = time_now();
 	}
+	/* sync: a calendar whose turn came after Ctrl-C is not started (nothing to say of it) */
+	if (util_interrupted())
+		return 128 + util_interrupted();
 	r.max_occurrences = env_positive("ICS2HUBSPOT_MAX_OCCURRENCES", IMPORT_MAX_OCCURRENCES);
 	if (!o->nargs)
 		return usage_error("import", "no calendar given");
@@ -829,7 +883,9 @@ int pipeline_run(const struct app_options *o, const struct pipeline_portal *port
 	r.stream = !o->dry_run && o->nargs == 1;
 	r.chunk = (size_t)env_positive("ICS2HUBSPOT_CHUNK", IMPORT_CHUNK);
 	loaded = read_calendars(&r);
-	if (!r.plan_failed && !r.preflight_failed && !plan_and_apply(&r, !r.stream) && r.stream)
+	/* No calendar could be read (and nothing of one is left to plan): its error said it all. */
+	if (!r.plan_failed && !r.preflight_failed && (loaded || r.n) &&
+	    !plan_and_apply(&r, !r.stream) && r.stream)
 		apply_streamed_removals(&r);
 	if (r.plan_failed)
 		rc = EXIT_USAGE;
@@ -850,6 +906,8 @@ finish:
 	}
 	if (rc != EXIT_DONE)
 		; /* already failed (state unreadable) */
+	else if (check_interrupt(&r))
+		rc = 128 + r.interrupted; /* 130 (SIGINT), 143 (SIGTERM), as a shell reports it */
 	else if (r.stopped)
 		rc = EXIT_REFUSED;
 	else if (!loaded)
@@ -857,13 +915,23 @@ finish:
 	else if (r.failed || r.bad_events || loaded < r.nfeeds || r.refused_removals ||
 		 r.state_errors || r.capped || r.lost_series)
 		rc = EXIT_PARTIAL;
+	if (r.interrupted) {
+		report_set_not_sent(r.rep, r.not_sent);
+		if (o->dry_run)
+			error("interrupted: the plan above is incomplete");
+		else
+			error("interrupted: %ld created, %ld not sent; run the same command again "
+			      "to finish",
+			      r.counts.created, r.not_sent);
+	}
 	if (r.st && !o->dry_run) {
 		/* Any error from here on (a state write) still makes the exit code non-zero. */
 		save_feeds(&r, rc == EXIT_DONE);
 		if (r.state_errors && rc == EXIT_DONE)
 			rc = EXIT_PARTIAL;
 		if (state_finish_run(r.st, r.run_id, &r.counts,
-				     rc == EXIT_DONE	  ? "done"
+				     r.interrupted	  ? "interrupted"
+				     : rc == EXIT_DONE	  ? "done"
 				     : rc == EXIT_PARTIAL ? "partial"
 							  : "failed") < 0 &&
 		    rc == EXIT_DONE)
@@ -878,9 +946,13 @@ finish:
 	if (r.refused_removals)
 		report_note(r.rep, "%zu removal(s) %s back by a safety valve", r.refused_removals,
 			    o->dry_run ? "would be held" : "held");
-	/* refused before anything was written: the one error already said it all */
+	/*
+	 * refused before anything was written, or no calendar could be read and nothing
+	 * was done: the one error already said it all
+	 */
 	if (((util_verbosity > 0 && !portal) || rc != EXIT_DONE) &&
-	    !(refused(&r) && !r.counts.created && !r.counts.updated && !r.counts.archived))
+	    !((refused(&r) || (!loaded && !r.counts.failed)) && !r.counts.created &&
+	      !r.counts.updated && !r.counts.archived))
 		report_print_summary(r.rep, stderr, o->dry_run);
 	if (report_write(r.rep, o->dry_run) && rc == EXIT_DONE)
 		rc = EXIT_PARTIAL;

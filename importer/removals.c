@@ -93,8 +93,14 @@ static void removal_done(struct run *r, const struct sync_item *it, enum batch_s
 				: (st == BATCH_NOT_SENT ? "not sent: the run stopped before it"
 							: "failed");
 
+		if (st == BATCH_NOT_SENT && interrupted_not_sent(r, "not sent")) {
+			report_add_key(r->rep, it->key, it->source, OUTCOME_FAILED, it->hubspot_id,
+				       action, "not sent: interrupted");
+			mark_dirty(r, it->source);
+			return;
+		}
 		if (!refused(r))
-			warning("%s: %s: %s", action, it->key, why);
+			error("%s: %s: %s", action, it->key, why);
 		report_add_key(r->rep, it->key, it->source, OUTCOME_FAILED, it->hubspot_id, action,
 			       why);
 		r->failed++;

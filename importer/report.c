@@ -7,11 +7,19 @@
 #include <unistd.h>
 
 struct report {
+	long not_sent; /* of counts[OUTCOME_FAILED]: not sent (interrupted) */
 	char *path;
 	char *tmp; /* PATH.tmp.PID, created by report_new, renamed by report_write */
 	FILE *out; /* open on tmp until report_write */
 	FILE *spool; /* one JSON object per line, "occurrences" in arrival order */
 	long entries;
+	/* where each spooled entry starts and its meeting's start: the report in time order */
+	struct entry_ix {
+		long off;
+		char start[24]; /* "" for an entry without a start (last) */
+	} * ix;
+	size_t nix, ix_cap;
+	bool ix_off; /* past REPORT_SORT_MAX entries: arrival order (memory stays flat) */
 	long counts[OUTCOME__COUNT];
 	cJSON *notes;
 	cJSON *calendars;
@@ -76,6 +84,7 @@ void report_free(struct report *r)
 		return;
 	if (r->spool)
 		fclose(r->spool);
+	free(r->ix);
 	if (r->out) { /* never written: leave nothing behind */
 		fclose(r->out);
 		unlink(r->tmp);
@@ -117,11 +126,30 @@ static void say_link(const char *url, enum outcome outcome, const char *action, 
 			key ? key : "", url);
 }
 
+/* Entries sorted by time in the report, up to this many (then in arrival order). */
+#define REPORT_SORT_MAX 200000
+
 static void spool_entry(struct report *r, cJSON *e)
 {
 	char *text;
 
 	if (r->spool) {
+		const char *start =
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "start"));
+		long off = ftell(r->spool);
+
+		if (!r->ix_off && (r->nix >= REPORT_SORT_MAX || off < 0)) {
+			r->ix_off = true;
+			free(r->ix);
+			r->ix = NULL;
+		}
+		if (!r->ix_off) {
+			XGROW(r->ix, r->ix_cap, r->nix + 1);
+			r->ix[r->nix].off = off;
+			snprintf(r->ix[r->nix].start, sizeof(r->ix[r->nix].start), "%s",
+				 start ? start : "");
+			r->nix++;
+		}
 		text = cJSON_PrintUnformatted(e);
 		fputs(text, r->spool);
 		fputc('\n', r->spool);
@@ -240,6 +268,42 @@ static cJSON *set_keys(const cJSON *set)
 	return arr;
 }
 
+static int cmp_entry_time(const void *a, const void *b)
+{
+	const struct entry_ix *x = a, *y = b;
+	int c = !*x->start || !*y->start ? (!*x->start) - (!*y->start) : strcmp(x->start, y->start);
+
+	return c ? c : (x->off > y->off) - (x->off < y->off);
+}
+
+/* The spooled entries in time order (then as they came), as the elements of a JSON array. */
+static int copy_sorted(struct report *r, FILE *out)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	fflush(r->spool);
+	qsort(r->ix, r->nix, sizeof(*r->ix), cmp_entry_time);
+	for (size_t i = 0; i < r->nix && !rc; i++) {
+		ssize_t n;
+
+		if (fseek(r->spool, r->ix[i].off, SEEK_SET) ||
+		    (n = getline(&line, &cap, r->spool)) <= 0) {
+			rc = -1;
+			break;
+		}
+		if (line[n - 1] == '\n')
+			n--;
+		if (i)
+			fputc(',', out);
+		fwrite(line, 1, (size_t)n, out);
+	}
+	free(line);
+	fseek(r->spool, 0, SEEK_END);
+	return rc || ferror(r->spool) ? -1 : 0;
+}
+
 /* Copy the spooled entries, one per line, as the elements of a JSON array. */
 static int copy_entries(FILE *spool, FILE *out)
 {
@@ -303,7 +367,7 @@ int report_write(struct report *r, bool dry_run)
 
 	if (!strcmp(r->path, "-")) {
 		fwrite(text, 1, strlen(text) - 2, stdout);
-		rc = copy_entries(r->spool, stdout);
+		rc = r->ix_off ? copy_entries(r->spool, stdout) : copy_sorted(r, stdout);
 		fputs("]}\n", stdout);
 		if (fflush(stdout) || ferror(stdout) || rc)
 			rc = error_errno("cannot write the report to standard output");
@@ -316,7 +380,7 @@ int report_write(struct report *r, bool dry_run)
 	r->out = NULL;
 	/* The spooled entries go inside the (empty) "occurrences" array at the end. */
 	fwrite(text, 1, strlen(text) - 2, out);
-	if (copy_entries(r->spool, out)) {
+	if (r->ix_off ? copy_entries(r->spool, out) : copy_sorted(r, out)) {
 		error_errno("cannot write '%s'", tmp);
 		file_abort_temp(out, tmp);
 		goto out;
@@ -328,12 +392,20 @@ out:
 	return rc;
 }
 
+void report_set_not_sent(struct report *r, long n)
+{
+	r->not_sent = n;
+}
+
 void report_print_summary(const struct report *r, FILE *f, bool dry_run)
 {
 	const cJSON *n;
 	size_t unmapped = (size_t)cJSON_GetArraySize(r->unmapped_organizers);
 	size_t unmatched = (size_t)cJSON_GetArraySize(r->unmatched_attendees);
+	char ns[64] = "";
 
+	if (r->not_sent)
+		snprintf(ns, sizeof(ns), ", %ld not sent (interrupted)", r->not_sent);
 	if (dry_run)
 		fprintf(f,
 			"%s: dry run: %ld planned (%ld to create, %ld to update, %ld to archive), "
@@ -344,10 +416,10 @@ void report_print_summary(const struct report *r, FILE *f, bool dry_run)
 	else
 		fprintf(f,
 			"%s: %ld created, %ld updated, %ld unchanged, %ld archived, %ld skipped, "
-			"%ld failed\n",
+			"%ld failed%s\n",
 			PROGRAM_NAME, r->counts[OUTCOME_CREATED], r->counts[OUTCOME_UPDATED],
 			r->counts[OUTCOME_UNCHANGED], r->counts[OUTCOME_ARCHIVED],
-			r->counts[OUTCOME_SKIPPED], r->counts[OUTCOME_FAILED]);
+			r->counts[OUTCOME_SKIPPED], r->counts[OUTCOME_FAILED] - r->not_sent, ns);
 	if (r->counts[OUTCOME_ALREADY])
 		fprintf(f,
 			"%s: %ld already in HubSpot (logged by HubSpot's calendar sync): not "

@@ -64,6 +64,8 @@ void report_calendar(struct report *r, const char *display, long events, long oc
 		     long warnings, long bad_events, bool ok);
 
 long report_count(const struct report *r, enum outcome o);
+/* Of the failed entries, n were not sent at all (an interruption): the summary says so apart. */
+void report_set_not_sent(struct report *r, long n);
 const char *outcome_name(enum outcome o);
 
 /* Write the JSON report given to report_new (0600, atomically; or to stdout); 0 when none. */

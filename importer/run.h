@@ -116,7 +116,9 @@ struct run {
 	struct state_run_counts counts;
 	long failed; /* occurrences that failed (report) */
 	long state_errors;
-	bool stopped; /* HubSpot stopped the run */
+	bool stopped; /* HubSpot stopped the run (or an interruption did) */
+	int interrupted; /* SIGINT or SIGTERM received: nothing more is sent, 0 when none */
+	long not_sent; /* occurrences the interruption left unsent (or not compared) */
 	enum hs_result stop;
 	long long portal; /* the portal the token belongs to (pre-flight), 0 before */
 	char *ui_domain; /* the portal's uiDomain (account-info), or NULL */
@@ -131,6 +133,10 @@ void mark_dirty(struct run *r, const char *source);
 /* the HubSpot answer that stops the run (401, 403, daily limit), noted once */
 void note_stop(struct run *r, enum hs_result hr);
 bool refused(const struct run *r);
+/* Ctrl-C or kill came (util_interrupted): the run stops sending (r->stopped); true from then on. */
+bool check_interrupt(struct run *r);
+/* An occurrence the interruption left unsent: counted and reported, not a failure. */
+bool interrupted_not_sent(struct run *r, const char *why);
 /* the run's set of keys seen (streaming): hash64 of the key, and whether it was seen */
 uint64_t key_hash(const char *key);
 bool seen_has(const struct run *r, uint64_t h);

@@ -2,6 +2,7 @@
  */
 #include "sync.h"
 
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,6 +206,37 @@ static char *run_note(long run)
 	return run > 0 ? xasprintf(" in run %ld", run) : xstrdup("");
 }
 
+/*
+ * What changed, for people: the fields the state can compare (the start it
+ * recorded, the associations last sent); the rest of a meeting is kept only
+ * as a hash, so a change elsewhere is named by the properties it may be in.
+ */
+static char *change_words(const struct meeting *m, const struct state_row *row, const char *hex)
+{
+	struct sbuf sb = SBUF_INIT;
+	bool start = row->start && m->start && strcmp(row->start, m->start);
+	bool assocs = false;
+
+	if (row->assocs) {
+		cJSON *now = meeting_associations_json(m);
+		char *text = cJSON_PrintUnformatted(now);
+
+		assocs = text && strcmp(text, row->assocs);
+		cJSON_free(text);
+		cJSON_Delete(now);
+	}
+	sbuf_adds(&sb, "changed: ");
+	if (start)
+		sbuf_adds(&sb, "start");
+	if (assocs)
+		sbuf_addf(&sb, "%sattendees", start ? ", " : "");
+	if (!start && !assocs)
+		sbuf_adds(&sb, "title, description, location or another property");
+	if (util_verbosity >= 2)
+		sbuf_addf(&sb, " (hash %s → %s)", row->hash ? row->hash : "none", hex);
+	return sbuf_detach(&sb);
+}
+
 /* Plan one primary meeting (not skipped, first of its key). */
 static void plan_meeting(const struct sync_input *in, const size_t *rows_by_key, bool *consumed,
 			 struct sync_item *it, size_t mi)
@@ -307,9 +339,11 @@ static void plan_meeting(const struct sync_input *in, const size_t *rows_by_key,
 							     : "unchanged",
 				  via ? via : "");
 	} else {
+		char *what = change_words(m, best, hex);
+
 		it->action = SYNC_UPDATE;
-		it->reason = xasprintf("changed (%s → %s)%s", best->hash ? best->hash : "none", hex,
-				       via ? via : "");
+		it->reason = xasprintf("%s%s", what, via ? via : "");
+		free(what);
 	}
 	free(note);
 	free(via);
@@ -692,29 +726,50 @@ static char *cut_cell(const char *s, int max)
 	return r;
 }
 
+static const struct sync_plan *sort_time_plan;
+
+/* Plan items in time order (no start last), then as planned. */
+static int cmp_time(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const char *si = sort_time_plan->items[i].start, *sj = sort_time_plan->items[j].start;
+	int c = !si || !sj ? (!si) - (!sj) : strcmp(si, sj);
+
+	return c ? c : (i > j) - (i < j);
+}
+
 void sync_plan_format_table(const struct sync_plan *p, bool all, struct sbuf *out)
 {
 	int wkey = 3, wstart = 5, wsrc = 6, wtitle = 5;
 	char **red = xcalloc(p->nitems ? p->nitems : 1, sizeof(*red));
+	size_t *order = xmalloc((p->nitems ? p->nitems : 1) * sizeof(*order));
 	bool first = true;
 
+	for (size_t i = 0; i < p->nitems; i++)
+		order[i] = i;
+	sort_time_plan = p;
+	qsort(order, p->nitems, sizeof(*order), cmp_time);
+	sort_time_plan = NULL;
 	for (size_t i = 0; i < p->nitems; i++) {
 		const struct sync_item *it = &p->items[i];
 		int l;
 
 		if (!all && (it->action == SYNC_UNCHANGED || it->action == SYNC_SKIP))
 			continue;
-		red[i] = source_redact(it->source);
+		/* SOURCE: the file and line of the event (redacted), or the calendar */
+		red[i] = it->meeting && it->meeting->where ? xstrdup(it->meeting->where)
+							   : source_redact(it->source);
 		if ((l = display_width(it->key)) > wkey)
 			wkey = l < 48 ? l : 48;
 		if (it->start && (l = display_width(it->start)) > wstart)
 			wstart = l;
 		if ((l = display_width(red[i])) > wsrc)
-			wsrc = l < 32 ? l : 32;
+			wsrc = l < 40 ? l : 40;
 		if (it->summary && (l = display_width(it->summary)) > wtitle)
 			wtitle = l < 40 ? l : 40;
 	}
-	for (size_t i = 0; i < p->nitems; i++) {
+	for (size_t k = 0; k < p->nitems; k++) {
+		size_t i = order[k];
 		const struct sync_item *it = &p->items[i];
 		char action[24];
 
@@ -735,9 +790,16 @@ void sync_plan_format_table(const struct sync_plan *p, bool all, struct sbuf *ou
 		else
 			snprintf(action, sizeof(action), "%s", sync_action_name(it->action));
 		add_cell(out, action, 14);
-		add_cell(out, it->key, wkey);
-		add_cell(out, it->start ? it->start : "-", wstart);
-		add_cell(out, red[i], wsrc);
+		{
+			char *key = cut_cell(it->key, wkey);
+			char *src = cut_cell(red[i], wsrc);
+
+			add_cell(out, key, wkey);
+			add_cell(out, it->start ? it->start : "-", wstart);
+			add_cell(out, src, wsrc);
+			free(key);
+			free(src);
+		}
 		{
 			char *title = cut_cell(it->summary ? it->summary : "-", 40);
 
@@ -748,6 +810,7 @@ void sync_plan_format_table(const struct sync_plan *p, bool all, struct sbuf *ou
 		free(red[i]);
 	}
 	free(red);
+	free(order);
 	for (int a = 0; a < SYNC_NACTIONS; a++)
 		sbuf_addf(out, "%s%zu %s", a ? ", " : "", p->count[a],
 			  sync_action_name((enum sync_action)a));

@@ -303,6 +303,8 @@ int cmd_sync(const struct app_options *o)
 			goto out;
 	}
 	ch = xcalloc(c->nportals, sizeof(*ch));
+	/* Ctrl-C reaches every child: each stops and says so; this one waits for them. */
+	util_catch_interrupts();
 	fflush(NULL);
 	for (size_t i = 0; i < c->nportals; i++) {
 		int pfd[2];

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -851,6 +852,36 @@ int64_t time_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static volatile sig_atomic_t interrupted_by;
+
+static void on_interrupt(int sig)
+{
+	if (interrupted_by) {
+		/* The second one: die as the signal would (the pending rows cover the rest). */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	interrupted_by = sig;
+}
+
+void util_catch_interrupts(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int util_interrupted(void)
+{
+	return (int)interrupted_by;
 }
 
 void sleep_ms(int64_t ms)

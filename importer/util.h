@@ -33,7 +33,18 @@ enum exit_code {
 	EXIT_USAGE = 2, /* usage, mapping or calendar unreadable */
 	EXIT_REFUSED = 3, /* HubSpot refused us: auth, scopes, daily limit, retries exhausted */
 	EXIT_LOCKED = 4, /* another run holds the state lock */
+	EXIT_INTERRUPTED = 130, /* SIGINT (128 + 2); SIGTERM exits 143 (128 + 15) */
 };
+
+/*
+ * Ctrl-C and kill: util_catch_interrupts() makes SIGINT and SIGTERM set a flag
+ * (the run stops between requests, records what it did and says so) instead of
+ * killing the process; a second one kills it as the default would (nothing is
+ * lost: the state's pending rows cover a create in flight). util_interrupted()
+ * is the signal received (SIGINT, SIGTERM), 0 when none.
+ */
+void util_catch_interrupts(void);
+int util_interrupted(void);
 
 /* Verbosity: 0 = quiet (-q), 1 = normal, 2 = verbose (-v). */
 extern int util_verbosity;

@@ -40,7 +40,7 @@ test_expect_success 'the last 5% of the daily budget is left alone: exit 3, a no
 	cp st.db st4.db && sqlite3 st4.db "DELETE FROM tokens" &&
 	rc=0; "$BIN" import --state st4.db --report r3.json third.ics 2>err || rc=$?
 	[ $rc = 3 ] && grep -q "5%" err &&
-	grep -q "151 occurrences: not sent" err && [ "$(grep -c third-standup err)" -le 1 ] &&
+	grep -q "error: 151 meetings: not sent" err && [ "$(grep -c third-standup err)" -le 1 ] &&
 	jget r3.json "d[\"notes\"]" | grep -q "5%" &&
 	[ "$(live)" = 302 ] &&
 	sandbox_post /_sandbox/config "{\"daily\": 250000}" >/dev/null &&

@@ -23,7 +23,11 @@ test_expect_success 'a value from the mapping that is not an option: the first b
 	[ "$(jget r1.json "len([o for o in d[\"occurrences\"] if \"INVALID_OPTION\" in (o[\"reason\"] or \"\")])")" -ge 5 ] &&
 	[ "$(jget r1.json "len([o for o in d[\"occurrences\"] if (o[\"reason\"] or \"\").startswith(\"not sent\")])")" -ge 40 ] &&
 	jget r1.json "d[\"notes\"]" | grep -q "configuration" &&
-	[ "$(grep -c "INVALID_OPTION" err)" -le 2 ] && [ "$(wc -l <err)" -le 8 ]
+	[ "$(grep -c "INVALID_OPTION" err)" -le 2 ] && [ "$(wc -l <err)" -le 8 ] &&
+	cp err config-stop.err &&
+	grep -q "error: HubSpot refused a whole batch .*: hs_meeting_location_type: .*ONLINE.* was not one of the allowed options" err &&
+	grep -q "error: [0-9]* meetings: .ONLINE. is not an option of hs_meeting_location_type in your portal (allowed: .*); map it in bad.yaml:[0-9]* (the first: " err &&
+	! grep -q "isValid" err
 '
 test_expect_success 'the mapping fixed, the next run creates everything' '
 	"$BIN" import -m "$Y/archive.yaml" --state st.db --report r2.json cal.ics 2>err &&

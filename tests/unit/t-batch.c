@@ -780,11 +780,32 @@ static void test_rate_limit(void)
 	free_meetings(ms, n);
 }
 
+/* HubSpot's "Property values were not valid: [...]" list, parsed; NULL when there is none. */
+static void test_invalid_values(void)
+{
+	cJSON *a = batch_invalid_values(
+		"Property values were not valid: [{\"isValid\":false,\"message\":\"PERHAPS was "
+		"not one of the allowed options: [A, B]\",\"error\":\"INVALID_OPTION\",\"name\":"
+		"\"hs_meeting_outcome\"},{\"isValid\":false,\"error\":\"INVALID_EMAIL\",\"name\":"
+		"\"x\"}]");
+
+	CHECK_INT(cJSON_GetArraySize(a), 2);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "name")),
+		  "hs_meeting_outcome");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1), "error")),
+		  "INVALID_EMAIL");
+	cJSON_Delete(a);
+	CHECK(batch_invalid_values("One or more associations are invalid") == NULL);
+	CHECK(batch_invalid_values("Property values were not valid: [broken") == NULL);
+	CHECK(batch_invalid_values(NULL) == NULL);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
 	util_verbosity = getenv("T_VERBOSE") ? 2 : 0;
+	test_invalid_values();
 	http_global_init();
 	if (sandbox_start(NULL)) {
 		printf("# skipped: the sandbox (%s, /usr/bin/python3) is not available\n", SANDBOX);

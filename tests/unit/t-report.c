@@ -236,10 +236,13 @@ static void test_links(void)
 	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 1), "hubspot_url")->valuestring,
 		  "https://app-eu1.hubspot.com/contacts/4242/record/0-47/902");
 	CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 2), "hubspot_url")));
+	/* entries with a start first (in time order, then as they came), then those without */
 	CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "hubspot_url")));
-	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 4), "hubspot_url")->valuestring,
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "key")->valuestring, "uid-a");
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 4), "hubspot_url")));
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 4), "key")->valuestring, "uid-c");
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 5), "hubspot_url")->valuestring,
 		  "https://app-eu1.hubspot.com/contacts/4242/record/0-47/78");
-	CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 5), "hubspot_url")));
 	cJSON_Delete(j);
 	free(text);
 	report_free(r);
@@ -250,8 +253,48 @@ static void test_links(void)
 	free(path);
 }
 
+/* The report lists occurrences in time order (then as they came), whatever order they came in. */
+static void test_time_order(void)
+{
+	char dir[] = "/tmp/t-report.XXXXXX";
+	char *path, *text = NULL;
+	struct meeting late = fake("late", "L"), early = fake("early", "E"),
+		       same = fake("same", "S");
+	struct report *r;
+	cJSON *j, *occ;
+
+	free(early.start);
+	early.start = xstrdup("2026-01-05T09:00:00Z");
+	CHECK(mkdtemp(dir) != NULL);
+	path = xasprintf("%s/r.json", dir);
+	r = report_new(path);
+	report_add(r, &late, OUTCOME_CREATED, "1", NULL, NULL, NULL);
+	report_add_key(r, "gone", "cal.ics", OUTCOME_ARCHIVED, "3", "remove:archive", NULL);
+	report_add(r, &early, OUTCOME_UPDATED, "2", NULL, NULL, NULL);
+	report_add(r, &same, OUTCOME_CREATED, "4", NULL, NULL, NULL);
+	CHECK_INT(report_write(r, false), 0);
+	CHECK_INT(file_read_all(path, &text, NULL), 0);
+	j = cJSON_Parse(text);
+	occ = cJSON_GetObjectItem(j, "occurrences");
+	CHECK_INT(cJSON_GetArraySize(occ), 4);
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 0), "key")->valuestring, "early");
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 1), "key")->valuestring, "late");
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 2), "key")->valuestring, "same");
+	CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(occ, 3), "key")->valuestring, "gone");
+	cJSON_Delete(j);
+	free(text);
+	report_free(r);
+	meeting_release(&late);
+	meeting_release(&early);
+	meeting_release(&same);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
 int main(void)
 {
+	test_time_order();
 	test_created_up_front();
 	test_report_file();
 	test_report_symlink();

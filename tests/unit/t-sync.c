@@ -158,7 +158,7 @@ static void test_basic_actions(void)
 	it = find_item(&s->plan, "a.ics", "changed");
 	CHECK_STR(it ? it->hubspot_id : NULL, "12");
 	CHECK(it && it->hash == s->h[2]);
-	CHECK(it && !strncmp(it->reason, "changed (", 9));
+	CHECK(it && !strncmp(it->reason, "changed: ", 9) && !strstr(it->reason, "→"));
 	it = find_item(&s->plan, "a.ics", "private");
 	CHECK_STR(it ? it->reason : NULL, "skipped: filters.skip_private");
 	it = find_item(&s->plan, "a.ics", "gone");

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -395,8 +396,22 @@ static void test_when(void)
 	CHECK_INT(time_parse_when("yesterday", now, &t), -1);
 }
 
+/* SIGTERM (then SIGINT) caught: a flag, not the end of the process; the first one is kept. */
+static void test_interrupts(void)
+{
+	CHECK_INT(util_interrupted(), 0);
+	util_catch_interrupts();
+	CHECK_INT(util_interrupted(), 0);
+	CHECK_INT(raise(SIGTERM), 0);
+	CHECK_INT(util_interrupted(), SIGTERM);
+	/* a second one would end the process as the signal does: not raised here */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+}
+
 int main(void)
 {
+	test_interrupts();
 	test_when();
 	test_times();
 	test_format_long();
