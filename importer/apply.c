@@ -389,6 +389,7 @@ static void apply_creates(struct run *r)
 	if (nc && !r->stopped) {
 		bo.on_pending = on_pending;
 		txn_begin(r);
+		batch_progress_phase("sending");
 		note_stop(r, batch_create(r->client, cms, nc, &bo));
 		txn_commit(r);
 	} else {
@@ -531,6 +532,7 @@ static void apply_updates(struct run *r)
 		}
 	if (nu && !r->stopped) {
 		txn_begin(r);
+		batch_progress_phase("sending");
 		note_stop(r, batch_update(r->client, ums, uids, nu, &bo));
 		txn_commit(r);
 		if (r->st)

@@ -134,25 +134,62 @@ void batch_progress_end(void)
  * One progress line: redrawn in place on a terminal (at most 5 times a
  * second), a plain line every 10 seconds otherwise, nothing with -q.
  */
+static const char *progress_phase; /* "sending", "removing" (batch_progress_phase) */
+
+void batch_progress_phase(const char *phase)
+{
+	batch_progress_end();
+	progress_phase = phase;
+}
+
+/*
+ * Whether a progress line is due now: on a terminal at most 5 a second (and
+ * when forced), else one every 30 s (test hook ICS2HUBSPOT_PROGRESS_EVERY_MS),
+ * never with -q. *tty says which.
+ */
+static bool progress_due(bool force, bool *tty)
+{
+	int64_t now = time_mono_ms();
+	static long every_ms;
+
+	*tty = isatty(2) && util_verbosity < 2 && !util_progress_plain;
+	if (util_verbosity < 1)
+		return false;
+	if (!every_ms)
+		every_ms = env_positive("ICS2HUBSPOT_PROGRESS_EVERY_MS", 30000);
+	if (!progress_last_ms) /* the first look: the clock starts (a line 30 s on, off a tty) */
+		progress_last_ms = now - (*tty ? 200 : 0);
+	if (!force && now - progress_last_ms < (*tty ? 200 : every_ms))
+		return false;
+	if (!*tty && force)
+		return false;
+	progress_last_ms = now;
+	return true;
+}
+
+/* Draw a progress line: in place on a terminal (with its phase), else a plain line. */
+static void progress_draw(const char *text, bool tty, const char *phase)
+{
+	if (tty) {
+		fprintf(stderr, "\r\033[K%s%s%s", phase ? phase : "", phase ? ": " : "", text);
+		fflush(stderr);
+		progress_drawn = true;
+	} else {
+		info("%s", text);
+	}
+}
+
 static void progress_show(struct hs_client *c, bool force)
 {
-	bool tty = isatty(2) && util_verbosity < 2 && !util_progress_plain;
+	bool tty;
 	int64_t now = time_mono_ms();
 	size_t done = progress.created + progress.found + progress.updated + progress.archived +
 		      progress.failed + progress.not_sent;
 	double secs = (double)(now - progress.started_ms) / 1000.0;
 	struct sbuf sb = SBUF_INIT;
-	static long every_ms; /* off a terminal: one line per 30 s (test hook) */
 
-	if (util_verbosity < 1)
+	if (!progress_due(force, &tty))
 		return;
-	if (!every_ms)
-		every_ms = env_positive("ICS2HUBSPOT_PROGRESS_EVERY_MS", 30000);
-	if (!force && now - progress_last_ms < (tty ? 200 : every_ms))
-		return;
-	if (!tty && force)
-		return;
-	progress_last_ms = now;
 	if (progress_read)
 		sbuf_addf(&sb, "read %zu, ", progress_read);
 	sbuf_addf(&sb, "sent %zu/%zu, created %zu", progress.sent, progress.total,
@@ -168,14 +205,22 @@ static void progress_show(struct hs_client *c, bool force)
 
 		sbuf_addf(&sb, ", ETA %dm%02ds", (int)eta / 60, (int)eta % 60);
 	}
-	if (tty) {
-		fprintf(stderr, "\r\033[K%s", sb.buf);
-		fflush(stderr);
-		progress_drawn = true;
-	} else {
-		info("%s", sb.buf);
-	}
+	progress_draw(sb.buf, tty, progress_phase);
 	sbuf_release(&sb);
+}
+
+/* The look-ups before the creates: "looking up by PROPERTY: K/N keys, S searches". */
+static void lookup_progress(const char *property, size_t done, size_t total, size_t searches)
+{
+	bool tty;
+	char *text;
+
+	if (!progress_due(false, &tty))
+		return;
+	text = xasprintf("looking up in HubSpot by %s: %zu/%zu keys, %zu searches", property,
+			 done, total, searches);
+	progress_draw(text, tty, NULL);
+	free(text);
 }
 
 /* ---- items and jobs ----------------------------------------------------------------------- */
@@ -1437,7 +1482,7 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 {
 	struct sp_value *sorted = xcalloc(n ? n : 1, sizeof(*sorted));
 	size_t *idx = xcalloc(n ? n : 1, sizeof(*idx)), nu = 0, dummy = 0;
-	size_t nchunks, next = 0, out = 0, window;
+	size_t nchunks, next = 0, out = 0, window, keys_done = 0;
 	struct sp_chunk *chunks;
 	struct sp_search s = {.c = c, .property = property, .sorted = sorted, .nsorted = n,
 			      .values = values, .props = props, .nprops = nprops,
@@ -1470,6 +1515,7 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 	 * pages follow each other; chunks are answered in any order.
 	 */
 	window = hs_client_parallel(c) > 0 ? (size_t)hs_client_parallel(c) : 1;
+	lookup_progress(property, 0, nu, 0);
 	for (;;) {
 		void *tag;
 		enum hs_result res;
@@ -1510,9 +1556,13 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 			search_chunk(&s, ch);
 			(*requests)++;
 			out++;
+		} else {
+			keys_done += ch->n;
 		}
 		hs_response_release(&resp);
+		lookup_progress(property, keys_done, nu, *requests);
 	}
+	batch_progress_end();
 	for (size_t k = 0; k < nchunks; k++)
 		free(chunks[k].after);
 	free(chunks);

@@ -151,6 +151,8 @@ struct batch_progress {
 const struct batch_progress *batch_progress_get(void);
 /* Occurrences read so far, for the progress line (optional). */
 void batch_progress_set_read(size_t n);
+/* The phase the progress line names on a terminal ("sending", "removing"; NULL: none). */
+void batch_progress_phase(const char *phase);
 /* Erase the progress line (terminal) so a summary can follow. */
 void batch_progress_end(void);
 

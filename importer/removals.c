@@ -232,6 +232,7 @@ void apply_removals(struct run *r)
 			if (!k || strcmp(arch.v[k].id, arch.v[k - 1].id))
 				ids[na++] = xstrdup(arch.v[k].id);
 		txn_begin(r);
+		batch_progress_phase("removing");
 		note_stop(r, batch_archive(r->client, ids, na, &bo));
 		/* Same id twice (two calendars' rows): both take the answer. */
 		for (size_t k = 1; k < arch.n; k++)
@@ -261,6 +262,7 @@ void apply_removals(struct run *r)
 			cids[k] = xstrdup(canc.v[k].id);
 		}
 		txn_begin(r);
+		batch_progress_phase("removing");
 		note_stop(r, batch_update(r->client, ptrs, cids, canc.n, &bo));
 		for (size_t k = 0; k < canc.n; k++)
 			removal_done(r, &p->items[canc.v[k].item],
