@@ -73,7 +73,7 @@ test_expect_success 'a refusal the portal check does not explain keeps the cache
 	"$PY" "$Y/gen.py" 150 b3.ics --uid-prefix b --retitle 7=Renamed --retitle 8=Renamed &&
 	mark && rc=0 && "$BIN" import -m bad.yaml --state st4.db b3.ics 2>err || rc=$? &&
 	cat err && [ "$rc" = 3 ] && ! grep -q "ics2hubspot setup.*to make portal" err &&
-	grep -q "INVALID_OPTION" err && [ "$(since props)" = 1 ] &&
+	grep -q "NOT_AN_OUTCOME was not one of the allowed options" err && [ "$(since props)" = 1 ] &&
 	[ "$(cached st4.db)" = 1 ]
 '
 test_done
