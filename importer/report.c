@@ -284,7 +284,8 @@ static int copy_sorted(struct report *r, FILE *out)
 	int rc = 0;
 
 	fflush(r->spool);
-	qsort(r->ix, r->nix, sizeof(*r->ix), cmp_entry_time);
+	if (r->nix)
+		qsort(r->ix, r->nix, sizeof(*r->ix), cmp_entry_time);
 	for (size_t i = 0; i < r->nix && !rc; i++) {
 		ssize_t n;
 
