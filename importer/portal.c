@@ -53,12 +53,11 @@ char *portal_meeting_url_prefix(const struct portal *p)
 	return xasprintf("https://%s/contacts/%lld/record/0-47/", d, p->id);
 }
 
-enum hs_result portal_lookup(struct hs_client *c, const char *token, struct portal *p,
+enum hs_result portal_lookup(struct hs_client *c, struct portal *p,
 			     struct hs_response *fail)
 {
 	struct hs_response resp;
 	enum hs_result hr;
-	cJSON *body;
 
 	memset(p, 0, sizeof(*p));
 	memset(fail, 0, sizeof(*fail));
@@ -68,35 +67,13 @@ enum hs_result portal_lookup(struct hs_client *c, const char *token, struct port
 		if (p->id) {
 			p->ui_domain = string_of(resp.body, "uiDomain");
 			p->time_zone = string_of(resp.body, "timeZone");
-			p->source = "account-info";
 			hs_response_release(&resp);
 			return HS_OK;
 		}
 	}
-	/* Only a refusal of this one endpoint (403, 404, 400) is worth the fallback. */
-	if (hr != HS_OK && !(hr == HS_CLIENT_ERROR || (hr == HS_AUTH && resp.status == 403))) {
-		*fail = resp;
-		return hr;
-	}
-	verbose("account-info did not name the portal (%s); asking token-info",
-		resp.message ? resp.message : hs_result_name(hr));
-	hs_response_release(&resp);
-	hs_client_resume(c);
-
-	/* The token goes in the body here (this endpoint's contract); bodies are never traced. */
-	body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "tokenKey", token);
-	hr = hs_call(c, "POST", hs_route(HS_TOKEN_INFO_LEGACY), body, true, &resp);
-	cJSON_Delete(body);
 	if (hr == HS_OK) {
-		p->id = id_of(cJSON_GetObjectItemCaseSensitive(resp.body, "hubId"));
-		if (p->id) {
-			p->source = "token-info";
-			hs_response_release(&resp);
-			return HS_OK;
-		}
 		free(resp.message);
-		resp.message = xstrdup("neither account-info nor token-info named the portal");
+		resp.message = xstrdup("the account details did not name the portal");
 		hr = HS_FAILED;
 	}
 	*fail = resp;

@@ -15,18 +15,14 @@ struct portal {
 	long long id; /* HubSpot's portal (hub) id; 0 when unknown */
 	char *ui_domain; /* e.g. app.hubspot.com (account-info only), or NULL */
 	char *time_zone; /* e.g. US/Eastern (account-info only), or NULL */
-	const char *source; /* "account-info" or "token-info" */
 };
 void portal_release(struct portal *p);
 
 /*
- * Learn the portal: GET /account-info/v3/details, else (any answer but 401 or
- * a stop for the daily limit) POST /oauth/v2/private-apps/get/access-token-info
- * with the token. On failure returns the result and leaves HubSpot's message in
- * *fail (release it); the client is left usable after a 403 on account-info.
+ * Learn the portal: GET the account details (routes.h). On failure returns
+ * the result and leaves HubSpot's message in *fail (release it).
  */
-enum hs_result portal_lookup(struct hs_client *c, const char *token, struct portal *p,
-			     struct hs_response *fail);
+enum hs_result portal_lookup(struct hs_client *c, struct portal *p, struct hs_response *fail);
 
 /*
  * The start of a meeting's record page in HubSpot's web app,

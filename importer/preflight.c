@@ -35,7 +35,7 @@ static int learn_portal(struct run *r)
 
 	if (r->portal)
 		return 0;
-	hr = portal_lookup(r->client, r->token, &p, &fail);
+	hr = portal_lookup(r->client, &p, &fail);
 	if (hr != HS_OK) {
 		error("cannot learn which HubSpot portal the token belongs to: %s",
 		      fail.message ? fail.message : hs_result_name(hr));
@@ -46,7 +46,7 @@ static int learn_portal(struct run *r)
 	r->portal = p.id;
 	free(r->ui_domain);
 	r->ui_domain = p.ui_domain ? xstrdup(p.ui_domain) : NULL;
-	verbose("portal %lld (from %s)", p.id, p.source);
+	verbose("portal %lld", p.id);
 	prefix = portal_meeting_url_prefix(&p); /* record links in the report and -v */
 	report_set_links(r->rep, prefix);
 	free(prefix);

@@ -14,7 +14,7 @@ static const char *const version_names[] = {
 /* Each path is head + version + tail, from HubSpot's specs of that version (docs/hubspot-api.md).
  */
 static const struct {
-	const char *head, *tail; /* tail NULL: not versioned, head is the path */
+	const char *head, *tail;
 } templates[HS_ROUTE_COUNT] = {
 	[HS_MEETINGS_BATCH_CREATE] = {"/crm/objects/", "/meetings/batch/create"},
 	[HS_MEETINGS_BATCH_UPDATE] = {"/crm/objects/", "/meetings/batch/update"},
@@ -29,8 +29,6 @@ static const struct {
 	[HS_MEETING_PROPERTY_GROUPS] = {"/crm/properties/", "/meetings/groups"},
 	[HS_OWNERS] = {"/crm/owners/", ""},
 	[HS_ACCOUNT_DETAILS] = {"/account-info/", "/details"},
-	/* HubSpot has no dated token-info. */
-	[HS_TOKEN_INFO_LEGACY] = {"/oauth/v2/private-apps/get/access-token-info", NULL},
 };
 
 #define ROUTE_MAX 80
@@ -76,8 +74,7 @@ const char *hs_route(enum hs_route r)
 	if (!built) {
 		for (int i = 0; i < HS_ROUTE_COUNT; i++) {
 			snprintf(routes[i], sizeof(routes[i]), "%s%s%s", templates[i].head,
-				 templates[i].tail ? version_names[current] : "",
-				 templates[i].tail ? templates[i].tail : "");
+				 version_names[current], templates[i].tail);
 		}
 		built = true;
 	}

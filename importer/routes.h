@@ -6,8 +6,7 @@
  * HubSpot versions its APIs by date (/crm/objects/2026-09/meetings/...). This
  * module is the only one that knows a path: the others ask for a route. The
  * version is chosen once (--api-version, $HUBSPOT_API_VERSION) before the
- * first request; HS_API_DEFAULT until then. Legacy (v1-v4) paths are not
- * spoken, but for the token-info fall-back (hs_route(HS_TOKEN_INFO_LEGACY)).
+ * first request; HS_API_DEFAULT until then. No legacy (v1-v4) path is spoken.
  */
 
 enum hs_api_version {
@@ -40,7 +39,6 @@ enum hs_route {
 	HS_MEETING_PROPERTY_GROUPS, /* POST one */
 	HS_OWNERS, /* GET, paged with ?limit=&after= */
 	HS_ACCOUNT_DETAILS,
-	HS_TOKEN_INFO_LEGACY, /* POST; private-app tokens only; a last fall-back */
 	HS_ROUTE_COUNT
 };
 const char *hs_route(enum hs_route r);

@@ -344,7 +344,7 @@ static int check_scopes(struct hs_client *c, const struct mapping *m)
 	return rc;
 }
 
-static int setup_run(struct hs_client *c, const char *token, const struct mapping *m,
+static int setup_run(struct hs_client *c, const struct mapping *m,
 		     const struct app_options *o)
 {
 	const char *identity = mapping_identity_property(m);
@@ -358,7 +358,7 @@ static int setup_run(struct hs_client *c, const char *token, const struct mappin
 	int rc, found;
 
 	/* 1. The token, and the portal it belongs to. */
-	hr = portal_lookup(c, token, &p, &fail);
+	hr = portal_lookup(c, &p, &fail);
 	if (hr != HS_OK) {
 		rc = refused("cannot learn the portal", hr, &fail);
 		hs_response_release(&fail);
@@ -516,7 +516,7 @@ int cmd_setup(const struct app_options *o)
 		c = hs_client_new(&ho);
 	}
 	setup_fix = app_command(o, "setup");
-	rc = setup_run(c, token, m, o);
+	rc = setup_run(c, m, o);
 	FREE_NULL(setup_fix);
 	hs_client_free(c);
 	memset(token, 0, strlen(token));

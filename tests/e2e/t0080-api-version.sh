@@ -4,8 +4,6 @@
 # (required properties, normalized values), today's tokens (service keys, systemd credentials).
 . "$(dirname "$0")/lib.sh"
 A="$ROOT/tests/assoc"
-# The token-info fall-back below is the only legacy call, asked for twice on purpose.
-LEGACY_EXPECTED=2
 
 # stat EXPR: a Python expression over the sandbox's /_sandbox/stats bound to d.
 stat() { sandbox_get /_sandbox/stats | jget - "$1"; }
@@ -141,15 +139,15 @@ test_expect_success 'setup names the read scopes the token lacks for what the ma
 	grep -q "^ics2hubspot: scopes: reading meetings: granted" err
 '
 
-test_expect_success 'the legacy token-info is a last fall-back: its 404 (a service key) is one clear error' '
+test_expect_success 'account details refused: one clear error, no legacy token-info fall-back (for any kind of token)' '
 	start_sandbox
 	sandbox_post /_sandbox/config "{\"account_info\":false}" >/dev/null
 	rc=0; "$BIN" setup >out 2>err || rc=$?
-	[ $rc = 3 ] && grep -q "cannot learn the portal" err
+	[ $rc = 3 ] && grep -q "cannot learn" err
 	sandbox_post /_sandbox/config "{\"token_kind\":\"private-app\"}" >/dev/null
-	"$BIN" setup >out 2>err || { cat err; false; }
-	grep -q "^ics2hubspot: portal 12345678" err
-	[ "$(stat "sum(d[\"legacy_paths\"].values())")" = 2 ]
+	rc=0; "$BIN" setup >out 2>err || rc=$?
+	[ $rc = 3 ] && grep -q "cannot learn" err
+	[ "$(stat "sum(d[\"legacy_paths\"].values())")" = 0 ]
 '
 
 test_done

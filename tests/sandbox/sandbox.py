@@ -1504,7 +1504,7 @@ class Api:
 
     def account_details(self, ctx):
         if not self.sb.cfg.account_info:
-            return err(404, "OBJECT_NOT_FOUND", "resource not found: GET /account-info/v3/details")
+            return err(404, "OBJECT_NOT_FOUND", "resource not found")
         return Resp(200, {"portalId": portal_id(), "accountType": "STANDARD",
                           "timeZone": "US/Eastern", "companyCurrency": "USD",
                           "additionalCurrencies": [], "utcOffset": "-05:00",
