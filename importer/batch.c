@@ -217,8 +217,8 @@ static void lookup_progress(const char *property, size_t done, size_t total, siz
 
 	if (!progress_due(false, &tty))
 		return;
-	text = xasprintf("looking up in HubSpot by %s: %zu/%zu keys, %zu searches", property,
-			 done, total, searches);
+	text = xasprintf("looking up in HubSpot by %s: %zu/%zu keys, %zu searches", property, done,
+			 total, searches);
 	progress_draw(text, tty, NULL);
 	free(text);
 }
@@ -1463,10 +1463,9 @@ static bool search_chunk_read(const struct sp_search *s, struct sp_chunk *ch, co
 			cJSON_AddItemToArray(s->hits_out[at->index], cJSON_Duplicate(hit, true));
 		}
 	}
-	next = json_str(
-		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(body, "paging"),
-						 "next"),
-		"after");
+	next = json_str(cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(body, "paging"), "next"),
+			"after");
 	if (next && *next && ch->seen + SEARCH_LIMIT <= SEARCH_MAX_RESULTS)
 		ch->after = xstrdup(next);
 	else if (next && *next)
@@ -1484,8 +1483,13 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 	size_t *idx = xcalloc(n ? n : 1, sizeof(*idx)), nu = 0, dummy = 0;
 	size_t nchunks, next = 0, out = 0, window, keys_done = 0;
 	struct sp_chunk *chunks;
-	struct sp_search s = {.c = c, .property = property, .sorted = sorted, .nsorted = n,
-			      .values = values, .props = props, .nprops = nprops,
+	struct sp_search s = {.c = c,
+			      .property = property,
+			      .sorted = sorted,
+			      .nsorted = n,
+			      .values = values,
+			      .props = props,
+			      .nprops = nprops,
 			      .hits_out = hits_out};
 	enum hs_result ret = HS_OK;
 
@@ -1506,7 +1510,7 @@ enum hs_result batch_search_property(struct hs_client *c, const char *property,
 	for (size_t k = 0; k < nchunks; k++) {
 		chunks[k].idx = idx + k * SEARCH_VALUES;
 		chunks[k].n = nu - k * SEARCH_VALUES < SEARCH_VALUES ? nu - k * SEARCH_VALUES
-									: SEARCH_VALUES;
+								     : SEARCH_VALUES;
 	}
 	/*
 	 * As many requests outstanding as the client sends at once: its search

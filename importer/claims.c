@@ -212,9 +212,8 @@ static enum hs_result write_claims(struct hs_client *c, char *const *ids, char *
  * meeting another calendar claims (verdict[i] CLAIMS_DETACHED once written),
  * and verdict[i] CLAIMS_REMOVE for one nobody else claims or gone from HubSpot.
  */
-static enum hs_result change_claims(struct hs_client *c, char *const *ids,
-				    const char *const *mine, size_t n, bool attach,
-				    enum claims_verdict *verdict)
+static enum hs_result change_claims(struct hs_client *c, char *const *ids, const char *const *mine,
+				    size_t n, bool attach, enum claims_verdict *verdict)
 {
 	enum hs_result hr = HS_OK;
 
@@ -258,9 +257,8 @@ static enum hs_result change_claims(struct hs_client *c, char *const *ids,
 	return hr;
 }
 
-enum hs_result claims_before_removal(struct hs_client *c, char *const *ids,
-				     const char *const *mine, size_t n,
-				     enum claims_verdict *verdict)
+enum hs_result claims_before_removal(struct hs_client *c, char *const *ids, const char *const *mine,
+				     size_t n, enum claims_verdict *verdict)
 {
 	for (size_t i = 0; i < n; i++)
 		verdict[i] = CLAIMS_UNKNOWN;

@@ -52,9 +52,8 @@ enum claims_verdict {
  * HS_OK, or why the run must stop (the verdicts not reached are
  * CLAIMS_UNKNOWN).
  */
-enum hs_result claims_before_removal(struct hs_client *c, char *const *ids,
-				     const char *const *mine, size_t n,
-				     enum claims_verdict *verdict);
+enum hs_result claims_before_removal(struct hs_client *c, char *const *ids, const char *const *mine,
+				     size_t n, enum claims_verdict *verdict);
 
 /*
  * Meetings ids[0..n) found in HubSpot and adopted by the calendars

@@ -24,9 +24,9 @@
  * hold each of the 5 slots for 1.4 s (3.4 searches/s). The margin absorbs the
  * spread of arrival times; a 429 SECONDLY is waited out, never a failure.
  */
-#define SEARCH_MARGIN_MS    100
-#define BACKOFF_BASE_MS	    1000
-#define BACKOFF_CAP_MS	    60000
+#define SEARCH_MARGIN_MS 100
+#define BACKOFF_BASE_MS	 1000
+#define BACKOFF_CAP_MS	 60000
 
 /* One submitted call, from hs_submit() until hs_next()/hs_call() hands it back. */
 struct hs_call {
@@ -832,7 +832,8 @@ static void complete(struct hs_client *c, struct hs_call *call, struct http_resu
 	case HS_ACT_SLOW_SEARCH: {
 		struct hs_limiter *l = call->search ? &c->search : &c->main;
 
-		/* A second 429 on search (not the first: arrival jitter) lowers the pace for good. */
+		/* A second 429 on search (not the first: arrival jitter) lowers the pace for good.
+		 */
 		if (act == HS_ACT_SLOW_SEARCH && c->stats.throttled_secondly > 1 && l->max > 1) {
 			l->max--;
 			l->cfg_max = l->max;

@@ -137,8 +137,8 @@ static void page_read(cJSON *answer, cJSON *into, long *total, char **next)
 		while (cJSON_GetArraySize(results) > 0)
 			cJSON_AddItemToArray(into, cJSON_DetachItemFromArray(results, 0));
 	cJSON_Delete(results);
-	paging = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(answer, "paging"),
-						  "next");
+	paging = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(answer, "paging"), "next");
 	t = cJSON_GetObjectItemCaseSensitive(paging, "after");
 	if (cJSON_IsString(t) && *t->valuestring)
 		*next = xstrdup(t->valuestring);

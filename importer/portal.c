@@ -53,8 +53,7 @@ char *portal_meeting_url_prefix(const struct portal *p)
 	return xasprintf("https://%s/contacts/%lld/record/0-47/", d, p->id);
 }
 
-enum hs_result portal_lookup(struct hs_client *c, struct portal *p,
-			     struct hs_response *fail)
+enum hs_result portal_lookup(struct hs_client *c, struct portal *p, struct hs_response *fail)
 {
 	struct hs_response resp;
 	enum hs_result hr;

@@ -102,7 +102,7 @@ struct run {
 	const struct sync_plan *plan;
 	struct claim_of_source {
 		char *source, *claim;
-	} *claims; /* each calendar's claim id (claims.h) */
+	} * claims; /* each calendar's claim id (claims.h) */
 	size_t nclaims, claims_cap;
 	char **adopted; /* per plan item: the HubSpot id found by identity (search before create) */
 	size_t nadopted;

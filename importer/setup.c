@@ -136,10 +136,11 @@ static int create_own(struct hs_client *c, const char *name, const char *label,
 
 static int create_identity(struct hs_client *c, const char *name, const char **outcome)
 {
-	return create_own(c, name, "ics2hubspot key",
-			  "Set by ics2hubspot: the calendar event's UID[#RECURRENCE-ID], so that it "
-			  "never creates a meeting twice. Do not edit.",
-			  outcome);
+	return create_own(
+		c, name, "ics2hubspot key",
+		"Set by ics2hubspot: the calendar event's UID[#RECURRENCE-ID], so that it "
+		"never creates a meeting twice. Do not edit.",
+		outcome);
 }
 
 /* The claims property (claims.h): which calendars claim a meeting. */
@@ -344,8 +345,7 @@ static int check_scopes(struct hs_client *c, const struct mapping *m)
 	return rc;
 }
 
-static int setup_run(struct hs_client *c, const struct mapping *m,
-		     const struct app_options *o)
+static int setup_run(struct hs_client *c, const struct mapping *m, const struct app_options *o)
 {
 	const char *identity = mapping_identity_property(m);
 	const char *group_outcome = NULL, *prop_outcome = NULL;

@@ -646,8 +646,8 @@ static int state_cmd_undo(const struct app_options *o, struct state *st)
 					 : rc == EXIT_PARTIAL ? "partial"
 							      : "failed");
 		}
-		info("undo of run %ld: %ld archived, %ld failed", o->run_id, u.done - (long)detached,
-		     u.failed);
+		info("undo of run %ld: %ld archived, %ld failed", o->run_id,
+		     u.done - (long)detached, u.failed);
 		if (detached)
 			info("%zu meeting(s) still claimed by another calendar were detached, not "
 			     "archived",

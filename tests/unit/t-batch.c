@@ -739,8 +739,8 @@ static void test_search_throttled(void)
 	CHECK_INT(requests, 1);
 	CHECK_INT(hs_client_stats(s)->throttled, 14);
 	for (size_t i = 0; i < n; i++) {
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(hits[i], 0),
-								   "id");
+		const cJSON *id =
+			cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(hits[i], 0), "id");
 
 		CHECK_INT(cJSON_GetArraySize(hits[i]), 1);
 		CHECK_STR(cJSON_IsString(id) ? id->valuestring : NULL, o.ids[i]);

@@ -430,7 +430,8 @@ static void test_redact(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t n = 0;
-		char *got = hs_redact_secret(cases[i].in, strlen(cases[i].in), "pat-na1-SECRET", &n);
+		char *got =
+			hs_redact_secret(cases[i].in, strlen(cases[i].in), "pat-na1-SECRET", &n);
 
 		CHECK_STR(got, cases[i].want);
 		if (got)

@@ -407,20 +407,19 @@ out:
  */
 static void test_x_values(void)
 {
-	static const char cal[] =
-		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x1\r\n"
-		"DTSTART:20240101T100000Z\r\n"
-		"X-A:plain, text; here\r\n"
-		"X-B:back\\\\slash \\\\\\\\ two\r\n"
-		"X-C:esc\\, comma\\; semi\\n newline\\N\r\n"
-		"X-D:tab\there\r\n"
-		"X-E;VALUE=TEXT:text\\, value\\\\x\r\n"
-		"X-F:trail\\\r\n"
-		"X-G:odd\\q\\x\r\n"
-		"X-H;FOO=bar:\"quoted\" ^ caret\r\n"
-		"X-J:cr\\r bs\\b ff\\f\r\n"
-		"X-K:multi,val\\,ue,three\r\n"
-		"END:VEVENT\r\nEND:VCALENDAR\r\n";
+	static const char cal[] = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x1\r\n"
+				  "DTSTART:20240101T100000Z\r\n"
+				  "X-A:plain, text; here\r\n"
+				  "X-B:back\\\\slash \\\\\\\\ two\r\n"
+				  "X-C:esc\\, comma\\; semi\\n newline\\N\r\n"
+				  "X-D:tab\there\r\n"
+				  "X-E;VALUE=TEXT:text\\, value\\\\x\r\n"
+				  "X-F:trail\\\r\n"
+				  "X-G:odd\\q\\x\r\n"
+				  "X-H;FOO=bar:\"quoted\" ^ caret\r\n"
+				  "X-J:cr\\r bs\\b ff\\f\r\n"
+				  "X-K:multi,val\\,ue,three\r\n"
+				  "END:VEVENT\r\nEND:VCALENDAR\r\n";
 	static const char *const want[][2] = {
 		{"X-A", "plain, text; here"},
 		{"X-B", "back\\\\slash \\\\\\\\ two"},

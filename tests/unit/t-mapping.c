@@ -824,11 +824,12 @@ static void test_remote(void)
 
 	CHECK_INT(mapping_check_remote_properties(m, j, NULL), 0);
 	/* a value whose case alone differs is one option (API 2026-09 stores the option's) */
-	cJSON_SetValuestring(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
-							      cJSON_GetArrayItem(results, 7), "options"),
-						      2),
-				     "value"),
-			     "Canceled");
+	cJSON_SetValuestring(
+		cJSON_GetObjectItem(
+			cJSON_GetArrayItem(
+				cJSON_GetObjectItem(cJSON_GetArrayItem(results, 7), "options"), 2),
+			"value"),
+		"Canceled");
 	CHECK_INT(mapping_check_remote_properties(m, j, NULL), 0);
 	/* drop CANCELED from the options and the identity property */
 	cJSON_DeleteItemFromArray(cJSON_GetObjectItem(cJSON_GetArrayItem(results, 7), "options"),
@@ -847,7 +848,8 @@ static void test_remote(void)
 		"ics2hubspot: error: <built-in default.yaml>:73: the meeting property 'hs_meeting_title' is read-only in your portal: take it out of the mapping\n"
 		"ics2hubspot: error: <built-in default.yaml>:79: 'CANCELED' is not an option of hs_meeting_outcome in your portal (allowed: SCHEDULED, COMPLETED); map it to one of them");
 	/* only a value: flag VALUE alone */
-	cJSON_AddItemToArray(results, cJSON_Parse("{\"name\":\"ics2hubspot_key\",\"type\":\"string\"}"));
+	cJSON_AddItemToArray(results,
+			     cJSON_Parse("{\"name\":\"ics2hubspot_key\",\"type\":\"string\"}"));
 	cJSON_DeleteItemFromObject(cJSON_GetArrayItem(results, 3), "modificationMetadata");
 	capture_begin();
 	CHECK_INT(mapping_check_remote_properties(m, j, NULL), MAPPING_REMOTE_VALUE);
@@ -918,7 +920,8 @@ static void test_custom_and_values(void)
 	CHECK_INT(bad.line, 10);
 	CHECK_STR(bad.options, "SCHEDULED, COMPLETED");
 	free(bad.options);
-	/* an option (case aside), and a value the mapping holds (named by the static check): none */
+	/* an option (case aside), and a value the mapping holds (named by the static check): none
+	 */
 	cJSON_ReplaceItemInObject(mt.properties, "hs_meeting_outcome",
 				  cJSON_CreateString("completed"));
 	CHECK_INT(mapping_check_remote_values(m, props, &mt, &bad), 0);
