@@ -324,6 +324,7 @@ struct pending {
 };
 
 /* Reads top-level components (pass 2 and random access). */
+
 struct creader {
 	struct reader rd;
 	struct shape sh;
@@ -339,6 +340,14 @@ struct creader {
 	size_t npend, cappend;
 	char *early_end; /* the line libical took for the open VEVENT's END before ours (feed) */
 	long early_line;
+	/* The open VEVENT's lines held back from libical's parser (held_take) */
+	struct sbuf hraw; /* their lines, each with its NUL */
+	struct held *held;
+	size_t nheld, capheld;
+	bool hold_off; /* structure in doubt: every line goes to the parser */
+	bool hold_never; /* ics_options' parse_every_line */
+	icalparser *hp; /* reads a held line that is not plain (held_add) */
+	struct sbuf trim; /* a line without the parameters nothing reads (feed_trim) */
 };
 
 struct ctx {
@@ -1051,8 +1060,11 @@ static bool is_window_skip(struct ctx *c, int64_t off)
 	return c->wskip_cursor < c->nwskips && c->wskips[c->wskip_cursor].off == off;
 }
 
+static void held_drop(struct creader *cr);
+
 static void creader_reset_parser(struct creader *cr)
 {
+	held_drop(cr);
 	if (cr->cp)
 		icalparser_free(cr->cp);
 	cr->cp = icalparser_new();
@@ -1078,6 +1090,11 @@ static void creader_drop_pending(struct creader *cr)
 static void creader_release(struct creader *cr)
 {
 	free(cr->early_end);
+	sbuf_release(&cr->hraw);
+	sbuf_release(&cr->trim);
+	free(cr->held);
+	if (cr->hp)
+		icalparser_free(cr->hp);
 	creader_drop_pending(cr);
 	free(cr->pend);
 	if (cr->cp)
@@ -1154,9 +1171,12 @@ static void feed_unread_rule(struct creader *cr, long lineno)
 	feed_add(cr, rule, lineno);
 }
 
+static const char *feed_trim(struct creader *cr, const char *line);
+
 static void feed(struct creader *cr, const char *line, long lineno)
 {
 	char *fixed = NULL, *why = NULL, *bad = NULL;
+	const char *trimmed;
 	bool drop = false;
 
 	if (feed_split(cr, line, lineno))
@@ -1195,7 +1215,372 @@ static void feed(struct creader *cr, const char *line, long lineno)
 		free(fixed);
 		return;
 	}
-	feed_add(cr, (char *)(uintptr_t)line, lineno);
+	trimmed = feed_trim(cr, line);
+	feed_add(cr, (char *)(uintptr_t)(trimmed ? trimmed : line), lineno);
+}
+
+/*
+ * Lines held back from libical's parser (issue #26). libical looks each property name up in
+ * its table of ~120 names (an X- name only after all of them), reads the value a character at
+ * a time, and reads every parameter the same way: on Outlook's exports, with 17 X-MICROSOFT-*
+ * lines and an X-ALT-DESC of kilobytes, that was over a third of libical's parse. So, at the
+ * VEVENT's own level:
+ *  - X- lines (not X-LIC-, which libical knows), and DTSTAMP, LAST-MODIFIED, CREATED and
+ *    PRIORITY, are held back while the parser reads the rest, then added to the component it
+ *    returns, in the order of the file, after its other properties. A plain line becomes the
+ *    property libical's parser makes of it: an X value of the unescaped text, named as written
+ *    (without its parameters: nothing reads them); a UTC DATE-TIME for DTSTAMP and
+ *    LAST-MODIFIED; nothing for CREATED and PRIORITY, which nothing reads. Any other line is
+ *    read by libical, alone, in a VEVENT of its own, and what that gives (the property, or
+ *    libical's X-LIC-ERROR) is moved over.
+ *  - ATTENDEE, ORGANIZER, SUMMARY, DESCRIPTION and LOCATION lose the parameters nothing reads
+ *    (RSVP=TRUE/FALSE, LANGUAGE, X- parameters) before the parser gets them (feed_trim).
+ * Plain parameters: NAME=value or NAME="value" (NAME of letters, digits and '-'; no control
+ * character). A plain X- line: a name of letters, digits and '-' after "X-" (upper case:
+ * libical reads "x-" as no name); plain parameters, not VALUE (it changes how the value is
+ * read) nor ENCODING; a value that is not empty, does not begin with a blank, holds no control
+ * character, and whose only backslashes escape ',', ';' or '\' (libical's dequoting). A plain
+ * DTSTAMP, LAST-MODIFIED or CREATED: no parameter, YYYYMMDDTHHMMSSZ; PRIORITY: 1 to 9 digits.
+ * t-ics test_held pins every kind against libical reading the same lines itself.
+ */
+static bool name_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '-';
+}
+
+/*
+ * One plain parameter at p (its ';'): its name and value (quotes included); returns what
+ * follows it (';' or ':'), or NULL when it is not plain.
+ */
+static const char *param_next(const char *p, const char **name, size_t *name_len, const char **val,
+			      size_t *val_len)
+{
+	const char *v;
+
+	*name = ++p;
+	while (name_char(*p))
+		p++;
+	*name_len = (size_t)(p - *name);
+	if (!*name_len || *p != '=')
+		return NULL;
+	v = ++p;
+	if (*p == '"') {
+		const char *q = strchr(p + 1, '"');
+
+		if (!q)
+			return NULL;
+		for (const char *k = p + 1; k < q; k++)
+			if ((unsigned char)*k < 0x20 || *k == 0x7f)
+				return NULL;
+		p = q + 1;
+	} else {
+		while (*p && *p != ';' && *p != ':' && *p != '"' && (unsigned char)*p >= 0x20 &&
+		       *p != 0x7f)
+			p++;
+		if (p == v)
+			return NULL;
+	}
+	if (*p != ';' && *p != ':')
+		return NULL;
+	*val = v;
+	*val_len = (size_t)(p - v);
+	return p;
+}
+
+static bool word_is(const char *s, size_t n, const char *w)
+{
+	return strlen(w) == n && !strncasecmp(s, w, n);
+}
+
+/* What ends a run of plain value text: a backslash or a control character. */
+#define VALUE_STOPS                                                                                  \
+	"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16" \
+	"\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
+
+enum hkind { H_X, H_DTSTAMP, H_LASTMOD, H_DROP };
+
+struct held { /* a line held back from the parser (held_take) */
+	size_t off; /* its line in creader's hraw */
+	size_t name_len; /* its name: the line's first name_len bytes */
+	size_t value_off; /* its value, from the line's start; 0: not plain, libical reads it */
+	enum hkind kind;
+	bool escaped; /* an X- value holds a backslash */
+};
+
+static bool x_plain(const char *line, struct held *h)
+{
+	const char *p = line + 2, *v, *pn, *pv;
+	size_t pnl, pvl;
+
+	if (line[0] != 'X')
+		return false;
+	while (name_char(*p))
+		p++;
+	if (p == line + 2)
+		return false;
+	h->name_len = (size_t)(p - line);
+	while (*p == ';') {
+		if (!(p = param_next(p, &pn, &pnl, &pv, &pvl)) || word_is(pn, pnl, "VALUE") ||
+		    word_is(pn, pnl, "ENCODING"))
+			return false;
+	}
+	if (*p != ':')
+		return false;
+	v = ++p;
+	if (!*v || *v == ' ' || *v == '\t')
+		return false;
+	for (;;) {
+		p += strcspn(p, VALUE_STOPS);
+		if (*p != '\\')
+			break;
+		if (p[1] != ',' && p[1] != ';' && p[1] != '\\')
+			return false;
+		h->escaped = true;
+		p += 2;
+	}
+	if (*p)
+		return false; /* a control character */
+	h->value_off = (size_t)(v - line);
+	return true;
+}
+
+/* A UTC DATE-TIME as libical reads it without a word: YYYYMMDDTHHMMSSZ. */
+static bool utc_stamp_plain(const char *v)
+{
+	for (int i = 0; i < 15; i++)
+		if (i == 8 ? v[i] != 'T' : (v[i] < '0' || v[i] > '9'))
+			return false;
+	return v[15] == 'Z' && !v[16];
+}
+
+/* Hold back a line of the open VEVENT (see above): true when held. */
+static bool held_take(struct creader *cr, const char *line)
+{
+	struct held h = {0};
+	const char *rest = NULL;
+	bool plain = false;
+
+	if (cr->hold_off || cr->hold_never || cr->sh.depth != 1 || cr->sh.top != TOP_VEVENT)
+		return false;
+	switch (*line | 0x20) {
+	case 'x':
+		if (line[1] != '-' || !strncasecmp(line, "X-LIC-", 6))
+			return false;
+		h.kind = H_X;
+		plain = x_plain(line, &h);
+		break;
+	case 'd':
+		if (!prop_is(line, "DTSTAMP", &rest))
+			return false;
+		h.kind = H_DTSTAMP;
+		break;
+	case 'l':
+		if (!prop_is(line, "LAST-MODIFIED", &rest))
+			return false;
+		h.kind = H_LASTMOD;
+		break;
+	case 'c':
+		if (!prop_is(line, "CREATED", &rest))
+			return false;
+		h.kind = H_DROP;
+		break;
+	case 'p':
+		if (!prop_is(line, "PRIORITY", &rest))
+			return false;
+		h.kind = H_DROP;
+		if (*rest == ':') {
+			size_t n = strspn(rest + 1, "0123456789");
+
+			plain = n >= 1 && n <= 9 && !rest[1 + n];
+		}
+		rest = NULL;
+		break;
+	default:
+		return false;
+	}
+	if (rest) { /* DTSTAMP, LAST-MODIFIED, CREATED */
+		plain = *rest == ':' && utc_stamp_plain(rest + 1);
+		h.value_off = (size_t)(rest + 1 - line);
+	}
+	if (!plain)
+		h.value_off = 0;
+	h.off = cr->hraw.len;
+	XGROW(cr->held, cr->capheld, cr->nheld + 1);
+	cr->held[cr->nheld++] = h;
+	sbuf_add(&cr->hraw, line, strlen(line) + 1);
+	return true;
+}
+
+static void held_drop(struct creader *cr)
+{
+	cr->nheld = 0;
+	cr->hraw.len = 0;
+	cr->hold_off = false;
+}
+
+/*
+ * A line at the VEVENT's level that libical may read as a BEGIN or END although ours does not
+ * ("BEGIN :VALARM"): the lines held so far go to the parser now, in their order, and the rest
+ * of the VEVENT is read by the parser alone, as it was before lines were held.
+ */
+static void held_flush_if_doubt(struct creader *cr, const char *line)
+{
+	size_t n = strcspn(line, ";:");
+
+	if (prop_is(line, "BEGIN", NULL) || prop_is(line, "END", NULL))
+		return; /* a BEGIN or END to both */
+	while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	if (!word_is(line, n, "BEGIN") && !word_is(line, n, "END"))
+		return;
+	for (size_t i = 0; i < cr->nheld; i++)
+		feed_add(cr, cr->hraw.buf + cr->held[i].off, 0);
+	cr->nheld = 0;
+	cr->hraw.len = 0;
+	cr->hold_off = true;
+}
+
+/* A plain held X- line as the X property libical's parser makes of it (x_plain). */
+static icalproperty *x_make(const char *line, const struct held *h)
+{
+	const char *v = line + h->value_off;
+	char *val = NULL, name[256];
+	icalproperty *p;
+
+	if (h->escaped) {
+		char *w = val = xmalloc(strlen(v) + 1);
+
+		for (; *v; v++) {
+			if (*v == '\\')
+				v++;
+			*w++ = *v;
+		}
+		*w = '\0';
+	}
+	p = icalproperty_new_x(val ? val : v);
+	if (p) {
+		if (h->name_len < sizeof(name)) {
+			memcpy(name, line, h->name_len);
+			name[h->name_len] = '\0';
+			icalproperty_set_x_name(p, name);
+		} else {
+			char *n = xstrndup(line, h->name_len);
+
+			icalproperty_set_x_name(p, n);
+			free(n);
+		}
+	}
+	free(val);
+	return p;
+}
+
+/* What libical reads of one line alone, moved into comp. */
+static void held_read(struct creader *cr, icalcomponent *comp, const char *line)
+{
+	char begin[] = "BEGIN:VEVENT", end[] = "END:VEVENT";
+	icalcomponent *one;
+	icalproperty *p;
+
+	if (!cr->hp && !(cr->hp = icalparser_new()))
+		die(EXIT_USAGE, "out of memory");
+	icalcomponent_free(icalparser_add_line(cr->hp, begin));
+	icalcomponent_free(icalparser_add_line(cr->hp, (char *)(uintptr_t)line));
+	one = icalparser_add_line(cr->hp, end);
+	if (!one || icalcomponent_isa(one) != ICAL_VEVENT_COMPONENT) {
+		/* not what a lone property gives: read afresh from here on */
+		if (one)
+			icalcomponent_free(one);
+		icalparser_free(cr->hp);
+		cr->hp = NULL;
+		return;
+	}
+	while ((p = icalcomponent_get_first_property(one, ICAL_ANY_PROPERTY))) {
+		icalcomponent_remove_property(one, p);
+		icalcomponent_add_property(comp, p);
+	}
+	icalcomponent_free(one);
+}
+
+/* The held lines of the VEVENT the parser just returned, in their order. */
+static void held_add(struct creader *cr, icalcomponent *comp)
+{
+	for (size_t i = 0; i < cr->nheld; i++) {
+		const struct held *h = &cr->held[i];
+		const char *line = cr->hraw.buf + h->off;
+		icalproperty *p = NULL;
+
+		if (!h->value_off) {
+			held_read(cr, comp, line);
+			continue;
+		}
+		switch (h->kind) {
+		case H_X:
+			p = x_make(line, h);
+			break;
+		case H_DTSTAMP:
+			p = icalproperty_new_dtstamp(icaltime_from_string(line + h->value_off));
+			break;
+		case H_LASTMOD:
+			p = icalproperty_new_lastmodified(
+				icaltime_from_string(line + h->value_off));
+			break;
+		case H_DROP:
+			break;
+		}
+		if (p)
+			icalcomponent_add_property(comp, p);
+	}
+	held_drop(cr);
+}
+
+/*
+ * The line without the parameters nothing reads (RSVP=TRUE/FALSE, LANGUAGE, X-), into
+ * cr->trim, for a property that is read (ATTENDEE, ORGANIZER, SUMMARY, DESCRIPTION,
+ * LOCATION); NULL when nothing is taken out or a parameter is not plain.
+ */
+static const char *feed_trim(struct creader *cr, const char *line)
+{
+	const char *p = line, *keep, *pn, *pv;
+	size_t pnl, pvl;
+	bool cut = false;
+
+	switch (*line | 0x20) {
+	case 'a':
+	case 'o':
+	case 's':
+	case 'd':
+	case 'l':
+		break;
+	default:
+		return NULL;
+	}
+	if (cr->hold_never)
+		return NULL;
+	if (!prop_is(line, "ATTENDEE", &p) && !prop_is(line, "ORGANIZER", &p) &&
+	    !prop_is(line, "SUMMARY", &p) && !prop_is(line, "DESCRIPTION", &p) &&
+	    !prop_is(line, "LOCATION", &p))
+		return NULL;
+	if (*p != ';')
+		return NULL;
+	cr->trim.len = 0;
+	sbuf_add(&cr->trim, line, (size_t)(p - line));
+	while (*p == ';') {
+		keep = p;
+		if (!(p = param_next(p, &pn, &pnl, &pv, &pvl)))
+			return NULL;
+		if ((word_is(pn, pnl, "RSVP") &&
+		     (word_is(pv, pvl, "TRUE") || word_is(pv, pvl, "FALSE"))) ||
+		    word_is(pn, pnl, "LANGUAGE") || (pnl > 2 && !strncasecmp(pn, "X-", 2))) {
+			cut = true;
+			continue;
+		}
+		sbuf_add(&cr->trim, keep, (size_t)(p - keep));
+	}
+	if (!cut)
+		return NULL;
+	sbuf_adds(&cr->trim, p);
+	return cr->trim.buf;
 }
 
 /*
@@ -1255,13 +1640,19 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 				cr->top_cancel = cr->cancel_method;
 				cr->top_itip = cr->itip_method;
 				creader_drop_pending(cr);
+				held_drop(cr);
 				free(cr->early_end);
 				cr->early_end = NULL;
 				if (cr->feeding)
 					feed(cr, line, pos.line);
 				break;
 			case A_FEED:
-				if (cr->feeding)
+				if (!cr->feeding)
+					break;
+				if (cr->sh.depth == 1 && !cr->hold_off &&
+				    ((*line | 0x20) == 'b' || (*line | 0x20) == 'e'))
+					held_flush_if_doubt(cr, line);
+				if (!held_take(cr, line))
 					feed(cr, line, pos.line);
 				break;
 			case A_END:
@@ -1285,6 +1676,7 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 				}
 				comp = icalparser_add_line(cr->cp, line);
 				if (comp && icalcomponent_isa(comp) == ICAL_VEVENT_COMPONENT) {
+					held_add(cr, comp);
 					*where = cr->top;
 					*cancel = cr->top_cancel;
 					return comp;
@@ -1902,16 +2294,23 @@ static int pass1(struct ctx *c)
 
 static char *clean(const char *s, bool *bad)
 {
-	const char *q = s;
+	size_t n, i = 0;
 	char *out;
 
 	if (!s)
 		return NULL;
-	while ((unsigned char)*q - 1u < 0x7fu) /* ASCII is valid UTF-8 as it is */
-		q++;
-	if (!*q) {
-		out = xmalloc((size_t)(q - s) + 1);
-		memcpy(out, s, (size_t)(q - s) + 1);
+	n = strlen(s);
+	/* ASCII is valid UTF-8 as it is: eight bytes at a time, none with its high bit */
+	for (uint64_t w; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (w & UINT64_C(0x8080808080808080))
+			break;
+	}
+	while (i < n && !((unsigned char)s[i] & 0x80))
+		i++;
+	if (i == n) {
+		out = xmalloc(n + 1);
+		memcpy(out, s, n + 1);
 		return out;
 	}
 	if (!utf8_sanitize(s, &out))
@@ -2058,12 +2457,15 @@ static char *x_value_text(icalproperty *p)
 
 	if (!x)
 		return icalproperty_get_value_as_string_r(p);
-	for (; x[n]; n++) {
-		if (x[n] == '\\')
-			bs++;
-		else if (x[n] == '\n' || x[n] == '\r' || x[n] == '\b' || x[n] == '\f')
-			return icalproperty_get_value_as_string_r(p);
+	for (;;) {
+		n += strcspn(x + n, "\\\n\r\b\f");
+		if (x[n] != '\\')
+			break;
+		bs++;
+		n++;
 	}
+	if (x[n])
+		return icalproperty_get_value_as_string_r(p);
 	if (n >= (1u << 20))
 		return icalproperty_get_value_as_string_r(p);
 	w = out = xmalloc(n + bs + 1);
@@ -4098,6 +4500,7 @@ int ics_read(const char *path, const char *display, const char *source,
 		st->calendar_name = xstrdup(c.calname);
 		creader_init(&c.seq, c.fd, true);
 		creader_init(&c.rnd, c.fd, false);
+		c.seq.hold_never = c.rnd.hold_never = opt && opt->parse_every_line;
 		ret = pass2(&c);
 		if (c.horizon_series) {
 			char when[32];

@@ -23,6 +23,12 @@ struct ics_options {
 	 * Without (expand), only max_per_series holds, with a warning.
 	 */
 	bool budget;
+	/*
+	 * Hand every line of a VEVENT to libical's parser as it is, instead of holding back
+	 * the lines and parameters `expand` has no use for (ics.c, held_take): slower, the
+	 * same result; t-ics compares the two on every calendar of the tree.
+	 */
+	bool parse_every_line;
 };
 
 /* What one calendar gave; filled by ics_read(). */
