@@ -2364,13 +2364,13 @@ static char *param_str(icalproperty *p, icalparameter_kind kind, const char *nam
 	case ICAL_CN_PARAMETER:
 		/*
 		 * The value as libical keeps it, when it holds nothing its text form
-		 * would quote-escape or encode (printable ASCII but '"' and '^'): then
-		 * it is what get_parameter_as_string_r() returns through that text
-		 * form, which cost a third of reading an attendee.
+		 * would quote-escape or encode (a control character, '"' or '^'; UTF-8
+		 * is kept as it is): then it is what get_parameter_as_string_r() returns
+		 * through that text form, which cost a third of reading an attendee.
 		 */
 		known = icalparameter_get_cn(pa);
 		for (const char *k = known; k && *k; k++)
-			if (*k < 0x20 || *k > 0x7e || *k == '"' || *k == '^') {
+			if ((unsigned char)*k < 0x20 || *k == 0x7f || *k == '"' || *k == '^') {
 				known = NULL;
 				break;
 			}
