@@ -654,10 +654,10 @@ static bool twin_rewrite(icalcomponent *o, int y0, int *from)
 		return false;
 	t = icalproperty_get_dtstart(ps);
 	r = icalproperty_get_rrule(pr);
-	if (icaltime_is_null_time(t) || t.is_date || t.year >= y0 ||
-	    t.day > icaltime_days_in_month(t.month, y0) || r.freq != ICAL_YEARLY_RECURRENCE ||
-	    r.interval != 1 || r.count != 0 || !icaltime_is_null_time(r.until) ||
-	    (r.rscale && r.rscale[0]))
+	if (icaltime_is_null_time(t) || t.is_date || t.year >= y0 || t.month < 1 || t.month > 12 ||
+	    t.day < 1 || t.day > icaltime_days_in_month(t.month, y0) ||
+	    r.freq != ICAL_YEARLY_RECURRENCE || r.interval != 1 || r.count != 0 ||
+	    !icaltime_is_null_time(r.until) || (r.rscale && r.rscale[0]))
 		return false;
 	t.year = y0;
 	icalproperty_set_dtstart(ps, t);
