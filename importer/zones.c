@@ -544,15 +544,215 @@ struct icaltimetype civil_of(int64_t secs)
 	return t;
 }
 
+/*
+ * Twin zones (issue #26 item 2). Asked for an offset, libical expands every
+ * observance of a zone from its DTSTART: Outlook and Exchange write
+ * DTSTART:16010101T030000 with a yearly RRULE, so each of their zones costs
+ * ~430 years of ICU-backed recurrence steps. So a zone of the file
+ * (zone_table_add) gets, at its first offset query, a private twin: a clone of
+ * its VTIMEZONE in which each observance with a DTSTART year < Y0 and exactly
+ * one plain yearly RRULE (FREQ=YEARLY, INTERVAL 1, no COUNT, UNTIL, RSCALE, no
+ * RDATE) starts in Y0 instead (same month, day and time), Y0 = min(year of the
+ * first queried instant, 2000) - 2. The twin answers for every instant from
+ * January 1 of Y0 + 2, 00:00 UTC (twin_cut); earlier instants ask the zone
+ * itself (libical expands it in full then: correct, only slower).
+ *
+ * Why the answers are equal from Y0 + 2 on. libical answers with the last of
+ * its sorted changes (each observance's DTSTART and rule instances, in UTC:
+ * local - TZOFFSETFROM) at or before the instant. Observances not rewritten are
+ * the same in both zones. A plain yearly rule has the same instances in every
+ * year after its DTSTART's year whatever that year is (they depend on the year
+ * and on DTSTART's month, day and time only), so the two change lists differ
+ * only by changes of rewritten observances at local times before January 1 of
+ * Y0 + 1: the original's from 1601 on and the twin's fake DTSTART change in Y0,
+ * all before M = max over rewritten observances of (Y0+1-01-01 - TZOFFSETFROM).
+ * twin_build() keeps the twin only if a rewritten observance has a rule instance
+ * of local year Y0 + 1 (so in both lists) in [M, Y0+2-01-01 00:00 UTC]: for
+ * every instant from then on, the last change at or before it is then one of the
+ * common ones, and both zones answer with it (Windows zones: the fake Y0-01-01
+ * changes are superseded by the genuine March/October ones within Y0 already,
+ * and those of Y0 + 1 are common). The lists end in the same year too: libical
+ * expands a zone up to max(queried year, this year) + 5 at its first query and
+ * again only when asked beyond that; the first query of a zone goes to its twin
+ * (it is made in a year >= Y0 + 2), the original is asked only before Y0 + 2 <=
+ * 2000, never beyond its list, so the twin's list grows exactly as the zone's
+ * own would have. t-zones compares both, instant by instant.
+ */
+struct twin {
+	icaltimezone *zone; /* a zone of zone_table_add */
+	icaltimezone *twin; /* answers from cut on; NULL: none */
+	int64_t cut;
+	bool built; /* the zone had its first query */
+	bool dead; /* its zone table is being released */
+};
+static struct twin *twins; /* by zone pointer once sorted */
+static size_t ntwins, captwins, twin_last;
+static bool twins_sorted;
+
+static int twin_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct twin *)a)->zone;
+	uintptr_t y = (uintptr_t)((const struct twin *)b)->zone;
+
+	return (x > y) - (x < y);
+}
+
+/* The twin entry of a zone of zone_table_add, or NULL (builtin and fixed zones). */
+static struct twin *twin_of(const icaltimezone *zone)
+{
+	size_t lower = 0, upper;
+
+	if (twin_last < ntwins && twins[twin_last].zone == zone)
+		return &twins[twin_last];
+	if (!twins_sorted) {
+		if (ntwins > 1)
+			qsort(twins, ntwins, sizeof(*twins), twin_cmp);
+		twins_sorted = true;
+	}
+	upper = ntwins;
+	while (lower < upper) {
+		size_t middle = (lower + upper) >> 1;
+
+		if (twins[middle].zone == zone) {
+			twin_last = middle;
+			return &twins[middle];
+		}
+		if ((uintptr_t)zone < (uintptr_t)twins[middle].zone)
+			upper = middle;
+		else
+			lower = middle + 1;
+	}
+	return NULL;
+}
+
+/* The one property of that kind of c, or NULL (none, or more than one). */
+static icalproperty *only_property(icalcomponent *c, icalproperty_kind kind)
+{
+	icalproperty *p = icalcomponent_get_first_property(c, kind);
+
+	return p && !icalcomponent_get_next_property(c, kind) ? p : NULL;
+}
+
+/*
+ * Moves the DTSTART of an observance with a plain yearly rule from before y0 into y0; false
+ * (o unchanged) for any other. *from: its TZOFFSETFROM (libical: TZOFFSETTO without one).
+ */
+static bool twin_rewrite(icalcomponent *o, int y0, int *from)
+{
+	icalproperty *ps = only_property(o, ICAL_DTSTART_PROPERTY);
+	icalproperty *pr = only_property(o, ICAL_RRULE_PROPERTY);
+	icalproperty *pt = only_property(o, ICAL_TZOFFSETTO_PROPERTY);
+	icalproperty *pf = icalcomponent_get_first_property(o, ICAL_TZOFFSETFROM_PROPERTY);
+	struct icalrecurrencetype r;
+	struct icaltimetype t;
+
+	if ((icalcomponent_isa(o) != ICAL_XSTANDARD_COMPONENT &&
+	     icalcomponent_isa(o) != ICAL_XDAYLIGHT_COMPONENT) ||
+	    !ps || !pr || !pt ||
+	    (pf && icalcomponent_get_next_property(o, ICAL_TZOFFSETFROM_PROPERTY)) ||
+	    icalcomponent_get_first_property(o, ICAL_RDATE_PROPERTY))
+		return false;
+	t = icalproperty_get_dtstart(ps);
+	r = icalproperty_get_rrule(pr);
+	if (icaltime_is_null_time(t) || t.is_date || t.year >= y0 || t.month < 1 || t.month > 12 ||
+	    t.day < 1 || t.day > icaltime_days_in_month(t.month, y0) ||
+	    r.freq != ICAL_YEARLY_RECURRENCE || r.interval != 1 || r.count != 0 ||
+	    !icaltime_is_null_time(r.until) || (r.rscale && r.rscale[0]))
+		return false;
+	t.year = y0;
+	icalproperty_set_dtstart(ps, t);
+	*from = pf ? icalproperty_get_tzoffsetfrom(pf) : icalproperty_get_tzoffsetto(pt);
+	return true;
+}
+
+/* The first query of a zone of the file, at the instant u: its twin, if one is exact. */
+static void twin_build(struct twin *tw, int64_t u)
+{
+	icalcomponent *vtz = icaltimezone_get_component(tw->zone), *o;
+	icalcomponent **rew = NULL;
+	int *from = NULL;
+	size_t nrew = 0, caprew = 0, capfrom = 0;
+	int y0 = civil_of(u).year;
+	int64_t m = T_MIN, w;
+	bool common = false;
+
+	tw->built = true;
+	if (!vtz)
+		return;
+	y0 = (y0 < 2000 ? y0 : 2000) - 2;
+	w = civil_secs(y0 + 2, 1, 1, 0, 0, 0);
+	vtz = icalcomponent_new_clone(vtz);
+	for (o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		int f;
+
+		if (!twin_rewrite(o, y0, &f))
+			continue;
+		XGROW(rew, caprew, nrew + 1);
+		XGROW(from, capfrom, nrew + 1);
+		rew[nrew] = o;
+		from[nrew++] = f;
+		if (civil_secs(y0 + 1, 1, 1, 0, 0, 0) - f > m)
+			m = civil_secs(y0 + 1, 1, 1, 0, 0, 0) - f;
+	}
+	/* a rule instance of local year y0 + 1 in [m, w]: it supersedes every change that differs
+	 */
+	for (size_t i = 0; i < nrew && !common; i++) {
+		struct icaltimetype s = icalproperty_get_dtstart(
+			icalcomponent_get_first_property(rew[i], ICAL_DTSTART_PROPERTY));
+		icalrecur_iterator *it = icalrecur_iterator_new(
+			icalproperty_get_rrule(
+				icalcomponent_get_first_property(rew[i], ICAL_RRULE_PROPERTY)),
+			s);
+
+		for (int n = 0; it && n < 4096; n++) {
+			struct icaltimetype x = icalrecur_iterator_next(it);
+			int64_t c;
+
+			if (icaltime_is_null_time(x) || x.year > y0 + 1)
+				break;
+			c = civil_t(x) - from[i];
+			if (x.year == y0 + 1 && c >= m && c <= w) {
+				common = true;
+				break;
+			}
+		}
+		if (it)
+			icalrecur_iterator_free(it);
+	}
+	free(rew);
+	free(from);
+	if (common) {
+		tw->twin = icaltimezone_new();
+		if (tw->twin && icaltimezone_set_component(tw->twin, vtz)) {
+			tw->cut = w;
+			return;
+		}
+		if (tw->twin)
+			icaltimezone_free(tw->twin, 1);
+		tw->twin = NULL;
+	}
+	icalcomponent_free(vtz);
+}
+
 static int64_t raw_offset_at(icaltimezone *zone, int64_t u)
 {
 	static int64_t last = INT64_MIN;
 	struct icaltimetype t;
+	struct twin *tw;
 	int dst = 0;
 
 	if (last == INT64_MIN)
 		last = civil_secs(ZONE_LAST_YEAR, 12, 31, 23, 59, 59);
-	t = civil_of(u > last ? last : u);
+	if (u > last)
+		u = last;
+	if ((tw = twin_of(zone))) {
+		if (!tw->built)
+			twin_build(tw, u);
+		if (tw->twin && u >= tw->cut)
+			zone = tw->twin;
+	}
+	t = civil_of(u);
 	return icaltimezone_get_utc_offset_of_utc_time(zone, &t, &dst);
 }
 
@@ -633,6 +833,10 @@ bool zone_table_add(struct zone_table *zt, icalcomponent *vtz, bool unsigned_off
 	zt->tzs[zt->ntzs].unusable = unusable;
 	zt->ntzs++;
 	zt->sorted = false;
+	XGROW(twins, captwins, ntwins + 1);
+	memset(&twins[ntwins++], 0, sizeof(*twins));
+	twins[ntwins - 1].zone = z;
+	twins_sorted = false;
 	return true;
 }
 
@@ -640,8 +844,29 @@ void zone_table_release(struct zone_table *zt)
 {
 	for (size_t i = 0; i < zt->nfixed; i++)
 		icaltimezone_free(zt->fixed[i], 1);
-	for (size_t i = 0; i < zt->ntzs; i++)
+	for (size_t i = 0; i < zt->ntzs; i++) {
+		struct twin *tw = twin_of(zt->tzs[i].zone);
+
+		if (tw) {
+			if (tw->twin)
+				icaltimezone_free(tw->twin, 1);
+			tw->twin = NULL;
+			tw->dead = true; /* dropped below, the order kept */
+		}
 		icaltimezone_free(zt->tzs[i].zone, 1);
+	}
+	{
+		size_t w = 0;
+
+		for (size_t i = 0; i < ntwins; i++)
+			if (!twins[i].dead)
+				twins[w++] = twins[i];
+		ntwins = w;
+		if (!ntwins) {
+			FREE_NULL(twins);
+			captwins = 0;
+		}
+	}
 	free(zt->tzs);
 	memset(zt, 0, sizeof(*zt));
 }
