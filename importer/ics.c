@@ -277,6 +277,7 @@ struct ov { /* an override VEVENT found by pass 1 */
 };
 #define OV_CANCEL  1 /* its VCALENDAR has METHOD:CANCEL */
 #define OV_CLAIMED 2 /* a master took it */
+#define OV_OUTSIDE 4 /* cannot start in the window, and shifts no other instance (no RANGE) */
 
 struct dup { /* a master whose UID may already have been seen (Bloom hit) */
 	uint64_t hash;
@@ -294,6 +295,8 @@ struct dup { /* a master whose UID may already have been seen (Bloom hit) */
 struct wskip { /* a VEVENT pass 2 does not parse (window.h) */
 	uint64_t hash;
 	int64_t off;
+	int64_t end_off; /* the line after its END (pass 2 goes on there), or -1 */
+	long end_line;
 };
 
 struct inst {
@@ -1633,6 +1636,18 @@ static icalcomponent *creader_next(struct ctx *c, struct creader *cr, struct lpo
 				}
 				break;
 			case A_BEGIN:
+				if (cr->sequential && cr->sh.top == TOP_VEVENT &&
+				    is_window_skip(c, pos.off) &&
+				    c->wskips[c->wskip_cursor].end_off >= 0) {
+					/* not read at all: on after its END, as pass 1 found it */
+					reader_seek(&cr->rd, c->wskips[c->wskip_cursor].end_off,
+						    c->wskips[c->wskip_cursor].end_line);
+					cr->sh.depth = 0;
+					cr->feeding = false;
+					creader_drop_pending(cr);
+					held_drop(cr);
+					break;
+				}
 				cr->feeding = cr->sh.top == TOP_VEVENT &&
 					      !(cr->sequential && (is_override_offset(c, pos.off) ||
 								   is_window_skip(c, pos.off)));
@@ -1849,6 +1864,7 @@ static uint64_t uid_hash(const char *uid)
 
 struct p1ev {
 	bool active, has_uid, has_recid, cancel;
+	bool range; /* its RECURRENCE-ID has a RANGE (or we could not tell) */
 	bool want_win; /* a window was asked for: feed win_event_line() */
 	int64_t off;
 	long line;
@@ -1946,6 +1962,16 @@ static void p1_prop(struct p1ev *ev, const char *line)
 		return;
 	if (ev->want_win)
 		win_event_line(&ev->win, line);
+	switch (line[0] | 0x20) { /* the first letters of the names below */
+	case 'u':
+	case 'r':
+	case 'l':
+	case 'd':
+	case 's':
+		break;
+	default:
+		return;
+	}
 	if (prop_is(line, "UID", NULL)) {
 		if (ev->has_uid || !(v = line_value(line)) || !*v)
 			return;
@@ -1964,10 +1990,19 @@ static void p1_prop(struct p1ev *ev, const char *line)
 		}
 		ev->hash = uid_hash(v);
 		ev->has_uid = true;
-	} else if (prop_is(line, "RECURRENCE-ID", NULL)) {
-		v = line_value(line);
-		if (v && *v)
+	} else if (prop_is(line, "RECURRENCE-ID", &v)) {
+		const char *val = line_value(line);
+
+		if (val && *val)
 			ev->has_recid = true;
+		/* any parameter but TZID or VALUE may be a RANGE: not outside then */
+		while (*v == ';') {
+			if (strncasecmp(v + 1, "TZID=", 5) && strncasecmp(v + 1, "VALUE=", 6))
+				ev->range = true;
+			v += 1 + strcspn(v + 1, ";:\"");
+			if (*v == '"')
+				ev->range = true; /* a quoted value: not looked into */
+		}
 	} else if (prop_is(line, "LAST-MODIFIED", NULL)) {
 		ev->last_modified = stamp_parse(line_value(line));
 	} else if (prop_is(line, "DTSTAMP", NULL)) {
@@ -1994,6 +2029,8 @@ static void p1_event(struct ctx *c, struct p1ev *ev)
 			      c->opt->has_until ? c->opt->until : T_MAX)) {
 		XGROW(c->wskips, c->capwskips, c->nwskips + 1);
 		c->wskips[c->nwskips].hash = ev->hash;
+		c->wskips[c->nwskips].end_off = -1;
+		c->wskips[c->nwskips].end_line = 0;
 		c->wskips[c->nwskips++].off = ev->off;
 	}
 	if (ev->has_recid) {
@@ -2002,6 +2039,10 @@ static void p1_event(struct ctx *c, struct p1ev *ev)
 		c->ovs[c->novs].off = ev->off;
 		c->ovs[c->novs].line = (int32_t)ev->line;
 		c->ovs[c->novs].flags = ev->cancel ? OV_CANCEL : 0;
+		if (!ev->range && c->opt && (c->opt->has_since || c->opt->has_until) &&
+		    win_event_outside(&ev->win, c->opt->has_since ? c->opt->since : T_MIN,
+				      c->opt->has_until ? c->opt->until : T_MAX))
+			c->ovs[c->novs].flags |= OV_OUTSIDE;
 		c->novs++;
 	} else if (bloom_add(c, ev->hash)) {
 		struct dup *d;
@@ -2120,6 +2161,7 @@ static int pass1(struct ctx *c)
 	int ret = 0;
 
 	long last_line = 0;
+	bool skip_end = false;
 
 	memset(&ev, 0, sizeof(ev));
 	reader_init(&r, c->fd);
@@ -2128,6 +2170,11 @@ static int pass1(struct ctx *c)
 		const char *why;
 		bool again;
 
+		if (skip_end) { /* where pass 2 goes on after the VEVENT it skips */
+			c->wskips[c->nwskips - 1].end_off = pos.off;
+			c->wskips[c->nwskips - 1].end_line = pos.line;
+			skip_end = false;
+		}
 		last_line = pos.line;
 		if (!*line)
 			continue;
@@ -2216,7 +2263,10 @@ static int pass1(struct ctx *c)
 				break;
 			case A_END:
 				if (sh.top == TOP_VEVENT) {
+					size_t nw = c->nwskips;
+
 					p1_event(c, &ev);
+					skip_end = c->nwskips > nw && !sh.extra_ends;
 				} else if (sh.top == TOP_VTIMEZONE && tzp) {
 					comp = NULL;
 					for (int i = 0; i < sh.extra_ends && !comp; i++) {
@@ -4299,25 +4349,34 @@ static void emit_orphans(struct ctx *c)
 }
 
 /*
- * Of the masters pass 1 found outside the window, keep those whose UID also
- * has overrides or duplicates (their instances interact with other VEVENTs):
- * only the rest is skipped without parsing.
+ * Of the masters pass 1 found outside the window, keep those whose UID also has
+ * duplicates, or overrides of which one may start in the window or shifts later
+ * instances (RANGE): their instances interact with other VEVENTs. The rest is
+ * skipped without parsing, with its overrides (claimed: no orphans).
  */
 static void window_skips_settle(struct ctx *c)
 {
-	size_t n = 0;
+	size_t n = 0, novs = 0;
 
 	for (size_t i = 0; i < c->nwskips; i++) {
-		size_t a, b, da, db;
+		size_t a, b, da, db, k;
 
 		ov_range(c, c->wskips[i].hash, &a, &b);
 		dup_range(c, c->wskips[i].hash, &da, &db);
-		if (a == b && da == db)
-			c->wskips[n++] = c->wskips[i];
+		if (da != db)
+			continue;
+		for (k = a; k < b && (c->ovs[c->ov_by_hash[k]].flags & OV_OUTSIDE); k++)
+			;
+		if (k < b)
+			continue;
+		for (k = a; k < b; k++)
+			c->ovs[c->ov_by_hash[k]].flags |= OV_CLAIMED;
+		novs += b - a;
+		c->wskips[n++] = c->wskips[i];
 	}
 	c->nwskips = n;
 	c->wskip_cursor = 0;
-	c->st->skipped_events = (long)n;
+	c->st->skipped_events = (long)(n + novs);
 }
 
 static int pass2(struct ctx *c)

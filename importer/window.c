@@ -182,6 +182,8 @@ void win_event_line(struct win_event *w, const char *line)
 {
 	const char *v;
 
+	if ((line[0] | 0x20) != 'd' && (line[0] | 0x20) != 'r')
+		return; /* neither DTSTART, RRULE nor RDATE */
 	if ((v = value_of(line, "DTSTART"))) {
 		if (++w->ndtstart == 1 && !parse_when(v, value_len(v), &w->start))
 			w->bad = true;
