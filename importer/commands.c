@@ -364,6 +364,8 @@ static int print_occurrence(const struct occurrence *occ, void *data)
 	return 0;
 }
 
+static char expand_outbuf[1 << 18];
+
 int cmd_expand(const struct app_options *o)
 {
 	struct ics_options io;
@@ -373,6 +375,12 @@ int cmd_expand(const struct app_options *o)
 
 	if (!o->nargs)
 		return usage_error("expand", "no calendar given");
+	/*
+	 * Lines of kilobytes: stdio's 4 KiB buffer wrote one or two of them a write(). glibc
+	 * sizes no buffer of its own from setvbuf(): it is given one, alive until exit.
+	 */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, expand_outbuf, _IOFBF, sizeof(expand_outbuf));
 	app_ics_options(o, &io);
 	json_arena_begin();
 	for (size_t i = 0; i < o->nargs; i++) {

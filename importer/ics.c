@@ -2964,13 +2964,28 @@ static void series_add_rdate(struct ctx *c, struct series *s, icalproperty *p, l
 	s->rdates[s->nrdates++] = in;
 }
 
+/*
+ * An EXDATE's value, as icalproperty_get_exdate() reads it but without the zone it looks for
+ * (tval_resolve() finds the TZID's zone): libical looks for it in the parent components, then
+ * tries the zoneinfo file of the name, and remembers no name it did not find: one failed
+ * open() per EXDATE of an Outlook series (its Windows zone names).
+ */
+static struct icaltimetype exdate_value(icalproperty *p)
+{
+	icalvalue *v = icalproperty_get_value(p);
+	struct icaltimetype t = v ? icalvalue_get_datetime(v) : icaltime_null_time();
+
+	if (t.zone && !icaltime_is_utc(t))
+		t.zone = NULL;
+	return t;
+}
+
 static void series_add_exdate(struct ctx *c, struct series *s, icalproperty *p, long line)
 {
 	struct tval t;
 
-	if (tval_resolve(c, p, icalproperty_get_exdate(p), s->vzone, s->vname, line, s->uid, &t) <
-	    0) {
-		impossible_warn(c, line, s->uid, "EXDATE", icalproperty_get_exdate(p),
+	if (tval_resolve(c, p, exdate_value(p), s->vzone, s->vname, line, s->uid, &t) < 0) {
+		impossible_warn(c, line, s->uid, "EXDATE", exdate_value(p),
 				"that EXDATE is ignored");
 		return;
 	}

@@ -87,6 +87,11 @@ struct cover {
 };
 static struct cover covers[ICS_TZ_CACHE];
 static size_t ncovers;
+static struct { /* zones (named so) cover_add() found without a cover */
+	icaltimezone *zone;
+	char *tzid;
+} uncovered[ICS_TZ_CACHE];
+static size_t nuncovered;
 
 int64_t civil_t(struct icaltimetype t)
 {
@@ -173,16 +178,31 @@ static bool vtimezone_range(icalcomponent *vtz, int64_t *lo, int64_t *hi)
  */
 static void cover_add(icaltimezone *z, const char *tzid)
 {
-	icaltimezone *iana = builtin_zone(tzid);
+	icaltimezone *iana;
 	const char *loc;
 	struct cover *cv;
 	int64_t lo, hi;
+	bool added = false;
 
 	if (ncovers >= ICS_TZ_CACHE || !icaltimezone_get_component(z))
 		return;
 	for (size_t i = 0; i < ncovers; i++)
 		if (covers[i].zone == z)
 			return;
+	/*
+	 * Asked once per zone: libical tries the zoneinfo file of every name it is asked for
+	 * ("/usr/share/zoneinfo/W. Europe Standard Time"), found or not, and remembers none
+	 * it did not find; that was a failed open() per event of an Outlook calendar.
+	 */
+	for (size_t i = 0; i < nuncovered; i++)
+		if (uncovered[i].zone == z && !strcmp(uncovered[i].tzid, tzid))
+			return;
+	if (nuncovered < ICS_TZ_CACHE) {
+		uncovered[nuncovered].zone = z;
+		uncovered[nuncovered++].tzid = xstrdup(tzid);
+		added = true;
+	}
+	iana = builtin_zone(tzid);
 	if (!iana && (loc = icaltimezone_get_location(z)))
 		iana = builtin_zone(loc);
 	if (!iana || iana == utc_zone() || iana == z)
@@ -190,6 +210,8 @@ static void cover_add(icaltimezone *z, const char *tzid)
 	if (!vtimezone_range(icaltimezone_get_component(z), &lo, &hi) ||
 	    (lo == T_MIN && hi == T_MAX))
 		return;
+	if (added) /* it is covered */
+		free(uncovered[--nuncovered].tzid);
 	cv = &covers[ncovers++];
 	memset(cv, 0, sizeof(*cv));
 	cv->zone = z;
@@ -201,6 +223,9 @@ static void cover_add(icaltimezone *z, const char *tzid)
 
 void covers_release(void)
 {
+	for (size_t i = 0; i < nuncovered; i++)
+		free(uncovered[i].tzid);
+	nuncovered = 0;
 	for (size_t i = 0; i < ncovers; i++)
 		free(covers[i].tzid);
 	ncovers = 0;
