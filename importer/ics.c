@@ -351,6 +351,7 @@ struct creader {
 	bool hold_never; /* ics_options' parse_every_line */
 	icalparser *hp; /* reads a held line that is not plain (held_add) */
 	struct sbuf trim; /* a line without the parameters nothing reads (feed_trim) */
+	struct sbuf pack; /* the held X- properties of a VEVENT (held_add) */
 };
 
 struct ctx {
@@ -1095,6 +1096,7 @@ static void creader_release(struct creader *cr)
 	free(cr->early_end);
 	sbuf_release(&cr->hraw);
 	sbuf_release(&cr->trim);
+	sbuf_release(&cr->pack);
 	free(cr->held);
 	if (cr->hp)
 		icalparser_free(cr->hp);
@@ -1303,6 +1305,9 @@ static bool word_is(const char *s, size_t n, const char *w)
 
 enum hkind { H_X, H_DTSTAMP, H_LASTMOD, H_DROP };
 
+/* The X- properties of a VEVENT that were held, as one property (held_add). */
+#define HELD_X_NAME "X-LIC-ICS2HUBSPOT-HELD"
+
 struct held { /* a line held back from the parser (held_take) */
 	size_t off; /* its line in creader's hraw */
 	size_t name_len; /* its name: the line's first name_len bytes */
@@ -1368,8 +1373,16 @@ static bool held_take(struct creader *cr, const char *line)
 		return false;
 	switch (*line | 0x20) {
 	case 'x':
-		if (line[1] != '-' || !strncasecmp(line, "X-LIC-", 6))
+		if (line[1] != '-')
 			return false;
+		if (!strncasecmp(line, "X-LIC-", 6)) {
+			if (!prop_is(line, HELD_X_NAME, NULL))
+				return false;
+			h.kind = H_DROP; /* ours (held_add): unread, as every X-LIC- */
+			plain = true;
+			h.value_off = 1;
+			break;
+		}
 		h.kind = H_X;
 		plain = x_plain(line, &h);
 		break;
@@ -1478,8 +1491,107 @@ static icalproperty *x_make(const char *line, const struct held *h)
 	return p;
 }
 
-/* What libical reads of one line alone, moved into comp. */
-static void held_read(struct creader *cr, icalcomponent *comp, const char *line)
+/*
+ * The X- properties of a VEVENT that were held (held_add) travel as one X property of this
+ * name: its value "<length>:<name><length>:<text>"..., each text as x_value_text() gives it.
+ * One property instead of one each (an Outlook event has 18) spares making, adding, reading
+ * and freeing them all; the order of the file is kept (occ_fill, outlook_all_day: x_unpack).
+ * Lines of this name in a calendar are dropped (held_take), as every X-LIC- one is unread.
+ */
+static char *x_value_text(icalproperty *p);
+
+static void pack_len(struct sbuf *pk, size_t n)
+{
+	char d[24];
+	size_t k = sizeof(d);
+
+	d[--k] = ':';
+	do
+		d[--k] = (char)('0' + n % 10);
+	while ((n /= 10));
+	sbuf_add(pk, d + k, sizeof(d) - k);
+}
+
+/* An X property made or read by libical, into pk (what occ_fill reads of it), then freed. */
+static void pack_prop(struct sbuf *pk, icalproperty *p)
+{
+	const char *n = icalproperty_get_x_name(p);
+	char *v = x_value_text(p);
+
+	pack_len(pk, strlen(n));
+	sbuf_adds(pk, n);
+	pack_len(pk, v ? strlen(v) : 0);
+	if (v)
+		sbuf_adds(pk, v);
+	free(v);
+	icalproperty_free(p);
+}
+
+/* A plain held X- line (x_plain) into pk: its text, as x_value_text() gives it. */
+static void pack_plain(struct sbuf *pk, const char *line, const struct held *h)
+{
+	const char *v = line + h->value_off;
+	size_t n = strlen(v), cut = 0;
+	icalproperty *p;
+
+	if (n >= ((size_t)1 << 20)) { /* as libical gives it (x_value_text) */
+		if ((p = x_make(line, h)))
+			pack_prop(pk, p);
+		return;
+	}
+	pack_len(pk, h->name_len);
+	sbuf_add(pk, line, h->name_len);
+	if (!h->escaped) {
+		pack_len(pk, n);
+		sbuf_add(pk, v, n);
+		return;
+	}
+	/* libical unescapes "\\," "\\;" and "\\\\"; x_value_text() doubles the backslashes again */
+	for (const char *b = v; (b = strchr(b, '\\')); b += 2)
+		cut += b[1] == ',' || b[1] == ';';
+	pack_len(pk, n - cut);
+	for (const char *b; (b = strchr(v, '\\')); v = b + 2) {
+		sbuf_add(pk, v, (size_t)(b - v));
+		if (b[1] == ',' || b[1] == ';')
+			sbuf_add(pk, b + 1, 1);
+		else
+			sbuf_add(pk, b, 2); /* "\\\\" */
+	}
+	sbuf_adds(pk, v);
+}
+
+/*
+ * The next X- property of a held one's value at *s: false at its end, or when the value is not
+ * one we made (a line of that name fed to libical, held_take's hold_off).
+ */
+static bool x_unpack(const char **s, const char **name, size_t *nlen, const char **text,
+		     size_t *tlen)
+{
+	const char *q = *s;
+	size_t *len[2] = {nlen, tlen};
+	const char **at[2] = {name, text};
+
+	if (!*q)
+		return false;
+	for (int k = 0; k < 2; k++) {
+		size_t n = 0;
+
+		if (*q < '0' || *q > '9')
+			return false;
+		while (*q >= '0' && *q <= '9' && n < ((size_t)1 << 40))
+			n = n * 10 + (size_t)(*q++ - '0');
+		if (*q++ != ':' || strnlen(q, n) < n)
+			return false;
+		*at[k] = q;
+		*len[k] = n;
+		q += n;
+	}
+	*s = q;
+	return true;
+}
+
+/* What libical reads of one line alone, moved into comp; its X properties into pk. */
+static void held_read(struct creader *cr, icalcomponent *comp, const char *line, struct sbuf *pk)
 {
 	char begin[] = "BEGIN:VEVENT", end[] = "END:VEVENT";
 	icalcomponent *one;
@@ -1499,8 +1611,14 @@ static void held_read(struct creader *cr, icalcomponent *comp, const char *line)
 		return;
 	}
 	while ((p = icalcomponent_get_first_property(one, ICAL_ANY_PROPERTY))) {
+		const char *n =
+			icalproperty_isa(p) == ICAL_X_PROPERTY ? icalproperty_get_x_name(p) : NULL;
+
 		icalcomponent_remove_property(one, p);
-		icalcomponent_add_property(comp, p);
+		if (n && strncasecmp(n, "X-LIC-", 6))
+			pack_prop(pk, p);
+		else
+			icalcomponent_add_property(comp, p);
 	}
 	icalcomponent_free(one);
 }
@@ -1508,18 +1626,21 @@ static void held_read(struct creader *cr, icalcomponent *comp, const char *line)
 /* The held lines of the VEVENT the parser just returned, in their order. */
 static void held_add(struct creader *cr, icalcomponent *comp)
 {
+	struct sbuf *pk = &cr->pack;
+
+	pk->len = 0;
 	for (size_t i = 0; i < cr->nheld; i++) {
 		const struct held *h = &cr->held[i];
 		const char *line = cr->hraw.buf + h->off;
 		icalproperty *p = NULL;
 
 		if (!h->value_off) {
-			held_read(cr, comp, line);
+			held_read(cr, comp, line, pk);
 			continue;
 		}
 		switch (h->kind) {
 		case H_X:
-			p = x_make(line, h);
+			pack_plain(pk, line, h);
 			break;
 		case H_DTSTAMP:
 			p = icalproperty_new_dtstamp(icaltime_from_string(line + h->value_off));
@@ -1533,6 +1654,14 @@ static void held_add(struct creader *cr, icalcomponent *comp)
 		}
 		if (p)
 			icalcomponent_add_property(comp, p);
+	}
+	if (pk->len) {
+		icalproperty *p = icalproperty_new_x(pk->buf);
+
+		if (p) {
+			icalproperty_set_x_name(p, HELD_X_NAME);
+			icalcomponent_add_property(comp, p);
+		}
 	}
 	held_drop(cr);
 }
@@ -2532,6 +2661,26 @@ static char *x_value_text(icalproperty *p)
 	return out;
 }
 
+/* An X- property named n, of text v (x_value_text), into o. */
+static void occ_x(struct occurrence *o, size_t *capx, const char *n, const char *v, char **conf,
+		  char **alt_desc, bool *bad)
+{
+	char *name = upper_dup(n, bad), *value = clean(v, bad);
+
+	if (!strcmp(name, "X-MICROSOFT-CDO-BUSYSTATUS") && !o->busy_status)
+		o->busy_status = upper_dup(value, bad);
+	else if (!*conf &&
+		 (!strcmp(name, "X-GOOGLE-CONFERENCE") ||
+		  !strcmp(name, "X-MICROSOFT-SKYPETEAMSMEETINGURL") ||
+		  !strcmp(name, "X-MICROSOFT-ONLINEMEETINGCONFLINK") ||
+		  !strcmp(name, "X-MICROSOFT-ONLINEMEETINGEXTERNALLINK")) &&
+		 str_starts_with_ci(value, "https://"))
+		*conf = xstrdup(value);
+	else if (!strcmp(name, "X-ALT-DESC") && !*alt_desc)
+		*alt_desc = xstrdup(value);
+	add_x(o, capx, name, value);
+}
+
 /* Serial of occ_fill()'s fills (struct occurrence's fill), over all calendars read. */
 static uint64_t fills;
 
@@ -2619,26 +2768,26 @@ static void occ_fill(struct ctx *c, icalcomponent *comp, const char *uid, long l
 			break;
 		case ICAL_X_PROPERTY: {
 			const char *n = icalproperty_get_x_name(p);
-			char *v, *name, *value;
+			char *v;
 
+			if (n && !strcmp(n, HELD_X_NAME)) {
+				const char *q = icalproperty_get_x(p), *xn, *xt;
+				size_t nl, tl;
+
+				while (q && x_unpack(&q, &xn, &nl, &xt, &tl)) {
+					char *nn = xstrndup(xn, nl), *tt = xstrndup(xt, tl);
+
+					occ_x(o, &capx, nn, tt, &conf, &alt_desc, &bad);
+					free(nn);
+					free(tt);
+				}
+				break;
+			}
 			if (!n || !strncasecmp(n, "X-LIC-", 6))
 				break;
 			v = x_value_text(p);
-			name = upper_dup(n, &bad);
-			value = clean(v ? v : "", &bad);
+			occ_x(o, &capx, n, v ? v : "", &conf, &alt_desc, &bad);
 			free(v);
-			if (!strcmp(name, "X-MICROSOFT-CDO-BUSYSTATUS") && !o->busy_status)
-				o->busy_status = upper_dup(value, &bad);
-			else if (!conf &&
-				 (!strcmp(name, "X-GOOGLE-CONFERENCE") ||
-				  !strcmp(name, "X-MICROSOFT-SKYPETEAMSMEETINGURL") ||
-				  !strcmp(name, "X-MICROSOFT-ONLINEMEETINGCONFLINK") ||
-				  !strcmp(name, "X-MICROSOFT-ONLINEMEETINGEXTERNALLINK")) &&
-				 str_starts_with_ci(value, "https://"))
-				conf = xstrdup(value);
-			else if (!strcmp(name, "X-ALT-DESC") && !alt_desc)
-				alt_desc = xstrdup(value);
-			add_x(o, &capx, name, value);
 			break;
 		}
 		default:
@@ -2694,8 +2843,16 @@ static bool outlook_all_day(icalcomponent *comp)
 	for (p = icalcomponent_get_first_property(comp, ICAL_X_PROPERTY); p;
 	     p = icalcomponent_get_next_property(comp, ICAL_X_PROPERTY)) {
 		const char *n = icalproperty_get_x_name(p);
-		const char *v = icalproperty_get_x(p);
+		const char *v = icalproperty_get_x(p), *xn, *xt;
+		size_t nl, tl;
 
+		if (n && v && !strcmp(n, HELD_X_NAME)) {
+			/* the text, not libical's value: the same first four letters */
+			while (x_unpack(&v, &xn, &nl, &xt, &tl))
+				if (nl == 27 && !strncasecmp(xn, "X-MICROSOFT-CDO-ALLDAYEVENT", 27))
+					return tl >= 4 && !strncasecmp(xt, "TRUE", 4);
+			continue;
+		}
 		if (n && v && !strcasecmp(n, "X-MICROSOFT-CDO-ALLDAYEVENT"))
 			return !strncasecmp(v, "TRUE", 4);
 	}
