@@ -1362,6 +1362,21 @@ static bool utc_stamp_plain(const char *v)
 	return v[15] == 'Z' && !v[16];
 }
 
+/* A plain UTC DATE-TIME (utc_stamp_plain) as icaltime_from_string() reads it, without sscanf. */
+static struct icaltimetype utc_stamp_time(const char *v)
+{
+	struct icaltimetype t = icaltime_null_time();
+
+	t.year = parse_digits(v, 4);
+	t.month = parse_digits(v + 4, 2);
+	t.day = parse_digits(v + 6, 2);
+	t.hour = parse_digits(v + 9, 2);
+	t.minute = parse_digits(v + 11, 2);
+	t.second = parse_digits(v + 13, 2);
+	t.zone = icaltimezone_get_utc_timezone();
+	return t;
+}
+
 /* Hold back a line of the open VEVENT (see above): true when held. */
 static bool held_take(struct creader *cr, const char *line)
 {
@@ -1643,11 +1658,10 @@ static void held_add(struct creader *cr, icalcomponent *comp)
 			pack_plain(pk, line, h);
 			break;
 		case H_DTSTAMP:
-			p = icalproperty_new_dtstamp(icaltime_from_string(line + h->value_off));
+			p = icalproperty_new_dtstamp(utc_stamp_time(line + h->value_off));
 			break;
 		case H_LASTMOD:
-			p = icalproperty_new_lastmodified(
-				icaltime_from_string(line + h->value_off));
+			p = icalproperty_new_lastmodified(utc_stamp_time(line + h->value_off));
 			break;
 		case H_DROP:
 			break;
@@ -3757,7 +3771,7 @@ struct ovi {
 	enum match m;
 	int64_t key; /* instance it replaces (or threshold for RANGE) */
 	bool drop;
-	icalcomponent *comp; /* THISANDFUTURE only */
+	icalcomponent *comp; /* THISANDFUTURE, and the first OV_KEEP of the others */
 	struct occurrence tmpl;
 	bool has_tmpl;
 	int64_t shift;
@@ -3815,9 +3829,17 @@ static int override_rid(struct ctx *c, icalcomponent *comp, icaltimezone *vz, co
 }
 
 /* Re-read and verify the overrides of a master; they become claimed. */
+/*
+ * Overrides of one series whose component is kept from collect_overrides() to
+ * emit_override(); those past it are read again when emitted (a series with thousands of
+ * overrides keeps no more in memory). Reading each twice had been a twentieth of expanding an
+ * Outlook calendar.
+ */
+#define OV_KEEP 64
+
 static size_t collect_overrides(struct ctx *c, struct series *s, uint64_t h, struct ovi **out)
 {
-	size_t a, b, n = 0, cap = 0;
+	size_t a, b, n = 0, cap = 0, kept = 0;
 	struct ovi *v = NULL;
 
 	*out = NULL;
@@ -3876,8 +3898,11 @@ static size_t collect_overrides(struct ctx *c, struct series *s, uint64_t h, str
 				 x->has_start ? tval_label(c, &x->start) : s->tz, cancelled, true,
 				 &x->tmpl);
 			x->has_tmpl = true;
+		} else if (kept < OV_KEEP) {
+			x->comp = comp; /* emit_override() reads it */
+			kept++;
 		} else {
-			icalcomponent_free(comp);
+			icalcomponent_free(comp); /* read again to be emitted: memory stays flat */
 		}
 		n++;
 	}
