@@ -1485,6 +1485,23 @@ static void test_held(void)
 	got_release(&g);
 	ics_stats_release(&st);
 
+	/* Overrides past the 64 a series keeps from collect to emit are read again, the same */
+	memset(&st, 0, sizeof(st));
+	CHECK_INT(read_cal("many-overrides.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(g.n, 200);
+	{
+		size_t moved = 0;
+
+		for (size_t i = 0; i < g.n; i++)
+			if (!strncmp(g.v[i].summary, "override ", 9) && g.v[i].nx == 1 &&
+			    !strcmp(g.v[i].x[0].value, g.v[i].summary + 9) &&
+			    g.v[i].end - g.v[i].start == 1800)
+				moved++;
+		CHECK_INT(moved, 150);
+	}
+	got_release(&g);
+	ics_stats_release(&st);
+
 	/* Every calendar of the tree, held and not. */
 	held_files = held_occurrences = 0;
 	CHECK_INT(nftw("tests/ics", held_visit, 8, FTW_PHYS), 0);
