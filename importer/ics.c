@@ -1232,12 +1232,13 @@ static void feed(struct creader *cr, const char *line, long lineno)
  * VEVENT's own level:
  *  - X- lines (not X-LIC-, which libical knows), and DTSTAMP, LAST-MODIFIED, CREATED and
  *    PRIORITY, are held back while the parser reads the rest, then added to the component it
- *    returns, in the order of the file, after its other properties. A plain line becomes the
- *    property libical's parser makes of it: an X value of the unescaped text, named as written
- *    (without its parameters: nothing reads them); a UTC DATE-TIME for DTSTAMP and
- *    LAST-MODIFIED; nothing for CREATED and PRIORITY, which nothing reads. Any other line is
- *    read by libical, alone, in a VEVENT of its own, and what that gives (the property, or
- *    libical's X-LIC-ERROR) is moved over.
+ *    returns, after its other properties. A plain X- line gives its name and the text
+ *    libical's X value would give (x_value_text: unescaped, backslashes doubled; its
+ *    parameters are not read: nothing reads them); a plain DTSTAMP or LAST-MODIFIED, the UTC
+ *    DATE-TIME property; a plain CREATED or PRIORITY, nothing (nothing reads them). Any other
+ *    line is read by libical, alone, in a VEVENT of its own: an X property it gives is taken
+ *    as a plain one, anything else (libical's X-LIC-ERROR) is moved over. The X- properties
+ *    travel together, in the order of the file, as one property (HELD_X_NAME).
  *  - ATTENDEE, ORGANIZER, SUMMARY, DESCRIPTION and LOCATION lose the parameters nothing reads
  *    (RSVP=TRUE/FALSE, LANGUAGE, X- parameters) before the parser gets them (feed_trim).
  * Plain parameters: NAME=value or NAME="value" (NAME of letters, digits and '-'; no control
