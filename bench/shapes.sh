@@ -14,7 +14,7 @@
 # and instructions (callgrind, on CG_EVENTS events: the count does not depend on the machine's
 # load). The ratio is ours / the bare parse.
 # Usage: bench/shapes.sh [dense outlook google]   env: BIN, REPEAT (5), EVENTS (10000),
-#   CG_EVENTS (2000; 0: no callgrind)
+#   CG_EVENTS (EVENTS; 0: no callgrind)
 set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
@@ -23,7 +23,7 @@ BIN=${BIN:-$ROOT/ics2hubspot}
 [ -x "$BIN" ] || { echo "bench/shapes.sh: no binary $BIN (run make)" >&2; exit 2; }
 REPEAT=${REPEAT:-5}
 EVENTS=${EVENTS:-10000}
-CG_EVENTS=${CG_EVENTS:-2000}
+CG_EVENTS=${CG_EVENTS:-$EVENTS}
 OUT=$ROOT/bench/out/shapes
 mkdir -p "$OUT"
 SHAPES=("$@")

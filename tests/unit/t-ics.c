@@ -1419,14 +1419,6 @@ static int held_visit(const char *path, const struct stat *sb, int type, struct 
 	return 0;
 }
 
-static const struct occurrence *find_uid(const struct got *g, const char *uid)
-{
-	for (size_t i = 0; i < g->n; i++)
-		if (!strcmp(g->v[i].uid, uid))
-			return &g->v[i];
-	return NULL;
-}
-
 static void test_held(void)
 {
 	struct got g = {0};
@@ -1452,7 +1444,7 @@ static void test_held(void)
 	CHECK_INT(read_cal("held.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
 	CHECK_INT(g.n, 7);
 	CHECK_INT(st.warnings, 3); /* 3 unreadable lines of held-1; the two duplicates */
-	o = find_uid(&g, "held-1");
+	count_uid(&g, "held-1", &o);
 	CHECK(o != NULL);
 	if (o) {
 		size_t n = sizeof(want1) / sizeof(want1[0]);
@@ -1475,12 +1467,12 @@ static void test_held(void)
 		}
 	}
 	/* DTSTAMP and LAST-MODIFIED, plain or not, still decide between duplicates */
-	o = find_uid(&g, "held-dup");
+	count_uid(&g, "held-dup", &o);
 	CHECK(o && !strcmp(o->summary, "newer stamp, with a parameter"));
-	o = find_uid(&g, "held-dup2");
+	count_uid(&g, "held-dup2", &o);
 	CHECK(o && !strcmp(o->summary, "newer LAST-MODIFIED"));
 	/* after a line libical may read as a BEGIN, nothing more is held: X-INSIDE is not ours */
-	o = find_uid(&g, "held-doubt");
+	count_uid(&g, "held-doubt", &o);
 	CHECK(o && o->nx == 2);
 	got_release(&g);
 	ics_stats_release(&st);
