@@ -2486,14 +2486,12 @@ static int pass1(struct ctx *c)
 /* ---------------------------------------------------------------------------------------- */
 /* Occurrence fields.                                                                        */
 
-static char *clean(const char *s, bool *bad)
+/* The n bytes at s as a string of valid UTF-8 (repaired: *bad). */
+static char *clean_n(const char *s, size_t n, bool *bad)
 {
-	size_t n, i = 0;
-	char *out;
+	size_t i = 0;
+	char *out, *t;
 
-	if (!s)
-		return NULL;
-	n = strlen(s);
 	/* ASCII is valid UTF-8 as it is: eight bytes at a time, none with its high bit */
 	for (uint64_t w; i + 8 <= n; i += 8) {
 		memcpy(&w, s + i, 8);
@@ -2502,24 +2500,33 @@ static char *clean(const char *s, bool *bad)
 	}
 	while (i < n && !((unsigned char)s[i] & 0x80))
 		i++;
-	if (i == n) {
-		out = xmalloc(n + 1);
-		memcpy(out, s, n + 1);
-		return out;
-	}
-	if (!utf8_sanitize(s, &out))
+	if (i == n)
+		return xstrndup(s, n);
+	t = xstrndup(s, n);
+	if (!utf8_sanitize(t, &out))
 		*bad = true;
+	free(t);
 	return out;
+}
+
+static char *clean(const char *s, bool *bad)
+{
+	return s ? clean_n(s, strlen(s), bad) : NULL;
+}
+
+static char *upper_n(const char *s, size_t n, bool *bad)
+{
+	char *o = clean_n(s, n, bad);
+
+	for (char *p = o; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	return o;
 }
 
 static char *upper_dup(const char *s, bool *bad)
 {
-	char *o = clean(s, bad);
-
-	for (char *p = o; p && *p; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
-	return o;
+	return s ? upper_n(s, strlen(s), bad) : NULL;
 }
 
 /* libical's name of a parameter's enum value e; NULL for an unknown (x) or no (none) value. */
@@ -2572,6 +2579,8 @@ static char *param_str(icalproperty *p, icalparameter_kind kind, const char *nam
 	default:
 		break;
 	}
+	if (known && kind != ICAL_CN_PARAMETER)
+		return xstrdup(known); /* libical's name of the value: upper-case ASCII */
 	if (known)
 		return upper ? upper_dup(known, bad) : clean(known, bad);
 	v = icalproperty_get_parameter_as_string_r(p, name);
@@ -2676,11 +2685,11 @@ static char *x_value_text(icalproperty *p)
 	return out;
 }
 
-/* An X- property named n, of text v (x_value_text), into o. */
-static void occ_x(struct occurrence *o, size_t *capx, const char *n, const char *v, char **conf,
-		  char **alt_desc, bool *bad)
+/* An X- property named n (nlen bytes), of text v (vlen bytes: x_value_text), into o. */
+static void occ_x(struct occurrence *o, size_t *capx, const char *n, size_t nlen, const char *v,
+		  size_t vlen, char **conf, char **alt_desc, bool *bad)
 {
-	char *name = upper_dup(n, bad), *value = clean(v, bad);
+	char *name = upper_n(n, nlen, bad), *value = clean_n(v, vlen, bad);
 
 	if (!strcmp(name, "X-MICROSOFT-CDO-BUSYSTATUS") && !o->busy_status)
 		o->busy_status = upper_dup(value, bad);
@@ -2789,19 +2798,15 @@ static void occ_fill(struct ctx *c, icalcomponent *comp, const char *uid, long l
 				const char *q = icalproperty_get_x(p), *xn, *xt;
 				size_t nl, tl;
 
-				while (q && x_unpack(&q, &xn, &nl, &xt, &tl)) {
-					char *nn = xstrndup(xn, nl), *tt = xstrndup(xt, tl);
-
-					occ_x(o, &capx, nn, tt, &conf, &alt_desc, &bad);
-					free(nn);
-					free(tt);
-				}
+				while (q && x_unpack(&q, &xn, &nl, &xt, &tl))
+					occ_x(o, &capx, xn, nl, xt, tl, &conf, &alt_desc, &bad);
 				break;
 			}
 			if (!n || !strncasecmp(n, "X-LIC-", 6))
 				break;
 			v = x_value_text(p);
-			occ_x(o, &capx, n, v ? v : "", &conf, &alt_desc, &bad);
+			occ_x(o, &capx, n, strlen(n), v ? v : "", v ? strlen(v) : 0, &conf,
+			      &alt_desc, &bad);
 			free(v);
 			break;
 		}
