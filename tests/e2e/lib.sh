@@ -40,6 +40,9 @@ cleanup() {
 		done <"$TRASH/.pids"
 	fi
 	wait 2>/dev/null
+	if [ -f "$TRASH/.dirs" ]; then
+		while read -r d; do rm -rf "$d"; done <"$TRASH/.dirs"
+	fi
 	if [ "$test_failures" = 0 ]; then
 		cd "$ROOT" && rm -rf "$TRASH"
 	else
@@ -118,6 +121,8 @@ test_requires() {
 }
 
 # Track a background helper (a feed server, Prism...) so it is stopped at exit.
+# A scratch directory outside $TRASH (a short path), removed at exit like $TRASH.
+track_dir() { echo "$1" >>"$TRASH/.dirs"; }
 track_pid() {
 	echo "$1" >>"$TRASH/.pids"
 }

@@ -8,10 +8,14 @@
 P=$TRASH/prefix
 U=$P/share/systemd/user
 export XDG_CONFIG_HOME=$TRASH/config # the user's own presets (none unless a test makes them)
-mkdir -p elsewhere rt && chmod 700 rt
+mkdir -p elsewhere
 test_requires systemd-analyze command -v systemd-analyze || test_done
-# systemd-analyze --user needs a runtime directory; Documentation=man: is looked up with man -w
-verify() { XDG_RUNTIME_DIR=$TRASH/rt MANPATH=$P/share/man systemd-analyze --user verify "$@"; }
+# systemd-analyze --user needs a runtime directory, and reads every user unit installed with it:
+# gpg-agent's sockets live in it, and a UNIX socket's path must fit 108 bytes, so it is short,
+# not under $TRASH (a clone in a deep directory, make distcheck's export, failed so).
+RT=$(mktemp -d /tmp/ics2h-rt.XXXXXX) && track_dir "$RT" && chmod 700 "$RT" || exit 1
+# Documentation=man: is looked up with man -w
+verify() { XDG_RUNTIME_DIR=$RT MANPATH=$P/share/man systemd-analyze --user verify "$@"; }
 
 test_expect_success 'make install PREFIX=DIR: every file in its place' '
 	make -C "$ROOT" --no-print-directory -s BUILD="$TRASH/build" PREFIX="$P" \

@@ -5,7 +5,10 @@
 # Never installed on this machine's real root.
 . "$(dirname "$0")/lib.sh"
 export XDG_CONFIG_HOME=$TRASH/config
-mkdir -p elsewhere rt && chmod 700 rt
+mkdir -p elsewhere
+# systemd-analyze --user's runtime directory: a short path (gpg-agent's sockets in it must fit
+# a UNIX socket's 108 bytes; t0090 says why)
+RT=$(mktemp -d /tmp/ics2h-rt.XXXXXX) && track_dir "$RT" && chmod 700 "$RT" || exit 1
 test_requires systemd-analyze command -v systemd-analyze || test_done
 test_requires dpkg-dev command -v dpkg-shlibdeps || test_done
 VERSION=$(sed -n 's/^#define PROGRAM_VERSION "\(.*\)"/\1/p' "$ROOT/importer/util.h")
@@ -87,7 +90,7 @@ test_expect_success 'its units pass systemd-analyze verify (ExecStart pointed at
 	sed "s|^ExecStart=/usr/bin/|ExecStart=$R/usr/bin/|" "$U/ics2hubspot-sync.service" >units/ics2hubspot-sync.service &&
 	[ "$(diff "$U/ics2hubspot-sync.service" units/ics2hubspot-sync.service | grep -c "^[<>]")" = 2 ] &&
 	cp "$U/ics2hubspot-sync.timer" units/ &&
-	XDG_RUNTIME_DIR=$TRASH/rt MANPATH=$R/usr/share/man systemd-analyze --user verify \
+	XDG_RUNTIME_DIR=$RT MANPATH=$R/usr/share/man systemd-analyze --user verify \
 		units/ics2hubspot-sync.service units/ics2hubspot-sync.timer >out 2>&1 ||
 		{ cat out; exit 1; }
 	[ ! -s out ] || { cat out; exit 1; }
