@@ -7,15 +7,15 @@ Y="$ROOT/tests/sync"
 start_sandbox --seed "$Y/seed.json" --rate 1000/10s
 exit_code() { if "$@" >/dev/null; then echo 0; else echo $?; fi; }
 live() { sandbox_get /_sandbox/meetings | jget - "len([m for m in d[\"meetings\"] if not m[\"archived\"] and m[\"properties\"][\"ics2hubspot_key\"].startswith(\"$1\")])"; }
-# held LOCKFILE: true while some process holds an fcntl lock on it (Python's lockf is fcntl's)
+# held LOCKFILE: true while some process holds an fcntl lock on it. Asked with F_GETLK, which
+# takes no lock: a probe that took it (lockf) held it for an instant, and a run starting then
+# found the state "in use by another run" (exit 4; seen under load).
 held() {
-	"$PY" -c 'import fcntl, sys
-with open(sys.argv[1], "r+") as f:
-    try:
-        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        sys.exit(0)
-sys.exit(1)' "$1" 2>/dev/null
+	"$PY" -c 'import fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+# struct flock: l_type, l_whence, l_start, l_len, l_pid (and room to spare)
+got = fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0) + bytes(16))
+sys.exit(0 if struct.unpack_from("h", got)[0] != fcntl.F_UNLCK else 1)' "$1" 2>/dev/null
 }
 # wait_held LOCKFILE PID: until the lock is held (by PID's run), or PID ended (then false)
 wait_held() {
