@@ -8,12 +8,32 @@
 #       user does once), then its counters reset: setup is not measured
 #   sandbox_stat EXPR  a Python expression over the sandbox's /_sandbox/stats, bound to `d`
 #   stop_sandbox  stops it; also run at exit (a bench with its own EXIT trap calls it there)
+#   build_bare     bench/bare_parse.c (the yardstick: libical's parse alone) into $OUT/bare_parse
+#   once CMD...    runs CMD once: "wall_seconds peak_KB" (its stdout discarded, stderr in
+#       $OUT/last.err)
+#   median         the median of the numbers on stdin, one a line
 ROOT=$PWD
 PY=/usr/bin/python3
 BIN=${BIN:-$ROOT/ics2hubspot}
 [ -x "$BIN" ] || { echo "bench/$(basename "$0"): no binary $BIN (run make)" >&2; exit 2; }
 
 SANDBOX_PID=
+
+build_bare() {
+	# shellcheck disable=SC2046
+	cc -std=c11 -O2 $(pkg-config --cflags libical) -o "$OUT/bare_parse" bench/bare_parse.c \
+		$(pkg-config --libs libical) || exit 2
+}
+once() {
+	# a file of its own: the caller reads our line before we remove it, and the next once()
+	# may already be running (a shared name lost a figure now and then)
+	local tv
+	tv=$(mktemp "$OUT/time.XXXXXX") || exit 2
+	/usr/bin/time -f '%e %M' -o "$tv" "$@" >/dev/null 2>"$OUT/last.err"
+	tail -n 1 "$tv"
+	rm -f "$tv"
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 stop_sandbox() {
 	if [ -n "$SANDBOX_PID" ]; then
 		kill "$SANDBOX_PID" 2>/dev/null

@@ -17,10 +17,7 @@
 #   CG_EVENTS (EVENTS; 0: no callgrind)
 set -u
 cd "$(dirname "$0")/.." || exit 2
-ROOT=$PWD
-PY=/usr/bin/python3
-BIN=${BIN:-$ROOT/ics2hubspot}
-[ -x "$BIN" ] || { echo "bench/shapes.sh: no binary $BIN (run make)" >&2; exit 2; }
+. bench/lib.sh
 REPEAT=${REPEAT:-5}
 EVENTS=${EVENTS:-10000}
 CG_EVENTS=${CG_EVENTS:-$EVENTS}
@@ -30,9 +27,7 @@ SHAPES=("$@")
 [ ${#SHAPES[@]} -eq 0 ] && SHAPES=(dense outlook google)
 
 BARE=$OUT/bare_parse
-# shellcheck disable=SC2046
-cc -std=c11 -O2 $(pkg-config --cflags libical) -o "$BARE" bench/bare_parse.c \
-	$(pkg-config --libs libical) || exit 2
+build_bare
 
 # calendar SHAPE EVENTS [YEARS] -> path (generated once, deterministic: seed 42)
 calendar() {
@@ -46,14 +41,6 @@ calendar() {
 	fi
 	echo "$f"
 }
-run() { # CMD... -> "wall_seconds peak_KB" (stdout discarded)
-	local tv
-	tv=$(mktemp "$OUT/time.XXXXXX") || exit 2
-	/usr/bin/time -f '%e %M' -o "$tv" "$@" >/dev/null 2>"$OUT/last.err"
-	tail -n 1 "$tv"
-	rm -f "$tv"
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 instructions() { # CMD... -> instructions executed (callgrind's total Ir)
 	local cg
 	cg=$(mktemp "$OUT/cg.XXXXXX") || exit 2
@@ -88,10 +75,10 @@ for shape in "${SHAPES[@]}"; do
 		occ=$("$BIN" expand "${win[@]}" "$f" 2>/dev/null | wc -l)
 		wa=() wb=() ra=0 rb=0
 		for _ in $(seq 1 "$REPEAT"); do
-			read -r t m < <(run "$BIN" expand "${win[@]}" "$f")
+			read -r t m < <(once "$BIN" expand "${win[@]}" "$f")
 			wa+=("$t")
 			[ "$m" -gt "$ra" ] && ra=$m
-			read -r t m < <(run "$BARE" "$f")
+			read -r t m < <(once "$BARE" "$f")
 			wb+=("$t")
 			[ "$m" -gt "$rb" ] && rb=$m
 		done

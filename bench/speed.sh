@@ -25,9 +25,7 @@ WHAT=("$@")
 [ ${#WHAT[@]} -eq 0 ] && WHAT=(dense10k dense100k window oracle import30k import300k)
 
 BARE=$OUT/bare_parse
-# shellcheck disable=SC2046
-cc -std=c11 -O2 $(pkg-config --cflags libical) -o "$BARE" bench/bare_parse.c \
-	$(pkg-config --libs libical) || exit 2
+build_bare
 
 # calendar NAME EVENTS YEARS -> path (generated once, deterministic)
 calendar() {
@@ -36,17 +34,6 @@ calendar() {
 	echo "$f"
 }
 
-# once CMD... -> "wall_s rss_kb" (stdout of CMD discarded)
-once() {
-	# a file of its own: the caller reads our line before we remove it, and the next once()
-	# may already be running (a shared name lost a figure now and then)
-	local tv
-	tv=$(mktemp "$OUT/time.XXXXXX") || exit 2
-	/usr/bin/time -f '%e %M' -o "$tv" "$@" >/dev/null 2>"$OUT/last.err"
-	tail -n 1 "$tv"
-	rm -f "$tv"
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # versus LABEL OCC_CMD -- BASE_CMD: alternating runs, medians, one line of the table.
 versus() {
