@@ -1392,12 +1392,8 @@ static bool held_take(struct creader *cr, const char *line)
 		if (line[1] != '-')
 			return false;
 		if (!strncasecmp(line, "X-LIC-", 6)) {
-			if (!prop_is(line, HELD_X_NAME, NULL))
-				return false;
-			h.kind = H_DROP; /* ours (held_add): unread, as every X-LIC- */
-			plain = true;
-			h.value_off = 1;
-			break;
+			/* ours (held_add) in a calendar: unread, as every X-LIC- */
+			return prop_is(line, HELD_X_NAME, NULL);
 		}
 		h.kind = H_X;
 		plain = x_plain(line, &h);
@@ -1435,6 +1431,8 @@ static bool held_take(struct creader *cr, const char *line)
 		plain = *rest == ':' && utc_stamp_plain(rest + 1);
 		h.value_off = (size_t)(rest + 1 - line);
 	}
+	if (plain && h.kind == H_DROP)
+		return true; /* nothing to add */
 	if (!plain)
 		h.value_off = 0;
 	h.off = cr->hraw.len;
@@ -1664,7 +1662,7 @@ static void held_add(struct creader *cr, icalcomponent *comp)
 		case H_LASTMOD:
 			p = icalproperty_new_lastmodified(utc_stamp_time(line + h->value_off));
 			break;
-		case H_DROP:
+		case H_DROP: /* held only when not plain (held_take) */
 			break;
 		}
 		if (p)
