@@ -452,33 +452,11 @@ static cJSON *inputs_body(struct run *r, const struct job *j)
  */
 static cJSON *search_body(struct run *r, const struct job *j)
 {
-	cJSON *body = cJSON_CreateObject();
-	cJSON *groups = cJSON_AddArrayToObject(body, "filterGroups");
-	cJSON *group = cJSON_CreateObject(), *filters, *filter, *values, *props;
+	cJSON *values, *body = hs_search_in_body(r->identity, &values);
 
-	cJSON_AddItemToArray(groups, group);
-	filters = cJSON_AddArrayToObject(group, "filters");
-	filter = cJSON_CreateObject();
-	cJSON_AddItemToArray(filters, filter);
-	cJSON_AddStringToObject(filter, "propertyName", r->identity);
-	cJSON_AddStringToObject(filter, "operator", "IN");
-	values = cJSON_AddArrayToObject(filter, "values");
-	for (size_t k = 0; k < j->n; k++) {
-		/* Lower-case only (HubSpot's IN on strings); the results are compared exactly. */
-		char *low = str_lower(xstrdup(r->items[j->idx[k]].key));
-		const cJSON *v;
-		bool dup = false;
-
-		cJSON_ArrayForEach(v, values) dup = dup || !strcmp(v->valuestring, low);
-		if (!dup)
-			cJSON_AddItemToArray(values, cJSON_CreateString(low));
-		free(low);
-	}
-	cJSON_AddArrayToObject(body, "sorts");
-	props = cJSON_AddArrayToObject(body, "properties");
-	cJSON_AddItemToArray(props, cJSON_CreateString(r->identity));
-	cJSON_AddNumberToObject(body, "limit", SEARCH_LIMIT);
-	cJSON_AddStringToObject(body, "after", j->after ? j->after : "0");
+	for (size_t k = 0; k < j->n; k++) /* the results are compared exactly */
+		hs_search_in_add(values, r->items[j->idx[k]].key);
+	hs_search_body_end(body, r->identity, NULL, NULL, 0, SEARCH_LIMIT, j->after);
 	return body;
 }
 
@@ -1406,28 +1384,10 @@ struct sp_search {
 /* Queue the chunk's next page (its values lower-cased in the filter); the client paces it. */
 static void search_chunk(const struct sp_search *s, struct sp_chunk *ch)
 {
-	cJSON *body = cJSON_CreateObject();
-	cJSON *groups = cJSON_AddArrayToObject(body, "filterGroups");
-	cJSON *group = cJSON_CreateObject(), *filters, *filter, *vals;
+	cJSON *vals, *body = hs_search_in_body(s->property, &vals);
 
-	cJSON_AddItemToArray(groups, group);
-	filters = cJSON_AddArrayToObject(group, "filters");
-	filter = cJSON_CreateObject();
-	cJSON_AddItemToArray(filters, filter);
-	cJSON_AddStringToObject(filter, "propertyName", s->property);
-	cJSON_AddStringToObject(filter, "operator", "IN");
-	vals = cJSON_AddArrayToObject(filter, "values");
-	for (size_t k = 0; k < ch->n; k++) {
-		/* HubSpot: IN on a string property needs lower-case values. */
-		char *low = str_lower(xstrdup(s->values[ch->idx[k]]));
-		bool dup = false;
-		const cJSON *v;
-
-		cJSON_ArrayForEach(v, vals) dup = dup || !strcmp(v->valuestring, low);
-		if (!dup)
-			cJSON_AddItemToArray(vals, cJSON_CreateString(low));
-		free(low);
-	}
+	for (size_t k = 0; k < ch->n; k++)
+		hs_search_in_add(vals, s->values[ch->idx[k]]);
 	hs_search_body_end(body, s->property, NULL, s->props, s->nprops, SEARCH_LIMIT, ch->after);
 	hs_submit(s->c, "POST", PATH_SEARCH, body, true, ch);
 	cJSON_Delete(body);

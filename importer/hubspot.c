@@ -965,6 +965,34 @@ bool hs_next(struct hs_client *c, long timeout_ms, void **tag, enum hs_result *r
 	return true;
 }
 
+cJSON *hs_search_in_body(const char *property, cJSON **values)
+{
+	cJSON *body = cJSON_CreateObject();
+	cJSON *groups = cJSON_AddArrayToObject(body, "filterGroups");
+	cJSON *group = cJSON_CreateObject(), *filters, *filter;
+
+	cJSON_AddItemToArray(groups, group);
+	filters = cJSON_AddArrayToObject(group, "filters");
+	filter = cJSON_CreateObject();
+	cJSON_AddItemToArray(filters, filter);
+	cJSON_AddStringToObject(filter, "propertyName", property);
+	cJSON_AddStringToObject(filter, "operator", "IN");
+	*values = cJSON_AddArrayToObject(filter, "values");
+	return body;
+}
+
+void hs_search_in_add(cJSON *values, const char *value)
+{
+	char *low = str_lower(xstrdup(value));
+	const cJSON *v;
+	bool dup = false;
+
+	cJSON_ArrayForEach(v, values) dup = dup || !strcmp(v->valuestring, low);
+	if (!dup)
+		cJSON_AddItemToArray(values, cJSON_CreateString(low));
+	free(low);
+}
+
 void hs_search_body_end(cJSON *body, const char *first, const char *second,
 			const char *const *props, size_t nprops, int limit, const char *after)
 {

@@ -81,6 +81,14 @@ enum hs_result hs_call(struct hs_client *c, const char *method, const char *path
 		       bool idempotent, struct hs_response *resp);
 
 /*
+ * A CRM search request body whose one filter is `property` IN *values (an empty array, filled
+ * with hs_search_in_add()); hs_search_body_end() ends it.
+ */
+cJSON *hs_search_in_body(const char *property, cJSON **values);
+/* value, lower-cased (HubSpot's IN on a string property wants it so), once, into values. */
+void hs_search_in_add(cJSON *values, const char *value);
+
+/*
  * The end of a CRM search request body (after its filterGroups): no sorts;
  * properties `first`, `second` (when not NULL), then the others of
  * props[0..nprops) in order; `limit` results; the page `after` (NULL: the
