@@ -328,6 +328,26 @@ struct pending {
 
 /* Reads top-level components (pass 2 and random access). */
 
+/*
+ * What libical read of a few short texts that come back on nearly every event (held_props):
+ * whole lines (STATUS:CONFIRMED) and parameters (ATTENDEE;PARTSTAT=ACCEPTED). Open addressing
+ * in LC_SLOTS slots; at most LC_MAX entries are learnt, so it stays small on any calendar.
+ */
+#define LC_SLOTS   1024
+#define LC_MAX	   768
+#define LC_KEY_MAX 120
+struct lc_entry {
+	uint64_t h;
+	char *key; /* NULL: an empty slot */
+	icalproperty *prop; /* a whole line's property, or NULL */
+	icalparameter *param; /* a parameter's, or NULL */
+};
+struct lcache {
+	struct lc_entry *slot; /* allocated when the first entry is learnt */
+	size_t n;
+	size_t ntext; /* LOCATION lines, at most LC_MAX / 2: room for the short ones */
+};
+
 struct creader {
 	struct reader rd;
 	struct shape sh;
@@ -352,6 +372,12 @@ struct creader {
 	icalparser *hp; /* reads a held line that is not plain (held_add) */
 	struct sbuf trim; /* a line without the parameters nothing reads (feed_trim) */
 	struct sbuf pack; /* the held X- properties of a VEVENT (held_add) */
+	struct lcache *lc; /* what libical read of lines and parameters seen before (held_props) */
+	struct sbuf strip; /* a held line without the parameters read before (held_props) */
+	icalproperty **hprops; /* each held line's property, read by held_props */
+	size_t caphprops;
+	struct hparam *hpar; /* the parameters held_props took out of held lines, or learns */
+	size_t nhpar, caphpar;
 };
 
 struct ctx {
@@ -361,6 +387,7 @@ struct ctx {
 	void *data;
 	struct ics_stats *st;
 	bool stop;
+	struct lcache lc; /* lines and parameters libical read before (held_props) */
 
 	int fd;
 	long printed;
@@ -1097,6 +1124,9 @@ static void creader_release(struct creader *cr)
 	sbuf_release(&cr->hraw);
 	sbuf_release(&cr->trim);
 	sbuf_release(&cr->pack);
+	sbuf_release(&cr->strip);
+	free(cr->hprops);
+	free(cr->hpar);
 	free(cr->held);
 	if (cr->hp)
 		icalparser_free(cr->hp);
@@ -1304,7 +1334,7 @@ static bool word_is(const char *s, size_t n, const char *w)
 	"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16" \
 	"\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
 
-enum hkind { H_X, H_DTSTAMP, H_LASTMOD, H_DROP };
+enum hkind { H_X, H_DTSTAMP, H_LASTMOD, H_DROP, H_PROP };
 
 /* The X- properties of a VEVENT that were held, as one property (held_add). */
 #define HELD_X_NAME "X-LIC-ICS2HUBSPOT-HELD"
@@ -1315,6 +1345,9 @@ struct held { /* a line held back from the parser (held_take) */
 	size_t value_off; /* its value, from the line's start; 0: not plain, libical reads it */
 	enum hkind kind;
 	bool escaped; /* an X- value holds a backslash */
+	icalproperty_kind pkind; /* H_PROP: the property its line gives */
+	bool whole; /* H_PROP: a line read once whole (held_props); else its parameters are */
+	bool batch; /* H_PROP: read by held_props' parser */
 };
 
 static bool x_plain(const char *line, struct held *h)
@@ -1378,6 +1411,67 @@ static struct icaltimetype utc_stamp_time(const char *v)
 	return t;
 }
 
+/*
+ * Hold back an ATTENDEE or ORGANIZER line, or a STATUS, TRANSP, CLASS, SEQUENCE or LOCATION
+ * line, for held_props: true when held.
+ */
+static bool held_take_prop(struct creader *cr, const char *line)
+{
+	static const struct {
+		const char *name;
+		icalproperty_kind kind;
+		bool whole;
+	} props[] = {
+		{"ATTENDEE", ICAL_ATTENDEE_PROPERTY, false},
+		{"ORGANIZER", ICAL_ORGANIZER_PROPERTY, false},
+		{"STATUS", ICAL_STATUS_PROPERTY, true},
+		{"SEQUENCE", ICAL_SEQUENCE_PROPERTY, true},
+		{"TRANSP", ICAL_TRANSP_PROPERTY, true},
+		{"CLASS", ICAL_CLASS_PROPERTY, true},
+		{"LOCATION", ICAL_LOCATION_PROPERTY, true},
+	};
+	struct held h = {0};
+	const char *t;
+
+	switch (*line | 0x20) {
+	case 'a':
+	case 'o':
+	case 's':
+	case 't':
+	case 'c':
+	case 'l':
+		break;
+	default:
+		return false;
+	}
+	if (!cr->lc || line[strlen(line) - 1] == ':')
+		return false; /* no value: libical says so, and held_props would read each alone */
+	for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
+		if (!prop_is(line, props[i].name, NULL))
+			continue;
+		h.kind = H_PROP;
+		h.pkind = props[i].kind;
+		h.whole = props[i].whole;
+		h.name_len = strlen(props[i].name);
+		h.off = cr->hraw.len;
+		XGROW(cr->held, cr->capheld, cr->nheld + 1);
+		cr->held[cr->nheld++] = h;
+		/* a whole line as feed() gives it to the parser; the others are trimmed later */
+		t = h.whole && h.pkind == ICAL_LOCATION_PROPERTY ? feed_trim(cr, line) : NULL;
+		sbuf_add(&cr->hraw, t ? t : line, strlen(t ? t : line) + 1);
+		return true;
+	}
+	return false;
+}
+
+/* What feed() gives the parser of held line h: an ATTENDEE or ORGANIZER is trimmed. */
+static const char *held_text(struct creader *cr, const struct held *h, const char *line)
+{
+	const char *t = h->kind == H_PROP && !h->whole ? feed_trim(cr, line) : NULL;
+
+	return t ? t : line;
+}
+
 /* Hold back a line of the open VEVENT (see above): true when held. */
 static bool held_take(struct creader *cr, const char *line)
 {
@@ -1387,6 +1481,8 @@ static bool held_take(struct creader *cr, const char *line)
 
 	if (cr->hold_off || cr->hold_never || cr->sh.depth != 1 || cr->sh.top != TOP_VEVENT)
 		return false;
+	if (held_take_prop(cr, line))
+		return true;
 	switch (*line | 0x20) {
 	case 'x':
 		if (line[1] != '-')
@@ -1465,7 +1561,10 @@ static void held_flush_if_doubt(struct creader *cr, const char *line)
 	if (!word_is(line, n, "BEGIN") && !word_is(line, n, "END"))
 		return;
 	for (size_t i = 0; i < cr->nheld; i++)
-		feed_add(cr, cr->hraw.buf + cr->held[i].off, 0);
+		feed_add(cr,
+			 (char *)(uintptr_t)held_text(cr, &cr->held[i],
+						      cr->hraw.buf + cr->held[i].off),
+			 0);
 	cr->nheld = 0;
 	cr->hraw.len = 0;
 	cr->hold_off = true;
@@ -1637,19 +1736,309 @@ static void held_read(struct creader *cr, icalcomponent *comp, const char *line,
 	icalcomponent_free(one);
 }
 
+/*
+ * Lines read once (issue #26). On nearly every event, STATUS, TRANSP, CLASS and SEQUENCE are
+ * one of a few short lines, and an ATTENDEE's ROLE, PARTSTAT and CUTYPE one of a few
+ * parameters; libical reads each by comparing its name with every name it knows, and its value
+ * with every value of its kind. Those lines of the VEVENT's own level are held (held_take_prop)
+ * and read here, after the parser has read the rest:
+ *  - a whole STATUS, TRANSP, CLASS or SEQUENCE line libical read before (the same text) is
+ *    its property again, cloned;
+ *  - ROLE=, PARTSTAT= and CUTYPE= parameters libical read before (the same text, unquoted,
+ *    each at most once in its line) are taken out of the ATTENDEE or ORGANIZER line, and
+ *    what libical made of them is cloned onto the property it makes of the rest;
+ *  - what is left is read by libical, all the VEVENT's such lines in one VEVENT of their own.
+ *    When that gives one property of the line's kind for each line, in order (no X-LIC-ERROR,
+ *    no value read as several), each is the line's property, and the lines and parameters
+ *    it read once are learnt; otherwise each line is read alone, as any held line that is
+ *    not plain (held_read).
+ * What is cloned is what libical made of the same text: libical stays the parser of what is
+ * read. t-ics test_held compares every calendar of the tree read so and line by line.
+ */
+struct hparam { /* a parameter of held line i taken out (param), or to be learnt (NULL) */
+	size_t i;
+	icalparameter *param;
+	icalparameter_kind kind;
+	size_t at, len; /* its text, "ROLE=CHAIR", in the line */
+};
+
+static uint64_t lc_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of key k (n bytes): its entry, or the empty slot it would take. */
+static struct lc_entry *lc_slot(struct lcache *lc, const char *k, size_t n, uint64_t h)
+{
+	for (size_t i = h & (LC_SLOTS - 1);; i = (i + 1) & (LC_SLOTS - 1)) {
+		struct lc_entry *e = &lc->slot[i];
+
+		if (!e->key || (e->h == h && !strncmp(e->key, k, n) && !e->key[n]))
+			return e;
+	}
+}
+
+static struct lc_entry *lc_get(struct lcache *lc, const char *k, size_t n)
+{
+	struct lc_entry *e;
+
+	if (!lc->slot || n > LC_KEY_MAX)
+		return NULL;
+	e = lc_slot(lc, k, n, lc_hash(k, n));
+	return e->key ? e : NULL;
+}
+
+/* Learn what libical read of k: prop or param, the cache's own (freed when not kept). */
+static void lc_put(struct lcache *lc, const char *k, size_t n, icalproperty *prop,
+		   icalparameter *param)
+{
+	struct lc_entry *e;
+	uint64_t h = lc_hash(k, n);
+
+	if (n <= LC_KEY_MAX && lc->n < LC_MAX &&
+	    !(prop && icalproperty_isa(prop) == ICAL_LOCATION_PROPERTY &&
+	      lc->ntext >= LC_MAX / 2)) {
+		if (!lc->slot)
+			lc->slot = xcalloc(LC_SLOTS, sizeof(*lc->slot));
+		e = lc_slot(lc, k, n, h);
+		if (!e->key) {
+			e->h = h;
+			e->key = xstrndup(k, n);
+			e->prop = prop;
+			e->param = param;
+			lc->n++;
+			lc->ntext += prop && icalproperty_isa(prop) == ICAL_LOCATION_PROPERTY;
+			return;
+		}
+	}
+	if (prop)
+		icalproperty_free(prop);
+	if (param)
+		icalparameter_free(param);
+}
+
+static void lc_release(struct lcache *lc)
+{
+	for (size_t i = 0; lc->slot && i < LC_SLOTS; i++) {
+		struct lc_entry *e = &lc->slot[i];
+
+		free(e->key);
+		if (e->prop)
+			icalproperty_free(e->prop);
+		if (e->param)
+			icalparameter_free(e->param);
+	}
+	free(lc->slot);
+	memset(lc, 0, sizeof(*lc));
+}
+
+static bool trim_param(const char *pn, size_t pnl, const char *pv, size_t pvl);
+
+static icalparameter_kind strip_kind(const char *n, size_t len)
+{
+	return word_is(n, len, "ROLE")	     ? ICAL_ROLE_PARAMETER
+	       : word_is(n, len, "PARTSTAT") ? ICAL_PARTSTAT_PARAMETER
+	       : word_is(n, len, "CUTYPE")   ? ICAL_CUTYPE_PARAMETER
+					     : ICAL_NO_PARAMETER;
+}
+
+/* The parameter's key: "ATTENDEE;ROLE=CHAIR" (its line's name, then its text), or 0. */
+static size_t hparam_key(const char *line, const struct held *h, size_t at, size_t len, char *k)
+{
+	if (h->name_len + 1 + len > LC_KEY_MAX)
+		return 0;
+	memcpy(k, line, h->name_len);
+	k[h->name_len] = ';';
+	memcpy(k + h->name_len + 1, line + at, len);
+	return h->name_len + 1 + len;
+}
+
+/*
+ * Held line i (ATTENDEE or ORGANIZER) without the parameters libical read before, into
+ * cr->strip; the line itself when none is taken out. Parameters to learn go to cr->hpar too.
+ */
+static const char *strip_params(struct creader *cr, size_t i, const char *line)
+{
+	const struct held *h = &cr->held[i];
+	const char *p = line + h->name_len, *keep, *pn, *pv, *t;
+	size_t pnl, pvl, nparams = 0, first = cr->nhpar, kl;
+	unsigned seen = 0;
+	bool cut = false;
+	char k[LC_KEY_MAX + 1];
+
+	if (*p != ';')
+		return line;
+	cr->strip.len = 0;
+	sbuf_add(&cr->strip, line, h->name_len);
+	while (*p == ';') {
+		icalparameter_kind kind;
+		struct lc_entry *e;
+		unsigned bit;
+
+		keep = p;
+		if (!(p = param_next(p, &pn, &pnl, &pv, &pvl)) || ++nparams > 50)
+			goto whole;
+		if (trim_param(pn, pnl, pv, pvl)) {
+			cut = true;
+			continue;
+		}
+		if ((kind = strip_kind(pn, pnl)) != ICAL_NO_PARAMETER) {
+			bit = kind == ICAL_ROLE_PARAMETER	? 1u
+			      : kind == ICAL_PARTSTAT_PARAMETER ? 2u
+								: 4u;
+			if (seen & bit)
+				goto whole; /* a kind twice: libical's order of them is kept */
+			seen |= bit;
+			if (*pv != '"' &&
+			    (kl = hparam_key(line, h, (size_t)(pn - line), (size_t)(p - pn), k))) {
+				XGROW(cr->hpar, cr->caphpar, cr->nhpar + 1);
+				e = lc_get(cr->lc, k, kl);
+				cr->hpar[cr->nhpar++] =
+					(struct hparam){i, e ? e->param : NULL, kind,
+							(size_t)(pn - line), (size_t)(p - pn)};
+				if (e) {
+					cut = true;
+					continue;
+				}
+			}
+		}
+		sbuf_add(&cr->strip, keep, (size_t)(p - keep));
+	}
+	if (!cut)
+		return line;
+	sbuf_adds(&cr->strip, p);
+	return cr->strip.buf;
+whole: /* as feed() gives it to the parser */
+	cr->nhpar = first;
+	t = feed_trim(cr, line);
+	return t ? t : line;
+}
+
+static size_t param_count(icalproperty *p, icalparameter_kind kind)
+{
+	size_t n = 0;
+
+	for (icalparameter *q = icalproperty_get_first_parameter(p, kind); q;
+	     q = icalproperty_get_next_parameter(p, kind))
+		n++;
+	return n;
+}
+
+/* Property p read from held line i: the parameters taken out put back, the new ones learnt. */
+static void held_prop_done(struct creader *cr, size_t i, icalproperty *p, size_t *hp)
+{
+	const char *line = cr->hraw.buf + cr->held[i].off;
+	char k[LC_KEY_MAX + 1];
+	size_t kl;
+
+	for (; *hp < cr->nhpar && cr->hpar[*hp].i == i; (*hp)++) {
+		const struct hparam *x = &cr->hpar[*hp];
+
+		if (x->param) {
+			icalproperty_add_parameter(p, icalparameter_new_clone(x->param));
+		} else if (param_count(p, x->kind) == 1 &&
+			   (kl = hparam_key(line, &cr->held[i], x->at, x->len, k))) {
+			icalparameter *c = icalparameter_new_clone(
+				icalproperty_get_first_parameter(p, x->kind));
+
+			icalparameter_set_parent(c, NULL);
+			lc_put(cr->lc, k, kl, NULL, c);
+		}
+	}
+	if (cr->held[i].whole)
+		lc_put(cr->lc, line, strlen(line), icalproperty_new_clone(p), NULL);
+}
+
+/* The properties of the VEVENT's H_PROP lines into cr->hprops (see above); NULL: held_read. */
+static void held_props(struct creader *cr)
+{
+	char begin[] = "BEGIN:VEVENT", end[] = "END:VEVENT";
+	icalcomponent *one;
+	icalproperty *p;
+	size_t nb = 0, hp = 0;
+	bool ok = true;
+
+	XGROW(cr->hprops, cr->caphprops, cr->nheld);
+	cr->nhpar = 0;
+	for (size_t i = 0; i < cr->nheld; i++) {
+		struct held *h = &cr->held[i];
+		const char *line = cr->hraw.buf + h->off, *text = line;
+
+		cr->hprops[i] = NULL;
+		h->batch = false;
+		if (h->kind != H_PROP)
+			continue;
+		if (h->whole) {
+			struct lc_entry *e = lc_get(cr->lc, line, strlen(line));
+
+			if (e) {
+				cr->hprops[i] = icalproperty_new_clone(e->prop);
+				continue;
+			}
+		} else {
+			text = strip_params(cr, i, line);
+		}
+		if (!cr->hp && !(cr->hp = icalparser_new()))
+			die(EXIT_USAGE, "out of memory");
+		if (!nb++)
+			icalcomponent_free(icalparser_add_line(cr->hp, begin));
+		icalcomponent_free(icalparser_add_line(cr->hp, (char *)(uintptr_t)text));
+		h->batch = true;
+	}
+	if (!nb)
+		return;
+	one = icalparser_add_line(cr->hp, end);
+	if (!one || icalcomponent_isa(one) != ICAL_VEVENT_COMPONENT) {
+		if (one)
+			icalcomponent_free(one);
+		icalparser_free(cr->hp);
+		cr->hp = NULL;
+		return;
+	}
+	p = icalcomponent_get_first_property(one, ICAL_ANY_PROPERTY);
+	for (size_t i = 0; i < cr->nheld && ok; i++) {
+		if (!cr->held[i].batch)
+			continue;
+		ok = p && icalproperty_isa(p) == cr->held[i].pkind;
+		p = icalcomponent_get_next_property(one, ICAL_ANY_PROPERTY);
+	}
+	if (ok && !p && !icalcomponent_get_first_component(one, ICAL_ANY_COMPONENT)) {
+		for (size_t i = 0; i < cr->nheld; i++) {
+			if (!cr->held[i].batch)
+				continue;
+			p = icalcomponent_get_first_property(one, ICAL_ANY_PROPERTY);
+			icalcomponent_remove_property(one, p);
+			while (hp < cr->nhpar && cr->hpar[hp].i < i)
+				hp++;
+			held_prop_done(cr, i, p, &hp);
+			cr->hprops[i] = p;
+		}
+	}
+	icalcomponent_free(one);
+}
+
 /* The held lines of the VEVENT the parser just returned, in their order. */
 static void held_add(struct creader *cr, icalcomponent *comp)
 {
 	struct sbuf *pk = &cr->pack;
 
 	pk->len = 0;
+	held_props(cr);
 	for (size_t i = 0; i < cr->nheld; i++) {
 		const struct held *h = &cr->held[i];
 		const char *line = cr->hraw.buf + h->off;
 		icalproperty *p = NULL;
 
-		if (!h->value_off) {
-			held_read(cr, comp, line, pk);
+		if (h->kind == H_PROP && cr->hprops[i]) {
+			icalcomponent_add_property(comp, cr->hprops[i]);
+			continue;
+		}
+		if (h->kind == H_PROP || !h->value_off) {
+			held_read(cr, comp, held_text(cr, h, line), pk);
 			continue;
 		}
 		switch (h->kind) {
@@ -1663,6 +2052,7 @@ static void held_add(struct creader *cr, icalcomponent *comp)
 			p = icalproperty_new_lastmodified(utc_stamp_time(line + h->value_off));
 			break;
 		case H_DROP: /* held only when not plain (held_take) */
+		case H_PROP: /* read above */
 			break;
 		}
 		if (p)
@@ -1677,6 +2067,14 @@ static void held_add(struct creader *cr, icalcomponent *comp)
 		}
 	}
 	held_drop(cr);
+}
+
+/* A parameter nothing reads: RSVP=TRUE/FALSE, LANGUAGE, X- (feed_trim, strip_params). */
+static bool trim_param(const char *pn, size_t pnl, const char *pv, size_t pvl)
+{
+	return (word_is(pn, pnl, "RSVP") &&
+		(word_is(pv, pvl, "TRUE") || word_is(pv, pvl, "FALSE"))) ||
+	       word_is(pn, pnl, "LANGUAGE") || (pnl > 2 && !strncasecmp(pn, "X-", 2));
 }
 
 /*
@@ -1714,9 +2112,7 @@ static const char *feed_trim(struct creader *cr, const char *line)
 		keep = p;
 		if (!(p = param_next(p, &pn, &pnl, &pv, &pvl)))
 			return NULL;
-		if ((word_is(pn, pnl, "RSVP") &&
-		     (word_is(pv, pvl, "TRUE") || word_is(pv, pvl, "FALSE"))) ||
-		    word_is(pn, pnl, "LANGUAGE") || (pnl > 2 && !strncasecmp(pn, "X-", 2))) {
+		if (trim_param(pn, pnl, pv, pvl)) {
 			cut = true;
 			continue;
 		}
@@ -4761,6 +5157,7 @@ int ics_read(const char *path, const char *display, const char *source,
 		creader_init(&c.seq, c.fd, true);
 		creader_init(&c.rnd, c.fd, false);
 		c.seq.hold_never = c.rnd.hold_never = opt && opt->parse_every_line;
+		c.seq.lc = c.rnd.lc = &c.lc;
 		ret = pass2(&c);
 		if (c.horizon_series) {
 			char when[32];
@@ -4771,6 +5168,7 @@ int ics_read(const char *path, const char *display, const char *source,
 		}
 		creader_release(&c.seq);
 		creader_release(&c.rnd);
+		lc_release(&c.lc);
 	}
 
 	for (size_t i = 0; i < c.nzc; i++) {

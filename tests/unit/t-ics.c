@@ -1477,6 +1477,54 @@ static void test_held(void)
 	got_release(&g);
 	ics_stats_release(&st);
 
+	/*
+	 * Lines and parameters libical read before (tests/ics/held-props.ics): cloned, taken out
+	 * and put back; a line with a kind twice, a quoted value, a broken line among them.
+	 */
+	memset(&st, 0, sizeof(st));
+	CHECK_INT(read_cal("held-props.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
+	CHECK_INT(g.n, 4);
+	count_uid(&g, "props-2", &o);
+	CHECK(o != NULL);
+	if (o) {
+		CHECK_STR(o->transp, "TRANSPARENT");
+		CHECK_STR(o->class_, "PRIVATE");
+		CHECK_INT(o->sequence, 3);
+		CHECK_STR(o->organizer.role, "CHAIR");
+		CHECK_STR(o->organizer.name, "Org");
+		CHECK_INT(o->nattendees, 6);
+		if (o->nattendees == 6) {
+			CHECK_STR(o->attendees[0].partstat, "ACCEPTED");
+			CHECK_STR(o->attendees[0].role, "REQ-PARTICIPANT");
+			CHECK_STR(o->attendees[0].cutype, "INDIVIDUAL");
+			CHECK_STR(o->attendees[0].name, "B");
+			CHECK_STR(o->attendees[1].role, "OPT-PARTICIPANT"); /* the first of two */
+			CHECK_STR(o->attendees[2].partstat, "DECLINED");
+			CHECK_STR(o->attendees[3].role, "OPT-PARTICIPANT");
+			CHECK_STR(o->attendees[4].partstat, "X-MAYBE");
+			CHECK_STR(o->attendees[4].cutype, "ROOM");
+		}
+	}
+	/* a line libical does not read cleanly: each line of the event is read alone, in order */
+	count_uid(&g, "props-3", &o);
+	CHECK(o && o->nattendees == 5 && o->sequence == 0 && !strcmp(o->status, "TENTATIVE"));
+	if (o && o->nattendees == 5) {
+		CHECK_STR(o->attendees[1].partstat, "BOGUS-VALUE");
+		CHECK_STR(o->attendees[3].email, "f@example.com");
+		CHECK_STR(o->attendees[4].email, "d@example.com");
+		CHECK_STR(o->attendees[4].role, "REQ-PARTICIPANT");
+	}
+	CHECK_INT(st.warnings, 1); /* props-3: a parameter and a value unreadable */
+	count_uid(&g, "props-4", &o);
+	CHECK(o && o->nattendees == 3 && !strcmp(o->class_, "PRIVATE"));
+	if (o && o->nattendees == 3) {
+		CHECK_STR(o->attendees[0].cutype, "INDIVIDUAL");
+		CHECK_STR(o->attendees[0].name, "A");
+		CHECK_STR(o->attendees[2].role, "OPT-PARTICIPANT");
+	}
+	got_release(&g);
+	ics_stats_release(&st);
+
 	/* Overrides past the 64 a series keeps from collect to emit are read again, the same */
 	memset(&st, 0, sizeof(st));
 	CHECK_INT(read_cal("many-overrides.ics", NULL, "2030-01-01", NULL, &g, &st), 0);
