@@ -1271,6 +1271,8 @@ static void feed(struct creader *cr, const char *line, long lineno)
  *    travel together, in the order of the file, as one property (HELD_X_NAME).
  *  - ATTENDEE, ORGANIZER, SUMMARY, DESCRIPTION and LOCATION lose the parameters nothing reads
  *    (RSVP=TRUE/FALSE, LANGUAGE, X- parameters) before the parser gets them (feed_trim).
+ *  - ATTENDEE, ORGANIZER, STATUS, TRANSP, CLASS, SEQUENCE and LOCATION lines are held too, so
+ *    that what libical read of the same text before is not read again (held_props).
  * Plain parameters: NAME=value or NAME="value" (NAME of letters, digits and '-'; no control
  * character). A plain X- line: a name of letters, digits and '-' after "X-" (upper case:
  * libical reads "x-" as no name); plain parameters, not VALUE (it changes how the value is
