@@ -1705,26 +1705,43 @@ static bool x_unpack(const char **s, const char **name, size_t *nlen, const char
 	return true;
 }
 
-/* What libical reads of one line alone, moved into comp; its X properties into pk. */
-static void held_read(struct creader *cr, icalcomponent *comp, const char *line, struct sbuf *pk)
+/* A line into the scratch parser's VEVENT (held_read, held_props); first: it begins one. */
+static void scratch_add(struct creader *cr, const char *line, bool first)
 {
-	char begin[] = "BEGIN:VEVENT", end[] = "END:VEVENT";
-	icalcomponent *one;
-	icalproperty *p;
+	char begin[] = "BEGIN:VEVENT";
 
 	if (!cr->hp && !(cr->hp = icalparser_new()))
 		die(EXIT_USAGE, "out of memory");
-	icalcomponent_free(icalparser_add_line(cr->hp, begin));
+	if (first)
+		icalcomponent_free(icalparser_add_line(cr->hp, begin));
 	icalcomponent_free(icalparser_add_line(cr->hp, (char *)(uintptr_t)line));
-	one = icalparser_add_line(cr->hp, end);
-	if (!one || icalcomponent_isa(one) != ICAL_VEVENT_COMPONENT) {
-		/* not what a lone property gives: read afresh from here on */
-		if (one)
-			icalcomponent_free(one);
-		icalparser_free(cr->hp);
-		cr->hp = NULL;
+}
+
+/* The scratch parser's VEVENT, or NULL (the parser is then read afresh from here on). */
+static icalcomponent *scratch_end(struct creader *cr)
+{
+	char end[] = "END:VEVENT";
+	icalcomponent *one = icalparser_add_line(cr->hp, end);
+
+	if (one && icalcomponent_isa(one) == ICAL_VEVENT_COMPONENT)
+		return one;
+	/* not what lone properties give */
+	if (one)
+		icalcomponent_free(one);
+	icalparser_free(cr->hp);
+	cr->hp = NULL;
+	return NULL;
+}
+
+/* What libical reads of one line alone, moved into comp; its X properties into pk. */
+static void held_read(struct creader *cr, icalcomponent *comp, const char *line, struct sbuf *pk)
+{
+	icalcomponent *one;
+	icalproperty *p;
+
+	scratch_add(cr, line, true);
+	if (!(one = scratch_end(cr)))
 		return;
-	}
 	while ((p = icalcomponent_get_first_property(one, ICAL_ANY_PROPERTY))) {
 		const char *n =
 			icalproperty_isa(p) == ICAL_X_PROPERTY ? icalproperty_get_x_name(p) : NULL;
@@ -1860,61 +1877,98 @@ static size_t hparam_key(const char *line, const struct held *h, size_t at, size
 }
 
 /*
- * Held line i (ATTENDEE or ORGANIZER) without the parameters libical read before, into
- * cr->strip; the line itself when none is taken out. Parameters to learn go to cr->hpar too.
+ * What decides, for each parameter of a line (params_without): 1 takes it out, 0 keeps it, -1
+ * gives the line up. pn, pv: its name and value; end: what follows it.
  */
-static const char *strip_params(struct creader *cr, size_t i, const char *line)
-{
-	const struct held *h = &cr->held[i];
-	const char *p = line + h->name_len, *keep, *pn, *pv, *t;
-	size_t pnl, pvl, nparams = 0, first = cr->nhpar, kl;
-	unsigned seen = 0;
-	bool cut = false;
-	char k[LC_KEY_MAX + 1];
+typedef int (*param_drop_fn)(void *arg, const char *pn, size_t pnl, const char *pv, size_t pvl,
+			     const char *end);
 
-	if (*p != ';')
-		return line;
-	cr->strip.len = 0;
-	sbuf_add(&cr->strip, line, h->name_len);
+/*
+ * The line without the parameters drop() takes out, into out (p: where its parameters begin);
+ * the line itself when none is; NULL when a parameter is not plain or drop() gives the line up.
+ */
+static const char *params_without(struct sbuf *out, const char *line, const char *p,
+				  param_drop_fn drop, void *arg)
+{
+	const char *keep, *pn, *pv;
+	size_t pnl, pvl;
+	bool cut = false;
+
+	out->len = 0;
+	sbuf_add(out, line, (size_t)(p - line));
 	while (*p == ';') {
-		icalparameter_kind kind;
-		struct lc_entry *e;
-		unsigned bit;
+		int d;
 
 		keep = p;
-		if (!(p = param_next(p, &pn, &pnl, &pv, &pvl)) || ++nparams > 50)
-			goto whole;
-		if (trim_param(pn, pnl, pv, pvl)) {
+		if (!(p = param_next(p, &pn, &pnl, &pv, &pvl)) ||
+		    (d = drop(arg, pn, pnl, pv, pvl, p)) < 0)
+			return NULL;
+		if (d) {
 			cut = true;
 			continue;
 		}
-		if ((kind = strip_kind(pn, pnl)) != ICAL_NO_PARAMETER) {
-			bit = kind == ICAL_ROLE_PARAMETER	? 1u
-			      : kind == ICAL_PARTSTAT_PARAMETER ? 2u
-								: 4u;
-			if (seen & bit)
-				goto whole; /* a kind twice: libical's order of them is kept */
-			seen |= bit;
-			if (*pv != '"' &&
-			    (kl = hparam_key(line, h, (size_t)(pn - line), (size_t)(p - pn), k))) {
-				XGROW(cr->hpar, cr->caphpar, cr->nhpar + 1);
-				e = lc_get(cr->lc, k, kl);
-				cr->hpar[cr->nhpar++] =
-					(struct hparam){i, e ? e->param : NULL, kind,
-							(size_t)(pn - line), (size_t)(p - pn)};
-				if (e) {
-					cut = true;
-					continue;
-				}
-			}
-		}
-		sbuf_add(&cr->strip, keep, (size_t)(p - keep));
+		sbuf_add(out, keep, (size_t)(p - keep));
 	}
 	if (!cut)
 		return line;
-	sbuf_adds(&cr->strip, p);
-	return cr->strip.buf;
-whole: /* as feed() gives it to the parser */
+	sbuf_adds(out, p);
+	return out->buf;
+}
+
+struct strip { /* strip_params' state */
+	struct creader *cr;
+	size_t i, nparams;
+	const char *line;
+	unsigned seen;
+};
+
+/* A parameter of an ATTENDEE or ORGANIZER line (strip_params): out when nothing reads it or
+ * libical read it before; to learn when it may be read once. */
+static int strip_drop(void *arg, const char *pn, size_t pnl, const char *pv, size_t pvl,
+		      const char *end)
+{
+	struct strip *st = arg;
+	struct creader *cr = st->cr;
+	icalparameter_kind kind;
+	struct lc_entry *e;
+	unsigned bit;
+	size_t kl;
+	char k[LC_KEY_MAX + 1];
+
+	if (++st->nparams > 50)
+		return -1;
+	if (trim_param(pn, pnl, pv, pvl))
+		return 1;
+	if ((kind = strip_kind(pn, pnl)) == ICAL_NO_PARAMETER)
+		return 0;
+	bit = kind == ICAL_ROLE_PARAMETER ? 1u : kind == ICAL_PARTSTAT_PARAMETER ? 2u : 4u;
+	if (st->seen & bit)
+		return -1; /* a kind twice: libical's order of them is kept */
+	st->seen |= bit;
+	if (*pv == '"' || !(kl = hparam_key(st->line, &cr->held[st->i], (size_t)(pn - st->line),
+					    (size_t)(end - pn), k)))
+		return 0;
+	XGROW(cr->hpar, cr->caphpar, cr->nhpar + 1);
+	e = lc_get(cr->lc, k, kl);
+	cr->hpar[cr->nhpar++] = (struct hparam){st->i, e ? e->param : NULL, kind,
+						(size_t)(pn - st->line), (size_t)(end - pn)};
+	return e != NULL;
+}
+
+/*
+ * Held line i (ATTENDEE or ORGANIZER) without the parameters nothing reads (feed_trim) and
+ * those libical read before, into cr->strip; the parameters to learn go to cr->hpar too. When
+ * a parameter is not plain, or a kind comes twice: the line as feed() gives it to the parser.
+ */
+static const char *strip_params(struct creader *cr, size_t i, const char *line)
+{
+	struct strip st = {cr, i, 0, line, 0};
+	size_t first = cr->nhpar;
+	const char *t =
+		params_without(&cr->strip, line, line + cr->held[i].name_len, strip_drop, &st);
+
+	if (t)
+		return t;
 	cr->nhpar = first;
 	t = feed_trim(cr, line);
 	return t ? t : line;
@@ -1958,7 +2012,6 @@ static void held_prop_done(struct creader *cr, size_t i, icalproperty *p, size_t
 /* The properties of the VEVENT's H_PROP lines into cr->hprops (see above); NULL: held_read. */
 static void held_props(struct creader *cr)
 {
-	char begin[] = "BEGIN:VEVENT", end[] = "END:VEVENT";
 	icalcomponent *one;
 	icalproperty *p;
 	size_t nb = 0, hp = 0;
@@ -1984,23 +2037,11 @@ static void held_props(struct creader *cr)
 		} else {
 			text = strip_params(cr, i, line);
 		}
-		if (!cr->hp && !(cr->hp = icalparser_new()))
-			die(EXIT_USAGE, "out of memory");
-		if (!nb++)
-			icalcomponent_free(icalparser_add_line(cr->hp, begin));
-		icalcomponent_free(icalparser_add_line(cr->hp, (char *)(uintptr_t)text));
+		scratch_add(cr, text, !nb++);
 		h->batch = true;
 	}
-	if (!nb)
+	if (!nb || !(one = scratch_end(cr)))
 		return;
-	one = icalparser_add_line(cr->hp, end);
-	if (!one || icalcomponent_isa(one) != ICAL_VEVENT_COMPONENT) {
-		if (one)
-			icalcomponent_free(one);
-		icalparser_free(cr->hp);
-		cr->hp = NULL;
-		return;
-	}
 	p = icalcomponent_get_first_property(one, ICAL_ANY_PROPERTY);
 	for (size_t i = 0; i < cr->nheld && ok; i++) {
 		if (!cr->held[i].batch)
@@ -2084,11 +2125,17 @@ static bool trim_param(const char *pn, size_t pnl, const char *pv, size_t pvl)
  * cr->trim, for a property that is read (ATTENDEE, ORGANIZER, SUMMARY, DESCRIPTION,
  * LOCATION); NULL when nothing is taken out or a parameter is not plain.
  */
+static int trim_drop(void *arg, const char *pn, size_t pnl, const char *pv, size_t pvl,
+		     const char *end)
+{
+	(void)arg;
+	(void)end;
+	return trim_param(pn, pnl, pv, pvl);
+}
+
 static const char *feed_trim(struct creader *cr, const char *line)
 {
-	const char *p = line, *keep, *pn, *pv;
-	size_t pnl, pvl;
-	bool cut = false;
+	const char *p = line, *t;
 
 	switch (*line | 0x20) {
 	case 'a':
@@ -2108,22 +2155,8 @@ static const char *feed_trim(struct creader *cr, const char *line)
 		return NULL;
 	if (*p != ';')
 		return NULL;
-	cr->trim.len = 0;
-	sbuf_add(&cr->trim, line, (size_t)(p - line));
-	while (*p == ';') {
-		keep = p;
-		if (!(p = param_next(p, &pn, &pnl, &pv, &pvl)))
-			return NULL;
-		if (trim_param(pn, pnl, pv, pvl)) {
-			cut = true;
-			continue;
-		}
-		sbuf_add(&cr->trim, keep, (size_t)(p - keep));
-	}
-	if (!cut)
-		return NULL;
-	sbuf_adds(&cr->trim, p);
-	return cr->trim.buf;
+	t = params_without(&cr->trim, line, p, trim_drop, NULL);
+	return t == line ? NULL : t;
 }
 
 /*
