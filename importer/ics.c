@@ -1349,7 +1349,6 @@ struct held { /* a line held back from the parser (held_take) */
 	bool escaped; /* an X- value holds a backslash */
 	icalproperty_kind pkind; /* H_PROP: the property its line gives */
 	bool whole; /* H_PROP: a line read once whole (held_props); else its parameters are */
-	bool batch; /* H_PROP: read by held_props' parser */
 };
 
 static bool x_plain(const char *line, struct held *h)
@@ -1756,13 +1755,13 @@ static void held_read(struct creader *cr, icalcomponent *comp, const char *line,
 }
 
 /*
- * Lines read once (issue #26). On nearly every event, STATUS, TRANSP, CLASS and SEQUENCE are
- * one of a few short lines, and an ATTENDEE's ROLE, PARTSTAT and CUTYPE one of a few
+ * Lines read once (issue #26). On nearly every event, STATUS, TRANSP, CLASS, SEQUENCE and
+ * often LOCATION are one of a few lines, and an ATTENDEE's ROLE, PARTSTAT and CUTYPE one of a few
  * parameters; libical reads each by comparing its name with every name it knows, and its value
  * with every value of its kind. Those lines of the VEVENT's own level are held (held_take_prop)
  * and read here, after the parser has read the rest:
- *  - a whole STATUS, TRANSP, CLASS or SEQUENCE line libical read before (the same text) is
- *    its property again, cloned;
+ *  - a whole STATUS, TRANSP, CLASS, SEQUENCE or LOCATION line libical read before (the same
+ *    text) is its property again, cloned;
  *  - ROLE=, PARTSTAT= and CUTYPE= parameters libical read before (the same text, unquoted,
  *    each at most once in its line) are taken out of the ATTENDEE or ORGANIZER line, and
  *    what libical made of them is cloned onto the property it makes of the rest;
@@ -1817,10 +1816,9 @@ static void lc_put(struct lcache *lc, const char *k, size_t n, icalproperty *pro
 {
 	struct lc_entry *e;
 	uint64_t h = lc_hash(k, n);
+	bool text = prop && icalproperty_isa(prop) == ICAL_LOCATION_PROPERTY;
 
-	if (n <= LC_KEY_MAX && lc->n < LC_MAX &&
-	    !(prop && icalproperty_isa(prop) == ICAL_LOCATION_PROPERTY &&
-	      lc->ntext >= LC_MAX / 2)) {
+	if (n <= LC_KEY_MAX && lc->n < LC_MAX && !(text && lc->ntext >= LC_MAX / 2)) {
 		if (!lc->slot)
 			lc->slot = xcalloc(LC_SLOTS, sizeof(*lc->slot));
 		e = lc_slot(lc, k, n, h);
@@ -1830,7 +1828,7 @@ static void lc_put(struct lcache *lc, const char *k, size_t n, icalproperty *pro
 			e->prop = prop;
 			e->param = param;
 			lc->n++;
-			lc->ntext += prop && icalproperty_isa(prop) == ICAL_LOCATION_PROPERTY;
+			lc->ntext += text;
 			return;
 		}
 	}
@@ -1984,15 +1982,18 @@ static size_t param_count(icalproperty *p, icalparameter_kind kind)
 	return n;
 }
 
-/* Property p read from held line i: the parameters taken out put back, the new ones learnt. */
-static void held_prop_done(struct creader *cr, size_t i, icalproperty *p, size_t *hp)
+/*
+ * Property p read from held line i: the parameters taken out put back, the new ones learnt.
+ * *at: line i's first in cr->hpar (only lines read by the parser have some, in their order).
+ */
+static void held_prop_done(struct creader *cr, size_t i, icalproperty *p, size_t *at)
 {
 	const char *line = cr->hraw.buf + cr->held[i].off;
 	char k[LC_KEY_MAX + 1];
 	size_t kl;
 
-	for (; *hp < cr->nhpar && cr->hpar[*hp].i == i; (*hp)++) {
-		const struct hparam *x = &cr->hpar[*hp];
+	for (; *at < cr->nhpar && cr->hpar[*at].i == i; (*at)++) {
+		const struct hparam *x = &cr->hpar[*at];
 
 		if (x->param) {
 			icalproperty_add_parameter(p, icalparameter_new_clone(x->param));
@@ -2009,12 +2010,15 @@ static void held_prop_done(struct creader *cr, size_t i, icalproperty *p, size_t
 		lc_put(cr->lc, line, strlen(line), icalproperty_new_clone(p), NULL);
 }
 
-/* The properties of the VEVENT's H_PROP lines into cr->hprops (see above); NULL: held_read. */
+/*
+ * The properties of the VEVENT's H_PROP lines into cr->hprops (see above); NULL: held_read.
+ * A line without one after the first loop is read by the scratch parser.
+ */
 static void held_props(struct creader *cr)
 {
 	icalcomponent *one;
 	icalproperty *p;
-	size_t nb = 0, hp = 0;
+	size_t nb = 0, at = 0;
 	bool ok = true;
 
 	XGROW(cr->hprops, cr->caphprops, cr->nheld);
@@ -2024,7 +2028,6 @@ static void held_props(struct creader *cr)
 		const char *line = cr->hraw.buf + h->off, *text = line;
 
 		cr->hprops[i] = NULL;
-		h->batch = false;
 		if (h->kind != H_PROP)
 			continue;
 		if (h->whole) {
@@ -2038,26 +2041,23 @@ static void held_props(struct creader *cr)
 			text = strip_params(cr, i, line);
 		}
 		scratch_add(cr, text, !nb++);
-		h->batch = true;
 	}
 	if (!nb || !(one = scratch_end(cr)))
 		return;
 	p = icalcomponent_get_first_property(one, ICAL_ANY_PROPERTY);
 	for (size_t i = 0; i < cr->nheld && ok; i++) {
-		if (!cr->held[i].batch)
+		if (cr->held[i].kind != H_PROP || cr->hprops[i])
 			continue;
 		ok = p && icalproperty_isa(p) == cr->held[i].pkind;
 		p = icalcomponent_get_next_property(one, ICAL_ANY_PROPERTY);
 	}
 	if (ok && !p && !icalcomponent_get_first_component(one, ICAL_ANY_COMPONENT)) {
 		for (size_t i = 0; i < cr->nheld; i++) {
-			if (!cr->held[i].batch)
+			if (cr->held[i].kind != H_PROP || cr->hprops[i])
 				continue;
 			p = icalcomponent_get_first_property(one, ICAL_ANY_PROPERTY);
 			icalcomponent_remove_property(one, p);
-			while (hp < cr->nhpar && cr->hpar[hp].i < i)
-				hp++;
-			held_prop_done(cr, i, p, &hp);
+			held_prop_done(cr, i, p, &at);
 			cr->hprops[i] = p;
 		}
 	}
